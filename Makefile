@@ -1,0 +1,119 @@
+# cutover: blue/green cutover of a Django app on AWS Elastic Beanstalk.
+#
+#   make          build/cutover (coordinator) and build/agent/cutover-agent-{x86_64,aarch64}
+#   make deps     install the Debian packages the build and the tests need
+#   make test     every test, unit and integration (starts its own servers)
+#   make asan     the same tests built with AddressSanitizer + UBSan
+#   make bench    benchmarks, figures side by side with their baselines
+#   make fuzz     libFuzzer targets, each for FUZZ_SECONDS
+#   make demo     a full cutover against the local simulation
+#
+# Sources are found by folder: coordinator/*.c (main.c is the CLI, the rest is the
+# core that tests link), proto/*.c (shared by coordinator and agent), agent/*.c,
+# tests/unit/test_*.c and tests/integration/test_*.c (one cmocka program each),
+# tests/fuzz/fuzz_*.c (one libFuzzer target each).
+
+BUILD   ?= build
+CC      ?= cc
+OPT     ?= -O2
+SAN     ?=
+PKGS    := libssh2 msgpack libcurl libxml-2.0 openssl inih json-c
+WARN    := -Wall -Wextra -Werror
+CFLAGS  := -std=c11 -D_GNU_SOURCE -g $(OPT) $(WARN) $(SAN) -Iproto -Icoordinator \
+           $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+LDLIBS  := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpthread
+LDFLAGS := $(SAN)
+
+PROTO_SRC := $(wildcard proto/*.c)
+CORE_SRC  := $(filter-out coordinator/main.c,$(wildcard coordinator/*.c))
+AGENT_SRC := $(wildcard agent/*.c)
+UNIT_SRC  := $(wildcard tests/unit/test_*.c)
+INTEG_SRC := $(wildcard tests/integration/test_*.c)
+FUZZ_SRC  := $(wildcard tests/fuzz/fuzz_*.c)
+TSUP_SRC  := $(wildcard tests/support/*.c)
+
+PROTO_OBJ := $(PROTO_SRC:%.c=$(BUILD)/obj/%.o)
+CORE_OBJ  := $(CORE_SRC:%.c=$(BUILD)/obj/%.o)
+TSUP_OBJ  := $(TSUP_SRC:%.c=$(BUILD)/obj/%.o)
+TEST_BINS := $(UNIT_SRC:%.c=$(BUILD)/%) $(INTEG_SRC:%.c=$(BUILD)/%)
+
+AGENTS  := $(BUILD)/agent/cutover-agent-x86_64 $(BUILD)/agent/cutover-agent-aarch64
+CORE_A  := $(BUILD)/libcutover.a
+
+.PHONY: all deps test unit asan bench fuzz demo clean agents tests
+all: $(BUILD)/cutover $(AGENTS)
+agents: $(AGENTS)
+tests: all $(TEST_BINS)
+
+# ---- coordinator -------------------------------------------------------------
+# The agents are linked into the coordinator (.incbin) so one file is all an
+# operator copies; the blob object depends on them.
+$(BUILD)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -MMD -MP -c $< -o $@
+
+$(BUILD)/obj/agent_blobs.o: coordinator/agent_blobs.S $(AGENTS)
+	@mkdir -p $(dir $@)
+	$(CC) -c -DAGENT_X86_64='"$(BUILD)/agent/cutover-agent-x86_64"' \
+	  -DAGENT_AARCH64='"$(BUILD)/agent/cutover-agent-aarch64"' $< -o $@
+
+$(CORE_A): $(CORE_OBJ) $(PROTO_OBJ) $(BUILD)/obj/agent_blobs.o
+	@rm -f $@
+	ar rcs $@ $^
+
+$(BUILD)/cutover: $(BUILD)/obj/coordinator/main.o $(CORE_A)
+	$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
+
+# ---- agent: static, no NSS, msgpack-c linked in ------------------------------
+AGENT_CFLAGS := -std=c11 -D_GNU_SOURCE -Os $(WARN) -Iproto -ffunction-sections -fdata-sections
+AGENT_LDFLAGS := -static -Wl,--gc-sections -s
+AARCH64_CC   ?= aarch64-linux-gnu-gcc
+AARCH64_SYSROOT_LIB ?= /usr/lib/aarch64-linux-gnu
+
+$(BUILD)/agent/cutover-agent-x86_64: $(AGENT_SRC) $(PROTO_SRC) $(wildcard agent/*.h proto/*.h)
+	@mkdir -p $(dir $@)
+	$(CC) $(AGENT_CFLAGS) $(AGENT_LDFLAGS) $(AGENT_SRC) $(PROTO_SRC) -lmsgpackc -o $@
+
+$(BUILD)/agent/cutover-agent-aarch64: $(AGENT_SRC) $(PROTO_SRC) $(wildcard agent/*.h proto/*.h)
+	@mkdir -p $(dir $@)
+	$(AARCH64_CC) $(AGENT_CFLAGS) $(AGENT_LDFLAGS) $(AGENT_SRC) $(PROTO_SRC) \
+	  -L$(AARCH64_SYSROOT_LIB) -l:libmsgpackc.a -o $@
+
+# ---- tests -------------------------------------------------------------------
+$(BUILD)/tests/%: tests/%.c $(CORE_A) $(TSUP_OBJ)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -Itests/support $< $(TSUP_OBJ) $(CORE_A) $(LDFLAGS) $(LDLIBS) -lcmocka -o $@
+
+test: tests
+	tests/run $(BUILD)
+
+unit: tests
+	tests/run --unit-only $(BUILD)
+
+asan:
+	$(MAKE) BUILD=build-asan OPT=-O1 SAN="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" tests
+	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 tests/run build-asan
+
+bench: all
+	tests/bench/run $(BUILD)
+
+FUZZ_SECONDS ?= 30
+FUZZ_BINS := $(FUZZ_SRC:tests/fuzz/%.c=build-fuzz/%)
+build-fuzz/%: tests/fuzz/%.c $(PROTO_SRC) $(CORE_SRC)
+	@mkdir -p build-fuzz
+	clang -std=c11 -D_GNU_SOURCE -g -O1 -Iproto -Icoordinator $(shell pkg-config --cflags $(PKGS)) \
+	  -fsanitize=fuzzer,address,undefined -DCUTOVER_FUZZ $< $(PROTO_SRC) $(filter-out coordinator/agent_blobs.S,$(CORE_SRC)) \
+	  tests/fuzz/fuzz_stub_blobs.c $(LDLIBS) -o $@
+fuzz: $(FUZZ_BINS)
+	tests/fuzz/run $(FUZZ_SECONDS) $(FUZZ_BINS)
+
+demo: all
+	tests/sim/demo $(BUILD)
+
+deps:
+	deploy/install-deps
+
+clean:
+	rm -rf build build-asan build-fuzz
+
+-include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)

@@ -1,0 +1,4 @@
+#ifndef CUTOVER_VERSION_H
+#define CUTOVER_VERSION_H
+#define CUTOVER_VERSION "0.1.0"
+#endif
