@@ -1,0 +1,78 @@
+/* frame.h: the wire format between the coordinator and the agent.
+ *
+ * A frame is a 4-byte big-endian payload length N (1 <= N <= FRAME_MAX)
+ * followed by N bytes holding exactly one msgpack map. The length is checked
+ * before a byte of payload is buffered; the payload is checked (container
+ * counts against the bytes that remain, nesting depth) before msgpack-c
+ * unpacks it, because msgpack-c allocates whatever the input claims. Any
+ * error is final for the stream: the caller drops the connection.
+ * Every message is described in proto/PROTOCOL.md.
+ *
+ * Errors: functions return 0 or a negative FRAME_E* code; frame_strerror()
+ * gives one sentence for it.
+ */
+#ifndef CUTOVER_FRAME_H
+#define CUTOVER_FRAME_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <msgpack.h>
+
+#define PROTO_VERSION 1
+#define FRAME_MAX (1024u * 1024u)  /* largest payload accepted or sent */
+#define FRAME_DEPTH_MAX 16         /* deepest nesting accepted */
+#define FRAME_DATA_CHUNK (64u * 1024u) /* largest "data" in one out/stdin frame */
+
+enum frame_code {
+	FRAME_OK = 0,
+	FRAME_EAGAIN = -1,   /* need more bytes (not an error) */
+	FRAME_ETOOBIG = -2,  /* declared length 0 or above FRAME_MAX */
+	FRAME_EMALFORMED = -3, /* not one well-formed msgpack map */
+	FRAME_ENOMEM = -4,
+	FRAME_EIO = -5,      /* read or write failed */
+	FRAME_EEOF = -6,     /* the stream ended (cleanly between frames) */
+	FRAME_ETRUNC = -7,   /* the stream ended inside a frame */
+};
+
+const char *frame_strerror(int code);
+
+/* Incremental reader: feed bytes as they arrive, take whole frames out.
+ * The reader owns its buffer (at most 4 + FRAME_MAX bytes); free with
+ * frame_reader_free(). */
+struct frame_reader;
+
+/* Returns a new reader, or NULL when out of memory. Caller frees. */
+struct frame_reader *frame_reader_new(void);
+void frame_reader_free(struct frame_reader *r);
+
+/* Appends len bytes. Fails with FRAME_ETOOBIG as soon as a length prefix
+ * above FRAME_MAX is seen, before buffering its payload. */
+int frame_reader_feed(struct frame_reader *r, const void *buf, size_t len);
+
+/* Takes the next whole frame. On FRAME_OK, *out is the decoded map, valid
+ * until msgpack_zone_destroy(zone) (the caller's zone, initialised by the
+ * caller, destroyed by the caller). FRAME_EAGAIN when no whole frame yet. */
+int frame_reader_next(struct frame_reader *r, msgpack_zone *zone, msgpack_object *out);
+
+/* Checks that buf[0..len) is exactly one msgpack object that is a map,
+ * whose container counts fit the bytes that remain and whose depth is at
+ * most FRAME_DEPTH_MAX. Does not allocate. */
+int frame_check(const void *buf, size_t len);
+
+/* Encoding: build a map with msgpack_packer into a msgpack_sbuffer, then
+ * frame_write_sbuf() writes the length prefix and payload to fd (blocking,
+ * handles short writes and EINTR). */
+int frame_write_sbuf(int fd, const msgpack_sbuffer *sb);
+
+/* Writes prefix + payload into out (caller's sbuffer, appended). */
+int frame_wrap_sbuf(msgpack_sbuffer *out, const msgpack_sbuffer *payload);
+
+/* Lookups in a decoded map; return NULL / false when absent or of another type. */
+const msgpack_object *frame_get(const msgpack_object *map, const char *key);
+/* Returns a pointer into the object (not NUL-terminated) and its length. */
+const char *frame_get_str(const msgpack_object *map, const char *key, size_t *len);
+int frame_get_u64(const msgpack_object *map, const char *key, uint64_t *out);
+int frame_get_i64(const msgpack_object *map, const char *key, int64_t *out);
+int frame_str_eq(const msgpack_object *o, const char *s);
+
+#endif
