@@ -19,6 +19,12 @@ check "settings read the env file (raw value, MP_USE_DJANGO=NO kept, RDS_DB_NAME
 	grep -qxF "NO OFF myabf.com.au ebdb" "$T/out"
 check "value with quotes and spaces reaches the app unchanged" grep -qxF "'it\\'s \"a b\"  c'" "$T/out" 
 
+"$FIX/set-env" "$T/i1" --unset MP_USE_DJANGO NEW="a  b" ODD=changed
+check "set-env removes a variable (OptionsToRemove) and sets others raw" \
+	test "$(grep -c '^MP_USE_DJANGO=' "$envf"),$(grep -cxF 'NEW=a  b' "$envf"),$(grep -cxF 'ODD=changed' "$envf"),$(grep -c '^ODD=' "$envf")" = "0,1,1,1"
+manage "$T/i1" shell -c 'from django.conf import settings as s; print(repr(s.MP_USE_DJANGO))' >"$T/out2" 2>&1
+check "MP_USE_DJANGO removed reads as unset (None), not as a value" grep -qx None "$T/out2"
+
 manage "$T/i1" migrate --noinput >"$T/mig" 2>&1; rc=$?
 ok $rc "migrate runs against PostgreSQL"
 check "migrate created accounts_user" test "$(q ebdb "select to_regclass('accounts_user') is not null")" = t

@@ -33,9 +33,9 @@ e0=$(count events_evententry)
 check "maintenance off: entry 200" test "$(get "${site[@]}" -X POST "$url/events/entry")" = 200
 check "maintenance off: entry written (+1 entry, +2 players)" test "$(count events_evententry),$(count events_evententryplayer)" = "$((e0 + 1)),8"
 
-sed -i 's/^MAINTENANCE_MODE=.*/MAINTENANCE_MODE=ON/' "$envf"
+"$FIX/set-env" "$T/i1" MAINTENANCE_MODE=ON --no-restart
 check "maintenance mode is read at start only: no change before the restart" test "$(get "${site[@]}" "$url/dashboard")" = 200
-restart_web i1; ok $? "restarted on SIGHUP (env file re-read), same port"
+"$FIX/set-env" "$T/i1" MAINTENANCE_MODE=ON; ok $? "set-env restarts the app (SIGHUP, env file re-read, same port)"
 check "maintenance on: dashboard 503" test "$(get "${site[@]}" "$url/dashboard")" = 503
 curl -s "${site[@]}" -X POST "$url/events/entry" >"$T/body"
 check "maintenance on: entry answered with the maintenance page" grep -q 'under maintenance' "$T/body"
@@ -57,12 +57,15 @@ check "maintenance on: a superuser logs in" test "$(get "${site[@]}" -c "$T/jar"
 check "maintenance on: a superuser gets the real page" test "$(get "${site[@]}" -b "$T/jar" "$url/dashboard")" = 200
 check "maintenance on: wrong password refused" test "$(get "${site[@]}" -d 'username=admin&password=nope' "$url/accounts/login/")" = 401
 
-sed -i 's/^MAINTENANCE_MODE=.*/MAINTENANCE_MODE=on/' "$envf"
-restart_web i1
+"$FIX/set-env" "$T/i1" MAINTENANCE_MODE=on
 check "MAINTENANCE_MODE=on (not exactly ON) is off" test "$(get "${site[@]}" "$url/dashboard")" = 200
-sed -i 's/^COBALT_HOSTNAME=.*/COBALT_HOSTNAME=uat.myabf.com.au/' "$envf"
-restart_web i1
+"$FIX/set-env" "$T/i1" COBALT_HOSTNAME=uat.myabf.com.au
 check "COBALT_HOSTNAME decides the accepted Host" test "$(get -H 'Host: uat.myabf.com.au:443' "$url/dashboard")" = 200
 curl -s --max-time 10 -o /dev/null "${site[@]}" "$url/dashboard"; rc=$?
 ok $([ $rc -eq 52 ]; echo $?) "...and the old name is then refused"
+"$FIX/set-env" "$T/i1" COBALT_HOSTNAME=myabf.com.au
+check "set-env keeps the env file private (0600)" test "$(stat -c %a "$envf")" = 600
+pidf=$T/i1/var/run/cobalt-web.pid
+kill -TERM "$(cat "$pidf")"; for _ in $(seq 1 100); do [ -e "$pidf" ] || break; sleep 0.05; done
+check "SIGTERM stops the server and removes its pid file" test ! -e "$pidf"
 done_testing
