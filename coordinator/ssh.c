@@ -461,10 +461,6 @@ auth_keyfile(struct ssh_conn *c, const struct ssh_opts *o, const char *user, int
 	if (access(o->identity, R_OK) != 0)
 		return cut_err_set(err, CUT_EIO, "Cannot read the key file %s: %s; check --identity.", o->identity,
 		    strerror(errno));
-	if (key_is_rsa(o->identity))
-		return cut_err_set(err, CUT_EAUTH,
-		    "%s is an RSA key, which libssh2 1.10 can only sign with SHA-1 (ssh-rsa) and current OpenSSH servers "
-		    "refuse; use an ed25519 key (ssh-keygen -t ed25519) or EC2 Instance Connect.", o->identity);
 	while ((r = libssh2_userauth_publickey_fromfile_ex(c->s, user, (unsigned int)strlen(user), NULL,
 	    o->identity, NULL)) == LIBSSH2_ERROR_EAGAIN) {
 		if ((r = ssh_wait(c, 0, -1, deadline, NULL, err)) != 0)
@@ -472,6 +468,12 @@ auth_keyfile(struct ssh_conn *c, const struct ssh_opts *o, const char *user, int
 	}
 	if (r == 0)
 		return 0;
+	/* Tried first: an old server may still take ssh-rsa signatures. */
+	if (key_is_rsa(o->identity))
+		return cut_err_set(err, CUT_EAUTH,
+		    "%s refused the RSA key %s: libssh2 1.10 can only sign with SHA-1 (ssh-rsa), which current OpenSSH "
+		    "servers refuse; use an ed25519 key (ssh-keygen -t ed25519) or EC2 Instance Connect.", c->label,
+		    o->identity);
 	if (r == LIBSSH2_ERROR_FILE || r == LIBSSH2_ERROR_METHOD_NOT_SUPPORTED)
 		return cut_err_set(err, CUT_EAUTH,
 		    "Cannot use the key file %s (encrypted, or a format libssh2 cannot read); use an unencrypted ed25519 "
