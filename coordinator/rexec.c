@@ -382,7 +382,7 @@ launch_once(struct rexec_conn *c, const struct rexec_target *t, int64_t deadline
 				const char *ty = frame_get_str(&o, "t", &tl), *s;
 				uint64_t v = 0;
 				if (ty != NULL && tl == 5 && memcmp(ty, "hello", 5) == 0 &&
-				    frame_get_u64(&o, "v", &v) == 0 && v == PROTO_VERSION) {
+				    frame_get_u64(&o, "v", &v) && v == PROTO_VERSION) {
 					if ((s = frame_get_str(&o, "agent", &ml)) != NULL)
 						snprintf(c->agent, sizeof(c->agent), "%.*s", (int)ml, s);
 					if ((s = frame_get_str(&o, "arch", &ml)) != NULL)
@@ -572,12 +572,12 @@ on_frame(struct rexec_conn *c, uint64_t id, const msgpack_object *o, const struc
 	size_t l = 0;
 	const char *s;
 
-	if (frame_get_u64(o, "id", &fid) != 0 || (fid != id && fid != 0))
+	if (!frame_get_u64(o, "id", &fid) || (fid != id && fid != 0))
 		return 0;   /* not ours (a late reply to something cancelled) */
 	if (frame_is(o, "out")) {
 		v = frame_get(o, "data");
 		if (v == NULL || (v->type != MSGPACK_OBJECT_BIN && v->type != MSGPACK_OBJECT_STR) ||
-		    frame_get_u64(o, "fd", &u) != 0 || (u != 1 && u != 2))
+		    !frame_get_u64(o, "fd", &u) || (u != 1 && u != 2))
 			return cut_err_set(err, CUT_EPROTO, "The agent on %s sent a malformed out frame.", ssh_label(c->ssh));
 		if (io != NULL && io->on_output != NULL) {
 			if (v->type == MSGPACK_OBJECT_BIN)
@@ -589,12 +589,12 @@ on_frame(struct rexec_conn *c, uint64_t id, const msgpack_object *o, const struc
 	}
 	if (frame_is(o, "exit")) {
 		v = frame_get(o, "status");
-		if (v != NULL && v->type != MSGPACK_OBJECT_NIL && frame_get_i64(o, "status", &i) == 0)
+		if (v != NULL && v->type != MSGPACK_OBJECT_NIL && frame_get_i64(o, "status", &i))
 			res->status = (int)i;
 		v = frame_get(o, "signal");
-		if (v != NULL && v->type != MSGPACK_OBJECT_NIL && frame_get_i64(o, "signal", &i) == 0)
+		if (v != NULL && v->type != MSGPACK_OBJECT_NIL && frame_get_i64(o, "signal", &i))
 			res->signal = (int)i;
-		if (frame_get_u64(o, "duration_ms", &u) == 0)
+		if (frame_get_u64(o, "duration_ms", &u))
 			res->duration_ms = u;
 		v = frame_get(o, "timed_out");
 		res->timed_out = v != NULL && v->type == MSGPACK_OBJECT_BOOLEAN && v->via.boolean;
