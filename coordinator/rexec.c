@@ -274,13 +274,18 @@ pump(struct rexec_conn *c, int *progress, char *raw, size_t rawcap, size_t *rawl
 			return r;
 		*rawlen += n;
 		*progress |= n > 0;
-	} else if ((r = ssh_chan_read(c->ch, 0, buf, sizeof(buf), &n, err)) != 0)
-		return r;
-	if (n > 0 && raw == NULL) {
-		*progress = 1;
-		if ((r = frame_reader_feed(c->fr, buf, n)) != 0) {
-			return cut_err_set(err, CUT_EPROTO, "The agent on %s sent a bad frame (%s); the connection was dropped.",
-			    ssh_label(c->ssh), frame_strerror(r));
+	} else {
+		/* Several reads per round (bounded, so frames are taken and the
+		 * reader's buffer stays small): fewer polls of stderr and the socket. */
+		for (int k = 0; k < 4; k++) {
+			if ((r = ssh_chan_read(c->ch, 0, buf, sizeof(buf), &n, err)) != 0)
+				return r;
+			if (n == 0)
+				break;
+			*progress = 1;
+			if ((r = frame_reader_feed(c->fr, buf, n)) != 0)
+				return cut_err_set(err, CUT_EPROTO, "The agent on %s sent a bad frame (%s); the connection was "
+				    "dropped.", ssh_label(c->ssh), frame_strerror(r));
 		}
 	}
 	do {

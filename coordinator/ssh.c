@@ -670,7 +670,10 @@ ssh_chan_exec(struct ssh_conn *c, const char *command, int64_t deadline_ms, stru
 	int r;
 
 	*out = NULL;
-	while ((ch = libssh2_channel_open_session(c->s)) == NULL) {
+	/* A window larger than libssh2's 2 MiB default keeps a fast stream
+	 * flowing while we hand data on. */
+	while ((ch = libssh2_channel_open_ex(c->s, "session", sizeof("session") - 1, 16u * 1024u * 1024u,
+	    LIBSSH2_CHANNEL_PACKET_DEFAULT, NULL, 0)) == NULL) {
 		r = libssh2_session_last_errno(c->s);
 		if (r != LIBSSH2_ERROR_EAGAIN)
 			return dropped(c, r, err);
