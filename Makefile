@@ -29,7 +29,7 @@ CORE_SRC  := $(filter-out coordinator/main.c,$(wildcard coordinator/*.c))
 AGENT_SRC := $(wildcard agent/*.c)
 UNIT_SRC  := $(wildcard tests/unit/test_*.c)
 INTEG_SRC := $(wildcard tests/integration/test_*.c)
-FUZZ_SRC  := $(wildcard tests/fuzz/fuzz_*.c)
+FUZZ_SRC  := $(filter-out tests/fuzz/fuzz_stub_blobs.c,$(wildcard tests/fuzz/fuzz_*.c))
 TSUP_SRC  := $(wildcard tests/support/*.c)
 
 PROTO_OBJ := $(PROTO_SRC:%.c=$(BUILD)/obj/%.o)
@@ -65,7 +65,10 @@ $(BUILD)/cutover: $(BUILD)/obj/coordinator/main.o $(CORE_A)
 	$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
 
 # ---- agent: static, no NSS, msgpack-c linked in ------------------------------
-AGENT_CFLAGS := -std=c11 -D_GNU_SOURCE -Os $(WARN) -Iproto -ffunction-sections -fdata-sections
+# The build id (in hello's "agent" field) changes whenever the agent's sources do.
+AGENT_BUILD_ID := $(shell cat $(sort $(AGENT_SRC) $(PROTO_SRC) $(wildcard agent/*.h proto/*.h)) | sha256sum | cut -c1-16)
+AGENT_CFLAGS := -std=c11 -D_GNU_SOURCE -Os $(WARN) -Iproto -ffunction-sections -fdata-sections \
+                -DAGENT_BUILD_ID='"$(AGENT_BUILD_ID)"'
 AGENT_LDFLAGS := -static -Wl,--gc-sections -s
 AARCH64_CC   ?= aarch64-linux-gnu-gcc
 AARCH64_SYSROOT_LIB ?= /usr/lib/aarch64-linux-gnu
