@@ -29,7 +29,7 @@ CORE_SRC  := $(filter-out coordinator/main.c,$(wildcard coordinator/*.c))
 AGENT_SRC := $(wildcard agent/*.c)
 UNIT_SRC  := $(wildcard tests/unit/test_*.c)
 INTEG_SRC := $(wildcard tests/integration/test_*.c)
-FUZZ_SRC  := $(wildcard tests/fuzz/fuzz_*.c)
+FUZZ_SRC  := $(filter-out tests/fuzz/fuzz_stub_blobs.c,$(wildcard tests/fuzz/fuzz_*.c))
 TSUP_SRC  := $(wildcard tests/support/*.c)
 
 PROTO_OBJ := $(PROTO_SRC:%.c=$(BUILD)/obj/%.o)
