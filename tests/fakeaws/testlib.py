@@ -89,7 +89,19 @@ def session(cred=KEY, region='ap-southeast-2'):
     return s
 
 
+_clients = {}
+
+
 def client(srv, service, cred=KEY, region='ap-southeast-2', retries=0, endpoint=None):
+    """A botocore client for the server (cached: making one costs ~0.2 s)."""
+    key = (id(srv), service, cred['access_key'], cred['secret_key'], cred.get('session_token'), region, retries,
+           endpoint)
+    if key not in _clients:
+        _clients[key] = _client(srv, service, cred, region, retries, endpoint)
+    return _clients[key]
+
+
+def _client(srv, service, cred, region, retries, endpoint):
     from botocore.config import Config
     cfg = Config(retries={'total_max_attempts': retries + 1, 'mode': 'standard'}, connect_timeout=5,
                  read_timeout=15)
@@ -263,7 +275,8 @@ def check_response(service_model, op_name, status, body):
 def strict_client(srv, service, problems, **kw):
     """A botocore client whose every successful raw response is also walked
     strictly against the model; problems are appended to `problems`."""
-    c = client(srv, service, **kw)
+    c = _client(srv, service, kw.get('cred', KEY), kw.get('region', 'ap-southeast-2'), kw.get('retries', 0),
+                kw.get('endpoint'))
     sm = c.meta.service_model
 
     def hook(response_dict=None, event_name=None, **_):
