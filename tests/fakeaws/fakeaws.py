@@ -307,7 +307,7 @@ class Handler(BaseHTTPRequestHandler):
                 hi = datetime.datetime.fromtimestamp(now + MAX_SKEW, datetime.timezone.utc)
                 if service == 'ec2':
                     raise AwsError('RequestExpired', 'Request has expired.', 400)
-                raise AwsError('RequestTimeTooSkewed' if service != 'route53' else 'RequestExpired',
+                raise AwsError('RequestTimeTooSkewed',
                                'Signature not yet current: %s is still later than %s (%s + 5 min.)'
                                % (amz_date, hi.strftime(fmt), srv.strftime(fmt)) if skew > 0 else
                                'Signature expired: %s is now earlier than %s (%s - 5 min.)'
