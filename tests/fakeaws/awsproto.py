@@ -581,24 +581,20 @@ def _validate(shape, value, path, errors, protocol):
             _validate(shape.members[k], v, path + ('.' if path else '') + lower_camel(k), errors, protocol)
         return
     md = shape.metadata
-    if t == 'list':
+    if t in ('list', 'string'):
+        shown = ("'%s' " % value[:64]) if t == 'string' else ''
         if 'min' in md and len(value) < md['min']:
-            errors.append(('range', path, "Value '%s' at '%s' failed to satisfy constraint: Member must "
-                           "have length greater than or equal to %d" % (value, path, md['min'])))
+            errors.append(('range', path, "Value %sat '%s' failed to satisfy constraint: Member must "
+                           "have length greater than or equal to %d" % (shown, path, md['min'])))
         if 'max' in md and len(value) > md['max']:
-            errors.append(('range', path, "Value at '%s' failed to satisfy constraint: Member must "
-                           "have length less than or equal to %d" % (path, md['max'])))
+            errors.append(('range', path, "Value %sat '%s' failed to satisfy constraint: Member must "
+                           "have length less than or equal to %d" % (shown, path, md['max'])))
+    if t == 'list':
         for i, v in enumerate(value, 1):
             if v is not None:
                 _validate(shape.member, v, '%s.%d.member' % (path, i), errors, protocol)
         return
     if t == 'string':
-        if 'min' in md and len(value) < md['min']:
-            errors.append(('range', path, "Value '%s' at '%s' failed to satisfy constraint: Member must "
-                           "have length greater than or equal to %d" % (value, path, md['min'])))
-        if 'max' in md and len(value) > md['max']:
-            errors.append(('range', path, "Value '%s' at '%s' failed to satisfy constraint: Member must "
-                           "have length less than or equal to %d" % (value[:64], path, md['max'])))
         enum = getattr(shape, 'enum', None)
         if enum and value not in enum:
             errors.append(('enum', path, "Value '%s' at '%s' failed to satisfy constraint: Member must "

@@ -397,24 +397,12 @@ class Handler(BaseHTTPRequestHandler):
                                     'clock_skew': sim.clock_skew})
         if path == '/_sim/faults':
             with sim.lock:
-                if m == 'POST':
-                    faults = req if isinstance(req, list) else [req]
-                    for f in faults:
-                        if f.get('kind') not in ('throttle', '5xx', 'drop', 'latency', 'error'):
-                            raise ValueError("fault kind must be throttle, 5xx, drop, latency or error")
-                        f.setdefault('count', 1)
-                        sim.faults.append(f)
-                elif m == 'DELETE':
-                    sim.faults.clear()
+                _edit_queue(m, req, sim.faults, ('throttle', '5xx', 'drop', 'latency', 'error'), 'fault')
                 return self._json(200, {'faults': sim.faults})
         if path == '/_sim/credentials' and m == 'POST':
             with w.lock:
                 if 'add' in req:
-                    c = dict(req['add'])
-                    c.setdefault('account', w.account)
-                    c.setdefault('arn', 'arn:aws:iam::%s:user/%s' % (w.account, c.get('user', 'fake')))
-                    c.setdefault('user_id', 'AIDA' + c['access_key'][4:].upper())
-                    w.credentials[c['access_key']] = c
+                    w.add_credential(req['add'])
                 if 'access_key' in req:
                     c = w.credentials[req['access_key']]
                     if 'expired' in req:
@@ -424,14 +412,7 @@ class Handler(BaseHTTPRequestHandler):
             return self._json(200, {'ok': True})
         if path == '/_sim/outcomes':
             with w.lock:
-                if m == 'POST':
-                    items = req if isinstance(req, list) else [req]
-                    for o in items:
-                        if o.get('kind') not in ('env_update', 'env_launch', 'snapshot', 'restore'):
-                            raise ValueError('outcome kind must be env_update, env_launch, snapshot or restore')
-                        w.outcomes.append(o)
-                elif m == 'DELETE':
-                    w.outcomes.clear()
+                _edit_queue(m, req, w.outcomes, ('env_update', 'env_launch', 'snapshot', 'restore'), 'outcome')
                 return self._json(200, {'outcomes': w.outcomes})
         if path == '/_sim/options' and m == 'POST':
             with w.lock:
@@ -458,6 +439,19 @@ class Handler(BaseHTTPRequestHandler):
             text = ''.join(k['key'] + '\n' for k in keys)
             return self._send(200, {'Content-Type': 'text/plain'}, text.encode())
         raise ValueError('no admin endpoint %s %s (see tests/fakeaws/README.md)' % (m, path))
+
+
+def _edit_queue(method, req, queue, kinds, what):
+    """POST appends one entry or a list of them (each with a known 'kind'),
+    DELETE empties the queue, GET leaves it."""
+    if method == 'POST':
+        for item in req if isinstance(req, list) else [req]:
+            if item.get('kind') not in kinds:
+                raise ValueError('%s kind must be one of %s' % (what, ', '.join(kinds)))
+            item.setdefault('count', 1)
+            queue.append(item)
+    elif method == 'DELETE':
+        queue.clear()
 
 
 def _with_service(err, service):

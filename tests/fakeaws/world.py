@@ -78,11 +78,21 @@ def _token(offset):
     return base64.b64encode(json.dumps({'o': offset}).encode()).decode()
 
 
-def _untoken(tok, code='InvalidParameterValue'):
+def _untoken(tok):
     try:
         return int(json.loads(base64.b64decode(tok))['o'])
     except Exception:
-        raise AwsError(code, 'Invalid NextToken/Marker: %s' % tok, 400)
+        raise AwsError('InvalidParameterValue', 'Invalid NextToken/Marker: %s' % tok, 400)
+
+
+def _next_token_page(items, p, key, limit):
+    """One page of items for the EB/EC2 NextToken style of paging."""
+    start = _untoken(p['NextToken']) if p.get('NextToken') else 0
+    n = p.get(limit) or 1000
+    res = {key: items[start:start + n]}
+    if start + n < len(items):
+        res['NextToken'] = _token(start + n)
+    return res
 
 
 class Hooks:
@@ -129,11 +139,9 @@ class World:
                             'container_authorization_token': 'fakeaws-container-token'}
             self.options.update(s.get('options', {}))
             self.outcomes = []
-            self.credentials = {c['access_key']: dict(c) for c in s.get('credentials', [])}
-            for c in self.credentials.values():
-                c.setdefault('account', self.account)
-                c.setdefault('arn', 'arn:aws:iam::%s:user/%s' % (self.account, c.get('user', 'fake')))
-                c.setdefault('user_id', 'AIDA' + c['access_key'][4:].upper())
+            self.credentials = {}
+            for c in s.get('credentials', []):
+                self.add_credential(c)
             # Credentials the IMDS / container endpoints hand out: by default the
             # first live session credential, else the first one.
             default_issue = next((k for k, c in self.credentials.items()
@@ -178,6 +186,14 @@ class World:
                 self._load_zone(z)
             self.ssh_keys = []
             self.hooks.call('setup', self)
+
+    def add_credential(self, spec):
+        c = dict(spec)
+        c.setdefault('account', self.account)
+        c.setdefault('arn', 'arn:aws:iam::%s:user/%s' % (self.account, c.get('user', 'fake')))
+        c.setdefault('user_id', 'AIDA' + c['access_key'][4:].upper())
+        self.credentials[c['access_key']] = c
+        return c
 
     def _id(self, prefix, n, alphabet='0123456789abcdef'):
         return prefix + ''.join(self.rng.choice(alphabet) for _ in range(n))
@@ -509,13 +525,7 @@ class World:
             if env['status'] == 'Terminated' and (not include_deleted or env['terminated_at'] < back_to):
                 continue
             out.append(self.env_description(env))
-        start = _untoken(p['NextToken']) if p.get('NextToken') else 0
-        n = p.get('MaxRecords') or 1000
-        page = out[start:start + n]
-        res = {'Environments': page}
-        if start + n < len(out):
-            res['NextToken'] = _token(start + n)
-        return res
+        return _next_token_page(out, p, 'Environments', 'MaxRecords')
 
     def op_elasticbeanstalk_DescribeEnvironmentResources(self, p, ctx):
         env = self._env_by(p)
@@ -752,12 +762,7 @@ class World:
             if ev['version']:
                 d['VersionLabel'] = ev['version']
             out.append(d)
-        first = _untoken(p['NextToken']) if p.get('NextToken') else 0
-        n = p.get('MaxRecords') or 1000
-        res = {'Events': out[first:first + n]}
-        if first + n < len(out):
-            res['NextToken'] = _token(first + n)
-        return res
+        return _next_token_page(out, p, 'Events', 'MaxRecords')
 
     # ============================================================= RDS
     def _db(self, ident):
@@ -827,6 +832,13 @@ class World:
             res['Marker'] = _token(start + n)
         return res
 
+    @staticmethod
+    def _rds_match(p, fl, params, fields):
+        """A resource matches when every given parameter equals its field and
+        every filter lists its value (filters AND, values OR, as RDS does)."""
+        return all(not p.get(k) or p[k] == v for k, v in params.items()) and \
+            all(fields.get(k) in vals for k, vals in fl.items())
+
     def _filters(self, filters, known):
         out = {}
         for f in filters or []:
@@ -863,21 +875,11 @@ class World:
                                               'dbi-resource-id'})
         if p.get('DBSnapshotIdentifier') and p['DBSnapshotIdentifier'] not in self.snapshots:
             raise AwsError('DBSnapshotNotFound', 'DBSnapshot %s not found.' % p['DBSnapshotIdentifier'], 404)
-        out = []
-        for s in sorted(self.snapshots.values(), key=lambda s: s['created']):
-            if p.get('DBSnapshotIdentifier') and s['id'] != p['DBSnapshotIdentifier']:
-                continue
-            if p.get('DBInstanceIdentifier') and s['db'] != p['DBInstanceIdentifier']:
-                continue
-            if p.get('SnapshotType') and s['type'] != p['SnapshotType']:
-                continue
-            if 'db-instance-id' in fl and s['db'] not in fl['db-instance-id']:
-                continue
-            if 'db-snapshot-id' in fl and s['id'] not in fl['db-snapshot-id']:
-                continue
-            if 'snapshot-type' in fl and s['type'] not in fl['snapshot-type']:
-                continue
-            out.append(self.snapshot_description(s))
+        out = [self.snapshot_description(s) for s in sorted(self.snapshots.values(), key=lambda s: s['created'])
+               if self._rds_match(p, fl, {'DBSnapshotIdentifier': s['id'], 'DBInstanceIdentifier': s['db'],
+                                          'SnapshotType': s['type']},
+                                  {'db-instance-id': s['db'], 'db-snapshot-id': s['id'], 'snapshot-type': s['type'],
+                                   'engine': s['engine'], 'dbi-resource-id': s['resource_id']})]
         return self._page(out, p, 'DBSnapshots')
 
     def op_rds_RestoreDBInstanceFromDBSnapshot(self, p, ctx):
@@ -925,21 +927,13 @@ class World:
         return {'DBInstance': self.db_description(db)}
 
     def op_rds_DescribeDBInstances(self, p, ctx):
-        fl = self._filters(p.get('Filters'), {'db-instance-id', 'dbi-resource-id', 'engine', 'db-cluster-id',
-                                              'domain'})
+        fl = self._filters(p.get('Filters'), {'db-instance-id', 'dbi-resource-id', 'engine'})
         if p.get('DBInstanceIdentifier'):
             self._db(p['DBInstanceIdentifier'])
-        out = []
-        for db in sorted(self.dbs.values(), key=lambda d: d['id']):
-            if p.get('DBInstanceIdentifier') and db['id'] != p['DBInstanceIdentifier']:
-                continue
-            if 'db-instance-id' in fl and db['id'] not in fl['db-instance-id']:
-                continue
-            if 'dbi-resource-id' in fl and db['resource_id'] not in fl['dbi-resource-id']:
-                continue
-            if 'engine' in fl and db['engine'] not in fl['engine']:
-                continue
-            out.append(self.db_description(db))
+        out = [self.db_description(db) for db in sorted(self.dbs.values(), key=lambda d: d['id'])
+               if self._rds_match(p, fl, {'DBInstanceIdentifier': db['id']},
+                                  {'db-instance-id': db['id'], 'dbi-resource-id': db['resource_id'],
+                                   'engine': db['engine']})]
         return self._page(out, p, 'DBInstances')
 
     def op_rds_DeleteDBInstance(self, p, ctx):
@@ -1214,12 +1208,7 @@ class World:
                 continue
             out.append({'ReservationId': 'r-0' + inst['id'][3:], 'OwnerId': self.account, 'Groups': [],
                         'Instances': [desc]})
-        start = _untoken(p['NextToken'], 'InvalidParameterValue') if p.get('NextToken') else 0
-        n = p.get('MaxResults') or 1000
-        res = {'Reservations': out[start:start + n]}
-        if start + n < len(out):
-            res['NextToken'] = _token(start + n)
-        return res
+        return _next_token_page(out, p, 'Reservations', 'MaxResults')
 
     def _ec2_filter(self, filters, desc, inst):
         for f in filters or []:
@@ -1294,12 +1283,7 @@ class World:
                     raise AwsError('InvalidParameterValue', "The filter '%s' is invalid" % f.get('Name'))
             if ok:
                 out.append(self.sg_description(g))
-        start = _untoken(p['NextToken'], 'InvalidParameterValue') if p.get('NextToken') else 0
-        n = p.get('MaxResults') or 1000
-        res = {'SecurityGroups': out[start:start + n]}
-        if start + n < len(out):
-            res['NextToken'] = _token(start + n)
-        return res
+        return _next_token_page(out, p, 'SecurityGroups', 'MaxResults')
 
     def _sg_rules_from(self, p):
         gid = p.get('GroupId')

@@ -67,6 +67,16 @@ def test_faults():
     t.eq(sts.get_caller_identity()['Account'], '123456789012', 'and restored')
 
 
+def waiter_fails(client, waiter, args, word, name):
+    """A botocore waiter must stop with a failure that names `word`."""
+    from botocore.exceptions import WaiterError
+    try:
+        client.get_waiter(waiter).wait(WaiterConfig={'Delay': 0.1, 'MaxAttempts': 50}, **args)
+        t.ok(False, name, 'the waiter succeeded')
+    except WaiterError as e:
+        t.ok(word in str(e) and 'failure state' in str(e), name, e)
+
+
 def test_time():
     srv.admin('POST', '/time', {'durations': {'env_update': 1000}})
     eb = T.client(srv, 'elasticbeanstalk')
@@ -93,23 +103,15 @@ def test_time():
     rds = T.client(srv, 'rds')
     srv.admin('POST', '/outcomes', {'kind': 'snapshot', 'result': 'failed'})
     rds.create_db_snapshot(DBSnapshotIdentifier='doomed', DBInstanceIdentifier='cobalt-test')
-    try:
-        rds.get_waiter('db_snapshot_available').wait(DBSnapshotIdentifier='doomed',
-                                                     WaiterConfig={'Delay': 0.1, 'MaxAttempts': 50})
-        t.ok(False, 'the DBSnapshotAvailable waiter fails on a failed snapshot')
-    except Exception as e:
-        t.ok('failed' in str(e), 'the DBSnapshotAvailable waiter fails on a failed snapshot', e)
+    waiter_fails(rds, 'db_snapshot_available', {'DBSnapshotIdentifier': 'doomed'}, 'failed',
+                 'the DBSnapshotAvailable waiter fails on a failed snapshot')
     T.wait_for(lambda: rds.describe_db_instances(DBInstanceIdentifier='cobalt-test')['DBInstances'][0]
                ['DBInstanceStatus'] == 'available')
     srv.admin('POST', '/outcomes', {'kind': 'restore', 'result': 'incompatible-restore'})
     rds.restore_db_instance_from_db_snapshot(DBInstanceIdentifier='doomed-db',
                                              DBSnapshotIdentifier='production-blue-before-6-0')
-    try:
-        rds.get_waiter('db_instance_available').wait(DBInstanceIdentifier='doomed-db',
-                                                     WaiterConfig={'Delay': 0.1, 'MaxAttempts': 50})
-        t.ok(False, 'the DBInstanceAvailable waiter fails on incompatible-restore')
-    except Exception as e:
-        t.ok('incompatible-restore' in str(e), 'the DBInstanceAvailable waiter fails on incompatible-restore', e)
+    waiter_fails(rds, 'db_instance_available', {'DBInstanceIdentifier': 'doomed-db'}, 'incompatible-restore',
+                 'the DBInstanceAvailable waiter fails on incompatible-restore')
     srv.admin('POST', '/set', {'kind': 'db_instance', 'id': 'production-blue', 'set': {'status': 'storage-full'}})
     t.eq(rds.describe_db_instances(DBInstanceIdentifier='production-blue')['DBInstances'][0]['DBInstanceStatus'],
          'storage-full', '/_sim/set edits a resource directly')
