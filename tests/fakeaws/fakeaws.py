@@ -431,6 +431,11 @@ class Handler(BaseHTTPRequestHandler):
                 calls = [c for c in sim.calls if q.get('service') in (None, c['service']) and
                          q.get('operation') in (None, c['operation'])]
             return self._json(200, {'count': len(calls), 'calls': calls})
+        if path == '/_sim/env-file' and m == 'GET':
+            with w.lock:
+                w.tick()
+                text = w.env_file(q.get('instance'))
+            return self._send(200, {'Content-Type': 'text/plain'}, text.encode())
         if path == '/_sim/ssh-keys' and m == 'GET':
             with w.lock:
                 keys = w.valid_ssh_keys(q.get('instance'), q.get('user'))

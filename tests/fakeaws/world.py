@@ -98,7 +98,7 @@ def _next_token_page(items, p, key, limit):
 class Hooks:
     """Optional functions of a user module (see README.md: Hooks)."""
 
-    NAMES = ('setup', 'allocate_instance', 'instances_changed', 'env_vars_changed',
+    NAMES = ('setup', 'allocate_instance', 'instances_changed', 'env_vars_changed', 'version_deployed',
              'snapshot_created', 'db_restored', 'db_deleted', 'ssh_public_key')
 
     def __init__(self, module=None):
@@ -441,10 +441,12 @@ class World:
                        p['request_id'], t)
             return
         env['options'] = p['options']
-        if p.get('version'):
-            env['version'] = p['version']
         env['status'], env['health'] = 'Ready', 'Green'
         self._reconcile(env, self._desired_count(env, env['options'], len(self.env_instances(env))))
+        if p.get('version') and p['version'] != env['version']:
+            env['version'] = p['version']
+            self.hooks.call('version_deployed', self, env['name'], p['version'],
+                            [self.instance_view(i) for i in self.env_instances(env)])
         self.event(env, 'Environment update completed successfully.', 'INFO', p['request_id'], t)
 
     def _finish_launch(self, env, p, t):
@@ -1411,6 +1413,14 @@ class World:
         self.ssh_keys.append({'instance': inst['id'], 'user': user, 'key': ' '.join(parts[:2]), 'expires': expires})
         self.hooks.call('ssh_public_key', self, self.instance_view(inst), user, ' '.join(parts[:2]), expires)
         return {'RequestId': ctx['request_id'], 'Success': True}
+
+    def env_file(self, instance_id):
+        """The instance's view of its environment's variables, as EB writes
+        /opt/elasticbeanstalk/deployment/env (KEY=value lines, sorted)."""
+        inst = self.instances.get(instance_id)
+        if inst is None:
+            raise ValueError('no instance %s' % instance_id)
+        return ''.join('%s=%s\n' % (k, v) for k, v in sorted(inst['env_vars'].items()))
 
     def valid_ssh_keys(self, instance=None, user=None):
         now = self.now()

@@ -67,6 +67,13 @@ def test_hooks():
     r = ec2.describe_instances(InstanceIds=ch[1]['removed'])
     t.eq({x['Instances'][0]['State']['Name'] for x in r['Reservations']}, {'terminated'},
          'removed instances show as terminated in EC2')
+    envf = srv.admin('GET', '/env-file?instance=%s' % ch[1]['instances'][0])
+    t.ok('RDS_HOSTNAME=cobalt-production-green.c97jawiow7ed' in envf and 'MP_USE_DJANGO' not in envf and
+         'MAINTENANCE_MODE=ON\n' in envf, "/_sim/env-file gives the instance's env file", envf)
+    eb.update_environment(EnvironmentName='cobalt-production-green', VersionLabel='cobalt-6.0.1')
+    eb.get_waiter('environment_updated').wait(EnvironmentNames=['cobalt-production-green'], WaiterConfig=W)
+    t.eq([(c['env'], c['version'], len(c['instances'])) for c in calls('version_deployed')],
+         [('cobalt-production-green', 'cobalt-6.0.1', 1)], 'version_deployed is called when a version is deployed')
     rds = T.client(srv, 'rds')
     rds.create_db_snapshot(DBSnapshotIdentifier='cut-hooks', DBInstanceIdentifier='production-blue')
     t.eq([(c['db'], c['snapshot']) for c in calls('snapshot_created')], [('production-blue', 'cut-hooks')],
