@@ -248,6 +248,9 @@ class World:
             env['endpoint'] = e.get('endpoint_url') or '13.%d.%d.%d' % tuple(self.rng.randint(1, 250) for _ in range(3))
         self.envs.append(env)
         for iid in e.get('instances', []):
+            if iid not in self.instances:
+                raise ValueError('world file: environment %s lists instance %s, which is not in ec2.instances'
+                                 % (name, iid))
             if iid in self.instances:
                 self.instances[iid]['env'] = name
                 if not self.instances[iid]['env_vars']:
@@ -1115,8 +1118,6 @@ class World:
                     continue
                 del records[key]
             else:  # UPSERT
-                if cur is not None and r['Type'] == 'SOA':
-                    pass
                 records[key] = r
         for key, r in records.items():  # a CNAME excludes every other type at the same name
             if r['Type'] == 'CNAME' and key[0] != z['name'] and \

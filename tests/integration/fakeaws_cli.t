@@ -1,6 +1,7 @@
 #!/usr/bin/python3
 # The real AWS CLI v2 (/usr/bin/aws, Debian's awscli; not the v1 on PATH)
 # works against the simulated AWS: its own botocore signs, parses and waits.
+import concurrent.futures
 import json
 import os
 import subprocess
@@ -35,26 +36,37 @@ def aws(*args, extra_env=None):
 def test_cli():
     p = subprocess.run([AWS, '--version'], capture_output=True, text=True)
     t.ok(p.stdout.startswith('aws-cli/2.'), '/usr/bin/aws is the AWS CLI v2', p.stdout + p.stderr)
-    rc, out, err = aws('elasticbeanstalk', 'describe-environments', '--application-name', 'cobalt')
-    t.ok(rc == 0 and len(out['Environments']) == 4, 'aws elasticbeanstalk describe-environments', err)
-    rc, out, err = aws('rds', 'describe-db-instances')
-    t.ok(rc == 0 and {d['DBInstanceIdentifier'] for d in out['DBInstances']} == {'production-blue', 'cobalt-test'},
-         'aws rds describe-db-instances', err)
-    rc, out, err = aws('route53', 'list-resource-record-sets', '--hosted-zone-id', 'Z0FAKEMYABF00000001',
-                       '--page-size', '2')
-    t.ok(rc == 0 and len(out['ResourceRecordSets']) == 11, 'aws route53 list-resource-record-sets pages to the end',
-         (rc, err, out and len(out['ResourceRecordSets'])))
-    rc, out, err = aws('sts', 'get-caller-identity')
-    t.ok(rc == 0 and out['Arn'] == T.KEY['arn'], 'aws sts get-caller-identity', err)
-    rc, out, err = aws('ec2', 'describe-instances', '--filters',
-                       'Name=tag:elasticbeanstalk:environment-name,Values=cobalt-production-blue')
-    t.ok(rc == 0 and len(out['Reservations']) == 2, 'aws ec2 describe-instances --filters', err)
-    rc, out, err = aws('sts', 'get-caller-identity', extra_env={
-        'AWS_ACCESS_KEY_ID': T.EXPIRED['access_key'], 'AWS_SECRET_ACCESS_KEY': T.EXPIRED['secret_key'],
-        'AWS_SESSION_TOKEN': T.EXPIRED['session_token']})
-    t.ok(rc != 0 and 'ExpiredToken' in err, 'the CLI reports ExpiredToken for expired credentials', err)
-    rc, out, err = aws('sts', 'get-caller-identity', extra_env={'AWS_SECRET_ACCESS_KEY': 'wrong'})
-    t.ok(rc != 0 and 'SignatureDoesNotMatch' in err, 'the CLI reports SignatureDoesNotMatch for a wrong secret', err)
+    # Read-only commands run side by side: each aws run costs ~2 s of start-up.
+    expired = {'AWS_ACCESS_KEY_ID': T.EXPIRED['access_key'], 'AWS_SECRET_ACCESS_KEY': T.EXPIRED['secret_key'],
+               'AWS_SESSION_TOKEN': T.EXPIRED['session_token']}
+    cases = [
+        (('elasticbeanstalk', 'describe-environments', '--application-name', 'cobalt'), None,
+         lambda rc, out, err: rc == 0 and len(out['Environments']) == 4, 'aws elasticbeanstalk describe-environments'),
+        (('rds', 'describe-db-instances'), None,
+         lambda rc, out, err: rc == 0 and {d['DBInstanceIdentifier'] for d in out['DBInstances']} ==
+         {'production-blue', 'cobalt-test'}, 'aws rds describe-db-instances'),
+        (('route53', 'list-resource-record-sets', '--hosted-zone-id', 'Z0FAKEMYABF00000001', '--page-size', '2'),
+         None, lambda rc, out, err: rc == 0 and len(out['ResourceRecordSets']) == 11,
+         'aws route53 list-resource-record-sets pages to the end'),
+        (('sts', 'get-caller-identity'), None, lambda rc, out, err: rc == 0 and out['Arn'] == T.KEY['arn'],
+         'aws sts get-caller-identity'),
+        (('ec2', 'describe-instances', '--filters',
+          'Name=tag:elasticbeanstalk:environment-name,Values=cobalt-production-blue'), None,
+         lambda rc, out, err: rc == 0 and len(out['Reservations']) == 2, 'aws ec2 describe-instances --filters'),
+        (('sts', 'get-caller-identity'), expired, lambda rc, out, err: rc != 0 and 'ExpiredToken' in err,
+         'the CLI reports ExpiredToken for expired credentials'),
+        (('sts', 'get-caller-identity'), {'AWS_SECRET_ACCESS_KEY': 'wrong'},
+         lambda rc, out, err: rc != 0 and 'SignatureDoesNotMatch' in err,
+         'the CLI reports SignatureDoesNotMatch for a wrong secret'),
+    ]
+    with concurrent.futures.ThreadPoolExecutor(len(cases)) as pool:
+        results = list(pool.map(lambda c: aws(*c[0], extra_env=c[1]), cases))
+    for (args, _, check, name), (rc, out, err) in zip(cases, results):
+        try:
+            good = check(rc, out, err)
+        except (TypeError, KeyError):
+            good = False
+        t.ok(good, name, (rc, err))
     rc, out, err = aws('route53', 'change-resource-record-sets', '--hosted-zone-id', 'Z0FAKEMYABF00000001',
                        '--change-batch', json.dumps({'Changes': [{'Action': 'UPSERT', 'ResourceRecordSet': {
                            'Name': 'www.myabf.com.au.', 'Type': 'A', 'AliasTarget': {
