@@ -13,6 +13,7 @@ import datetime
 import importlib.util
 import json
 import os
+import re
 import socket
 import ssl
 import sys
@@ -292,7 +293,9 @@ class Handler(BaseHTTPRequestHandler):
                                                          host, raw_path, self.headers, signed, body, amz_date)
             if expected != signature:
                 if self.server.logfile:
-                    self.server.logfile.write('signature mismatch; canonical request we computed:\n%s\n' % creq)
+                    # The session token is a credential: keep it out of the log.
+                    shown = re.sub(r'(?m)^(x-amz-security-token:).*$', r'\1<redacted>', creq)
+                    self.server.logfile.write('signature mismatch; canonical request we computed:\n%s\n' % shown)
                 raise AwsError('SignatureDoesNotMatch', 'The request signature we calculated does not match the '
                                'signature you provided. Check your AWS Secret Access Key and signing method. '
                                'Consult the service documentation for details.', 403)

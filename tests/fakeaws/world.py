@@ -450,6 +450,8 @@ class World:
             env['version'] = p['version']
             self.hooks.call('version_deployed', self, env['name'], p['version'],
                             [self.instance_view(i) for i in self.env_instances(env)])
+        self.event(env, 'New application version was deployed to running EC2 instances.' if p.get('version')
+                   else 'Successfully deployed new configuration to environment.', 'INFO', p['request_id'], t)
         self.event(env, 'Environment update completed successfully.', 'INFO', p['request_id'], t)
 
     def _finish_launch(self, env, p, t):

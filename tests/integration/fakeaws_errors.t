@@ -38,6 +38,13 @@ def test_signatures():
     r = T.raw(srv, 'elasticbeanstalk', EB,
               tamper=lambda h: h.update({'Authorization': h['Authorization'].split(', Signature=')[0]}))
     t.eq(code_of(r), (400, 'IncompleteSignature'), 'Authorization without Signature: IncompleteSignature')
+    bad_session = dict(T.SESSION, secret_key='not-the-secret')
+    t.eq(code_of(T.raw(srv, 'sts', 'Action=GetCallerIdentity&Version=2011-06-15', cred=bad_session)),
+         (403, 'SignatureDoesNotMatch'), 'session credentials with a wrong secret: SignatureDoesNotMatch')
+    with open(os.path.join(srv.dir, 'log')) as f:
+        log = f.read()
+    t.ok('x-amz-security-token:<redacted>' in log and T.SESSION['session_token'] not in log,
+         "the server's log shows the canonical request without the session token")
     unknown = dict(T.KEY, access_key='AKIANOSUCHKEY0000000')
     t.eq(code_of(T.raw(srv, 'elasticbeanstalk', EB, cred=unknown)), (403, 'InvalidClientTokenId'),
          'unknown access key: InvalidClientTokenId')
