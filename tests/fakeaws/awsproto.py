@@ -6,15 +6,23 @@ Everything shape-related is driven by botocore's own service models so that
 what the server accepts and emits is what the AWS SDKs expect, not what we
 remember of them.
 """
-import base64
+import sys
+
+# botocore imports the AWS CRT when it is installed (awscli pulls it in);
+# the simulation never uses it and it costs half a second of startup.
+# Likewise urllib3's pyOpenSSL shim (botocore falls back to the ssl module).
+sys.modules.setdefault('awscrt', None)
+sys.modules.setdefault('urllib3.contrib.pyopenssl', None)
+
+import base64  # noqa: E402
 import datetime
-import email.utils
-import hashlib
-import hmac
-import json
-import re
-import urllib.parse
-import xml.etree.ElementTree as ET
+import email.utils  # noqa: E402
+import hashlib  # noqa: E402
+import hmac  # noqa: E402
+import json  # noqa: E402
+import re  # noqa: E402
+import urllib.parse  # noqa: E402
+import xml.etree.ElementTree as ET  # noqa: E402
 
 from botocore.auth import SigV4Auth, EMPTY_SHA256_HASH
 from botocore.awsrequest import AWSRequest
@@ -573,24 +581,20 @@ def _validate(shape, value, path, errors, protocol):
             _validate(shape.members[k], v, path + ('.' if path else '') + lower_camel(k), errors, protocol)
         return
     md = shape.metadata
-    if t == 'list':
+    if t in ('list', 'string'):
+        shown = ("'%s' " % value[:64]) if t == 'string' else ''
         if 'min' in md and len(value) < md['min']:
-            errors.append(('range', path, "Value '%s' at '%s' failed to satisfy constraint: Member must "
-                           "have length greater than or equal to %d" % (value, path, md['min'])))
+            errors.append(('range', path, "Value %sat '%s' failed to satisfy constraint: Member must "
+                           "have length greater than or equal to %d" % (shown, path, md['min'])))
         if 'max' in md and len(value) > md['max']:
-            errors.append(('range', path, "Value at '%s' failed to satisfy constraint: Member must "
-                           "have length less than or equal to %d" % (path, md['max'])))
+            errors.append(('range', path, "Value %sat '%s' failed to satisfy constraint: Member must "
+                           "have length less than or equal to %d" % (shown, path, md['max'])))
+    if t == 'list':
         for i, v in enumerate(value, 1):
             if v is not None:
                 _validate(shape.member, v, '%s.%d.member' % (path, i), errors, protocol)
         return
     if t == 'string':
-        if 'min' in md and len(value) < md['min']:
-            errors.append(('range', path, "Value '%s' at '%s' failed to satisfy constraint: Member must "
-                           "have length greater than or equal to %d" % (value, path, md['min'])))
-        if 'max' in md and len(value) > md['max']:
-            errors.append(('range', path, "Value '%s' at '%s' failed to satisfy constraint: Member must "
-                           "have length less than or equal to %d" % (value[:64], path, md['max'])))
         enum = getattr(shape, 'enum', None)
         if enum and value not in enum:
             errors.append(('enum', path, "Value '%s' at '%s' failed to satisfy constraint: Member must "

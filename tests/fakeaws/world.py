@@ -78,17 +78,27 @@ def _token(offset):
     return base64.b64encode(json.dumps({'o': offset}).encode()).decode()
 
 
-def _untoken(tok, code='InvalidParameterValue'):
+def _untoken(tok):
     try:
         return int(json.loads(base64.b64decode(tok))['o'])
     except Exception:
-        raise AwsError(code, 'Invalid NextToken/Marker: %s' % tok, 400)
+        raise AwsError('InvalidParameterValue', 'Invalid NextToken/Marker: %s' % tok, 400)
+
+
+def _next_token_page(items, p, key, limit):
+    """One page of items for the EB/EC2 NextToken style of paging."""
+    start = _untoken(p['NextToken']) if p.get('NextToken') else 0
+    n = p.get(limit) or 1000
+    res = {key: items[start:start + n]}
+    if start + n < len(items):
+        res['NextToken'] = _token(start + n)
+    return res
 
 
 class Hooks:
     """Optional functions of a user module (see README.md: Hooks)."""
 
-    NAMES = ('setup', 'allocate_instance', 'instances_changed', 'env_vars_changed',
+    NAMES = ('setup', 'allocate_instance', 'instances_changed', 'env_vars_changed', 'version_deployed',
              'snapshot_created', 'db_restored', 'db_deleted', 'ssh_public_key')
 
     def __init__(self, module=None):
@@ -123,14 +133,22 @@ class World:
             self.durations.update(s.get('durations', {}))
             self.options = {'rds_min_max_records': 20, 'rds_backing_up_during_snapshot': True,
                             'route53_legacy_errors': False, 'route53_max_items': 300,
-                            'instance_connect_key_ttl': 60}
+                            'instance_connect_key_ttl': 60,
+                            'imds_role': 'cutover-instance-role',
+                            'imds_credential': None, 'container_credential': None,
+                            'container_authorization_token': 'fakeaws-container-token'}
             self.options.update(s.get('options', {}))
             self.outcomes = []
-            self.credentials = {c['access_key']: dict(c) for c in s.get('credentials', [])}
-            for c in self.credentials.values():
-                c.setdefault('account', self.account)
-                c.setdefault('arn', 'arn:aws:iam::%s:user/%s' % (self.account, c.get('user', 'fake')))
-                c.setdefault('user_id', 'AIDA' + c['access_key'][4:].upper())
+            self.credentials = {}
+            for c in s.get('credentials', []):
+                self.add_credential(c)
+            # Credentials the IMDS / container endpoints hand out: by default the
+            # first live session credential, else the first one.
+            default_issue = next((k for k, c in self.credentials.items()
+                                  if c.get('session_token') and not c.get('expired')), next(iter(self.credentials), None))
+            for k in ('imds_credential', 'container_credential'):
+                if self.options[k] is None:
+                    self.options[k] = default_issue
             ec2 = s.get('ec2', {})
             self.pool = list(ec2.get('instance_pool', []))
             self.groups = {}
@@ -168,6 +186,14 @@ class World:
                 self._load_zone(z)
             self.ssh_keys = []
             self.hooks.call('setup', self)
+
+    def add_credential(self, spec):
+        c = dict(spec)
+        c.setdefault('account', self.account)
+        c.setdefault('arn', 'arn:aws:iam::%s:user/%s' % (self.account, c.get('user', 'fake')))
+        c.setdefault('user_id', 'AIDA' + c['access_key'][4:].upper())
+        self.credentials[c['access_key']] = c
+        return c
 
     def _id(self, prefix, n, alphabet='0123456789abcdef'):
         return prefix + ''.join(self.rng.choice(alphabet) for _ in range(n))
@@ -222,6 +248,9 @@ class World:
             env['endpoint'] = e.get('endpoint_url') or '13.%d.%d.%d' % tuple(self.rng.randint(1, 250) for _ in range(3))
         self.envs.append(env)
         for iid in e.get('instances', []):
+            if iid not in self.instances:
+                raise ValueError('world file: environment %s lists instance %s, which is not in ec2.instances'
+                                 % (name, iid))
             if iid in self.instances:
                 self.instances[iid]['env'] = name
                 if not self.instances[iid]['env_vars']:
@@ -415,10 +444,14 @@ class World:
                        p['request_id'], t)
             return
         env['options'] = p['options']
-        if p.get('version'):
-            env['version'] = p['version']
         env['status'], env['health'] = 'Ready', 'Green'
         self._reconcile(env, self._desired_count(env, env['options'], len(self.env_instances(env))))
+        if p.get('version') and p['version'] != env['version']:
+            env['version'] = p['version']
+            self.hooks.call('version_deployed', self, env['name'], p['version'],
+                            [self.instance_view(i) for i in self.env_instances(env)])
+        self.event(env, 'New application version was deployed to running EC2 instances.' if p.get('version')
+                   else 'Successfully deployed new configuration to environment.', 'INFO', p['request_id'], t)
         self.event(env, 'Environment update completed successfully.', 'INFO', p['request_id'], t)
 
     def _finish_launch(self, env, p, t):
@@ -499,13 +532,7 @@ class World:
             if env['status'] == 'Terminated' and (not include_deleted or env['terminated_at'] < back_to):
                 continue
             out.append(self.env_description(env))
-        start = _untoken(p['NextToken']) if p.get('NextToken') else 0
-        n = p.get('MaxRecords') or 1000
-        page = out[start:start + n]
-        res = {'Environments': page}
-        if start + n < len(out):
-            res['NextToken'] = _token(start + n)
-        return res
+        return _next_token_page(out, p, 'Environments', 'MaxRecords')
 
     def op_elasticbeanstalk_DescribeEnvironmentResources(self, p, ctx):
         env = self._env_by(p)
@@ -742,12 +769,7 @@ class World:
             if ev['version']:
                 d['VersionLabel'] = ev['version']
             out.append(d)
-        first = _untoken(p['NextToken']) if p.get('NextToken') else 0
-        n = p.get('MaxRecords') or 1000
-        res = {'Events': out[first:first + n]}
-        if first + n < len(out):
-            res['NextToken'] = _token(first + n)
-        return res
+        return _next_token_page(out, p, 'Events', 'MaxRecords')
 
     # ============================================================= RDS
     def _db(self, ident):
@@ -817,6 +839,13 @@ class World:
             res['Marker'] = _token(start + n)
         return res
 
+    @staticmethod
+    def _rds_match(p, fl, params, fields):
+        """A resource matches when every given parameter equals its field and
+        every filter lists its value (filters AND, values OR, as RDS does)."""
+        return all(not p.get(k) or p[k] == v for k, v in params.items()) and \
+            all(fields.get(k) in vals for k, vals in fl.items())
+
     def _filters(self, filters, known):
         out = {}
         for f in filters or []:
@@ -853,21 +882,11 @@ class World:
                                               'dbi-resource-id'})
         if p.get('DBSnapshotIdentifier') and p['DBSnapshotIdentifier'] not in self.snapshots:
             raise AwsError('DBSnapshotNotFound', 'DBSnapshot %s not found.' % p['DBSnapshotIdentifier'], 404)
-        out = []
-        for s in sorted(self.snapshots.values(), key=lambda s: s['created']):
-            if p.get('DBSnapshotIdentifier') and s['id'] != p['DBSnapshotIdentifier']:
-                continue
-            if p.get('DBInstanceIdentifier') and s['db'] != p['DBInstanceIdentifier']:
-                continue
-            if p.get('SnapshotType') and s['type'] != p['SnapshotType']:
-                continue
-            if 'db-instance-id' in fl and s['db'] not in fl['db-instance-id']:
-                continue
-            if 'db-snapshot-id' in fl and s['id'] not in fl['db-snapshot-id']:
-                continue
-            if 'snapshot-type' in fl and s['type'] not in fl['snapshot-type']:
-                continue
-            out.append(self.snapshot_description(s))
+        out = [self.snapshot_description(s) for s in sorted(self.snapshots.values(), key=lambda s: s['created'])
+               if self._rds_match(p, fl, {'DBSnapshotIdentifier': s['id'], 'DBInstanceIdentifier': s['db'],
+                                          'SnapshotType': s['type']},
+                                  {'db-instance-id': s['db'], 'db-snapshot-id': s['id'], 'snapshot-type': s['type'],
+                                   'engine': s['engine'], 'dbi-resource-id': s['resource_id']})]
         return self._page(out, p, 'DBSnapshots')
 
     def op_rds_RestoreDBInstanceFromDBSnapshot(self, p, ctx):
@@ -915,21 +934,13 @@ class World:
         return {'DBInstance': self.db_description(db)}
 
     def op_rds_DescribeDBInstances(self, p, ctx):
-        fl = self._filters(p.get('Filters'), {'db-instance-id', 'dbi-resource-id', 'engine', 'db-cluster-id',
-                                              'domain'})
+        fl = self._filters(p.get('Filters'), {'db-instance-id', 'dbi-resource-id', 'engine'})
         if p.get('DBInstanceIdentifier'):
             self._db(p['DBInstanceIdentifier'])
-        out = []
-        for db in sorted(self.dbs.values(), key=lambda d: d['id']):
-            if p.get('DBInstanceIdentifier') and db['id'] != p['DBInstanceIdentifier']:
-                continue
-            if 'db-instance-id' in fl and db['id'] not in fl['db-instance-id']:
-                continue
-            if 'dbi-resource-id' in fl and db['resource_id'] not in fl['dbi-resource-id']:
-                continue
-            if 'engine' in fl and db['engine'] not in fl['engine']:
-                continue
-            out.append(self.db_description(db))
+        out = [self.db_description(db) for db in sorted(self.dbs.values(), key=lambda d: d['id'])
+               if self._rds_match(p, fl, {'DBInstanceIdentifier': db['id']},
+                                  {'db-instance-id': db['id'], 'dbi-resource-id': db['resource_id'],
+                                   'engine': db['engine']})]
         return self._page(out, p, 'DBInstances')
 
     def op_rds_DeleteDBInstance(self, p, ctx):
@@ -1109,11 +1120,10 @@ class World:
                     continue
                 del records[key]
             else:  # UPSERT
-                if cur is not None and r['Type'] == 'SOA':
-                    pass
                 records[key] = r
         for key, r in records.items():  # a CNAME excludes every other type at the same name
-            if r['Type'] == 'CNAME' and any(k[0] == key[0] and k[1] != 'CNAME' for k in records):
+            if r['Type'] == 'CNAME' and key[0] != z['name'] and \
+                    any(k[0] == key[0] and k[1] != 'CNAME' for k in records):
                 messages.append('RRSet of type CNAME with DNS name %s is not permitted as it conflicts with other '
                                 'records with the same DNS name in zone %s' % (key[0], z['name']))
         if messages:
@@ -1203,12 +1213,7 @@ class World:
                 continue
             out.append({'ReservationId': 'r-0' + inst['id'][3:], 'OwnerId': self.account, 'Groups': [],
                         'Instances': [desc]})
-        start = _untoken(p['NextToken'], 'InvalidParameterValue') if p.get('NextToken') else 0
-        n = p.get('MaxResults') or 1000
-        res = {'Reservations': out[start:start + n]}
-        if start + n < len(out):
-            res['NextToken'] = _token(start + n)
-        return res
+        return _next_token_page(out, p, 'Reservations', 'MaxResults')
 
     def _ec2_filter(self, filters, desc, inst):
         for f in filters or []:
@@ -1283,12 +1288,7 @@ class World:
                     raise AwsError('InvalidParameterValue', "The filter '%s' is invalid" % f.get('Name'))
             if ok:
                 out.append(self.sg_description(g))
-        start = _untoken(p['NextToken'], 'InvalidParameterValue') if p.get('NextToken') else 0
-        n = p.get('MaxResults') or 1000
-        res = {'SecurityGroups': out[start:start + n]}
-        if start + n < len(out):
-            res['NextToken'] = _token(start + n)
-        return res
+        return _next_token_page(out, p, 'SecurityGroups', 'MaxResults')
 
     def _sg_rules_from(self, p):
         gid = p.get('GroupId')
@@ -1416,6 +1416,14 @@ class World:
         self.ssh_keys.append({'instance': inst['id'], 'user': user, 'key': ' '.join(parts[:2]), 'expires': expires})
         self.hooks.call('ssh_public_key', self, self.instance_view(inst), user, ' '.join(parts[:2]), expires)
         return {'RequestId': ctx['request_id'], 'Success': True}
+
+    def env_file(self, instance_id):
+        """The instance's view of its environment's variables, as EB writes
+        /opt/elasticbeanstalk/deployment/env (KEY=value lines, sorted)."""
+        inst = self.instances.get(instance_id)
+        if inst is None:
+            raise ValueError('no instance %s' % instance_id)
+        return ''.join('%s=%s\n' % (k, v) for k, v in sorted(inst['env_vars'].items()))
 
     def valid_ssh_keys(self, instance=None, user=None):
         now = self.now()
