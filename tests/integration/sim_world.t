@@ -144,8 +144,23 @@ gone=$B2; [ "$($AWS elasticbeanstalk describe-environment-resources --environmen
 check "scaling down to 1 leaves one instance" test "$left" = 1
 check "the removed instance's sshd and app stop" bash -c "! (exec 3<>/dev/tcp/$gone/$SIMPROD_SSH_PORT) 2>/dev/null && ! (exec 3<>/dev/tcp/$gone/$SIMPROD_HTTP_PORT) 2>/dev/null"
 
+# --- a deploy runs migrate against the environment's database ------------------
+fk() { psql_at "$1" "SELECT confrelid::regclass FROM pg_constraint WHERE contype = 'f' AND conrelid = 'notifications_unregisteredblockedemail'::regclass"; }
+check "the restore is on the old schema (blocked emails point at accounts_unregistereduser)" test "$(fk "$nep")" = accounts_unregistereduser
+$AWS elasticbeanstalk update-environment --environment-name cobalt-production-green --version-label cobalt-6.0.1 >/dev/null
+sleep 0.5; wait_for 60 env_ready cobalt-production-green
+check "deploying a version to the new environment migrates its database (0055 applied)" test "$(fk "$nep")" = accounts_user
+check "and leaves the old database alone" test "$(fk "$ep")" = accounts_unregistereduser
+
 # --- deleting a database stops its server --------------------------------------
 $AWS rds delete-db-instance --db-instance-identifier cobalt-test --skip-final-snapshot >/dev/null
 test_gone() { ! (exec 3<>"/dev/tcp/$(j "d['databases']['cobalt-test']['address']")/$SIMPROD_DB_PORT") 2>/dev/null; }
 check "a deleted database's server stops" wait_for 30 test_gone
+
+# --- a reset of the simulated AWS brings the real side back in line -------------
+admin POST /reset '{}' >/dev/null
+check "after /_sim/reset the old environment's env files are as the world says again" \
+	test "$(envfile $BLUE1 MAINTENANCE_MODE)$(envfile $BLUE2 MAINTENANCE_MODE)" = OFFOFF
+check "its instances run again (sshd and app)" test "$(http "$B1" /dashboard)$(http "$B2" /dashboard)" = 200200
+check "the deleted database's server runs again" bash -c "(exec 3<>/dev/tcp/$(j "d['databases']['cobalt-test']['address']")/$SIMPROD_DB_PORT) 2>/dev/null"
 done_testing

@@ -353,6 +353,15 @@ class Hosts:
                                 stderr=subprocess.PIPE, user=uid, group=gid, extra_groups=[], cwd=root,
                                 env={'PATH': '/usr/bin:/bin', 'HOME': root, 'LANG': 'C.UTF-8'})
 
+    def manage(self, iid, args, timeout=300):
+        """manage.py ARGS on an instance, as its login user (tests/fixture/run-manage)."""
+        root = host_root(self.d, iid)
+        uid, gid = ssh_uid()
+        return subprocess.run([os.path.join(FIXTURE, 'run-manage'), root] + args, stdin=subprocess.DEVNULL,
+                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=timeout,
+                              user=uid, group=gid, extra_groups=[], cwd=root,
+                              env={'PATH': '/usr/bin:/bin', 'HOME': root, 'LANG': 'C.UTF-8'})
+
     def authorize_eic(self, iid, user, key, expires_wall):
         """EC2 Instance Connect: the key works for 60 s (sshd checks the
         expiry-time option itself)."""
@@ -610,6 +619,14 @@ class Dbs:
             if dbid in self.st.data['dbs']:
                 self.st.data['dbs'][dbid]['running'] = False
                 self.st.save()
+
+    def restart(self, dbid):
+        pd = self.pgdir(dbid)
+        db = self.st.data['dbs'][dbid]
+        pg_start(db['data'], pd, db['address'], db['port'], pd + '/postgres.log')
+        with self.st.lock:
+            self.st.data['dbs'][dbid]['running'] = True
+            self.st.save()
 
     def conninfo(self, dbid):
         db = self.st.data['dbs'][dbid]
