@@ -250,11 +250,16 @@ class Hosts:
     def lay_out(self, iid, addr, env_vars):
         root = host_root(self.d, iid)
         os.makedirs(root, exist_ok=True)
-        args = [os.path.join(FIXTURE, 'lay-instance'), root, '--owner', SSH_USER]
-        for k, v in env_vars.items():
-            args += ['--env', '%s=%s' % (k, v)]
-        subprocess.run(args, check=True, stdout=subprocess.DEVNULL)
         os.chmod(root, 0o755)
+        # Values travel in a private file, never on a command line (they
+        # include RDS_PASSWORD and SECRET_KEY).
+        vf = os.path.join(root, '.env-from')
+        write_private(vf, ''.join('%s=%s\n' % kv for kv in env_vars.items()))
+        try:
+            subprocess.run([os.path.join(FIXTURE, 'lay-instance'), root, '--owner', SSH_USER, '--env-from', vf],
+                           check=True, stdout=subprocess.DEVNULL)
+        finally:
+            os.unlink(vf)
         uid, gid = ssh_uid()
         for sub in ('var/lib', 'var/run'):
             p = os.path.join(root, sub)
@@ -334,19 +339,15 @@ class Hosts:
         kill_strays(root)
 
     def set_env(self, iid, new_vars):
-        """Rewrites the env file to exactly new_vars and restarts the app
-        (tests/fixture/set-env: SIGHUP, wait until it serves again).
-        Returns the Popen so several instances restart at once."""
+        """Rewrites the env file to exactly new_vars (as EB writes it: mode
+        0600, owned by the login user) and restarts the app with
+        tests/fixture/set-env, which sends SIGHUP and waits until it serves
+        again. Returns the Popen so several instances restart at once."""
         root = host_root(self.d, iid)
-        cur = read_env_file(os.path.join(root, ENV_FILE))
-        args = [os.path.join(FIXTURE, 'set-env'), root]
-        for k, v in new_vars.items():
-            if cur.get(k) != v:
-                args.append('%s=%s' % (k, v))
-        for k in cur:
-            if k not in new_vars:
-                args += ['--unset', k]
         uid, gid = ssh_uid()
+        envf = os.path.join(root, ENV_FILE)
+        write_private(envf, ''.join('%s=%s\n' % kv for kv in new_vars.items()), uid, gid)
+        args = [os.path.join(FIXTURE, 'set-env'), root]
         # As the file's owner (set-env writes a fresh 0600 file, which the
         # app, running as that user, must read), as EB's own agent would.
         return subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
@@ -381,6 +382,17 @@ class Hosts:
             f.writelines(keep)
         os.chmod(tmp, 0o644)
         os.replace(tmp, path)
+
+
+def write_private(path, text, uid=None, gid=None):
+    """Atomically replaces path with text, mode 0600 (owner uid:gid if given)."""
+    tmp = '%s.tmp.%d' % (path, os.getpid())
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, 'w', encoding='utf-8') as f:
+        f.write(text)
+    if uid is not None:
+        os.chown(tmp, uid, gid)
+    os.replace(tmp, path)
 
 
 def kill_pidfile(pidf, sig=signal.SIGTERM, wait=5.0):
