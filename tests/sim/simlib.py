@@ -18,8 +18,8 @@ One simulation lives in one folder DIR:
 
 Every instance has its own loopback address 127.A.B.N (A.B picked at random per
 simulation, so two simulations on one machine never share an address); sshd
-listens on one common port on all of them, the web app on another, and every
-database on a third, as RDS instances all listen on 5432.
+listens on port 22 on all of them, the web app on 80 and every database on
+5432, as on AWS (or on free common ports where those are taken).
 
 Nothing here is global to the machine except the login user (SIM_SSH_USER,
 default cutover-t, the same user tests/harness/services/sshd-hosts uses) and a
@@ -147,16 +147,25 @@ def port_free(addr, port):
         s.close()
 
 
+# The ports of the real thing: sshd on 22, nginx on 80, RDS on 5432. Each
+# simulation has its own addresses, so two simulations can both use them.
+REAL_PORTS = (22, 80, 5432)
+
+
 def pick_network_and_ports(n_check=40):
     """A random 127.A.B.0/24 and three ports free on its first n_check
-    instance addresses and on every database address."""
+    instance addresses and on every database address: the real ports when
+    they are free there, else free ones."""
     rng = random.SystemRandom()
     for _ in range(50):
         net = '127.%d.%d' % (rng.randint(1, 254), rng.randint(1, 254))
         inst = ['%s.%d' % (net, INSTANCE_FIRST + i) for i in range(n_check)]
         dbs = ['%s.%d' % (net, n) for n in range(DB_FIRST, DB_FIRST + 8)]
         ports = []
-        for addrs in (inst, inst, dbs):
+        for addrs, real in zip((inst, inst, dbs), REAL_PORTS):
+            if os.environ.get('SIM_REAL_PORTS', '1') != '0' and all(port_free(a, real) for a in addrs):
+                ports.append(real)
+                continue
             for _ in range(50):
                 s = socket.socket()
                 s.bind((addrs[0], 0))
@@ -305,8 +314,10 @@ class Hosts:
         for t in ('ed25519', 'ecdsa'):
             with open(os.path.join(etc, 'ssh_host_%s_key.pub' % t)) as f:
                 kt, kb = f.read().split()[:2]
+            port = self.st.data['ssh_port']
             for a in addrs:
-                lines.append('[%s]:%d %s %s\n' % (a, self.st.data['ssh_port'], kt, kb))
+                # ssh and libssh2 look port 22 up under the bare address.
+                lines.append('%s %s %s\n' % (a if port == 22 else '[%s]:%d' % (a, port), kt, kb))
         return lines
 
     def start(self, iid, addr):
@@ -320,11 +331,18 @@ class Hosts:
         env = {'PATH': '/usr/local/bin:/usr/bin:/bin', 'HOME': root, 'LANG': 'C.UTF-8'}
         # The app server runs as the login user (gunicorn runs as webapp on EB,
         # not as root), in its own session so a test's Ctrl-C does not reach it.
+        # We bind the listening socket (port 80 needs root) and hand it to
+        # the app, which keeps it across its restarts.
+        ls = socket.socket()
+        ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        ls.bind((addr, self.st.data['http_port']))
+        ls.listen(128)
         p = subprocess.Popen([PY, os.path.join(FIXTURE, 'serve'), root, '--bind', addr,
-                              '--port', str(self.st.data['http_port'])],
-                             stdin=subprocess.DEVNULL, stdout=logf, stderr=logf, env=env,
-                             user=uid, group=gid, extra_groups=[], start_new_session=True, close_fds=True)
+                              '--listen-fd', str(ls.fileno())],
+                             stdin=subprocess.DEVNULL, stdout=logf, stderr=logf, env=env, pass_fds=(ls.fileno(),),
+                             user=uid, group=gid, extra_groups=[], start_new_session=True)
         logf.close()
+        ls.close()
         ok = wait_tcp(addr, self.st.data['ssh_port'], 20) and wait_tcp(addr, self.st.data['http_port'], 30, p)
         if not ok:
             raise RuntimeError('instance %s at %s did not come up; see %s/var/log/web.log and %s/sshd.log'
