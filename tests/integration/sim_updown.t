@@ -28,6 +28,18 @@ for a in $(j "' '.join(h['address'] for h in d['hosts'].values())"); do
 	[ "$(echo $out | cut -d' ' -f1)" = 1 ] && good=$((good + 1)) || echo "# $a: $out"
 done
 check "SSH reaches every instance (strict host keys) and finds the EB layout and crontab" test "$good" = 5
+# The cutover agent on the instances, with the paths the config file names.
+CUTOVER=${CUTOVER_BUILD:-$top/build}/cutover
+ini() { sed -n "s/^$1 = //p" "$SIMPROD_CONFIG"; }
+hosts=(); for a in $(j "' '.join(h['address'] for h in d['hosts'].values())"); do hosts+=(--host "$SIMPROD_SSH_USER@$a"); done
+"$CUTOVER" exec "${hosts[@]}" --identity "$SIMPROD_SSH_KEY" --known-hosts "$SIMPROD_KNOWN_HOSTS" -- \
+	sh -c "cd \"\$HOME\" && test -r $(ini env_file) && crontab -l >/dev/null" >"$T/exec.out" 2>&1 </dev/null
+check "cutover exec reaches all five instances through the agent" test $? = 0
+"$CUTOVER" manage --host "$SIMPROD_SSH_USER@$(j "d['hosts']['i-0b1e0000000000001']['address']")" --identity "$SIMPROD_SSH_KEY" \
+	--known-hosts "$SIMPROD_KNOWN_HOSTS" --app-dir "$(ini dir)" --env-file "$(ini env_file)" --python "$(ini python)" -- \
+	showmigrations notifications >"$T/manage.out" 2>&1 </dev/null
+check "cutover manage with the config's [app] paths runs on the live database (0055 not applied)" \
+	grep -q '\[ \] 0055' "$T/manage.out"
 check "ELB health checks reach every instance" \
 	test "$(j "min(h['access_log']['health_checks'] for h in d['hosts'].values()) > 0")" = True
 addrs=$(j "' '.join(h['address'] for h in d['hosts'].values()) + ' ' + ' '.join(x['address'] for x in d['databases'].values())")

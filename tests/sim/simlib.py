@@ -270,6 +270,9 @@ class Hosts:
         finally:
             os.unlink(vf)
         uid, gid = ssh_uid()
+        # The login user's HOME: it must be able to write there (~/.cache
+        # holds the cutover agent).
+        os.chown(root, uid, gid)
         for sub in ('var/lib', 'var/run'):
             p = os.path.join(root, sub)
             os.makedirs(p, exist_ok=True)
