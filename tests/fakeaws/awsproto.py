@@ -97,6 +97,16 @@ class _VerifySigV4(SigV4Auth):
         super().__init__(credentials, service, region)
         self._signed = signed
 
+    def _canonical_query_string_url(self, parts):
+        # AWS decodes the query it received and encodes it again, so '*' sent
+        # raw or as %2A signs the same; botocore would use the raw text.
+        pairs = []
+        for pair in parts.query.split('&') if parts.query else []:
+            k, _, v = pair.partition('=')
+            pairs.append((urllib.parse.quote(urllib.parse.unquote(k), safe='-_.~'),
+                          urllib.parse.quote(urllib.parse.unquote(v), safe='-_.~')))
+        return '&'.join('%s=%s' % kv for kv in sorted(pairs))
+
     def headers_to_sign(self, request):
         from botocore.awsrequest import HTTPHeaders
         hm = HTTPHeaders()
