@@ -27,13 +27,14 @@ def test_signatures():
     t.eq(code_of(T.raw(srv, 'elasticbeanstalk', EB, cred=bad)), (403, 'SignatureDoesNotMatch'),
          'wrong secret: SignatureDoesNotMatch')
 
-    def body_changed(h):
-        pass
     r = T.raw(srv, 'rds', 'Action=DescribeDBInstances&Version=2014-10-31',
               tamper=lambda h: h.update({'Authorization': h['Authorization'].replace('Signature=', 'Signature=0')}))
     t.eq(code_of(r), (403, 'SignatureDoesNotMatch'), 'altered signature: SignatureDoesNotMatch')
-    r = T.raw(srv, 'rds', 'Action=DescribeDBInstances&Version=2014-10-31',
-              tamper=lambda h: h.update({'X-Amz-Date': h['X-Amz-Date'][:-3] + '00Z'}))
+    def one_second_earlier(h):
+        fmt = '%Y%m%dT%H%M%SZ'
+        h['X-Amz-Date'] = (datetime.datetime.strptime(h['X-Amz-Date'], fmt) -
+                           datetime.timedelta(seconds=1)).strftime(fmt)
+    r = T.raw(srv, 'rds', 'Action=DescribeDBInstances&Version=2014-10-31', tamper=one_second_earlier)
     t.ok(code_of(r)[1] == 'SignatureDoesNotMatch', 'a changed signed header breaks the signature', r)
     r = T.raw(srv, 'elasticbeanstalk', EB,
               tamper=lambda h: h.update({'Authorization': h['Authorization'].split(', Signature=')[0]}))
