@@ -17,7 +17,7 @@ t = T.Tap()
 log = os.path.join(os.environ.get('TMPDIR', '/tmp'), 'fakeaws-hooks-%d.jsonl' % os.getpid())
 os.environ['FAKEAWS_HOOK_LOG'] = log
 os.environ['FAKEAWS_HOOK_DB_ENDPOINT'] = '127.0.0.1:54329'
-srv = T.Server(durations=T.FAST, hooks=os.path.join(HERE, '..', 'fakeaws', 'hooks_example.py'))
+srv = T.Server(durations=dict(T.FAST, env_update=1.0), hooks=os.path.join(HERE, '..', 'fakeaws', 'hooks_example.py'))
 W = {'Delay': 0.1, 'MaxAttempts': 100}
 
 
@@ -118,7 +118,7 @@ def test_holds():
         rds.create_db_snapshot(DBSnapshotIdentifier='held', DBInstanceIdentifier='production-blue')
         rds.restore_db_instance_from_db_snapshot(DBInstanceIdentifier='held-db',
                                                  DBSnapshotIdentifier='production-blue-before-6-0')
-        time.sleep(0.9)   # every duration is over, every hook is still holding
+        time.sleep(1.1)   # every duration is over, every hook is still holding
         env = eb.describe_environments(EnvironmentNames=['cobalt-ses-production-green'])['Environments'][0]
         envf = slow.admin('GET', '/env-file?instance=i-06e5e500000000005')
         t.ok(env['Status'] == 'Updating' and 'MAINTENANCE_MODE=ON' in envf,
