@@ -18,7 +18,6 @@ import base64  # noqa: E402
 import datetime
 import email.utils  # noqa: E402
 import hashlib  # noqa: E402
-import hmac  # noqa: E402
 import json  # noqa: E402
 import re  # noqa: E402
 import urllib.parse  # noqa: E402

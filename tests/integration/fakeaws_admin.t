@@ -9,7 +9,7 @@ import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'fakeaws'))
 import testlib as T  # noqa: E402
-from botocore.exceptions import ClientError, ConnectionClosedError, EndpointConnectionError  # noqa: E402
+from botocore.exceptions import ConnectionClosedError, EndpointConnectionError  # noqa: E402
 
 t = T.Tap()
 srv = T.Server(durations=T.FAST)

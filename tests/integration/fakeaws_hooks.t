@@ -96,6 +96,13 @@ def test_hooks():
         InstanceId='i-0b1e0000000000001', InstanceOSUser='ec2-user', SSHPublicKey=key)
     t.eq([(c['instance'], c['user'], c['key']) for c in calls('ssh_public_key')],
          [('i-0b1e0000000000001', 'ec2-user', key)], 'ssh_public_key is called with the pushed key')
+    import subprocess
+    out = subprocess.run([os.path.join(HERE, '..', 'fakeaws', 'authorized-keys-command'), srv.admin_url,
+                          'i-0b1e0000000000001', 'ec2-user'], capture_output=True, text=True, timeout=10).stdout
+    t.eq(out.strip(), key, 'authorized-keys-command prints the key for sshd')
+    out = subprocess.run([os.path.join(HERE, '..', 'fakeaws', 'authorized-keys-command'), srv.admin_url,
+                          'i-0b1e0000000000001', 'root'], capture_output=True, text=True, timeout=10).stdout
+    t.eq(out, '', 'and nothing for another user')
     srv.admin('POST', '/time', {'advance': 61})
     t.eq(srv.admin('GET', '/ssh-keys?instance=i-0b1e0000000000001&user=ec2-user'), '',
          'the key is no longer listed after 60 s')
