@@ -501,7 +501,11 @@ def main():
     ap.add_argument('--log')
     args = ap.parse_args()
 
-    sim = Sim(args.world, load_hooks(args.hooks))
+    try:
+        sim = Sim(args.world, load_hooks(args.hooks))
+    except (OSError, ValueError, KeyError) as e:
+        sys.exit('fakeaws: cannot load the world %s (hooks %s): %s: %s; fix the file and start again.'
+                 % (args.world, args.hooks, type(e).__name__, e))
     Handler.sim = sim
     logfile = open(args.log, 'a') if args.log else None
     servers = []
