@@ -332,6 +332,24 @@ class Handler(BaseHTTPRequestHandler):
                 pass
             self.close_connection = True
             return True
+        if kind in ('truncate', 'garbage'):
+            # A 200 whose body is cut short (the connection closes early) or
+            # is not the protocol's format at all: clients must fail cleanly.
+            body = b'<?xml version="1.0" encoding="UTF-8"?>\n<' if kind == 'truncate' else \
+                b'<html><body>502 Bad Gateway: upstream sent garbage</body></html>\n\x00\xff'
+            self.send_response(200)
+            self.send_header('Content-Type', 'text/xml' if kind == 'truncate' else 'text/html')
+            self.send_header('Content-Length', str(len(body) * (40 if kind == 'truncate' else 1)))
+            self.end_headers()
+            self.wfile.write(body)
+            self.wfile.flush()
+            if kind == 'truncate':
+                try:
+                    self.connection.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass
+                self.close_connection = True
+            return True
         if kind == 'throttle':
             code, st, msg = awsproto.THROTTLE[proto]
             if fault.get('code'):
@@ -400,7 +418,8 @@ class Handler(BaseHTTPRequestHandler):
                                     'clock_skew': sim.clock_skew})
         if path == '/_sim/faults':
             with sim.lock:
-                _edit_queue(m, req, sim.faults, ('throttle', '5xx', 'drop', 'latency', 'error'), 'fault')
+                _edit_queue(m, req, sim.faults, ('throttle', '5xx', 'drop', 'latency', 'error', 'truncate', 'garbage'),
+                            'fault')
                 return self._json(200, {'faults': sim.faults})
         if path == '/_sim/credentials' and m == 'POST':
             with w.lock:
