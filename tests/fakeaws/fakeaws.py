@@ -319,6 +319,13 @@ class Handler(BaseHTTPRequestHandler):
             raise _with_service(e, service)
         return service, cred
 
+    def _hang_up(self):
+        try:
+            self.connection.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+        self.close_connection = True
+
     def _fault(self, fault, service, proto, rid):
         """Apply an injected fault; True if it answered (or dropped) the call."""
         kind = fault['kind']
@@ -326,11 +333,7 @@ class Handler(BaseHTTPRequestHandler):
             time.sleep(float(fault.get('seconds', 1.0)))
             return False
         if kind == 'drop':
-            try:
-                self.connection.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
-            self.close_connection = True
+            self._hang_up()
             return True
         if kind in ('truncate', 'garbage'):
             # A 200 whose body is cut short (the connection closes early) or
@@ -344,11 +347,7 @@ class Handler(BaseHTTPRequestHandler):
             self.wfile.write(body)
             self.wfile.flush()
             if kind == 'truncate':
-                try:
-                    self.connection.shutdown(socket.SHUT_RDWR)
-                except OSError:
-                    pass
-                self.close_connection = True
+                self._hang_up()
             return True
         if kind == 'throttle':
             code, st, msg = awsproto.THROTTLE[proto]
