@@ -11,7 +11,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..'
 import testlib as T  # noqa: E402
 
 t = T.Tap()
-srv = T.Server(durations=T.FAST)
+srv = T.Server(durations=dict(T.FAST, env_update=30))
 EB = 'Action=DescribeEnvironments&Version=2010-12-01'
 
 

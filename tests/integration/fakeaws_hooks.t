@@ -113,7 +113,7 @@ def test_hooks():
 
 
 def test_holds():
-    os.environ['FAKEAWS_HOOK_DELAY'] = '1.5'
+    os.environ['FAKEAWS_HOOK_DELAY'] = '2.5'
     slow = T.Server(durations=T.FAST, hooks=os.path.join(HERE, '..', 'fakeaws', 'hooks_slow.py'))
     try:
         eb = T.client(slow, 'elasticbeanstalk')
@@ -125,7 +125,7 @@ def test_holds():
         rds.create_db_snapshot(DBSnapshotIdentifier='held', DBInstanceIdentifier='production-blue')
         rds.restore_db_instance_from_db_snapshot(DBInstanceIdentifier='held-db',
                                                  DBSnapshotIdentifier='production-blue-before-6-0')
-        time.sleep(1.1)   # every duration is over, every hook is still holding
+        time.sleep(1.5)   # every duration is over, every hook is still holding
         env = eb.describe_environments(EnvironmentNames=['cobalt-ses-production-green'])['Environments'][0]
         envf = slow.admin('GET', '/env-file?instance=i-06e5e500000000005')
         t.ok(env['Status'] == 'Updating' and 'MAINTENANCE_MODE=ON' in envf,
@@ -139,7 +139,7 @@ def test_holds():
         rds.get_waiter('db_snapshot_available').wait(DBSnapshotIdentifier='held', WaiterConfig=W2)
         rds.get_waiter('db_instance_available').wait(DBInstanceIdentifier='held-db', WaiterConfig=W2)
         took = time.time() - t0
-        t.ok(took >= 1.5, 'all three complete once released (%.1f s)' % took)
+        t.ok(took >= 2.5, 'all three complete once released (%.1f s)' % took)
     finally:
         slow.stop()
 
