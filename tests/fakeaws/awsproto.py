@@ -18,7 +18,6 @@ import base64  # noqa: E402
 import datetime
 import email.utils  # noqa: E402
 import hashlib  # noqa: E402
-import hmac  # noqa: E402
 import json  # noqa: E402
 import re  # noqa: E402
 import urllib.parse  # noqa: E402
@@ -96,6 +95,16 @@ class _VerifySigV4(SigV4Auth):
     def __init__(self, credentials, service, region, signed):
         super().__init__(credentials, service, region)
         self._signed = signed
+
+    def _canonical_query_string_url(self, parts):
+        # AWS decodes the query it received and encodes it again, so '*' sent
+        # raw or as %2A signs the same; botocore would use the raw text.
+        pairs = []
+        for pair in parts.query.split('&') if parts.query else []:
+            k, _, v = pair.partition('=')
+            pairs.append((urllib.parse.quote(urllib.parse.unquote(k), safe='-_.~'),
+                          urllib.parse.quote(urllib.parse.unquote(v), safe='-_.~')))
+        return '&'.join('%s=%s' % kv for kv in sorted(pairs))
 
     def headers_to_sign(self, request):
         from botocore.awsrequest import HTTPHeaders

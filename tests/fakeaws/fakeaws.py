@@ -319,6 +319,13 @@ class Handler(BaseHTTPRequestHandler):
             raise _with_service(e, service)
         return service, cred
 
+    def _hang_up(self):
+        try:
+            self.connection.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+        self.close_connection = True
+
     def _fault(self, fault, service, proto, rid):
         """Apply an injected fault; True if it answered (or dropped) the call."""
         kind = fault['kind']
@@ -326,11 +333,21 @@ class Handler(BaseHTTPRequestHandler):
             time.sleep(float(fault.get('seconds', 1.0)))
             return False
         if kind == 'drop':
-            try:
-                self.connection.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
-            self.close_connection = True
+            self._hang_up()
+            return True
+        if kind in ('truncate', 'garbage'):
+            # A 200 whose body is cut short (the connection closes early) or
+            # is not the protocol's format at all: clients must fail cleanly.
+            body = b'<?xml version="1.0" encoding="UTF-8"?>\n<' if kind == 'truncate' else \
+                b'<html><body>502 Bad Gateway: upstream sent garbage</body></html>\n\x00\xff'
+            self.send_response(200)
+            self.send_header('Content-Type', 'text/xml' if kind == 'truncate' else 'text/html')
+            self.send_header('Content-Length', str(len(body) * (40 if kind == 'truncate' else 1)))
+            self.end_headers()
+            self.wfile.write(body)
+            self.wfile.flush()
+            if kind == 'truncate':
+                self._hang_up()
             return True
         if kind == 'throttle':
             code, st, msg = awsproto.THROTTLE[proto]
@@ -400,7 +417,8 @@ class Handler(BaseHTTPRequestHandler):
                                     'clock_skew': sim.clock_skew})
         if path == '/_sim/faults':
             with sim.lock:
-                _edit_queue(m, req, sim.faults, ('throttle', '5xx', 'drop', 'latency', 'error'), 'fault')
+                _edit_queue(m, req, sim.faults, ('throttle', '5xx', 'drop', 'latency', 'error', 'truncate', 'garbage'),
+                            'fault')
                 return self._json(200, {'faults': sim.faults})
         if path == '/_sim/credentials' and m == 'POST':
             with w.lock:
@@ -501,7 +519,11 @@ def main():
     ap.add_argument('--log')
     args = ap.parse_args()
 
-    sim = Sim(args.world, load_hooks(args.hooks))
+    try:
+        sim = Sim(args.world, load_hooks(args.hooks))
+    except (OSError, ValueError, KeyError) as e:
+        sys.exit('fakeaws: cannot load the world %s (hooks %s): %s: %s; fix the file and start again.'
+                 % (args.world, args.hooks, type(e).__name__, e))
     Handler.sim = sim
     logfile = open(args.log, 'a') if args.log else None
     servers = []

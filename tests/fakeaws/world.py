@@ -374,23 +374,72 @@ class World:
                 return o.get('result')
         return None
 
+    def _resource(self, kind, ident):
+        if kind == 'environment':
+            return self.find_env(ident, include_terminated=True)
+        if kind == 'db_instance':
+            return self.dbs.get(ident)
+        if kind == 'db_snapshot':
+            return self.snapshots.get(ident)
+        if kind == 'change':
+            return self.changes.get(ident.split('/')[-1])
+        if kind == 'instance':
+            return self.instances.get(ident)
+        if kind == 'credential':
+            return self.credentials.get(ident)
+        raise ValueError('unknown kind %s' % kind)
+
+    def hold(self, kind, ident):
+        """Keep a resource's transition from completing (its status stays
+        Updating / creating / PENDING...) until release(): for hooks whose real
+        work (copying a database, rewriting env files) outlasts the duration.
+        May be called from any thread. kind: environment, db_instance,
+        db_snapshot, change."""
+        with self.lock:
+            obj = self._resource(kind, ident)
+            if obj is None:
+                raise ValueError('no %s named %s' % (kind, ident))
+            obj['holds'] = obj.get('holds', 0) + 1
+
+    def release(self, kind, ident):
+        with self.lock:
+            obj = self._resource(kind, ident)
+            if obj is not None and obj.get('holds'):
+                obj['holds'] -= 1
+                obj['released_at'] = self.now()
+            self.tick()
+
+    @staticmethod
+    def _due(obj, until, now):
+        """The time a transition completes, or None while it is not due
+        (or held); a transition held past its end completes when released."""
+        if until is None or until > now or obj.get('holds'):
+            return None
+        return min(now, max(until, obj.get('released_at', 0)))
+
     def tick(self):
         """Advance every resource whose transition is due."""
         with self.lock:
             now = self.now()
             for env in list(self.envs):
                 p = env['pending']
-                if p and p['until'] <= now:
+                if not p or p['until'] > now:
+                    continue
+                if not p.get('applied'):
+                    p['applied'] = True
+                    getattr(self, '_apply_' + p['kind'])(env, p)
+                t = self._due(env, p['until'], now)
+                if t is not None:
                     env['pending'] = None
-                    getattr(self, '_finish_' + p['kind'])(env, p, p['until'])
+                    getattr(self, '_complete_' + p['kind'])(env, p, t)
             for snap in list(self.snapshots.values()):
-                if snap['status'] == 'creating' and snap['until'] <= now:
+                if snap['status'] == 'creating' and self._due(snap, snap['until'], now) is not None:
                     snap['status'] = self.take_outcome('snapshot', snap['id']) or 'available'
                     db = self.dbs.get(snap['db'])
                     if db and db['status'] == 'backing-up':
                         db['status'] = 'available'
             for db in list(self.dbs.values()):
-                if db['until'] is not None and db['until'] <= now:
+                if self._due(db, db['until'], now) is not None:
                     nxt, db['until'] = db['next'], None
                     if nxt == 'gone':
                         del self.dbs[db['id']]
@@ -398,7 +447,7 @@ class World:
                     else:
                         db['status'] = nxt
             for ch in self.changes.values():
-                if ch['status'] == 'PENDING' and ch['until'] <= now:
+                if ch['status'] == 'PENDING' and self._due(ch, ch['until'], now) is not None:
                     ch['status'] = 'INSYNC'
 
     def _desired_count(self, env, options, current):
@@ -435,42 +484,55 @@ class World:
         if changed:
             self.hooks.call('env_vars_changed', self, env['name'], changed)
 
-    def _finish_update(self, env, p, t):
-        env['updated'] = t
-        if self.take_outcome('env_update', env['name']) == 'fail':
-            env['status'], env['health'] = 'Ready', 'Green'
-            self.event(env, 'Failed to deploy configuration.', 'ERROR', p['request_id'], t)
-            self.event(env, 'The environment was reverted to the previous configuration setting.', 'WARN',
-                       p['request_id'], t)
+    # An environment transition happens in two steps: when its duration is
+    # up the instances change (hooks run: env files, new hosts), then it
+    # completes (status, events) unless a hook holds it for slow real work.
+    def _apply_update(self, env, p):
+        p['failed'] = self.take_outcome('env_update', env['name']) == 'fail'
+        if p['failed']:
             return
         env['options'] = p['options']
-        env['status'], env['health'] = 'Ready', 'Green'
         self._reconcile(env, self._desired_count(env, env['options'], len(self.env_instances(env))))
         if p.get('version') and p['version'] != env['version']:
             env['version'] = p['version']
             self.hooks.call('version_deployed', self, env['name'], p['version'],
                             [self.instance_view(i) for i in self.env_instances(env)])
+
+    def _complete_update(self, env, p, t):
+        env['updated'] = t
+        env['status'], env['health'] = 'Ready', 'Green'
+        if p['failed']:
+            self.event(env, 'Failed to deploy configuration.', 'ERROR', p['request_id'], t)
+            self.event(env, 'The environment was reverted to the previous configuration setting.', 'WARN',
+                       p['request_id'], t)
+            return
         self.event(env, 'New application version was deployed to running EC2 instances.' if p.get('version')
                    else 'Successfully deployed new configuration to environment.', 'INFO', p['request_id'], t)
         self.event(env, 'Environment update completed successfully.', 'INFO', p['request_id'], t)
 
-    def _finish_launch(self, env, p, t):
+    def _apply_launch(self, env, p):
+        p['failed'] = self.take_outcome('env_launch', env['name']) == 'fail'
+        if not p['failed']:
+            asg = env['options'].get(ASG_NS, {})
+            self._reconcile(env, self._desired_count(env, env['options'], int(asg.get('MinSize', 1))))
+
+    def _complete_launch(self, env, p, t):
         env['updated'] = t
-        if self.take_outcome('env_launch', env['name']) == 'fail':
+        if p['failed']:
             env['status'], env['health'] = 'Ready', 'Red'
             self.event(env, 'Create environment operation is complete, but with errors. For more information, '
                        'see troubleshooting documentation.', 'ERROR', p['request_id'], t)
             return
         env['status'], env['health'] = 'Ready', 'Green'
-        asg = env['options'].get(ASG_NS, {})
-        self._reconcile(env, self._desired_count(env, env['options'], int(asg.get('MinSize', 1))))
         self.event(env, 'createEnvironment completed successfully.', 'INFO', p['request_id'], t)
 
-    def _finish_terminate(self, env, p, t):
+    def _apply_terminate(self, env, p):
+        self._reconcile(env, 0)
+
+    def _complete_terminate(self, env, p, t):
         env['updated'] = t
         env['status'], env['health'] = 'Terminated', 'Grey'
         env['terminated_at'] = t
-        self._reconcile(env, 0)
         self.event(env, 'terminateEnvironment completed successfully.', 'INFO', p['request_id'], t)
 
     # ============================================================== EB
@@ -1475,20 +1537,7 @@ class World:
         """Directly edit a resource (for tests of odd states)."""
         with self.lock:
             kind, ident, fields = req['kind'], req['id'], req.get('set', {})
-            if kind == 'environment':
-                obj = self.find_env(ident, include_terminated=True)
-            elif kind == 'db_instance':
-                obj = self.dbs.get(ident)
-            elif kind == 'db_snapshot':
-                obj = self.snapshots.get(ident)
-            elif kind == 'change':
-                obj = self.changes.get(ident.split('/')[-1])
-            elif kind == 'instance':
-                obj = self.instances.get(ident)
-            elif kind == 'credential':
-                obj = self.credentials.get(ident)
-            else:
-                raise ValueError('unknown kind %s' % kind)
+            obj = self._resource(kind, ident)
             if obj is None:
                 raise ValueError('no %s named %s' % (kind, ident))
             for k, v in fields.items():

@@ -9,7 +9,7 @@ import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'fakeaws'))
 import testlib as T  # noqa: E402
-from botocore.exceptions import ClientError, ConnectionClosedError, EndpointConnectionError  # noqa: E402
+from botocore.exceptions import ConnectionClosedError, EndpointConnectionError  # noqa: E402
 
 t = T.Tap()
 srv = T.Server(durations=T.FAST)
@@ -47,6 +47,14 @@ def test_faults():
         t.ok(True, 'a dropped connection fails the call (%s)' % type(e).__name__)
     except Exception as e:
         t.ok(False, 'a dropped connection fails the call', repr(e))
+    for kind in ('truncate', 'garbage'):
+        srv.admin('POST', '/faults', {'service': 'sts', 'kind': kind})
+        try:
+            T.client(srv, 'sts').get_caller_identity()
+            t.ok(False, 'a %s fault fails the call' % kind)
+        except Exception as e:
+            t.ok(True, 'a %s fault fails the call (%s)' % (kind, type(e).__name__))
+    t.eq(T.client(srv, 'sts').get_caller_identity()['Account'], '123456789012', 'and the next call works')
     srv.admin('POST', '/faults', {'service': 'sts', 'kind': 'latency', 'seconds': 0.5})
     t0 = time.time()
     T.client(srv, 'sts').get_caller_identity()

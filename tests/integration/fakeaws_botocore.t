@@ -13,7 +13,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..'
 import testlib as T  # noqa: E402
 
 t = T.Tap()
-srv = T.Server(durations=T.FAST)
+srv = T.Server(durations=dict(T.FAST, env_update=1.0))
 problems = []
 eb = T.strict_client(srv, 'elasticbeanstalk', problems)
 rds = T.strict_client(srv, 'rds', problems)

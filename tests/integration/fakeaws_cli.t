@@ -85,18 +85,27 @@ def test_cli():
     os.makedirs(d)
     with open(os.path.join(d, 'waiters-2.json'), 'w') as f:
         json.dump(waiters, f)
-    srv.admin('POST', '/time', {'durations': {'db_create': 3}})
+    # The restore stays creating until the CLI has polled it at least once
+    # (however slowly the CLI starts), then the clock jumps to its end.
+    srv.admin('POST', '/time', {'durations': {'db_create': 3600}})
     srv.admin('DELETE', '/calls')
     rds = T.client(srv, 'rds')
     rds.restore_db_instance_from_db_snapshot(DBInstanceIdentifier='cobalt-production-green',
                                              DBSnapshotIdentifier='production-blue-before-6-0',
                                              DBInstanceClass='db.t3.small')
+    polls = lambda: srv.admin('GET', '/calls?service=rds&operation=DescribeDBInstances')['count']  # noqa: E731
     t0 = time.time()
-    rc, out, err = aws('rds', 'wait', 'db-instance-available', '--db-instance-identifier', 'cobalt-production-green')
+    p = subprocess.Popen([AWS, '--endpoint-url', srv.url, 'rds', 'wait', 'db-instance-available',
+                          '--db-instance-identifier', 'cobalt-production-green'], env=env,
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    first = T.wait_for(lambda: polls() >= 1, timeout=60)
+    still_waiting = p.poll() is None
+    srv.admin('POST', '/time', {'advance': 3601})
+    _, err = p.communicate(timeout=60)
     took = time.time() - t0
-    calls = srv.admin('GET', '/calls?service=rds&operation=DescribeDBInstances')['count']
-    t.ok(rc == 0 and calls >= 2, 'aws rds wait db-instance-available waits for creating -> available '
-         '(%.0f s, %d polls)' % (took, calls), err)
+    t.ok(first and still_waiting and p.returncode == 0 and polls() >= 2,
+         'aws rds wait db-instance-available waits through creating -> available (%.0f s, %d polls)'
+         % (took, polls()), err)
     rc, out, err = aws('rds', 'wait', 'db-instance-available', '--db-instance-identifier', 'production-blue')
     t.ok(rc == 0, 'aws rds wait on an available instance returns at once', err)
 
