@@ -315,6 +315,12 @@ status_of(const struct cmd_entry *e, const char *host, int rc, const struct cut_
 			fprintf(stderr, "cutover %s: %s\n", e->name, err->msg);
 		return RCLI_EXIT_TOOL;
 	}
+	if (rcli_cancel) {
+		if (!quiet)
+			fprintf(stderr, "cutover %s: interrupted; the command on %s was cancelled (its process group "
+			    "killed).\n", e->name, host);
+		return RCLI_EXIT_INTERRUPTED;
+	}
 	if (res->timed_out) {
 		if (!quiet)
 			fprintf(stderr, "cutover %s: the command on %s timed out and its process group was killed.\n",
@@ -519,6 +525,11 @@ run_many(const struct cmd_entry *e, const struct rcli_opts *o, const struct rexe
 	}
 	fflush(stdout);
 	rc = ok == o->nhosts ? 0 : reached == 0 ? RCLI_EXIT_TOOL : 1;
+	if (rcli_cancel) {
+		fprintf(stderr, "cutover %s: interrupted; running commands were cancelled (process groups killed).\n",
+		    e->name);
+		rc = RCLI_EXIT_INTERRUPTED;
+	}
 out:
 	if (m.lines != NULL)
 		for (size_t i = 0; i < 2 * o->nhosts; i++)
