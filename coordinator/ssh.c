@@ -641,7 +641,11 @@ ssh_close(struct ssh_conn *c)
 	if (c == NULL)
 		return;
 	if (c->s != NULL) {
-		/* Best effort, never waits: the peer may be gone. */
+		/* In non-blocking mode both calls may answer EAGAIN and leave the
+		 * session (and its channels) allocated; blocking with a short
+		 * timeout lets them finish without hanging on a dead peer. */
+		libssh2_session_set_timeout(c->s, 2000);
+		libssh2_session_set_blocking(c->s, 1);
 		libssh2_session_disconnect(c->s, "bye");
 		libssh2_session_free(c->s);
 	}
@@ -815,9 +819,14 @@ wait_failed:
 void
 ssh_chan_free(struct ssh_chan *ch)
 {
+	int64_t dl = ssh_now_ms() + 2000;
+
 	if (ch == NULL)
 		return;
-	libssh2_channel_free(ch->ch);
+	/* If it cannot finish here, libssh2_session_free() frees it later. */
+	while (libssh2_channel_free(ch->ch) == LIBSSH2_ERROR_EAGAIN)
+		if (ssh_wait(ch->c, 0, -1, dl, NULL, NULL) != 0)
+			break;
 	free(ch);
 }
 
