@@ -87,6 +87,9 @@ $(BUILD)/tests/%: tests/%.c $(CORE_A) $(TSUP_OBJ)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -Itests/support $< $(TSUP_OBJ) $(CORE_A) $(LDFLAGS) $(LDLIBS) -lcmocka -o $@
 
+# This unit test compiles the agent's env.c in (the agent is not in libcutover.a).
+$(BUILD)/tests/unit/test_agent_env: agent/env.c agent/agent.h
+
 test: tests
 	tests/run $(BUILD)
 

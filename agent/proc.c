@@ -14,6 +14,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/syscall.h>
+#include <linux/close_range.h>
 #include <sys/wait.h>
 
 struct req *
@@ -56,6 +58,9 @@ child_exec(const struct spawn_spec *spec, int in_fd, int out_fd, int err_fd, int
 		child_fail(report_fd, 3, errno);
 	if (dup2(in_fd, 0) < 0 || dup2(out_fd, 1) < 0 || dup2(err_fd, 2) < 0)
 		child_fail(report_fd, 3, errno);
+	/* Descriptors the agent itself inherited (from sshd or sudo) without
+	 * close-on-exec stay out of the program; failure (old kernel) is harmless. */
+	(void)syscall(SYS_close_range, 3U, ~0U, CLOSE_RANGE_CLOEXEC);
 	if (spec->cwd != NULL && chdir(spec->cwd) < 0)
 		child_fail(report_fd, 1, errno);
 	/* execvp searches the PATH of the environment being set up, like env(1). */
