@@ -15,7 +15,15 @@
 #include <string.h>
 #include <unistd.h>
 #include <sys/syscall.h>
-#include <linux/close_range.h>
+
+/* Not every libc's headers have these (musl has no linux/ headers); the
+ * values are the kernel's, the same on every architecture. */
+#ifndef SYS_close_range
+#define SYS_close_range 436
+#endif
+#ifndef CLOSE_RANGE_CLOEXEC
+#define CLOSE_RANGE_CLOEXEC (1U << 2)
+#endif
 #include <sys/wait.h>
 
 struct req *
