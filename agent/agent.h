@@ -144,5 +144,9 @@ extern const struct op op_manage;             /* op_manage.c */
  * On a refusal it has sent the error frame and returns 1; 0 when the
  * request is acceptable (*id set). */
 int op_check_request(struct agent *a, const msgpack_object *msg, uint64_t *id);
+/* Completes spec from the request's stdin and timeout_ms and starts it
+ * (req_spawn's result). envp and cwd stay the caller's. */
+int op_spawn(struct agent *a, uint64_t id, const msgpack_object *msg, struct spawn_spec *spec, char **envp,
+    const char *cwd);
 
 #endif

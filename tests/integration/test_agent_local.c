@@ -773,6 +773,18 @@ group_gone_within(pid_t pgid, int ms)
 	return 1;
 }
 
+/* The request printed its process group id first: nothing of it is left. */
+static void
+assert_group_gone(struct result *r)
+{
+	long pgid;
+
+	buf_add(&r->out, "", 1);
+	pgid = strtol(r->out.d, NULL, 10);
+	assert_true(pgid > 1);
+	assert_true(group_gone_within((pid_t)pgid, 2000));
+}
+
 static void
 test_timeout_kills_group(void **state)
 {
@@ -783,7 +795,6 @@ test_timeout_kills_group(void **state)
 	/* Both ignore TERM: the agent must follow with KILL. */
 	const char *stubborn[] = { "sh", "-c", "trap '' TERM; sleep 300 & echo $$; wait; wait", NULL };
 	struct run_opts o = { .timeout_ms = 500 };
-	long pgid;
 
 	(void)state;
 	ac_hello(&c, 0);
@@ -793,20 +804,14 @@ test_timeout_kills_group(void **state)
 	assert_false(r.has_status);
 	assert_int_equal(r.signal, SIGTERM);
 	assert_true(r.duration_ms >= 500 && r.duration_ms < 3000);
-	buf_add(&r.out, "", 1);
-	pgid = strtol(r.out.d, NULL, 10);
-	assert_true(pgid > 1);
-	assert_true(group_gone_within((pid_t)pgid, 2000));
+	assert_group_gone(&r);
 	result_free(&r);
 
 	run_one(&c, &r, 2, stubborn, &o);
 	assert_true(r.timed_out);
 	assert_int_equal(r.signal, SIGKILL);
 	assert_true(r.duration_ms >= 2400 && r.duration_ms < 6000);
-	buf_add(&r.out, "", 1);
-	pgid = strtol(r.out.d, NULL, 10);
-	assert_true(pgid > 1);
-	assert_true(group_gone_within((pid_t)pgid, 2000));
+	assert_group_gone(&r);
 	result_free(&r);
 	ac_end(&c);
 }
@@ -863,8 +868,7 @@ test_cancel_and_concurrency(void **state)
 	assert_true(b.has_status && b.status == 0);
 	assert_true(buf_is(&b.out, "slow\n"));
 	assert_true(buf_is(&d.out, "fast\n"));
-	buf_add(&a.out, "", 1);
-	assert_true(group_gone_within((pid_t)strtol(a.out.d, NULL, 10), 2000));
+	assert_group_gone(&a);
 	result_free(&a);
 	result_free(&b);
 	result_free(&d);
