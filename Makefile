@@ -89,10 +89,17 @@ $(AGENT_INC)/msgpack.h:
 	@mkdir -p $(dir $@)
 	ln -sf /usr/include/msgpack.h /usr/include/msgpack $(dir $@)
 
+ifneq ($(SAN),)
+# make asan: the x86_64 agent gets the sanitizers too (so dynamic: they cannot be static).
+$(BUILD)/agent/cutover-agent-x86_64: $(AGENT_SRC) $(PROTO_SRC) $(wildcard agent/*.h proto/*.h)
+	@mkdir -p $(dir $@)
+	$(CC) $(filter-out -Os,$(AGENT_CFLAGS)) -g $(OPT) $(SAN) $(AGENT_SRC) $(PROTO_SRC) -lmsgpackc -o $@
+else
 $(BUILD)/agent/cutover-agent-x86_64: $(AGENT_SRC) $(PROTO_SRC) $(wildcard agent/*.h proto/*.h) | $(AGENT_INC)/msgpack.h
 	@mkdir -p $(dir $@)
 	$(if $(MUSL_X86_64),gcc -specs $(MUSL_X86_64) -I$(AGENT_INC),$(CC)) $(AGENT_CFLAGS) $(AGENT_LDFLAGS) \
 	  $(AGENT_SRC) $(PROTO_SRC) $(if $(MUSL_X86_64),$(shell gcc -print-file-name=libmsgpackc.a),-lmsgpackc) -o $@
+endif
 
 $(BUILD)/agent/cutover-agent-aarch64: $(AGENT_SRC) $(PROTO_SRC) $(wildcard agent/*.h proto/*.h) | $(AGENT_INC)/msgpack.h
 	@mkdir -p $(dir $@)
