@@ -26,6 +26,7 @@
 #define AGENT_STDIN_HIGH (1024u * 1024u) /* stop reading the coordinator above this */
 #define AGENT_KILL_GRACE_MS 2000          /* TERM, then KILL this much later */
 #define AGENT_DRAIN_MS 1000               /* pipes kept open after the child exited */
+#define AGENT_TIMEOUT_MAX_MS (1000ull * 86400 * 365 * 100) /* a century: "no deadline" */
 
 /* A growable byte buffer (out queue, pending stdin). The buffer owns its
  * memory; abuf_free() releases it (and leaves an empty, reusable buffer). */

@@ -535,6 +535,15 @@ test_exit_codes(void **state)
 	assert_true(r.has_status && r.status == 0);
 	assert_true(r.duration_ms >= 300 && r.duration_ms < 5000);
 	result_free(&r);
+	/* The largest timeout means "none", not an overflow into "late". */
+	{
+		struct run_opts o = { .timeout_ms = UINT64_MAX };
+
+		run_one(&c, &r, 4, sleepy, &o);
+		assert_false(r.timed_out);
+		assert_true(r.has_status && r.status == 0);
+		result_free(&r);
+	}
 	ac_end(&c);
 }
 
