@@ -73,7 +73,7 @@ rcli_split_host(const char *spec, char *user, size_t ulen, char *host, size_t hl
 }
 
 enum { O_HOST = 1000, O_USER, O_IDENTITY, O_KNOWN, O_ACCEPT, O_SUDO, O_TIMEOUT, O_JSON, O_PARALLEL,
-	O_APPDIR, O_ENVFILE, O_PYTHON, O_HELP };
+	O_APPDIR, O_ENVFILE, O_PYTHON, O_HELP, O_CONNTIMEOUT };
 
 int
 rcli_parse(const struct cmd_entry *e, int manage, int argc, char **argv, struct rcli_opts *o)
@@ -92,6 +92,7 @@ rcli_parse(const struct cmd_entry *e, int manage, int argc, char **argv, struct 
 		{"env-file", required_argument, NULL, O_ENVFILE},
 		{"python", required_argument, NULL, O_PYTHON},
 		{"help", no_argument, NULL, O_HELP},
+		{"connect-timeout", required_argument, NULL, O_CONNTIMEOUT},
 		{NULL, 0, NULL, 0},
 	};
 	int c;
@@ -121,6 +122,13 @@ rcli_parse(const struct cmd_entry *e, int manage, int argc, char **argv, struct 
 			o->timeout_ms = (int64_t)(d * 1000);
 			if (o->timeout_ms < 1)
 				o->timeout_ms = 1;
+			break;
+		case O_CONNTIMEOUT:
+			errno = 0;
+			d = strtod(optarg, &end);
+			if (errno != 0 || *end != '\0' || d <= 0 || d > 3600)
+				return cmd_usage_error(e, "--connect-timeout takes seconds (for example 10), not '%s'", optarg);
+			o->connect_timeout_ms = (int)(d * 1000) > 0 ? (int)(d * 1000) : 1;
 			break;
 		case O_PARALLEL:
 			o->parallel = atoi(optarg);
@@ -352,6 +360,7 @@ fill_target(const struct rcli_opts *o, const char *spec, struct rexec_target *t,
 	t->ssh.identity = o->identity;
 	t->ssh.known_hosts = o->known_hosts;
 	t->ssh.accept_new_host_key = o->accept_new;
+	t->ssh.connect_timeout_ms = o->connect_timeout_ms;
 	t->sudo = o->sudo;
 	t->label = spec;
 }

@@ -30,6 +30,7 @@ struct rcli_opts {
 	size_t nhosts;
 	const char *user, *identity, *known_hosts;
 	int accept_new, sudo, json, parallel;
+	int connect_timeout_ms;      /* 0: ssh.h's default */
 	int64_t timeout_ms;
 	const char *app_dir, *env_file, *python;   /* manage only */
 	char **rest;                 /* after "--" */
