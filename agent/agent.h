@@ -26,12 +26,16 @@
 #define AGENT_STDIN_HIGH (1024u * 1024u) /* stop reading the coordinator above this */
 #define AGENT_KILL_GRACE_MS 2000          /* TERM, then KILL this much later */
 #define AGENT_DRAIN_MS 1000               /* pipes kept open after the child exited */
+#define AGENT_TIMEOUT_MAX_MS (1000ull * 86400 * 365 * 100) /* a century: "no deadline" */
 
-/* A growable byte buffer (out queue, pending stdin). */
+/* A growable byte buffer (out queue, pending stdin). The buffer owns its
+ * memory; abuf_free() releases it (and leaves an empty, reusable buffer). */
 struct abuf {
 	char *data;
 	size_t len, cap, off;   /* live bytes are data[off..len) */
 };
+/* Makes room for n more bytes at data + len. */
+int abuf_reserve(struct abuf *b, size_t n);
 int abuf_add(struct abuf *b, const void *p, size_t n);
 size_t abuf_live(const struct abuf *b);
 void abuf_consume(struct abuf *b, size_t n);
@@ -84,15 +88,20 @@ int agent_send_error(struct agent *a, uint64_t id, const char *code, const char 
 int agent_send_start_error(struct agent *a, uint64_t id, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 int agent_send_exit(struct agent *a, const struct req *r);
-int agent_send_out(struct agent *a, uint64_t id, int fd, const void *data, size_t len);
+/* Reads at most FRAME_DATA_CHUNK bytes of the child's fd straight into an
+ * "out" frame for stream `which` (1 stdout, 2 stderr); returns what read()
+ * returned (errno ENOMEM when the queue could not grow). */
+ssize_t agent_read_out(struct agent *a, uint64_t id, int which, int fd);
 /* Writes what the stdout queue holds without blocking (blocking when
  * `block`, used just before exit). */
 int agent_flush(struct agent *a, int block);
 
 /* ---- requests (proc.c) ---- */
 struct req *agent_find(struct agent *a, uint64_t id);
-/* Starts spec for request id. On failure to start, sends the exit frame with
- * its error itself and returns 0; a negative FRAME_E* only for session ends. */
+/* Starts spec for request id. The new struct req is owned by a->reqs and
+ * freed by the poll loop after its exit frame. On failure to start, sends
+ * the exit frame with its error itself and returns 0; a negative FRAME_E*
+ * only for session ends. */
 int req_spawn(struct agent *a, uint64_t id, const struct spawn_spec *spec);
 /* TERM the request's process group now, KILL after the grace period. */
 void req_terminate(struct agent *a, struct req *r);
@@ -139,5 +148,9 @@ extern const struct op op_manage;             /* op_manage.c */
  * On a refusal it has sent the error frame and returns 1; 0 when the
  * request is acceptable (*id set). */
 int op_check_request(struct agent *a, const msgpack_object *msg, uint64_t *id);
+/* Completes spec from the request's stdin and timeout_ms and starts it
+ * (req_spawn's result). envp and cwd stay the caller's. */
+int op_spawn(struct agent *a, uint64_t id, const msgpack_object *msg, struct spawn_spec *spec, char **envp,
+    const char *cwd);
 
 #endif
