@@ -13,6 +13,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 #include <msgpack.h>
 
 #define OPU_ENV_FILE "/opt/elasticbeanstalk/deployment/env"
@@ -105,3 +106,30 @@ struct opu_buf {
 int opu_sink_buf(void *arg, int stream, const void *buf, size_t len);
 
 #endif
+
+/* ---- running a worker beside the agent's main loop (opworker.c) ----------
+ *
+ * The dispatcher, on a request whose "t" opw_find() knows:
+ *     struct opw_child w;
+ *     if (opw_spawn(&w, worker, req, id) != 0) -> reply {"t":"error",...}
+ * then polls w.fd with its other fds; when readable, opw_pump(&w, out_fd)
+ * copies every whole frame the worker wrote to out_fd (returns 1 at EOF);
+ * "cancel" or a timeout: kill(-w.pid, SIGTERM), later SIGKILL. Once the
+ * child is reaped, opw_finish(&w, out_fd, wstatus, timed_out) writes the
+ * "exit" frame if the worker could not (killed), then frees w.
+ */
+struct frame_reader;
+struct opw_child {
+	pid_t pid;               /* leader of its own session */
+	int fd;                  /* read end: the worker's frames */
+	uint64_t id;
+	uint64_t started_ms;
+	int saw_exit;            /* the worker wrote its own "exit" */
+	struct frame_reader *rd;
+};
+
+int opw_spawn(struct opw_child *w, const struct op_worker *worker, const msgpack_object *req,
+    uint64_t id);
+/* 0: copied what there was; 1: the worker closed its output; <0 FRAME_E*. */
+int opw_pump(struct opw_child *w, int out_fd);
+void opw_finish(struct opw_child *w, int out_fd, int wstatus, int timed_out);
