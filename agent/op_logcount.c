@@ -219,7 +219,7 @@ str_list(const msgpack_object *req, const char *key, char *out, size_t each, int
 
 
 int
-op_logcount(const msgpack_object *req, struct op_io *io, char *why, size_t whylen)
+opw_logcount(const msgpack_object *req, struct op_io *io, char *why, size_t whylen)
 {
 	static struct lc lc;   /* large line buffers: off the stack */
 	char paths[LC_PATHS_MAX][512];
