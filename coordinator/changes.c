@@ -3,6 +3,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "sfile.h"
 
@@ -316,4 +317,26 @@ chg_markdown(const struct chg_report *r)
 	}
 	fclose(m);
 	return buf;
+}
+
+void
+chg_time_iso(int64_t unix_s, char out[32])
+{
+	time_t t = (time_t)unix_s;
+	struct tm tm;
+
+	gmtime_r(&t, &tm);
+	strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+void
+chg_count(const struct chg_report *r, size_t *entries, size_t *payments)
+{
+	*entries = *payments = 0;
+	for (size_t i = 0; i < r->n; i++) {
+		if (strncmp(r->rows[i].table, "events_", 7) == 0)
+			(*entries)++;
+		else if (strncmp(r->rows[i].table, "payments_", 9) == 0)
+			(*payments)++;
+	}
 }

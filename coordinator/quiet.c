@@ -210,3 +210,89 @@ quiet_wait(struct alink *links, size_t n, const struct quiet_opts *o, struct cut
 	free(pub);
 	return rc;
 }
+
+/* ---- qrate: polled counts ---------------------------------------------- */
+
+struct qrate {
+	struct quiet_wait_ctx w;
+	struct qh *hs;
+	struct follow_arg *fa;
+	size_t n, started;
+	uint64_t taken_at;
+	uint64_t *seen;           /* per host: pub.total at the previous take */
+};
+
+int
+qrate_start(struct alink *links, size_t n, const struct aop_logcount_opts *o,
+    struct qrate **out, struct cut_err *err)
+{
+	struct qrate *q = calloc(1, sizeof(*q));
+
+	*out = NULL;
+	if (q == NULL || n == 0 || (q->hs = calloc(n, sizeof(*q->hs))) == NULL ||
+	    (q->fa = calloc(n, sizeof(*q->fa))) == NULL || (q->seen = calloc(n, sizeof(*q->seen))) == NULL) {
+		qrate_stop(q);
+		return cut_err_set(err, n == 0 ? CUT_EINVAL : CUT_ENOMEM, n == 0 ?
+		    "There are no instances to count requests on." : "Out of memory.");
+	}
+	pthread_mutex_init(&q->w.mu, NULL);
+	pthread_cond_init(&q->w.cv, NULL);
+	q->n = n;
+	q->taken_at = mono_ms();
+	for (size_t i = 0; i < n; i++) {
+		q->hs[i].w = &q->w;
+		q->hs[i].link = &links[i];
+		q->hs[i].pub.name = links[i].name;
+		q->fa[i] = (struct follow_arg){ &q->hs[i], o };
+		if (pthread_create(&q->hs[i].th, NULL, follow2, &q->fa[i]) != 0) {
+			qrate_stop(q);
+			return cut_err_set(err, CUT_ENOMEM, "Cannot start a thread to follow %s.", links[i].name);
+		}
+		q->started++;
+	}
+	*out = q;
+	return 0;
+}
+
+int
+qrate_take(struct qrate *q, uint64_t *requests, uint64_t *interval_ms, struct cut_err *err)
+{
+	uint64_t now = mono_ms(), sum = 0;
+	int rc = 0;
+
+	pthread_mutex_lock(&q->w.mu);
+	for (size_t i = 0; i < q->n; i++) {
+		if (q->hs[i].done) {
+			rc = q->hs[i].rc;
+			*err = q->hs[i].err;
+			break;
+		}
+		sum += q->hs[i].pub.total - q->seen[i];
+		q->seen[i] = q->hs[i].pub.total;
+	}
+	pthread_mutex_unlock(&q->w.mu);
+	if (rc != 0)
+		return rc;
+	*requests = sum;
+	*interval_ms = now - q->taken_at;
+	q->taken_at = now;
+	return 0;
+}
+
+void
+qrate_stop(struct qrate *q)
+{
+	if (q == NULL)
+		return;
+	if (q->hs != NULL) {
+		pthread_mutex_lock(&q->w.mu);
+		q->w.stop = 1;
+		pthread_mutex_unlock(&q->w.mu);
+		for (size_t i = 0; i < q->started; i++)
+			pthread_join(q->hs[i].th, NULL);
+	}
+	free(q->hs);
+	free(q->fa);
+	free(q->seen);
+	free(q);
+}

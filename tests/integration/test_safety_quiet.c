@@ -287,6 +287,41 @@ test_logcount_cancel(void **state)
 	alink_close(&l);
 }
 
+/* Polled counts (the runbook engine's request_rate): since the previous take. */
+static void
+test_qrate(void **state)
+{
+	struct alink l[2];
+	struct qrate *q;
+	struct cut_err err = { 0 };
+	char log[128];
+	uint64_t req, ms;
+	(void)state;
+
+	snprintf(log, sizeof(log), "%s/rate.log", dir);
+	log_line(log, "x", "GET /");
+	assert_int_equal(start_agent(&l[0], "live-1"), 0);
+	assert_int_equal(start_agent(&l[1], "live-2"), 0);
+	const char *paths[] = { log, NULL };
+	struct aop_logcount_opts o = { .paths = paths, .interval_ms = 100 };
+	assert_int_equal(qrate_start(l, 2, &o, &q, &err), 0);
+	usleep(400000);
+	for (int i = 0; i < 5; i++)
+		log_line(log, "Mozilla/5.0", "GET /a");
+	log_line(log, "ELB-HealthChecker/2.0", "GET /");
+	usleep(500000);
+	assert_int_equal(qrate_take(q, &req, &ms, &err), 0);
+	/* Both instances follow the same file here: each counts the 5. */
+	assert_int_equal(req, 10);
+	assert_true(ms >= 800);
+	usleep(300000);
+	assert_int_equal(qrate_take(q, &req, &ms, &err), 0);
+	assert_int_equal(req, 0);
+	qrate_stop(q);
+	alink_close(&l[0]);
+	alink_close(&l[1]);
+}
+
 static int
 setup(void **state)
 {
@@ -312,6 +347,7 @@ main(void)
 		cmocka_unit_test(test_deadline_with_yes_stops),
 		cmocka_unit_test(test_logcount_exact_and_truncate),
 		cmocka_unit_test(test_logcount_cancel),
+		cmocka_unit_test(test_qrate),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
