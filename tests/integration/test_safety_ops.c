@@ -133,7 +133,9 @@ test_cron_pause_restore(void **state)
 
 	/* A user without a crontab: pause and restore leave none. */
 	assert_int_equal(sx_sh(&X, "crontab -u %s -r", user), 0);
-	assert_int_equal(cronp_pause(&l, &c, local_dir, &saved, &err), 0);
+	r = cronp_pause(&l, &c, local_dir, &saved, &err);
+	if (r) fprintf(stderr, "%s\n", err.msg);
+	assert_int_equal(r, 0);
 	assert_int_equal(saved.had_crontab, 0);
 	aop_crontab_free(&saved);
 	assert_int_equal(cronp_restore(&l, &c, local_dir, &err), 0);
