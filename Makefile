@@ -134,6 +134,7 @@ build-fuzz/%: tests/fuzz/%.c $(PROTO_SRC) $(CORE_SRC)
 	clang -std=c11 -D_GNU_SOURCE -g -O1 -Iproto -Icoordinator $(shell pkg-config --cflags $(PKGS)) \
 	  -fsanitize=fuzzer,address,undefined -DCUTOVER_FUZZ $< $(PROTO_SRC) $(filter-out coordinator/agent_blobs.S,$(CORE_SRC)) \
 	  tests/fuzz/fuzz_stub_blobs.c $(LDLIBS) -o $@
+build-fuzz/fuzz_envfile: agent/env.c agent/agent.h
 fuzz: $(FUZZ_BINS)
 	tests/fuzz/run $(FUZZ_SECONDS) $(FUZZ_BINS)
 

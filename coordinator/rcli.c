@@ -73,7 +73,7 @@ rcli_split_host(const char *spec, char *user, size_t ulen, char *host, size_t hl
 }
 
 enum { O_HOST = 1000, O_USER, O_IDENTITY, O_KNOWN, O_ACCEPT, O_SUDO, O_TIMEOUT, O_JSON, O_PARALLEL,
-	O_APPDIR, O_ENVFILE, O_PYTHON, O_HELP };
+	O_APPDIR, O_ENVFILE, O_PYTHON, O_HELP, O_CONNTIMEOUT };
 
 int
 rcli_parse(const struct cmd_entry *e, int manage, int argc, char **argv, struct rcli_opts *o)
@@ -92,6 +92,7 @@ rcli_parse(const struct cmd_entry *e, int manage, int argc, char **argv, struct 
 		{"env-file", required_argument, NULL, O_ENVFILE},
 		{"python", required_argument, NULL, O_PYTHON},
 		{"help", no_argument, NULL, O_HELP},
+		{"connect-timeout", required_argument, NULL, O_CONNTIMEOUT},
 		{NULL, 0, NULL, 0},
 	};
 	int c;
@@ -121,6 +122,13 @@ rcli_parse(const struct cmd_entry *e, int manage, int argc, char **argv, struct 
 			o->timeout_ms = (int64_t)(d * 1000);
 			if (o->timeout_ms < 1)
 				o->timeout_ms = 1;
+			break;
+		case O_CONNTIMEOUT:
+			errno = 0;
+			d = strtod(optarg, &end);
+			if (errno != 0 || *end != '\0' || d <= 0 || d > 3600)
+				return cmd_usage_error(e, "--connect-timeout takes seconds (for example 10), not '%s'", optarg);
+			o->connect_timeout_ms = (int)(d * 1000) > 0 ? (int)(d * 1000) : 1;
 			break;
 		case O_PARALLEL:
 			o->parallel = atoi(optarg);
@@ -315,6 +323,12 @@ status_of(const struct cmd_entry *e, const char *host, int rc, const struct cut_
 			fprintf(stderr, "cutover %s: %s\n", e->name, err->msg);
 		return RCLI_EXIT_TOOL;
 	}
+	if (rcli_cancel) {
+		if (!quiet)
+			fprintf(stderr, "cutover %s: interrupted; the command on %s was cancelled (its process group "
+			    "killed).\n", e->name, host);
+		return RCLI_EXIT_INTERRUPTED;
+	}
 	if (res->timed_out) {
 		if (!quiet)
 			fprintf(stderr, "cutover %s: the command on %s timed out and its process group was killed.\n",
@@ -346,6 +360,7 @@ fill_target(const struct rcli_opts *o, const char *spec, struct rexec_target *t,
 	t->ssh.identity = o->identity;
 	t->ssh.known_hosts = o->known_hosts;
 	t->ssh.accept_new_host_key = o->accept_new;
+	t->ssh.connect_timeout_ms = o->connect_timeout_ms;
 	t->sudo = o->sudo;
 	t->label = spec;
 }
@@ -392,6 +407,26 @@ flush_line(struct many_out *m, size_t h, int fd, const char *data, size_t len)
 	free(b);
 }
 
+/* Longest partial line held per host and stream before it is printed
+ * (cut): output size must never bound memory. */
+#define PREFIX_LINE_MAX (64u * 1024u)
+
+static int
+linebuf_add(struct linebuf *lb, const char *p, size_t n)
+{
+	if (lb->len + n > lb->cap) {
+		size_t nc = (lb->len + n) * 2;
+		char *nb = realloc(lb->buf, nc);
+		if (nb == NULL)
+			return -1;
+		lb->buf = nb;
+		lb->cap = nc;
+	}
+	memcpy(lb->buf + lb->len, p, n);
+	lb->len += n;
+	return 0;
+}
+
 static void
 many_output(void *ctx, size_t h, int fd, const void *data, size_t len)
 {
@@ -403,36 +438,29 @@ many_output(void *ctx, size_t h, int fd, const void *data, size_t len)
 		json_output(m->hosts[h].target.label, fd, data, len);
 		return;
 	}
-	while (len > 0 && (nl = memchr(p, '\n', len)) != NULL) {
-		size_t l = (size_t)(nl - p);
-		if (lb->len > 0) {
-			if (lb->len + l > lb->cap) {
-				size_t nc = lb->len + l + 256;
-				char *nb = realloc(lb->buf, nc);
-				if (nb == NULL)
-					return;
-				lb->buf = nb;
-				lb->cap = nc;
-			}
-			memcpy(lb->buf + lb->len, p, l);
-			flush_line(m, h, fd, lb->buf, lb->len + l);
-			lb->len = 0;
-		} else
-			flush_line(m, h, fd, p, l);
-		len -= l + 1;
-		p = nl + 1;
-	}
-	if (len > 0) {
-		if (lb->len + len > lb->cap) {
-			size_t nc = (lb->len + len) * 2;
-			char *nb = realloc(lb->buf, nc);
-			if (nb == NULL)
-				return;
-			lb->buf = nb;
-			lb->cap = nc;
+	while (len > 0) {
+		nl = memchr(p, '\n', len);
+		size_t l = nl ? (size_t)(nl - p) : len;
+		if (lb->len == 0 && nl != NULL && l <= PREFIX_LINE_MAX) {
+			flush_line(m, h, fd, p, l);   /* the common case: no copy */
+			len -= l + 1;
+			p += l + 1;
+			continue;
 		}
-		memcpy(lb->buf + lb->len, p, len);
-		lb->len += len;
+		size_t take = l < PREFIX_LINE_MAX - lb->len ? l : PREFIX_LINE_MAX - lb->len;
+		if (linebuf_add(lb, p, take) != 0)
+			return;
+		len -= take;
+		p += take;
+		if (lb->len >= PREFIX_LINE_MAX || (take == l && nl != NULL)) {
+			/* A line ends, or one too long to hold is cut here. */
+			flush_line(m, h, fd, lb->buf, lb->len);
+			lb->len = 0;
+			if (take == l && nl != NULL) {
+				len--;
+				p++;
+			}
+		}
 	}
 }
 
@@ -519,6 +547,11 @@ run_many(const struct cmd_entry *e, const struct rcli_opts *o, const struct rexe
 	}
 	fflush(stdout);
 	rc = ok == o->nhosts ? 0 : reached == 0 ? RCLI_EXIT_TOOL : 1;
+	if (rcli_cancel) {
+		fprintf(stderr, "cutover %s: interrupted; running commands were cancelled (process groups killed).\n",
+		    e->name);
+		rc = RCLI_EXIT_INTERRUPTED;
+	}
 out:
 	if (m.lines != NULL)
 		for (size_t i = 0; i < 2 * o->nhosts; i++)

@@ -19,11 +19,23 @@ check "settings read the env file (raw value, MP_USE_DJANGO=NO kept, RDS_DB_NAME
 	grep -qxF "NO OFF myabf.com.au ebdb" "$T/out"
 check "value with quotes and spaces reaches the app unchanged" grep -qxF "'it\\'s \"a b\"  c'" "$T/out" 
 
+"$FIX/set-env" "$T/i1" --unset MP_USE_DJANGO NEW="a  b" ODD=changed
+check "set-env removes a variable (OptionsToRemove) and sets others raw" \
+	test "$(grep -c '^MP_USE_DJANGO=' "$envf"),$(grep -cxF 'NEW=a  b' "$envf"),$(grep -cxF 'ODD=changed' "$envf"),$(grep -c '^ODD=' "$envf")" = "0,1,1,1"
+manage "$T/i1" shell -c 'from django.conf import settings as s; print(repr(s.MP_USE_DJANGO))' >"$T/out2" 2>&1
+check "MP_USE_DJANGO removed reads as unset (None), not as a value" grep -qx None "$T/out2"
+
 manage "$T/i1" migrate --noinput >"$T/mig" 2>&1; rc=$?
 ok $rc "migrate runs against PostgreSQL"
 check "migrate created accounts_user" test "$(q ebdb "select to_regclass('accounts_user') is not null")" = t
 manage "$T/i1" migrate --noinput >"$T/mig2" 2>&1
 check "second migrate has nothing to apply" grep -q "No migrations to apply" "$T/mig2"
+
+gc=$T/i1/opt/elasticbeanstalk/bin/get-config
+check "get-config environment -k returns a raw value" test "$("$gc" environment -k NEW)" = "a  b"
+check "get-config environment prints the env file as JSON" test "$("$gc" environment | /usr/bin/python3 -c 'import json,sys; d=json.load(sys.stdin); print(d["ODD"], d["RDS_DB_NAME"])')" = "changed ebdb"
+manage "$T/i1" fixture_dump >"$T/dump" 2>&1
+check "fixture_dump: after migrate, state after, zero rows" test "$(/usr/bin/python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print(d["state"], d["blocked_email_fk"], d["counts"]["accounts_user"])' "$T/dump")" = "after accounts_user 0"
 
 manage "$T/i1" exit_with 42 >"$T/o" 2>"$T/e"; rc=$?
 ok $([ $rc -eq 42 ]; echo $?) "exit_with 42 exits 42"
