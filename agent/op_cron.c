@@ -124,7 +124,8 @@ write_saved(const char *path, int had, const char *data, size_t len, char *why, 
 		return -1;
 	}
 	fprintf(f, CRON_HEADER "%d\n", had);
-	fwrite(data, 1, len, f);
+	if (len > 0)   /* data is NULL for a user without a crontab */
+		fwrite(data, 1, len, f);
 	if (fflush(f) != 0 || fsync(fd) != 0 || fclose(f) != 0 || rename(tmp, path) != 0) {
 		snprintf(why, whylen, "cannot write %s: %s", path, strerror(errno));
 		return -1;
@@ -190,7 +191,7 @@ reply(struct op_io *io, const struct cron_ctx *c, int had, const struct opu_buf 
 
 
 int
-op_cron(const msgpack_object *req, struct op_io *io, char *why, size_t whylen)
+opw_cron(const msgpack_object *req, struct op_io *io, char *why, size_t whylen)
 {
 	struct cron_ctx c;
 	char action[16];

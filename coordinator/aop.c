@@ -165,8 +165,9 @@ aop_sql(struct alink *l, const struct aop_conf *c, const char *sql, int write,
 
 	*out = NULL;
 	if (strlen(sql) > FRAME_MAX - 4096)
-		return cut_err_set(err, CUT_EINVAL, "The SQL for %s is larger than one frame "
-		    "(%zu bytes); this is a bug in cutover.", l->name, strlen(sql));
+		return cut_err_set(err, CUT_EINVAL, "The SQL for %s is %zu bytes, more than one agent "
+		    "frame carries (1 MiB; a blocked-email restore of about 20,000 rows); nothing was "
+		    "sent; this version cannot carry that much in one transaction, so report it.", l->name, strlen(sql));
 	while (vars && vars[nv])
 		nv++;
 	pk_init(&sb, &pk);
@@ -263,6 +264,12 @@ http_data(void *arg, const msgpack_object *f)
 	copy_str(f, "url", h->url, sizeof(h->url));
 	h->tcp_only = frame_get_i64(f, "tcp_only", &v) && v;
 	frame_get_u64(f, "duration_ms", &h->duration_ms);
+	const msgpack_object *b = frame_get(f, "body_head");
+	if (b != NULL && b->type == MSGPACK_OBJECT_BIN) {
+		h->bodylen = b->via.bin.size < sizeof(h->body) - 1 ? b->via.bin.size : sizeof(h->body) - 1;
+		memcpy(h->body, b->via.bin.ptr, h->bodylen);
+		h->body[h->bodylen] = '\0';
+	}
 	return 0;
 }
 

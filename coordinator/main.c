@@ -10,11 +10,19 @@
 extern const struct cmd_entry cmd_version_entry;
 extern const struct cmd_entry cmd_exec_entry;
 extern const struct cmd_entry cmd_manage_entry;
+extern const struct cmd_entry cmd_blocked_emails_entry;
+extern const struct cmd_entry cmd_quiet_entry;
+extern const struct cmd_entry cmd_verify_entry;
+extern const struct cmd_entry cmd_activity_entry;
 
 static const struct cmd_entry *const cmd_table[] = {
 	&cmd_version_entry,
 	&cmd_exec_entry,
 	&cmd_manage_entry,
+	&cmd_blocked_emails_entry,
+	&cmd_quiet_entry,
+	&cmd_verify_entry,
+	&cmd_activity_entry,
 };
 
 #define NCMDS (sizeof(cmd_table) / sizeof(cmd_table[0]))
