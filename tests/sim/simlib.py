@@ -110,30 +110,24 @@ class State:
     def addr(self, n):
         return '%s.%d' % (self.data['net'], n)
 
-    def next_instance_addr(self):
-        """The next unused instance address whose ssh and http ports are free."""
+    def _next_addr(self, counter, last, ports, what):
+        """The next unused address of a kind whose ports are all free."""
         with self.lock:
             while True:
-                n = self.data['next_instance']
-                if n > INSTANCE_LAST:
-                    raise RuntimeError('the simulation ran out of instance addresses')
-                self.data['next_instance'] = n + 1
+                n = self.data[counter]
+                if n > last:
+                    raise RuntimeError('the simulation ran out of %s addresses' % what)
+                self.data[counter] = n + 1
                 a = self.addr(n)
-                if port_free(a, self.data['ssh_port']) and port_free(a, self.data['http_port']):
+                if all(port_free(a, self.data[p]) for p in ports):
                     self.save()
                     return a
 
+    def next_instance_addr(self):
+        return self._next_addr('next_instance', INSTANCE_LAST, ('ssh_port', 'http_port'), 'instance')
+
     def next_db_addr(self):
-        with self.lock:
-            while True:
-                n = self.data['next_db']
-                if n > DB_LAST:
-                    raise RuntimeError('the simulation ran out of database addresses')
-                self.data['next_db'] = n + 1
-                a = self.addr(n)
-                if port_free(a, self.data['db_port']):
-                    self.save()
-                    return a
+        return self._next_addr('next_db', DB_LAST, ('db_port',), 'database')
 
 
 def port_free(addr, port):
