@@ -632,6 +632,8 @@ class Dbs:
         make_pgdir(pd)
         data = os.path.join(self.st.data['data_root'], dbid)
         copy_cluster(template, data)
+        if os.path.lexists(pd + '/data'):  # left by an earlier simulation in this DIR
+            os.unlink(pd + '/data')
         os.symlink(data, pd + '/data')
         pg_start(data, pd, addr, self.st.data['db_port'], pd + '/postgres.log')
         with self.st.lock:
