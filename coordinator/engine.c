@@ -181,7 +181,6 @@ static int
 pin_names(struct run_ctx *ctx, struct cut_err *err)
 {
 	struct journal_kv kv[64];
-	char ints[64][16];
 	size_t i, n = 0;
 	int pinned = ctx->journal && journal_value(ctx->journal, "@names", "live_web") != NULL;
 
@@ -193,9 +192,7 @@ pin_names(struct run_ctx *ctx, struct cut_err *err)
 			const char *v = journal_value(ctx->journal, "@names", f->key);
 			if (v == NULL)
 				continue;
-			if (f->size == 0)
-				*(int *)(void *)field = atoi(v);
-			else if (strcmp(field, v) != 0) {
+			if (strcmp(field, v) != 0) {
 				if (field[0] != '\0' && ctx->out && (strcmp(f->key, "live_web") == 0 ||
 				    strcmp(f->key, "new_web") == 0))
 					progress_event(ctx->out, "info", NULL, "%s is %s as pinned when "
@@ -205,12 +202,7 @@ pin_names(struct run_ctx *ctx, struct cut_err *err)
 			continue;
 		}
 		kv[n].key = f->key;
-		if (f->size == 0) {
-			snprintf(ints[n], sizeof(ints[n]), "%d", *(int *)(void *)field);
-			kv[n].value = ints[n];
-		} else {
-			kv[n].value = field;
-		}
+		kv[n].value = field;
 		n++;
 	}
 	if (pinned)

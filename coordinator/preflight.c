@@ -18,11 +18,12 @@ began(struct run_ctx *ctx, const char *step)
 	return ctx->journal && journal_step_state(ctx->journal, step).begun;
 }
 
-/* This runbook has started changing things (a step was begun). */
+/* The cutover run has started changing the live and new environments, so
+ * one of them may be Updating because of us. */
 static int
 resuming(struct run_ctx *ctx)
 {
-	return began(ctx, "scale-live") || began(ctx, "create-web");
+	return began(ctx, "scale-live");
 }
 
 static int

@@ -85,10 +85,12 @@ struct run_names {
 	int quiet_deadline;      /* seconds before giving up waiting for quiet (default 900) */
 };
 
-/* One name field of struct run_names, for pinning it in the journal. */
+/* One name (string) field of struct run_names, for pinning it in the
+ * journal. The tuning numbers (quiet_*) are not pinned: the operator may
+ * change them between runs. */
 struct run_names_field {
 	const char *key;
-	size_t offset, size;     /* size 0: an int field */
+	size_t offset, size;
 };
 extern const struct run_names_field run_names_fields[];
 extern const size_t run_names_nfields;

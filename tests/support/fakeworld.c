@@ -680,7 +680,8 @@ f_blocked_email_restore(struct world_ops *w, const char *env, const char *path,
 	(void)env;
 	(void)path;
 	(void)err;
-	out->added = FW(w)->email_restores ? 0 : 1;
+	out->added = FW(w)->emails_added ? 0 : 1;
+	FW(w)->emails_added += (int)out->added;
 	out->present = FW(w)->email_restores ? 1 : 0;
 	out->unmapped = 0;
 	FW(w)->email_restores++;
@@ -860,4 +861,30 @@ fakeworld_cobalt(struct fakeworld *fw, struct run_names *names, int with_new_env
 	add_rr(fw, "myabf.com.au.", "MX", NULL, "10 mail.example.com.", 3600);
 	fw->unreg_users = 1234;
 	fw->busy_polls = 3;
+}
+
+void
+fakeworld_reset_counters(struct fakeworld *fw)
+{
+	fw->snapshots_created = fw->restores = fw->dns_changes = fw->conversions = 0;
+	fw->migrates = fw->mpc_syncs = fw->env_updates = fw->scales = fw->clones = 0;
+	fw->terminates = fw->db_deletes = fw->backups = fw->email_restores = 0;
+	fw->cron_pauses = fw->cron_resumes = fw->smoke_tests = fw->mutations = 0;
+	fw->emails_added = 0;
+	fw->polls = 0;
+}
+
+void
+fakeworld_settle(struct fakeworld *fw)
+{
+	int i;
+
+	for (i = 0; i < FW_ENVS; i++)
+		if (fw->envs[i].exists && fw->envs[i].settle > 0) {
+			fw->envs[i].settle = 0;
+			if (fw->envs[i].terminating)
+				fw->envs[i].exists = 0;
+			else
+				snprintf(fw->envs[i].status, sizeof(fw->envs[i].status), "Ready");
+		}
 }

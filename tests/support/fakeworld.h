@@ -65,6 +65,7 @@ struct fakeworld {
 	int snapshots_created, restores, dns_changes, conversions, migrates, mpc_syncs;
 	int env_updates, scales, clones, terminates, db_deletes, backups, email_restores;
 	int cron_pauses, cron_resumes, smoke_tests, mutations;
+	int emails_added;          /* blocked-email rows added by restores */
 
 	/* behaviour */
 	int smoke_fail;           /* smoke tests report a failure */
@@ -82,6 +83,11 @@ void fakeworld_free(struct world_ops *w);
 /* Fills the world as it is after `cutover prep` (or before it, when
  * with_new_envs is 0) and names as the configuration would. */
 void fakeworld_cobalt(struct fakeworld *fw, struct run_names *names, int with_new_envs);
+
+/* Zeroes the counters of what was done (after setting a scene up). */
+void fakeworld_reset_counters(struct fakeworld *fw);
+/* Finishes every change in flight (environments Ready, etc.). */
+void fakeworld_settle(struct fakeworld *fw);
 
 /* Lookups for assertions. */
 struct fw_env *fakeworld_env(struct fakeworld *fw, const char *name);
