@@ -464,6 +464,8 @@ engine_run(struct run_ctx *ctx, const struct runbook *rb, struct cut_err *err)
 			break;
 		}
 	}
+	if (r == 0)
+		cut_err_clear(err);  /* a step may have left a tolerated lookup miss there */
 	kv[0] = (struct journal_kv){ "status", stop_status };
 	jlog_kv(ctx, "run-end", NULL, r ? err->msg : NULL, kv, 1, r ? NULL : err);
 	if (r == 0 && strcmp(stop_status, "done") == 0 && ctx->out && !ctx->opts.dry_run)
