@@ -163,6 +163,28 @@ test_double_crash(void **state)
 	enginerun_done(&h);
 }
 
+/* A change the journal says was made but the world does not show is never
+ * made again: the run stops and says so. */
+static void
+test_once_refusal(void **state)
+{
+	struct enginerun h;
+	struct cut_err err;
+
+	(void)state;
+	enginerun_init(&h, 1);
+	h.crash_at = "snapshot:applied";
+	assert_int_equal(enginerun_fork(&h, "run"), 137);
+	h.crash_at = NULL;
+	for (int i = 0; i < FW_SNAPS; i++)
+		h.fw->snaps[i].exists = 0;    /* someone deleted it meanwhile */
+	assert_int_equal(enginerun_cmd(&h, "run", &err), CUT_ESTATE);
+	assert_non_null(strstr(err.msg, "Step snapshot was applied by an earlier run"));
+	assert_non_null(strstr(err.msg, "never applied twice"));
+	assert_int_equal(h.fw->snapshots_created, 1);
+	enginerun_done(&h);
+}
+
 /* A torn journal line after a crash is dropped and the run resumes. */
 static void
 test_torn_journal_resume(void **state)
@@ -693,6 +715,7 @@ main(void)
 		cmocka_unit_test(test_run_order_and_end_state),
 		cmocka_unit_test(test_crash_at_every_point),
 		cmocka_unit_test(test_double_crash),
+		cmocka_unit_test(test_once_refusal),
 		cmocka_unit_test(test_torn_journal_resume),
 		cmocka_unit_test(test_lock_refusal),
 		cmocka_unit_test(test_preflight_failure),
