@@ -17,10 +17,19 @@
  * handler can only communicate through static storage of this type. */
 static volatile sig_atomic_t engine_sig;
 
+/* The first Ctrl-C asks for a clean stop after the current call; a second
+ * one stops at once, which the journal is built to survive. */
 static void
 on_signal(int sig)
 {
+	static const char msg[] = "\ncutover: second interrupt, stopping at once; run the "
+	    "same command again to resume.\n";
+
 	(void)sig;
+	if (engine_sig) {
+		(void)!write(STDERR_FILENO, msg, sizeof(msg) - 1);
+		_exit(130);
+	}
 	engine_sig = 1;
 }
 

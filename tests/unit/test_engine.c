@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "engine.h"
@@ -403,6 +404,31 @@ test_ctrl_c(void **state)
 	enginerun_done(&h);
 }
 
+/* A second Ctrl-C stops at once (exit 130); the journal makes that safe. */
+static void
+test_second_ctrl_c(void **state)
+{
+	int status;
+	pid_t pid;
+
+	(void)state;
+	fflush(NULL);
+	pid = fork();
+	if (pid == 0) {
+		int devnull = open("/dev/null", O_WRONLY);
+		dup2(devnull, 2);
+		engine_catch_signals();
+		raise(SIGINT);
+		if (!engine_interrupted())
+			_exit(1);
+		raise(SIGINT);
+		_exit(2);
+	}
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 130);
+}
+
 /* A failing smoke test stops the run before maintenance mode is lifted. */
 static void
 test_smoke_failure_stops(void **state)
@@ -724,6 +750,7 @@ main(void)
 		cmocka_unit_test(test_dry_run),
 		cmocka_unit_test(test_confirmation),
 		cmocka_unit_test(test_ctrl_c),
+		cmocka_unit_test(test_second_ctrl_c),
 		cmocka_unit_test(test_smoke_failure_stops),
 		cmocka_unit_test(test_failback_after_completion),
 		cmocka_unit_test(test_failback_after_dns),
