@@ -319,9 +319,13 @@ run_step(struct run_ctx *ctx, const struct step_entry *st, struct cut_err *err)
 		if (st->flags & STEP_F_DOWNTIME_BEGIN)
 			jlog(ctx, "downtime-begin", st->name, NULL, 0, NULL);
 		engine_crash_point(ctx, st->name, "applied");
-	} else if (ctx->out) {
-		progress_event(ctx->out, "resume", st->name, "applied earlier; waiting for it to "
-		    "take effect");
+	} else {
+		/* Applied by a run that died before journalling it. */
+		if ((st->flags & STEP_F_DOWNTIME_BEGIN) && !js.applied)
+			jlog(ctx, "downtime-begin", st->name, NULL, 0, NULL);
+		if (ctx->out)
+			progress_event(ctx->out, "resume", st->name, "applied earlier; waiting for "
+			    "it to take effect");
 	}
 	if (st->wait && (r = st->wait(ctx, err)) != 0)
 		return r;
