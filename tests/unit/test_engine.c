@@ -732,6 +732,22 @@ test_quiet_period(void **state)
 	enginerun_done(&h);
 }
 
+/* Slow environment updates: the waits poll until Ready and say so. */
+static void
+test_slow_transitions(void **state)
+{
+	struct enginerun h;
+	struct cut_err err;
+
+	(void)state;
+	enginerun_init(&h, 1);
+	h.fw->slow = 30;
+	assert_int_equal(enginerun_cmd(&h, "run", &err), 0);
+	assert_non_null(strstr(h.out, "environment cobalt-production-blue Ready: Updating/Green"));
+	assert_run_end_state(&h);
+	enginerun_done(&h);
+}
+
 /* --json: one JSON object per line. */
 static void
 test_json_output(void **state)
@@ -782,6 +798,7 @@ main(void)
 		cmocka_unit_test(test_rehearse),
 		cmocka_unit_test(test_names_pinned),
 		cmocka_unit_test(test_quiet_period),
+		cmocka_unit_test(test_slow_transitions),
 		cmocka_unit_test(test_json_output),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -177,10 +177,12 @@ test_downtime_after_crash(void **state)
 
 	(void)state;
 	enginerun_init(&h, 1);
+	h.fw->slow = 20;      /* still Updating when the rerun checks: "applied earlier" */
 	h.crash_at = "maint-on:apply";
 	assert_int_equal(enginerun_fork(&h, "run"), 137);
 	h.crash_at = NULL;
 	assert_int_equal(enginerun_cmd(&h, "run", &err), 0);
+	assert_non_null(strstr(h.out, "resume maint-on: applied earlier"));
 	snprintf(jp, sizeof(jp), "%s/journal.jsonl", h.dir);
 	assert_int_equal(report_compute(jp, &s, &err), 0);
 	assert_true(s.has_downtime);
