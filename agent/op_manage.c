@@ -212,6 +212,21 @@ manage(struct agent *a, const msgpack_object *msg)
 			rc = agent_send_start_error(a, id, "no python matches %s in %s", python, app_dir);
 			goto out;
 		}
+		/* The child runs inside app_dir: a match that is relative to the
+		 * agent's own folder (app_dir itself relative) must become
+		 * absolute, or exec would look for it from app_dir. Not
+		 * realpath(): a venv's python must keep its own path (a symlink)
+		 * to find the venv. */
+		if (found[0] != '/') {
+			char cwd[PATH_MAX], absfound[PATH_MAX];
+
+			if (getcwd(cwd, sizeof(cwd)) == NULL ||
+			    (size_t)snprintf(absfound, sizeof(absfound), "%s/%s", cwd, found) >= sizeof(absfound)) {
+				rc = agent_send_start_error(a, id, "cannot make the python path %s absolute", found);
+				goto out;
+			}
+			memcpy(found, absfound, sizeof(found));
+		}
 	} else if (!match_path(found, 0, python)) {
 		rc = agent_send_start_error(a, id, "no python matches %s", python);
 		goto out;

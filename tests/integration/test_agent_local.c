@@ -1100,6 +1100,30 @@ test_manage(void **state)
 		result_free(&r);
 	}
 	ac_end(&c);
+
+	/* Relative app folder and python pattern (instances whose HOME holds
+	 * the app, as the simulated production lays them out): the pattern is
+	 * found from the agent's folder and still runs from inside the app. */
+	{
+		char here[PATH_MAX];
+		const char *ex[] = { "exitcode", "7", NULL };
+
+		assert_non_null(getcwd(here, sizeof(here)));
+		assert_int_equal(chdir(dir), 0);
+		ac_hello(&c, 0);
+		assert_int_equal(chdir(here), 0);
+		memset(&r, 0, sizeof(r));
+		r.id = 5;
+		send_manage(&c, 5, ex, "current", "env", "../venv/*/bin/python", NULL);
+		collect(&c, &rp, 1);
+		if (r.has_error)
+			fprintf(stderr, "manage start error: %s\n", r.error);
+		assert_false(r.has_error);
+		assert_true(r.has_status);
+		assert_int_equal(r.status, 7);
+		result_free(&r);
+		ac_end(&c);
+	}
 	unlink(py);
 	unlink(envf);
 	unlink(venv);
