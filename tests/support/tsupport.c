@@ -103,3 +103,48 @@ ts_rmtree(const char *dir)
 	if (dir && strncmp(dir, "/tmp/", 5) == 0)
 		ts_run(argv, NULL);
 }
+
+#include <signal.h>
+
+pid_t
+ts_spawn_line(char *const argv[], char *line, size_t n)
+{
+	posix_spawn_file_actions_t fa;
+	pid_t pid;
+	int p[2];
+	size_t got = 0;
+
+	if (pipe(p) != 0)
+		return -1;
+	posix_spawn_file_actions_init(&fa);
+	posix_spawn_file_actions_adddup2(&fa, p[1], 1);
+	posix_spawn_file_actions_addclose(&fa, p[0]);
+	if (posix_spawn(&pid, argv[0], &fa, NULL, argv, environ) != 0) {
+		posix_spawn_file_actions_destroy(&fa);
+		close(p[0]);
+		close(p[1]);
+		return -1;
+	}
+	posix_spawn_file_actions_destroy(&fa);
+	close(p[1]);
+	while (got + 1 < n) {
+		char c;
+		if (read(p[0], &c, 1) != 1 || c == '\n')
+			break;
+		line[got++] = c;
+	}
+	line[got] = '\0';
+	close(p[0]);
+	return pid;
+}
+
+void
+ts_stop(pid_t pid)
+{
+	int st;
+
+	if (pid > 0) {
+		kill(pid, SIGTERM);
+		waitpid(pid, &st, 0);
+	}
+}

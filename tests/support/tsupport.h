@@ -19,4 +19,12 @@ char *ts_tmpdir(void);
 /* Removes a directory tree made by ts_tmpdir. */
 void ts_rmtree(const char *dir);
 
+
+
+#include <sys/types.h>
+/* Starts argv (no shell) and reads the first line it prints on stdout
+ * (e.g. the port it listens on) into line[n]. Returns the pid or -1. */
+pid_t ts_spawn_line(char *const argv[], char *line, size_t n);
+/* SIGTERM then wait for a process started by ts_spawn_line. */
+void ts_stop(pid_t pid);
 #endif
