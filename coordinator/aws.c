@@ -57,6 +57,7 @@ struct aws_client {
 	uint64_t rng;            /* per-client jitter source, not shared state */
 	aws_log_fn log;
 	void *log_user;
+	char last_code[128];     /* AWS error code of the last failed call */
 };
 
 static void
@@ -161,6 +162,7 @@ const struct creds_config *aws_client_config(const struct aws_client *c) { retur
 const char *aws_client_creds_source(const struct aws_client *c) { return c->cr.source; }
 const char *aws_client_access_key(const struct aws_client *c) { return c->cr.access_key; }
 unsigned long aws_client_calls(const struct aws_client *c) { return c->calls; }
+const char *aws_client_last_code(const struct aws_client *c) { return c->last_code; }
 
 void
 aws_client_set_log(struct aws_client *c, aws_log_fn fn, void *user)
@@ -499,6 +501,7 @@ aws_send(struct aws_client *c, const struct aws_service *svc, const char *op,
 	int attempt, r, refreshed = 0;
 	long skew = 0;
 
+	c->last_code[0] = '\0';
 	aws_client_endpoint(c, svc, base, sizeof(base));
 	authority = strstr(base, "://");
 	authority = authority ? authority + 3 : base;
@@ -665,6 +668,7 @@ aws_send(struct aws_client *c, const struct aws_service *svc, const char *op,
 				attempt--;
 				continue;
 			} else {
+				snprintf(c->last_code, sizeof(c->last_code), "%s", e.code);
 				aws_error_sentence(svc, op, &e, *status, c->cr.source, skew, err);
 				return err ? err->code : CUT_EAWS;
 			}
@@ -748,4 +752,45 @@ aws_json(struct aws_client *c, const struct aws_service *svc, const char *op,
 	}
 	sbuf_free(&rep.body);
 	return r;
+}
+
+void *
+aws_array_grow(void *arr, size_t n, size_t *cap, size_t elem)
+{
+	size_t nc;
+	void *p;
+
+	if (n < *cap)
+		return arr;
+	nc = *cap ? *cap * 2 : 8;
+	if (nc > (SIZE_MAX / 2) / elem)
+		return NULL;
+	if ((p = realloc(arr, nc * elem)) == NULL)
+		return NULL;
+	memset((char *)p + *cap * elem, 0, (nc - *cap) * elem);
+	*cap = nc;
+	return p;
+}
+
+xmlNode *
+aws_result(xmlDoc *d, const char *action)
+{
+	xmlNode *root = xmlDocGetRootElement(d), *r;
+	char name[160];
+
+	if (root == NULL)
+		return NULL;
+	snprintf(name, sizeof(name), "%sResult", action);
+	r = axml_child(root, name);
+	return r ? r : root;
+}
+
+void
+aws_request_id(xmlDoc *d, char *buf, size_t size)
+{
+	xmlNode *root = xmlDocGetRootElement(d);
+
+	axml_copy(root, "ResponseMetadata/RequestId", buf, size);
+	if (!buf[0])
+		axml_copy(root, "requestId", buf, size);
 }

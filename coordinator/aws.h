@@ -83,6 +83,8 @@ const char *aws_client_creds_source(const struct aws_client *c);
 const char *aws_client_access_key(const struct aws_client *c);
 /* HTTP attempts made so far (retries included): for tests and benchmarks. */
 unsigned long aws_client_calls(const struct aws_client *c);
+/* AWS error code of the last call if it failed with an AWS error, else "". */
+const char *aws_client_last_code(const struct aws_client *c);
 /* Replaces the debug sink (default: stderr when CUTOVER_DEBUG is set). */
 void aws_client_set_log(struct aws_client *c, aws_log_fn fn, void *user);
 /* Base URL of a service for this client (endpoint override or public), into
@@ -140,5 +142,17 @@ long aws_backoff_ms(int attempt, double r);
 void aws_error_sentence(const struct aws_service *svc, const char *op,
     const struct aws_error *e, long http_status, const char *creds_source,
     long skew_s, struct cut_err *err);
+
+
+
+/* Grows a result array to hold at least n+1 elements of size elem; returns
+ * the (possibly moved) array or NULL on failure (the old one is untouched).
+ * *cap tracks the allocated count. */
+void *aws_array_grow(void *arr, size_t n, size_t *cap, size_t elem);
+/* Root element of a query/EC2 reply and its <OpResult> wrapper (the root
+ * itself for EC2, which has none). */
+xmlNode *aws_result(xmlDoc *d, const char *action);
+/* ResponseMetadata/RequestId (query) or requestId (EC2) into buf. */
+void aws_request_id(xmlDoc *d, char *buf, size_t size);
 
 #endif
