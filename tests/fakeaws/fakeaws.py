@@ -1,0 +1,484 @@
+#!/usr/bin/python3
+"""Simulated AWS for cutover's tests: one HTTP(S) port serving Elastic
+Beanstalk, RDS, Route 53, EC2, STS and EC2 Instance Connect, every request
+SigV4-checked and model-validated, plus an unsigned admin API under /_sim/.
+
+    fakeaws.py --world world.json [--port 0] [--https-port 0 --cert C --key K]
+               [--hooks module.py] [--port-file FILE] [--log FILE]
+
+See README.md in this folder.
+"""
+import argparse
+import datetime
+import importlib.util
+import json
+import os
+import socket
+import ssl
+import sys
+import threading
+import time
+import urllib.parse
+import uuid
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import awsproto  # noqa: E402
+from awsproto import AwsError  # noqa: E402
+from world import World, Hooks  # noqa: E402
+
+GLOBAL_SIGNING = {'route53', 'sts'}   # may be signed for us-east-1 as well as the world's region
+MAX_SKEW = 300
+
+
+class Sim:
+    """The server's shared state: the world plus admin-side settings
+    (faults, clock skew, call log). One instance per server process."""
+
+    def __init__(self, world_path, hooks):
+        self.world_path = world_path
+        with open(world_path) as f:
+            self.world = World(json.load(f), hooks)
+        self.faults = []
+        self.clock_skew = 0.0      # seconds added to the server clock for the signature time check
+        self.calls = []
+        self.lock = threading.Lock()
+
+    def take_fault(self, service, op):
+        with self.lock:
+            for f in self.faults:
+                if f.get('service', '*') not in ('*', service) or f.get('operation', '*') not in ('*', op):
+                    continue
+                if f.get('skip', 0) > 0:
+                    f['skip'] -= 1
+                    continue
+                f['count'] = f.get('count', 1) - 1
+                if f['count'] <= 0:
+                    self.faults.remove(f)
+                f['fired'] = f.get('fired', 0) + 1
+                return dict(f)
+        return None
+
+    def log_call(self, **kw):
+        with self.lock:
+            kw['t'] = time.time()
+            self.calls.append(kw)
+            del self.calls[:-20000]
+
+
+class Handler(BaseHTTPRequestHandler):
+    protocol_version = 'HTTP/1.1'
+    server_version = 'fakeaws'
+    sys_version = ''
+    sim = None
+
+    def log_message(self, fmt, *args):
+        if self.server.logfile:
+            self.server.logfile.write('%s %s\n' % (datetime.datetime.utcnow().isoformat(), fmt % args))
+            self.server.logfile.flush()
+
+    # ---------------------------------------------------------- plumbing
+    def _body(self):
+        n = int(self.headers.get('Content-Length') or 0)
+        return self.rfile.read(n) if n else b''
+
+    def _send(self, status, headers, body):
+        self.send_response(status)
+        for k, v in headers.items():
+            self.send_header(k, v)
+        self.send_header('Content-Length', str(len(body)))
+        self.end_headers()
+        if self.command != 'HEAD':
+            self.wfile.write(body)
+
+    def _json(self, status, obj):
+        self._send(status, {'Content-Type': 'application/json'}, json.dumps(obj, default=str, indent=1).encode())
+
+    def do_GET(self):
+        self._handle()
+
+    def do_POST(self):
+        self._handle()
+
+    def do_DELETE(self):
+        self._handle()
+
+    def do_PUT(self):
+        self._handle()
+
+    def _handle(self):
+        body = self._body()
+        if self.path.startswith('/_sim/') or self.path == '/_sim':
+            try:
+                self._admin(body)
+            except Exception as e:  # admin errors are for test authors: say what went wrong
+                self._json(400, {'error': '%s: %s' % (type(e).__name__, e)})
+            return
+        self._aws(body)
+
+    # --------------------------------------------------------------- AWS
+    def _aws(self, body):
+        sim = self.sim
+        rid = str(uuid.uuid4())
+        service, op_name, status, code = None, None, 200, None
+        form = {}
+        ctype = self.headers.get('Content-Type', '')
+        raw_path = self.path
+        if self.command == 'POST' and 'x-www-form-urlencoded' in ctype:
+            form = dict(urllib.parse.parse_qsl(body.decode('utf-8', 'replace'), keep_blank_values=True))
+        split = urllib.parse.urlsplit(raw_path)
+        if split.path == '/' and split.query:
+            for k, v in urllib.parse.parse_qsl(split.query, keep_blank_values=True):
+                form.setdefault(k, v)
+        try:
+            try:
+                service, cred = self._authenticate(body, raw_path, form)
+            except AwsError as e:
+                service = getattr(e, 'service', None) or awsproto.service_from_request(self.headers, raw_path, form)
+                raise
+            proto = awsproto.model(service).protocol
+            if proto in ('query', 'ec2'):
+                op, params = awsproto.parse_query_request(service, form)
+            elif proto == 'rest-xml':
+                op, params = awsproto.parse_restxml_request(service, self.command, raw_path, self.headers, body)
+            else:
+                op, params = awsproto.parse_json_request(service, self.headers, body)
+            op_name = op.name
+            if op_name not in awsproto.OPERATIONS[service]:
+                raise AwsError('UnauthorizedOperation' if proto == 'ec2' else 'AccessDenied',
+                               'The simulation does not implement %s:%s.' % (service, op_name), 403)
+            fault = sim.take_fault(service, op_name)
+            if fault:
+                if self._fault(fault, service, proto, rid):
+                    status, code = 'fault', fault['kind']
+                    return
+            awsproto.validate(proto, op, params)
+            w = sim.world
+            handler = getattr(w, 'op_%s_%s' % (service.replace('-', '_'), op_name))
+            with w.lock:
+                w.tick()
+                result = handler(params, {'request_id': rid, 'credential': cred})
+                st, headers, out = awsproto.serialize_response(service, op, result, rid)
+            self._send(st, headers, out)
+        except AwsError as e:
+            status, code = e.status, e.code
+            st, headers, out = awsproto.serialize_error(
+                service, e, rid, legacy_change_batch=sim.world.options.get('route53_legacy_errors'))
+            self._send(st, headers, out)
+        except (BrokenPipeError, ConnectionResetError):
+            status, code = 'fault', 'client-gone'
+        except Exception as e:  # a bug in the simulation: answer as AWS does, and log it
+            import traceback
+            traceback.print_exc()
+            status, code = 500, 'InternalFailure'
+            err = AwsError('InternalFailure' if service != 'ec2' else 'InternalError',
+                           'Simulation bug: %s: %s' % (type(e).__name__, e), 500, sender=False)
+            st, headers, out = awsproto.serialize_error(service, err, rid)
+            self._send(st, headers, out)
+        finally:
+            sim.log_call(service=service, operation=op_name or form.get('Action'), status=status, code=code,
+                         request_id=rid, sim_t=sim.world.now())
+
+    def _authenticate(self, body, raw_path, form):
+        """Check the request's SigV4 signature as AWS does; returns
+        (service, credential) or raises the error AWS would answer."""
+        sim = self.sim
+        w = sim.world
+        auth = self.headers.get('Authorization')
+        if not auth:
+            if 'X-Amz-Signature' in urllib.parse.urlsplit(raw_path).query:
+                raise AwsError('AccessDenied', 'Presigned requests are not supported by the simulation.', 403)
+            raise AwsError('MissingAuthenticationToken', 'Request is missing Authentication Token', 403)
+        akid, date, region, service, signed, signature = awsproto.parse_authorization(auth)
+        if service not in awsproto.SERVICES:
+            raise AwsError('SignatureDoesNotMatch',
+                           "Credential should be scoped to correct service: '%s'. " % service, 403)
+        ok_regions = {w.region} | ({'us-east-1'} if service in GLOBAL_SIGNING else set())
+        if region not in ok_regions:
+            raise _with_service(AwsError('SignatureDoesNotMatch', "Credential should be scoped to a valid region, "
+                                         "not '%s'. " % region, 403), service)
+        try:
+            if 'host' not in signed:
+                raise AwsError('IncompleteSignature', 'Host header must be signed (SignedHeaders=%s).'
+                               % ';'.join(signed), 400)
+            dt_req, amz_date = awsproto.request_time(self.headers)
+            if amz_date[:8] != date:
+                raise AwsError('SignatureDoesNotMatch', "Date in Credential scope does not match YYYYMMDD from "
+                               "ISO-8601 version of date from HTTP: '%s' != '%s', from '%s'."
+                               % (date, amz_date[:8], amz_date), 403)
+            cred = w.credentials.get(akid)
+            if cred is None:
+                if service == 'ec2':
+                    raise AwsError('AuthFailure', 'AWS was not able to validate the provided access credentials',
+                                   401)
+                raise AwsError('InvalidClientTokenId', 'The security token included in the request is invalid.',
+                               403)
+            token = self.headers.get('X-Amz-Security-Token')
+            if cred.get('session_token'):
+                if token is None:
+                    raise AwsError('InvalidClientTokenId' if service != 'ec2' else 'AuthFailure',
+                                   'The security token included in the request is invalid.', 403)
+                if token != cred['session_token']:
+                    raise AwsError('InvalidClientTokenId' if service != 'ec2' else 'AuthFailure',
+                                   'The security token included in the request is invalid.', 403)
+                if 'x-amz-security-token' not in signed and service != 'ec2':
+                    # AWS accepts an unsigned token header for some services; the SDKs always sign it.
+                    pass
+            elif token is not None:
+                raise AwsError('InvalidClientTokenId', 'The security token included in the request is invalid.',
+                               403)
+            sha = self.headers.get('X-Amz-Content-SHA256')
+            if sha and sha not in ('UNSIGNED-PAYLOAD', 'STREAMING-UNSIGNED-PAYLOAD-TRAILER') and \
+                    sha != awsproto.body_sha256(body):
+                raise AwsError('XAmzContentSHA256Mismatch', "The provided 'x-amz-content-sha256' header does not "
+                               'match what was computed.', 400)
+            host = self.headers.get('Host', '')
+            expected, creq = awsproto.expected_signature(cred['secret_key'], token, service, region, self.command,
+                                                         host, raw_path, self.headers, signed, body, amz_date)
+            if expected != signature:
+                if self.server.logfile:
+                    self.server.logfile.write('signature mismatch; canonical request we computed:\n%s\n' % creq)
+                raise AwsError('SignatureDoesNotMatch', 'The request signature we calculated does not match the '
+                               'signature you provided. Check your AWS Secret Access Key and signing method. '
+                               'Consult the service documentation for details.', 403)
+            if cred.get('expired'):
+                raise AwsError('ExpiredToken', 'The security token included in the request is expired', 403)
+            now = time.time() + sim.clock_skew
+            skew = dt_req.timestamp() - now
+            if abs(skew) > MAX_SKEW:
+                fmt = '%Y%m%dT%H%M%SZ'
+                srv = datetime.datetime.fromtimestamp(now, datetime.timezone.utc)
+                lo = datetime.datetime.fromtimestamp(now - MAX_SKEW, datetime.timezone.utc)
+                hi = datetime.datetime.fromtimestamp(now + MAX_SKEW, datetime.timezone.utc)
+                if service == 'ec2':
+                    raise AwsError('RequestExpired', 'Request has expired.', 400)
+                raise AwsError('RequestTimeTooSkewed' if service != 'route53' else 'RequestExpired',
+                               'Signature not yet current: %s is still later than %s (%s + 5 min.)'
+                               % (amz_date, hi.strftime(fmt), srv.strftime(fmt)) if skew > 0 else
+                               'Signature expired: %s is now earlier than %s (%s - 5 min.)'
+                               % (amz_date, lo.strftime(fmt), srv.strftime(fmt)), 403)
+        except AwsError as e:
+            raise _with_service(e, service)
+        return service, cred
+
+    def _fault(self, fault, service, proto, rid):
+        """Apply an injected fault; True if it answered (or dropped) the call."""
+        kind = fault['kind']
+        if kind == 'latency':
+            time.sleep(float(fault.get('seconds', 1.0)))
+            return False
+        if kind == 'drop':
+            try:
+                self.connection.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+            self.close_connection = True
+            return True
+        if kind == 'throttle':
+            code, st, msg = awsproto.THROTTLE[proto]
+            if fault.get('code'):
+                code = fault['code']
+            err = AwsError(code, msg, fault.get('status', st))
+        elif kind == '5xx':
+            st = int(fault.get('status', 500))
+            code = fault.get('code') or awsproto.SERVER_ERROR[proto].get(st, 'InternalFailure')
+            err = AwsError(code, fault.get('message', 'We encountered an internal error. Please try again.'), st,
+                           sender=False)
+        elif kind == 'error':
+            err = AwsError(fault['code'], fault.get('message', fault['code']), int(fault.get('status', 400)))
+        else:
+            raise ValueError('unknown fault kind %s' % kind)
+        st, headers, out = awsproto.serialize_error(service, err, rid)
+        self._send(st, headers, out)
+        return True
+
+    # ------------------------------------------------------------- admin
+    def _admin(self, body):
+        sim = self.sim
+        w = sim.world
+        split = urllib.parse.urlsplit(self.path)
+        path = split.path.rstrip('/')
+        q = dict(urllib.parse.parse_qsl(split.query))
+        req = json.loads(body) if body.strip() else {}
+        m = self.command
+        if path == '/_sim/health':
+            return self._json(200, {'ok': True, 'now': w.now()})
+        if path == '/_sim/state' and m == 'GET':
+            return self._json(200, w.dump())
+        if path == '/_sim/reset' and m == 'POST':
+            spec = req.get('world')
+            if spec is None:
+                with open(req.get('path', sim.world_path)) as f:
+                    spec = json.load(f)
+            with w.lock:
+                w.offset = 0.0
+                w.load(spec)
+            with sim.lock:
+                sim.faults.clear()
+                sim.calls.clear()
+                sim.clock_skew = 0.0
+            return self._json(200, {'ok': True})
+        if path == '/_sim/time':
+            if m == 'POST':
+                with w.lock:
+                    if 'durations' in req:
+                        unknown = set(req['durations']) - set(w.durations)
+                        if unknown:
+                            raise ValueError('unknown durations %s (known: %s)' % (sorted(unknown),
+                                                                                    sorted(w.durations)))
+                        w.durations.update({k: float(v) for k, v in req['durations'].items()})
+                    if 'advance' in req:
+                        w.advance(float(req['advance']))
+                    if 'clock_skew' in req:
+                        sim.clock_skew = float(req['clock_skew'])
+            return self._json(200, {'now': w.now(), 'offset': w.offset, 'durations': w.durations,
+                                    'clock_skew': sim.clock_skew})
+        if path == '/_sim/faults':
+            with sim.lock:
+                if m == 'POST':
+                    faults = req if isinstance(req, list) else [req]
+                    for f in faults:
+                        if f.get('kind') not in ('throttle', '5xx', 'drop', 'latency', 'error'):
+                            raise ValueError("fault kind must be throttle, 5xx, drop, latency or error")
+                        f.setdefault('count', 1)
+                        sim.faults.append(f)
+                elif m == 'DELETE':
+                    sim.faults.clear()
+                return self._json(200, {'faults': sim.faults})
+        if path == '/_sim/credentials' and m == 'POST':
+            with w.lock:
+                if 'add' in req:
+                    c = dict(req['add'])
+                    c.setdefault('account', w.account)
+                    c.setdefault('arn', 'arn:aws:iam::%s:user/%s' % (w.account, c.get('user', 'fake')))
+                    c.setdefault('user_id', 'AIDA' + c['access_key'][4:].upper())
+                    w.credentials[c['access_key']] = c
+                if 'access_key' in req:
+                    c = w.credentials[req['access_key']]
+                    if 'expired' in req:
+                        c['expired'] = bool(req['expired'])
+                    if 'secret_key' in req:
+                        c['secret_key'] = req['secret_key']
+            return self._json(200, {'ok': True})
+        if path == '/_sim/outcomes':
+            with w.lock:
+                if m == 'POST':
+                    items = req if isinstance(req, list) else [req]
+                    for o in items:
+                        if o.get('kind') not in ('env_update', 'env_launch', 'snapshot', 'restore'):
+                            raise ValueError('outcome kind must be env_update, env_launch, snapshot or restore')
+                        w.outcomes.append(o)
+                elif m == 'DELETE':
+                    w.outcomes.clear()
+                return self._json(200, {'outcomes': w.outcomes})
+        if path == '/_sim/options' and m == 'POST':
+            with w.lock:
+                unknown = set(req) - set(w.options)
+                if unknown:
+                    raise ValueError('unknown options %s (known: %s)' % (sorted(unknown), sorted(w.options)))
+                w.options.update(req)
+                return self._json(200, {'options': w.options})
+        if path == '/_sim/set' and m == 'POST':
+            w.admin_set(req)
+            return self._json(200, {'ok': True})
+        if path == '/_sim/calls':
+            with sim.lock:
+                if m == 'DELETE':
+                    sim.calls.clear()
+                calls = [c for c in sim.calls if q.get('service') in (None, c['service']) and
+                         q.get('operation') in (None, c['operation'])]
+            return self._json(200, {'count': len(calls), 'calls': calls})
+        if path == '/_sim/ssh-keys' and m == 'GET':
+            with w.lock:
+                keys = w.valid_ssh_keys(q.get('instance'), q.get('user'))
+            if q.get('format') == 'json':
+                return self._json(200, {'keys': keys})
+            text = ''.join(k['key'] + '\n' for k in keys)
+            return self._send(200, {'Content-Type': 'text/plain'}, text.encode())
+        raise ValueError('no admin endpoint %s %s (see tests/fakeaws/README.md)' % (m, path))
+
+
+def _with_service(err, service):
+    err.service = service
+    return err
+
+
+class Server(ThreadingHTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+    logfile = None
+
+    def handle_error(self, request, client_address):
+        if self.logfile:
+            import traceback
+            self.logfile.write(traceback.format_exc())
+
+
+def load_hooks(path):
+    if not path:
+        return Hooks()
+    spec = importlib.util.spec_from_file_location('fakeaws_hooks', path)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return Hooks(mod)
+
+
+def main():
+    here = os.path.dirname(os.path.abspath(__file__))
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument('--world', default=os.path.join(here, 'default_world.json'))
+    ap.add_argument('--host', default='127.0.0.1')
+    ap.add_argument('--port', type=int, default=0)
+    ap.add_argument('--https-port', type=int)
+    ap.add_argument('--cert')
+    ap.add_argument('--key')
+    ap.add_argument('--hooks')
+    ap.add_argument('--port-file', help='write {"port": N, "https_port": M} here once listening')
+    ap.add_argument('--log')
+    args = ap.parse_args()
+
+    sim = Sim(args.world, load_hooks(args.hooks))
+    Handler.sim = sim
+    logfile = open(args.log, 'a') if args.log else None
+    servers = []
+    httpd = Server((args.host, args.port), Handler)
+    httpd.logfile = logfile
+    servers.append(httpd)
+    ports = {'port': httpd.server_address[1]}
+    if args.https_port is not None:
+        httpsd = Server((args.host, args.https_port), Handler)
+        httpsd.logfile = logfile
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        ctx.load_cert_chain(args.cert, args.key)
+        # Handshake in the handler thread, so a silent client cannot stall accept().
+        httpsd.socket = ctx.wrap_socket(httpsd.socket, server_side=True, do_handshake_on_connect=False)
+        servers.append(httpsd)
+        ports['https_port'] = httpsd.server_address[1]
+
+    def ticker():
+        # Transitions also happen with nobody asking, so hooks (env files,
+        # databases) follow the world's clock rather than the client's polling.
+        while True:
+            time.sleep(0.1)
+            try:
+                sim.world.tick()
+            except Exception:
+                import traceback
+                traceback.print_exc()
+    threading.Thread(target=ticker, daemon=True).start()
+    for s in servers[1:]:
+        threading.Thread(target=s.serve_forever, daemon=True).start()
+    if args.port_file:
+        tmp = args.port_file + '.tmp'
+        with open(tmp, 'w') as f:
+            json.dump(ports, f)
+        os.rename(tmp, args.port_file)
+    print('fakeaws listening: %s' % json.dumps(ports), flush=True)
+    try:
+        httpd.serve_forever()
+    except KeyboardInterrupt:
+        pass
+
+
+if __name__ == '__main__':
+    main()
