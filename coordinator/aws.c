@@ -58,6 +58,7 @@ struct aws_client {
 	aws_log_fn log;
 	void *log_user;
 	char last_code[128];     /* AWS error code of the last failed call */
+	int page_size;
 };
 
 static void
@@ -124,6 +125,7 @@ aws_client_new(const struct aws_client_opts *o, struct aws_client **out,
 	c->total_ms = o && o->total_timeout_ms > 0 ? o->total_timeout_ms : 60000;
 	c->clock_offset = o ? o->clock_offset_s : 0;
 	c->retry_scale = o && o->retry_scale > 0 ? o->retry_scale : 1.0;
+	c->page_size = o && o->page_size > 0 ? o->page_size : 0;
 	c->max_attempts = c->cfg->max_attempts;
 	if (c->max_attempts <= 0)
 		c->max_attempts = (c->cfg->retry_mode && strcmp(c->cfg->retry_mode, "legacy") == 0) ? 5 : 3;
@@ -162,6 +164,7 @@ const struct creds_config *aws_client_config(const struct aws_client *c) { retur
 const char *aws_client_creds_source(const struct aws_client *c) { return c->cr.source; }
 const char *aws_client_access_key(const struct aws_client *c) { return c->cr.access_key; }
 unsigned long aws_client_calls(const struct aws_client *c) { return c->calls; }
+int aws_client_page_size(const struct aws_client *c) { return c->page_size; }
 const char *aws_client_last_code(const struct aws_client *c) { return c->last_code; }
 
 void

@@ -59,6 +59,7 @@ struct aws_client_opts {
 	long total_timeout_ms;      /* per attempt; 0 = 60000 */
 	long clock_offset_s;        /* added to the signing time: lets tests fake a skewed clock */
 	double retry_scale;         /* multiplies backoff delays; 0 = 1.0 (tests shrink it) */
+	int page_size;              /* MaxRecords/MaxResults for list calls; 0 = AWS's default */
 };
 
 struct aws_client;
@@ -83,6 +84,8 @@ const char *aws_client_creds_source(const struct aws_client *c);
 const char *aws_client_access_key(const struct aws_client *c);
 /* HTTP attempts made so far (retries included): for tests and benchmarks. */
 unsigned long aws_client_calls(const struct aws_client *c);
+/* Page size list calls request (0 = let AWS choose). */
+int aws_client_page_size(const struct aws_client *c);
 /* AWS error code of the last call if it failed with an AWS error, else "". */
 const char *aws_client_last_code(const struct aws_client *c);
 /* Replaces the debug sink (default: stderr when CUTOVER_DEBUG is set). */

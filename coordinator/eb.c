@@ -61,6 +61,8 @@ eb_describe_environments(struct aws_client *c, const char *application,
 		for (i = 0; i < nnames; i++)
 			aws_paramf(&p, names[i], "EnvironmentNames.member.%zu", i + 1);
 		aws_param(&p, "IncludeDeleted", include_deleted ? "true" : "false");
+		if (aws_client_page_size(c) > 0)
+			aws_param_long(&p, "MaxRecords", aws_client_page_size(c));
 		if (next[0])
 			aws_param(&p, "NextToken", next);
 		if ((r = aws_query(c, &aws_svc_eb, "DescribeEnvironments", &p, &d, err)) != 0)
@@ -429,6 +431,8 @@ eb_describe_events(struct aws_client *c, const struct eb_events_query *q,
 		aws_param(&p, "RequestId", q->request_id);
 		aws_param(&p, "StartTime", q->start_time);
 		aws_param(&p, "Severity", q->severity);
+		if (aws_client_page_size(c) > 0)
+			aws_param_long(&p, "MaxRecords", aws_client_page_size(c));
 		if (next[0])
 			aws_param(&p, "NextToken", next);
 		if ((r = aws_query(c, &aws_svc_eb, "DescribeEvents", &p, &d, err)) != 0) {

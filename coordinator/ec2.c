@@ -71,6 +71,9 @@ ec2_describe_instances(struct aws_client *c, const char *const *ids, size_t nids
 			aws_paramf(&p, filters[i].name, "Filter.%zu.Name", i + 1);
 			aws_paramf(&p, filters[i].value, "Filter.%zu.Value.1", i + 1);
 		}
+		/* EC2 refuses MaxResults together with InstanceId. */
+		if (nids == 0 && aws_client_page_size(c) > 0)
+			aws_param_long(&p, "MaxResults", aws_client_page_size(c) < 5 ? 5 : aws_client_page_size(c));
 		if (next[0])
 			aws_param(&p, "NextToken", next);
 		if ((r = aws_query(c, &aws_svc_ec2, "DescribeInstances", &p, &d, err)) != 0) {

@@ -131,6 +131,8 @@ rds_describe_db_snapshots(struct aws_client *c, const char *snapshot_id,
 		aws_params_init(&p, &aws_svc_rds, "DescribeDBSnapshots");
 		aws_param(&p, "DBSnapshotIdentifier", snapshot_id);
 		aws_param(&p, "DBInstanceIdentifier", instance_id);
+		if (aws_client_page_size(c) > 0)
+			aws_param_long(&p, "MaxRecords", aws_client_page_size(c));
 		if (marker[0])
 			aws_param(&p, "Marker", marker);
 		if ((r = aws_query(c, &aws_svc_rds, "DescribeDBSnapshots", &p, &d, err)) != 0) {
@@ -187,6 +189,8 @@ rds_describe_db_instances(struct aws_client *c, const char *instance_id,
 		xmlDoc *d;
 		aws_params_init(&p, &aws_svc_rds, "DescribeDBInstances");
 		aws_param(&p, "DBInstanceIdentifier", instance_id);
+		if (aws_client_page_size(c) > 0)
+			aws_param_long(&p, "MaxRecords", aws_client_page_size(c));
 		if (marker[0])
 			aws_param(&p, "Marker", marker);
 		if ((r = aws_query(c, &aws_svc_rds, "DescribeDBInstances", &p, &d, err)) != 0) {
