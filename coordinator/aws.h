@@ -116,6 +116,19 @@ void aws_params_free(struct aws_params *p);
 int aws_query(struct aws_client *c, const struct aws_service *svc, const char *action,
     struct aws_params *p, xmlDoc **doc, struct cut_err *err);
 
+/* Builds one page's parameters (all but the page token). */
+typedef void (*aws_page_build_fn)(struct aws_params *p, void *ctx);
+/* Parses one page into ctx and copies the next-page token into next ("" on
+ * the last page, or to stop early). Returns 0 or CUT_ENOMEM. */
+typedef int (*aws_page_parse_fn)(xmlDoc *d, void *ctx, char *next, size_t nsz);
+
+/* Calls action page after page, sending the token as token_param
+ * ("NextToken", "Marker"), at most 1000 pages. On failure the pages already
+ * parsed stay in ctx: the caller frees them. */
+int aws_query_pages(struct aws_client *c, const struct aws_service *svc, const char *action,
+    const char *token_param, aws_page_build_fn build, aws_page_parse_fn parse, void *ctx,
+    struct cut_err *err);
+
 /* ---- rest-xml (Route 53) ----------------------------------------------------- */
 
 /* method/path/query as on the wire (query already encoded, may be NULL),
