@@ -29,7 +29,7 @@ CORE_SRC  := $(filter-out coordinator/main.c,$(wildcard coordinator/*.c))
 AGENT_SRC := $(wildcard agent/*.c)
 UNIT_SRC  := $(wildcard tests/unit/test_*.c)
 INTEG_SRC := $(wildcard tests/integration/test_*.c)
-FUZZ_SRC  := $(wildcard tests/fuzz/fuzz_*.c)
+FUZZ_SRC  := $(filter-out tests/fuzz/fuzz_stub_blobs.c,$(wildcard tests/fuzz/fuzz_*.c))
 TSUP_SRC  := $(wildcard tests/support/*.c)
 
 PROTO_OBJ := $(PROTO_SRC:%.c=$(BUILD)/obj/%.o)
@@ -65,24 +65,54 @@ $(BUILD)/cutover: $(BUILD)/obj/coordinator/main.o $(CORE_A)
 	$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
 
 # ---- agent: static, no NSS, msgpack-c linked in ------------------------------
-AGENT_CFLAGS := -std=c11 -D_GNU_SOURCE -Os $(WARN) -Iproto -ffunction-sections -fdata-sections
+MUSL_X86_64 := $(wildcard /usr/lib/x86_64-linux-musl/musl-gcc.specs)
+MUSL_AARCH64 := $(wildcard /usr/lib/aarch64-linux-musl/musl-gcc.specs)
+# The build id (in hello's "agent" field) changes whenever the agent's
+# sources or its C library (musl or glibc, below) do.
+AGENT_BUILD_ID := $(shell (cat $(sort $(AGENT_SRC) $(PROTO_SRC) $(wildcard agent/*.h proto/*.h)); \
+                  echo "$(MUSL_X86_64) $(MUSL_AARCH64)") | sha256sum | cut -c1-16)
+AGENT_CFLAGS := -std=c11 -D_GNU_SOURCE -Os $(WARN) -Iproto -ffunction-sections -fdata-sections \
+                -DAGENT_BUILD_ID='"$(AGENT_BUILD_ID)"'
 AGENT_LDFLAGS := -static -Wl,--gc-sections -s
 AARCH64_CC   ?= aarch64-linux-gnu-gcc
 AARCH64_SYSROOT_LIB ?= /usr/lib/aarch64-linux-gnu
 
+# With musl (musl-tools, musl-dev:arm64) the agent is ~100 KB instead of
+# ~700 KB with glibc, which is the fallback when musl is not installed.
+# musl's compiler must not see glibc's /usr/include, so it gets a folder
+# holding only msgpack-c's headers; Debian's libmsgpackc.a links as is (the
+# unpack and zone objects need only malloc, memcpy, assert and the stack
+# protector, which musl provides with the same ABI).
+AGENT_INC := $(BUILD)/agent/include
+
+$(AGENT_INC)/msgpack.h:
+	@mkdir -p $(dir $@)
+	ln -sf /usr/include/msgpack.h /usr/include/msgpack $(dir $@)
+
+ifneq ($(SAN),)
+# make asan: the x86_64 agent gets the sanitizers too (so dynamic: they cannot be static).
 $(BUILD)/agent/cutover-agent-x86_64: $(AGENT_SRC) $(PROTO_SRC) $(wildcard agent/*.h proto/*.h)
 	@mkdir -p $(dir $@)
-	$(CC) $(AGENT_CFLAGS) $(AGENT_LDFLAGS) $(AGENT_SRC) $(PROTO_SRC) -lmsgpackc -o $@
-
-$(BUILD)/agent/cutover-agent-aarch64: $(AGENT_SRC) $(PROTO_SRC) $(wildcard agent/*.h proto/*.h)
+	$(CC) $(filter-out -Os,$(AGENT_CFLAGS)) -g $(OPT) $(SAN) $(AGENT_SRC) $(PROTO_SRC) -lmsgpackc -o $@
+else
+$(BUILD)/agent/cutover-agent-x86_64: $(AGENT_SRC) $(PROTO_SRC) $(wildcard agent/*.h proto/*.h) | $(AGENT_INC)/msgpack.h
 	@mkdir -p $(dir $@)
-	$(AARCH64_CC) $(AGENT_CFLAGS) $(AGENT_LDFLAGS) $(AGENT_SRC) $(PROTO_SRC) \
-	  -L$(AARCH64_SYSROOT_LIB) -l:libmsgpackc.a -o $@
+	$(if $(MUSL_X86_64),gcc -specs $(MUSL_X86_64) -I$(AGENT_INC),$(CC)) $(AGENT_CFLAGS) $(AGENT_LDFLAGS) \
+	  $(AGENT_SRC) $(PROTO_SRC) $(if $(MUSL_X86_64),$(shell gcc -print-file-name=libmsgpackc.a),-lmsgpackc) -o $@
+endif
+
+$(BUILD)/agent/cutover-agent-aarch64: $(AGENT_SRC) $(PROTO_SRC) $(wildcard agent/*.h proto/*.h) | $(AGENT_INC)/msgpack.h
+	@mkdir -p $(dir $@)
+	$(AARCH64_CC) $(if $(MUSL_AARCH64),-specs $(MUSL_AARCH64) -I$(AGENT_INC)) $(AGENT_CFLAGS) $(AGENT_LDFLAGS) \
+	  $(AGENT_SRC) $(PROTO_SRC) $(if $(MUSL_AARCH64),$(AARCH64_SYSROOT_LIB)/libmsgpackc.a,-L$(AARCH64_SYSROOT_LIB) -l:libmsgpackc.a) -o $@
 
 # ---- tests -------------------------------------------------------------------
 $(BUILD)/tests/%: tests/%.c $(CORE_A) $(TSUP_OBJ)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -Itests/support $< $(TSUP_OBJ) $(CORE_A) $(LDFLAGS) $(LDLIBS) -lcmocka -o $@
+
+# This unit test compiles the agent's env.c in (the agent is not in libcutover.a).
+$(BUILD)/tests/unit/test_agent_env: agent/env.c agent/agent.h
 
 test: tests
 	tests/run $(BUILD)
@@ -105,6 +135,7 @@ build-fuzz/%: tests/fuzz/%.c $(PROTO_SRC) $(CORE_SRC)
 	clang -std=c11 -D_GNU_SOURCE -g -O1 -Iproto -Icoordinator $(shell pkg-config --cflags $(PKGS)) \
 	  -fsanitize=fuzzer,address,undefined -DCUTOVER_FUZZ $< $(PROTO_SRC) $(filter-out coordinator/agent_blobs.S,$(CORE_SRC)) \
 	  tests/fuzz/fuzz_stub_blobs.c $(LDLIBS) -o $@
+build-fuzz/fuzz_envfile: agent/env.c agent/agent.h
 fuzz: $(FUZZ_BINS)
 	tests/fuzz/run $(FUZZ_SECONDS) $(FUZZ_BINS)
 

@@ -8,10 +8,16 @@
 #include "version.h"
 
 extern const struct cmd_entry cmd_version_entry;
+extern const struct cmd_entry cmd_exec_entry;
+extern const struct cmd_entry cmd_manage_entry;
+extern const struct cmd_entry cmd_report_entry;
 extern const struct cmd_entry cmd_aws_entry;
 
 static const struct cmd_entry *const cmd_table[] = {
 	&cmd_version_entry,
+	&cmd_exec_entry,
+	&cmd_manage_entry,
+	&cmd_report_entry,
 	&cmd_aws_entry,
 };
 

@@ -46,13 +46,23 @@ struct frame_reader *frame_reader_new(void);
 void frame_reader_free(struct frame_reader *r);
 
 /* Appends len bytes. Fails with FRAME_ETOOBIG as soon as a length prefix
- * above FRAME_MAX is seen, before buffering its payload. */
+ * above FRAME_MAX is seen, before buffering its payload. The reader keeps
+ * what was fed and not yet taken: feed what one read() returned, then call
+ * frame_reader_next() until FRAME_EAGAIN, and memory stays below
+ * 4 + FRAME_MAX plus one read. */
 int frame_reader_feed(struct frame_reader *r, const void *buf, size_t len);
 
 /* Takes the next whole frame. On FRAME_OK, *out is the decoded map, valid
  * until msgpack_zone_destroy(zone) (the caller's zone, initialised by the
  * caller, destroyed by the caller). FRAME_EAGAIN when no whole frame yet. */
 int frame_reader_next(struct frame_reader *r, msgpack_zone *zone, msgpack_object *out);
+
+/* Call when the stream ended: FRAME_EEOF when it ended between frames,
+ * FRAME_ETRUNC when inside one (or the reader's earlier error). */
+int frame_reader_eof(const struct frame_reader *r);
+
+/* Bytes fed and not yet taken as frames. */
+size_t frame_reader_buffered(const struct frame_reader *r);
 
 /* Checks that buf[0..len) is exactly one msgpack object that is a map,
  * whose container counts fit the bytes that remain and whose depth is at
@@ -64,15 +74,25 @@ int frame_check(const void *buf, size_t len);
  * handles short writes and EINTR). */
 int frame_write_sbuf(int fd, const msgpack_sbuffer *sb);
 
-/* Writes prefix + payload into out (caller's sbuffer, appended). */
+/* Writes prefix + payload into out (caller's sbuffer, appended; the caller
+ * keeps owning both buffers). */
 int frame_wrap_sbuf(msgpack_sbuffer *out, const msgpack_sbuffer *payload);
 
-/* Lookups in a decoded map; return NULL / false when absent or of another type. */
+/* Lookups in a decoded map; return NULL / false when absent or of another type.
+ * The int-returning getters return 1 (found, *out set) or 0 (absent or of
+ * another type; *out untouched): they are predicates, not FRAME_E* codes. */
 const msgpack_object *frame_get(const msgpack_object *map, const char *key);
 /* Returns a pointer into the object (not NUL-terminated) and its length. */
 const char *frame_get_str(const msgpack_object *map, const char *key, size_t *len);
 int frame_get_u64(const msgpack_object *map, const char *key, uint64_t *out);
+/* Accepts positive integers up to INT64_MAX and negative integers. */
 int frame_get_i64(const msgpack_object *map, const char *key, int64_t *out);
+int frame_get_bool(const msgpack_object *map, const char *key, int *out);
 int frame_str_eq(const msgpack_object *o, const char *s);
+
+/* Packing helpers (0 or FRAME_ENOMEM): a NUL-terminated string as msgpack
+ * str, and a "key": "value" pair of them. */
+int frame_pack_str(msgpack_packer *pk, const char *s);
+int frame_pack_kv_str(msgpack_packer *pk, const char *key, const char *val);
 
 #endif

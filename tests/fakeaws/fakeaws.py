@@ -13,6 +13,7 @@ import datetime
 import importlib.util
 import json
 import os
+import re
 import socket
 import ssl
 import sys
@@ -42,6 +43,7 @@ class Sim:
         self.faults = []
         self.clock_skew = 0.0      # seconds added to the server clock for the signature time check
         self.calls = []
+        self.imds_tokens = {}
         self.lock = threading.Lock()
 
     def take_fault(self, service, op):
@@ -79,6 +81,16 @@ class Handler(BaseHTTPRequestHandler):
 
     # ---------------------------------------------------------- plumbing
     def _body(self):
+        if 'chunked' in (self.headers.get('Transfer-Encoding') or '').lower():
+            out = b''
+            while True:
+                size = int(self.rfile.readline().split(b';')[0].strip() or b'0', 16)
+                if size == 0:
+                    while self.rfile.readline().strip():
+                        pass
+                    return out
+                out += self.rfile.read(size)
+                self.rfile.readline()
         n = int(self.headers.get('Content-Length') or 0)
         return self.rfile.read(n) if n else b''
 
@@ -114,7 +126,51 @@ class Handler(BaseHTTPRequestHandler):
             except Exception as e:  # admin errors are for test authors: say what went wrong
                 self._json(400, {'error': '%s: %s' % (type(e).__name__, e)})
             return
+        if self.path.startswith('/latest/'):
+            self._imds()
+            return
         self._aws(body)
+
+    # ------------------------------------------- credential providers
+    def _issued(self, access_key):
+        c = self.sim.world.credentials[access_key]
+        exp = datetime.datetime.utcnow() + datetime.timedelta(hours=6)
+        return {'AccessKeyId': c['access_key'], 'SecretAccessKey': c['secret_key'],
+                'Token': c.get('session_token', ''), 'Expiration': exp.strftime('%Y-%m-%dT%H:%M:%SZ')}
+
+    def _imds(self):
+        """IMDSv2 as an EC2 instance serves it (AWS_EC2_METADATA_SERVICE_ENDPOINT
+        = this server): a PUT for a session token, then the role's credentials.
+        IMDSv1 (no token) is refused as on instances that require v2."""
+        w = self.sim.world
+        path = urllib.parse.urlsplit(self.path).path
+        text = {'Content-Type': 'text/plain'}
+        if path == '/latest/api/token':
+            if self.command != 'PUT':
+                return self._send(405, text, b'')
+            ttl = self.headers.get('X-aws-ec2-metadata-token-ttl-seconds')
+            if not ttl or not ttl.isdigit() or not 1 <= int(ttl) <= 21600:
+                return self._send(400, text, b'')
+            token = 'fakeaws-imds-' + uuid.uuid4().hex
+            with self.sim.lock:
+                self.sim.imds_tokens[token] = time.time() + int(ttl)
+            return self._send(200, dict(text, **{'X-aws-ec2-metadata-token-ttl-seconds': ttl}), token.encode())
+        tok = self.headers.get('X-aws-ec2-metadata-token')
+        with self.sim.lock:
+            valid = tok is not None and self.sim.imds_tokens.get(tok, 0) > time.time()
+        if not valid:
+            return self._send(401, text, b'')
+        role = w.options['imds_role']
+        base = '/latest/meta-data/iam/security-credentials/'
+        if path == base:
+            return self._send(200, text, role.encode())
+        if path == base + role:
+            d = dict(self._issued(w.options['imds_credential']), Code='Success', Type='AWS-HMAC',
+                     LastUpdated=datetime.datetime.utcnow().strftime('%Y-%m-%dT%H:%M:%SZ'))
+            return self._send(200, text, json.dumps(d).encode())
+        if path == '/latest/meta-data/placement/region':
+            return self._send(200, text, w.region.encode())
+        return self._send(404, text, b'')
 
     # --------------------------------------------------------------- AWS
     def _aws(self, body):
@@ -237,7 +293,9 @@ class Handler(BaseHTTPRequestHandler):
                                                          host, raw_path, self.headers, signed, body, amz_date)
             if expected != signature:
                 if self.server.logfile:
-                    self.server.logfile.write('signature mismatch; canonical request we computed:\n%s\n' % creq)
+                    # The session token is a credential: keep it out of the log.
+                    shown = re.sub(r'(?m)^(x-amz-security-token:).*$', r'\1<redacted>', creq)
+                    self.server.logfile.write('signature mismatch; canonical request we computed:\n%s\n' % shown)
                 raise AwsError('SignatureDoesNotMatch', 'The request signature we calculated does not match the '
                                'signature you provided. Check your AWS Secret Access Key and signing method. '
                                'Consult the service documentation for details.', 403)
@@ -252,7 +310,7 @@ class Handler(BaseHTTPRequestHandler):
                 hi = datetime.datetime.fromtimestamp(now + MAX_SKEW, datetime.timezone.utc)
                 if service == 'ec2':
                     raise AwsError('RequestExpired', 'Request has expired.', 400)
-                raise AwsError('RequestTimeTooSkewed' if service != 'route53' else 'RequestExpired',
+                raise AwsError('RequestTimeTooSkewed',
                                'Signature not yet current: %s is still later than %s (%s + 5 min.)'
                                % (amz_date, hi.strftime(fmt), srv.strftime(fmt)) if skew > 0 else
                                'Signature expired: %s is now earlier than %s (%s - 5 min.)'
@@ -261,6 +319,13 @@ class Handler(BaseHTTPRequestHandler):
             raise _with_service(e, service)
         return service, cred
 
+    def _hang_up(self):
+        try:
+            self.connection.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+        self.close_connection = True
+
     def _fault(self, fault, service, proto, rid):
         """Apply an injected fault; True if it answered (or dropped) the call."""
         kind = fault['kind']
@@ -268,11 +333,21 @@ class Handler(BaseHTTPRequestHandler):
             time.sleep(float(fault.get('seconds', 1.0)))
             return False
         if kind == 'drop':
-            try:
-                self.connection.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
-            self.close_connection = True
+            self._hang_up()
+            return True
+        if kind in ('truncate', 'garbage'):
+            # A 200 whose body is cut short (the connection closes early) or
+            # is not the protocol's format at all: clients must fail cleanly.
+            body = b'<?xml version="1.0" encoding="UTF-8"?>\n<' if kind == 'truncate' else \
+                b'<html><body>502 Bad Gateway: upstream sent garbage</body></html>\n\x00\xff'
+            self.send_response(200)
+            self.send_header('Content-Type', 'text/xml' if kind == 'truncate' else 'text/html')
+            self.send_header('Content-Length', str(len(body) * (40 if kind == 'truncate' else 1)))
+            self.end_headers()
+            self.wfile.write(body)
+            self.wfile.flush()
+            if kind == 'truncate':
+                self._hang_up()
             return True
         if kind == 'throttle':
             code, st, msg = awsproto.THROTTLE[proto]
@@ -301,6 +376,13 @@ class Handler(BaseHTTPRequestHandler):
         q = dict(urllib.parse.parse_qsl(split.query))
         req = json.loads(body) if body.strip() else {}
         m = self.command
+        if path == '/_sim/container-credentials' and m == 'GET':
+            # AWS_CONTAINER_CREDENTIALS_FULL_URI + AWS_CONTAINER_AUTHORIZATION_TOKEN.
+            if self.headers.get('Authorization') != w.options['container_authorization_token']:
+                return self._json(401, {'code': 'AccessDenied', 'message': 'bad or missing Authorization'})
+            d = self._issued(w.options['container_credential'])
+            d['RoleArn'] = w.credentials[w.options['container_credential']]['arn']
+            return self._json(200, d)
         if path == '/_sim/health':
             return self._json(200, {'ok': True, 'now': w.now()})
         if path == '/_sim/state' and m == 'GET':
@@ -335,24 +417,13 @@ class Handler(BaseHTTPRequestHandler):
                                     'clock_skew': sim.clock_skew})
         if path == '/_sim/faults':
             with sim.lock:
-                if m == 'POST':
-                    faults = req if isinstance(req, list) else [req]
-                    for f in faults:
-                        if f.get('kind') not in ('throttle', '5xx', 'drop', 'latency', 'error'):
-                            raise ValueError("fault kind must be throttle, 5xx, drop, latency or error")
-                        f.setdefault('count', 1)
-                        sim.faults.append(f)
-                elif m == 'DELETE':
-                    sim.faults.clear()
+                _edit_queue(m, req, sim.faults, ('throttle', '5xx', 'drop', 'latency', 'error', 'truncate', 'garbage'),
+                            'fault')
                 return self._json(200, {'faults': sim.faults})
         if path == '/_sim/credentials' and m == 'POST':
             with w.lock:
                 if 'add' in req:
-                    c = dict(req['add'])
-                    c.setdefault('account', w.account)
-                    c.setdefault('arn', 'arn:aws:iam::%s:user/%s' % (w.account, c.get('user', 'fake')))
-                    c.setdefault('user_id', 'AIDA' + c['access_key'][4:].upper())
-                    w.credentials[c['access_key']] = c
+                    w.add_credential(req['add'])
                 if 'access_key' in req:
                     c = w.credentials[req['access_key']]
                     if 'expired' in req:
@@ -362,14 +433,7 @@ class Handler(BaseHTTPRequestHandler):
             return self._json(200, {'ok': True})
         if path == '/_sim/outcomes':
             with w.lock:
-                if m == 'POST':
-                    items = req if isinstance(req, list) else [req]
-                    for o in items:
-                        if o.get('kind') not in ('env_update', 'env_launch', 'snapshot', 'restore'):
-                            raise ValueError('outcome kind must be env_update, env_launch, snapshot or restore')
-                        w.outcomes.append(o)
-                elif m == 'DELETE':
-                    w.outcomes.clear()
+                _edit_queue(m, req, w.outcomes, ('env_update', 'env_launch', 'snapshot', 'restore'), 'outcome')
                 return self._json(200, {'outcomes': w.outcomes})
         if path == '/_sim/options' and m == 'POST':
             with w.lock:
@@ -388,6 +452,11 @@ class Handler(BaseHTTPRequestHandler):
                 calls = [c for c in sim.calls if q.get('service') in (None, c['service']) and
                          q.get('operation') in (None, c['operation'])]
             return self._json(200, {'count': len(calls), 'calls': calls})
+        if path == '/_sim/env-file' and m == 'GET':
+            with w.lock:
+                w.tick()
+                text = w.env_file(q.get('instance'))
+            return self._send(200, {'Content-Type': 'text/plain'}, text.encode())
         if path == '/_sim/ssh-keys' and m == 'GET':
             with w.lock:
                 keys = w.valid_ssh_keys(q.get('instance'), q.get('user'))
@@ -396,6 +465,19 @@ class Handler(BaseHTTPRequestHandler):
             text = ''.join(k['key'] + '\n' for k in keys)
             return self._send(200, {'Content-Type': 'text/plain'}, text.encode())
         raise ValueError('no admin endpoint %s %s (see tests/fakeaws/README.md)' % (m, path))
+
+
+def _edit_queue(method, req, queue, kinds, what):
+    """POST appends one entry or a list of them (each with a known 'kind'),
+    DELETE empties the queue, GET leaves it."""
+    if method == 'POST':
+        for item in req if isinstance(req, list) else [req]:
+            if item.get('kind') not in kinds:
+                raise ValueError('%s kind must be one of %s' % (what, ', '.join(kinds)))
+            item.setdefault('count', 1)
+            queue.append(item)
+    elif method == 'DELETE':
+        queue.clear()
 
 
 def _with_service(err, service):
@@ -437,7 +519,11 @@ def main():
     ap.add_argument('--log')
     args = ap.parse_args()
 
-    sim = Sim(args.world, load_hooks(args.hooks))
+    try:
+        sim = Sim(args.world, load_hooks(args.hooks))
+    except (OSError, ValueError, KeyError) as e:
+        sys.exit('fakeaws: cannot load the world %s (hooks %s): %s: %s; fix the file and start again.'
+                 % (args.world, args.hooks, type(e).__name__, e))
     Handler.sim = sim
     logfile = open(args.log, 'a') if args.log else None
     servers = []

@@ -1,0 +1,247 @@
+/* op_manage.c: run PYTHON manage.py ARGS in the app folder with the EB
+ * environment loaded, as Cobalt's own cron wrapper does, without a shell. */
+#include "agent.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <dirent.h>
+#include <fnmatch.h>
+#include <limits.h>
+#include <sys/stat.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define MANAGE_APP_DIR "/var/app/current"
+#define MANAGE_ENV_FILE "/opt/elasticbeanstalk/deployment/env"
+#define MANAGE_PYTHON "/var/app/venv/*/bin/python"
+#define MANAGE_ENV_FILE_MAX (4u * 1024u * 1024u)
+
+extern char **environ;
+
+/* Reads a whole file of at most MANAGE_ENV_FILE_MAX bytes into *out
+ * (caller frees). Returns 0 or an errno value. */
+static int
+read_file(const char *path, char **out, size_t *len)
+{
+	size_t cap = 8192, n = 0;
+	char *buf = malloc(cap);
+	int fd = open(path, O_RDONLY | O_CLOEXEC), err;
+
+	if (buf == NULL || fd < 0) {
+		err = buf == NULL ? ENOMEM : errno;
+		goto fail;
+	}
+	for (;;) {
+		ssize_t r;
+
+		if (n == cap) {
+			char *nb;
+
+			if (cap >= MANAGE_ENV_FILE_MAX) {
+				err = EFBIG;
+				goto fail;
+			}
+			if ((nb = realloc(buf, cap * 2)) == NULL) {
+				err = ENOMEM;
+				goto fail;
+			}
+			buf = nb;
+			cap *= 2;
+		}
+		r = read(fd, buf + n, cap - n);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0) {
+			err = errno;
+			goto fail;
+		}
+		if (r == 0)
+			break;
+		n += (size_t)r;
+	}
+	close(fd);
+	*out = buf;
+	*len = n;
+	return 0;
+fail:
+	if (fd >= 0)
+		close(fd);
+	free(buf);
+	return err;
+}
+
+static int
+cmp_names(const void *x, const void *y)
+{
+	return strcmp(*(char *const *)x, *(char *const *)y);
+}
+
+/* The first path matching pattern[0..] appended to path[0..plen), trying
+ * each component's matches in sorted order; 1 when found (path holds it).
+ * glob(3) would do, but in a static glibc binary it drags in NSS (for "~")
+ * and 230 KB; fnmatch and readdir do not. */
+static int
+match_path(char *path, size_t plen, const char *pattern)
+{
+	const char *slash, *comp = pattern;
+	size_t clen;
+	char name[NAME_MAX + 1];
+	struct stat st;
+
+	while (*comp == '/') {
+		if (plen + 1 >= PATH_MAX)
+			return 0;
+		path[plen++] = '/';
+		comp++;
+	}
+	path[plen] = '\0';
+	if (*comp == '\0')
+		return plen > 0 && stat(path, &st) == 0;
+	slash = strchr(comp, '/');
+	clen = slash ? (size_t)(slash - comp) : strlen(comp);
+	if (clen > NAME_MAX)
+		return 0;
+	memcpy(name, comp, clen);
+	name[clen] = '\0';
+	if (strpbrk(name, "*?[") == NULL) {
+		if (plen + clen >= PATH_MAX)
+			return 0;
+		memcpy(path + plen, name, clen + 1);
+		return match_path(path, plen + clen, comp + clen);
+	}
+	{
+		DIR *d = opendir(plen ? path : ".");
+		struct dirent *de;
+		char **names = NULL;
+		size_t n = 0, cap = 0;
+		int found = 0;
+
+		if (d == NULL)
+			return 0;
+		while ((de = readdir(d)) != NULL) {
+			char **nn;
+
+			if (fnmatch(name, de->d_name, FNM_PERIOD) != 0)
+				continue;
+			if (n == cap) {
+				cap = cap ? cap * 2 : 8;
+				if ((nn = realloc(names, cap * sizeof(*names))) == NULL)
+					break;
+				names = nn;
+			}
+			if ((names[n] = strdup(de->d_name)) == NULL)
+				break;
+			n++;
+		}
+		closedir(d);
+		if (n > 1)
+			qsort(names, n, sizeof(*names), cmp_names);
+		for (size_t i = 0; i < n; i++) {
+			size_t l = strlen(names[i]);
+
+			if (!found && plen + l < PATH_MAX) {
+				memcpy(path + plen, names[i], l + 1);
+				found = match_path(path, plen + l, comp + clen);
+			}
+			free(names[i]);
+		}
+		free(names);
+		return found;
+	}
+}
+
+/* A str field, or def when absent; NULL (and *bad set) when of another type. */
+static char *
+str_field(const msgpack_object *msg, const char *key, const char *def, int *bad)
+{
+	const msgpack_object *o = frame_get(msg, key);
+	char *s = o ? agent_strdup_obj(o) : strdup(def);
+
+	if (s == NULL)
+		*bad = 1;
+	return s;
+}
+
+static int
+manage(struct agent *a, const msgpack_object *msg)
+{
+	const msgpack_object *args = frame_get(msg, "args");
+	struct spawn_spec spec = { 0 };
+	struct env_list env = { 0 };
+	char *app_dir, *env_file, *python, *text = NULL;
+	const char *prefix[2];
+	char found[PATH_MAX];
+	int bad = 0, rc = FRAME_OK, err;
+	size_t tlen = 0;
+	uint64_t id;
+
+	if (op_check_request(a, msg, &id))
+		return FRAME_OK;
+	app_dir = str_field(msg, "app_dir", MANAGE_APP_DIR, &bad);
+	env_file = str_field(msg, "env_file", MANAGE_ENV_FILE, &bad);
+	python = str_field(msg, "python", MANAGE_PYTHON, &bad);
+	if (bad || (args != NULL && args->type != MSGPACK_OBJECT_ARRAY)) {
+		rc = agent_send_error(a, id, "bad-request", "Request %llu: \"args\" must be an array of strings and "
+		    "\"app_dir\", \"env_file\", \"python\" strings without NUL bytes.", (unsigned long long)id);
+		goto out;
+	}
+	if ((err = read_file(env_file, &text, &tlen)) != 0) {
+		rc = agent_send_start_error(a, id, "cannot read the environment file %s: %s", env_file, strerror(err));
+		goto out;
+	}
+	/* The venv's folder name is random per deployment (staging-LQM1lest). */
+	/* A bare name ("python3") is looked up in PATH at exec; a relative
+	 * pattern is relative to the app folder, where the child runs. */
+	if (strchr(python, '/') == NULL && strlen(python) < sizeof(found)) {
+		strcpy(found, python);
+	} else if (python[0] != '/') {
+		char *abs = malloc(strlen(app_dir) + strlen(python) + 2);
+		int ok;
+
+		if (abs == NULL) {
+			rc = FRAME_ENOMEM;
+			goto out;
+		}
+		strcpy(abs, app_dir);
+		strcat(abs, "/");
+		strcat(abs, python);
+		ok = match_path(found, 0, abs);
+		free(abs);
+		if (!ok) {
+			rc = agent_send_start_error(a, id, "no python matches %s in %s", python, app_dir);
+			goto out;
+		}
+	} else if (!match_path(found, 0, python)) {
+		rc = agent_send_start_error(a, id, "no python matches %s", python);
+		goto out;
+	}
+	if (env_init(&env, environ) != 0 || env_load_ebfile(&env, text, tlen) != 0) {
+		rc = FRAME_ENOMEM;
+		goto out;
+	}
+	if (env_add_map(&env, frame_get(msg, "env")) != 0) {
+		rc = agent_send_error(a, id, "bad-request", "Request %llu has a bad \"env\" (names must be non-empty "
+		    "without '=', no NUL bytes anywhere).", (unsigned long long)id);
+		goto out;
+	}
+	prefix[0] = found;
+	prefix[1] = "manage.py";
+	if ((spec.argv = agent_argv_from(prefix, 2, args)) == NULL) {
+		rc = agent_send_error(a, id, "bad-request", "Request %llu: \"args\" must be strings without NUL bytes.",
+		    (unsigned long long)id);
+		goto out;
+	}
+	rc = op_spawn(a, id, msg, &spec, env.v, app_dir);
+out:
+	agent_argv_free(spec.argv);
+	if (env.v)
+		env_free(&env);
+	free(text);
+	free(app_dir);
+	free(env_file);
+	free(python);
+	return rc;
+}
+
+const struct op op_manage = { "manage", manage };

@@ -1,0 +1,52 @@
+/* cmd_manage.c: `cutover manage`, run manage.py on instances (see rcli.h). */
+#include "cmd.h"
+#include "rcli.h"
+
+extern const struct cmd_entry cmd_manage_entry;
+
+static int
+cmd_manage_exec(int argc, char **argv)
+{
+	struct rcli_opts o;
+	int r;
+
+	if ((r = rcli_parse(&cmd_manage_entry, 1, argc, argv, &o)) != 0) {
+		rcli_opts_free(&o);
+		return r == 1 ? 0 : r;
+	}
+	struct rexec_request req = {
+		.kind = REXEC_MANAGE,
+		.argv = (const char *const *)o.rest,
+		.app_dir = o.app_dir,
+		.env_file = o.env_file,
+		.python = o.python,
+		.timeout_ms = o.timeout_ms,
+	};
+	r = rcli_run(&cmd_manage_entry, &o, &req);
+	rcli_opts_free(&o);
+	return r;
+}
+
+const struct cmd_entry cmd_manage_entry = {
+	.name = "manage",
+	.summary = "run a Django manage.py command on instances, as the EB app runs",
+	.usage =
+	"usage: cutover manage TARGETS [--timeout SECS] [--json] [--parallel N]\n"
+	"                      [--app-dir D] [--env-file F] [--python P] -- ARGS...\n"
+	"\n"
+	"Runs PYTHON manage.py ARGS in the app folder with the environment of the EB\n"
+	"env file loaded, as Cobalt's own scripts do. Usually with --sudo.\n"
+	"\n"
+	"  --app-dir D     the app folder (default /var/app/current)\n"
+	"  --env-file F    KEY=value lines to load (default\n"
+	"                  /opt/elasticbeanstalk/deployment/env)\n"
+	"  --python P      the interpreter, may be a glob (default\n"
+	"                  /var/app/venv/*/bin/python)\n"
+	"\n"
+	"TARGETS, --timeout, --json, --parallel, --connect-timeout, output and exit\n"
+	"status: as for\n"
+	"'cutover exec' (see cutover exec --help).\n"
+	"\n"
+	"Example: cutover manage --host ec2-user@10.0.1.5 --sudo -- migrate --noinput\n",
+	.exec = cmd_manage_exec,
+};
