@@ -10,6 +10,11 @@
 extern const struct cmd_entry cmd_version_entry;
 extern const struct cmd_entry cmd_exec_entry;
 extern const struct cmd_entry cmd_manage_entry;
+extern const struct cmd_entry cmd_blocked_emails_entry;
+extern const struct cmd_entry cmd_quiet_entry;
+extern const struct cmd_entry cmd_verify_entry;
+extern const struct cmd_entry cmd_activity_entry;
+extern const struct cmd_entry cmd_cron_entry;
 extern const struct cmd_entry cmd_report_entry;
 extern const struct cmd_entry cmd_aws_entry;
 
@@ -17,6 +22,11 @@ static const struct cmd_entry *const cmd_table[] = {
 	&cmd_version_entry,
 	&cmd_exec_entry,
 	&cmd_manage_entry,
+	&cmd_blocked_emails_entry,
+	&cmd_quiet_entry,
+	&cmd_verify_entry,
+	&cmd_activity_entry,
+	&cmd_cron_entry,
 	&cmd_report_entry,
 	&cmd_aws_entry,
 };

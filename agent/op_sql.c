@@ -1,0 +1,193 @@
+/* op_sql.c: "sql" and "dbenv", SQL through the application's own database
+ * settings (the RDS_* lines of the EB env file), so no database port is
+ * ever opened to the operator.
+ *
+ * The settings reach psql through its environment (PGHOST, PGPASSWORD...),
+ * never its argv, which any user on the instance can read in ps. Reads run
+ * with default_transaction_read_only so a read can never write; writes run
+ * in one transaction (psql --single-transaction with ON_ERROR_STOP).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+
+#include "frame.h"
+#include "opsutil.h"
+
+
+#define SQL_TIMEOUT_DEFAULT_MS (10u * 60u * 1000u)
+#define SQL_VARS_MAX 16
+
+struct db_settings {
+	char host[256], port[16], name[128], user[128], password[512];
+};
+
+/* Reads the RDS_* settings; returns 0 or -1 with why set. */
+static int
+db_settings_read(const char *env_file, struct db_settings *db, char *why, size_t whylen)
+{
+	int r;
+
+	r = opu_envfile_get(env_file, "RDS_HOSTNAME", db->host, sizeof(db->host));
+	if (r < 0) {
+		snprintf(why, whylen, "cannot read the env file %s: %s", env_file, strerror(-r));
+		return -1;
+	}
+	if (r == 0 || db->host[0] == '\0') {
+		snprintf(why, whylen, "the env file %s has no RDS_HOSTNAME, so the database is unknown", env_file);
+		return -1;
+	}
+	if (opu_envfile_get(env_file, "RDS_PORT", db->port, sizeof(db->port)) <= 0 ||
+	    strcmp(db->port, "not-set") == 0 || db->port[0] == '\0')
+		snprintf(db->port, sizeof(db->port), "5432");
+	if (opu_envfile_get(env_file, "RDS_DB_NAME", db->name, sizeof(db->name)) <= 0 ||
+	    db->name[0] == '\0') {
+		snprintf(why, whylen, "the env file %s has no RDS_DB_NAME", env_file);
+		return -1;
+	}
+	if (opu_envfile_get(env_file, "RDS_USERNAME", db->user, sizeof(db->user)) <= 0)
+		db->user[0] = '\0';
+	if (opu_envfile_get(env_file, "RDS_PASSWORD", db->password, sizeof(db->password)) <= 0)
+		db->password[0] = '\0';
+	return 0;
+}
+
+struct out_relay {
+	struct op_io *io;
+};
+
+static int
+relay_out(void *arg, int stream, const void *buf, size_t len)
+{
+	struct out_relay *o = arg;
+
+	return opu_send_out(o->io, stream, buf, len) == 0 ? 0 : -1;
+}
+
+int
+opw_sql(const msgpack_object *req, struct op_io *io, char *why, size_t whylen)
+{
+	char env_file[512], psql[512], path[1024];
+	const char *sql;
+	size_t sqllen;
+	uint64_t timeout_ms;
+	int write = 0, r, wst = 0, timed_out = 0;
+	struct db_settings db;
+	static char env[10][1100];   /* the child's whole environment */
+	char *envp[11], *argv[16 + 2 * SQL_VARS_MAX];
+	static char vars[SQL_VARS_MAX][1024];
+	int argc = 0, envc = 0;
+
+	if ((sql = frame_get_str(req, "sql", &sqllen)) == NULL) {
+		snprintf(why, whylen, "the sql request has no \"sql\" string");
+		return -1;
+	}
+	if (opu_req_str(req, "env_file", OPU_ENV_FILE, env_file, sizeof(env_file)) < 0 ||
+	    opu_req_str(req, "psql", "psql", psql, sizeof(psql)) < 0 ||
+	    opu_req_bool(req, "write", 0, &write) < 0 ||
+	    opu_req_u64(req, "timeout_ms", SQL_TIMEOUT_DEFAULT_MS, &timeout_ms) < 0) {
+		snprintf(why, whylen, "the sql request has a field of the wrong type");
+		return -1;
+	}
+	if (db_settings_read(env_file, &db, why, whylen) != 0)
+		return -1;
+	snprintf(path, sizeof(path), "%s", getenv("PATH") ? getenv("PATH") : "/usr/local/bin:/usr/bin:/bin");
+	snprintf(env[envc], sizeof(env[0]), "PATH=%s", path); envc++;
+	snprintf(env[envc], sizeof(env[0]), "PGHOST=%s", db.host); envc++;
+	snprintf(env[envc], sizeof(env[0]), "PGPORT=%s", db.port); envc++;
+	snprintf(env[envc], sizeof(env[0]), "PGDATABASE=%s", db.name); envc++;
+	if (db.user[0]) { snprintf(env[envc], sizeof(env[0]), "PGUSER=%s", db.user); envc++; }
+	if (db.password[0]) { snprintf(env[envc], sizeof(env[0]), "PGPASSWORD=%s", db.password); envc++; }
+	snprintf(env[envc], sizeof(env[0]), "PGCONNECT_TIMEOUT=10"); envc++;
+	snprintf(env[envc], sizeof(env[0]), "PGAPPNAME=cutover-agent"); envc++;
+	/* A read can never change the database, whatever the SQL says. */
+	snprintf(env[envc], sizeof(env[0]), "PGOPTIONS=-c default_transaction_read_only=%s",
+	    write ? "off" : "on"); envc++;
+	for (int i = 0; i < envc; i++)
+		envp[i] = env[i];
+	envp[envc] = NULL;
+
+	argv[argc++] = psql;
+	argv[argc++] = "-X";
+	argv[argc++] = "-q";
+	argv[argc++] = "-A";
+	argv[argc++] = "-t";
+	argv[argc++] = "-v";
+	argv[argc++] = "ON_ERROR_STOP=1";
+	if (write)
+		argv[argc++] = "--single-transaction";
+	/* psql variables (:'name' in the SQL) quote values safely; only for
+	 * plain values such as timestamps: argv is visible to ps. */
+	const msgpack_object *v = frame_get(req, "vars");
+	if (v != NULL && v->type == MSGPACK_OBJECT_MAP) {
+		if (v->via.map.size > SQL_VARS_MAX) {
+			snprintf(why, whylen, "the sql request has more than %d vars", SQL_VARS_MAX);
+			return -1;
+		}
+		for (uint32_t i = 0; i < v->via.map.size; i++) {
+			const msgpack_object *k = &v->via.map.ptr[i].key, *val = &v->via.map.ptr[i].val;
+			if (k->type != MSGPACK_OBJECT_STR || val->type != MSGPACK_OBJECT_STR ||
+			    k->via.str.size + val->via.str.size + 2 > sizeof(vars[0])) {
+				snprintf(why, whylen, "the sql request's vars must map short strings to strings");
+				return -1;
+			}
+			snprintf(vars[i], sizeof(vars[0]), "%.*s=%.*s", (int)k->via.str.size, k->via.str.ptr,
+			    (int)val->via.str.size, val->via.str.ptr);
+			argv[argc++] = "-v";
+			argv[argc++] = vars[i];
+		}
+	}
+	argv[argc++] = "-f";
+	argv[argc++] = "-";
+	argv[argc] = NULL;
+
+	struct out_relay rel = { io };
+	r = opu_spawn(argv, envp, sql, sqllen, relay_out, &rel, timeout_ms, &wst, &timed_out,
+	    why, whylen);
+	/* The password must not outlive its use in this process. */
+	explicit_bzero(db.password, sizeof(db.password));
+	for (int i = 0; i < envc; i++)
+		explicit_bzero(env[i], sizeof(env[i]));
+	if (r != 0)
+		return -1;
+	if (timed_out) {
+		snprintf(why, whylen, "psql did not finish within %llu ms and was stopped",
+		    (unsigned long long)timeout_ms);
+		return -1;
+	}
+	if (WIFSIGNALED(wst)) {
+		snprintf(why, whylen, "psql was killed by signal %d", WTERMSIG(wst));
+		return -1;
+	}
+	return WEXITSTATUS(wst);
+}
+
+/* The non-secret database settings: the coordinator compares endpoints
+ * (is the new environment really pointed at the new database?). */
+int
+opw_dbenv(const msgpack_object *req, struct op_io *io, char *why, size_t whylen)
+{
+	char env_file[512];
+	struct db_settings db;
+	msgpack_sbuffer sb;
+	msgpack_packer pk;
+
+	if (opu_req_str(req, "env_file", OPU_ENV_FILE, env_file, sizeof(env_file)) < 0) {
+		snprintf(why, whylen, "the dbenv request's env_file is not a string");
+		return -1;
+	}
+	if (db_settings_read(env_file, &db, why, whylen) != 0)
+		return -1;
+	explicit_bzero(db.password, sizeof(db.password));
+	msgpack_sbuffer_init(&sb);
+	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+	opu_pack_head(&pk, "dbenv", io, 6);
+	opu_pack_key(&pk, "host"); opu_pack_cstr(&pk, db.host);
+	opu_pack_key(&pk, "port"); opu_pack_cstr(&pk, db.port);
+	opu_pack_key(&pk, "name"); opu_pack_cstr(&pk, db.name);
+	opu_pack_key(&pk, "user"); opu_pack_cstr(&pk, db.user);
+	opu_send(io, &sb);
+	msgpack_sbuffer_destroy(&sb);
+	return 0;
+}
