@@ -16,6 +16,7 @@ extern const struct cmd_entry cmd_verify_entry;
 extern const struct cmd_entry cmd_activity_entry;
 extern const struct cmd_entry cmd_cron_entry;
 extern const struct cmd_entry cmd_report_entry;
+extern const struct cmd_entry cmd_aws_entry;
 
 static const struct cmd_entry *const cmd_table[] = {
 	&cmd_version_entry,
@@ -27,6 +28,7 @@ static const struct cmd_entry *const cmd_table[] = {
 	&cmd_activity_entry,
 	&cmd_cron_entry,
 	&cmd_report_entry,
+	&cmd_aws_entry,
 };
 
 #define NCMDS (sizeof(cmd_table) / sizeof(cmd_table[0]))
