@@ -10,11 +10,15 @@
 extern const struct cmd_entry cmd_version_entry;
 extern const struct cmd_entry cmd_exec_entry;
 extern const struct cmd_entry cmd_manage_entry;
+extern const struct cmd_entry cmd_aws_entry;
+extern const struct cmd_entry cmd_status_entry;
 
 static const struct cmd_entry *const cmd_table[] = {
 	&cmd_version_entry,
 	&cmd_exec_entry,
 	&cmd_manage_entry,
+	&cmd_aws_entry,
+	&cmd_status_entry,
 };
 
 #define NCMDS (sizeof(cmd_table) / sizeof(cmd_table[0]))

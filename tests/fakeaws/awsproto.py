@@ -6,15 +6,23 @@ Everything shape-related is driven by botocore's own service models so that
 what the server accepts and emits is what the AWS SDKs expect, not what we
 remember of them.
 """
-import base64
+import sys
+
+# botocore imports the AWS CRT when it is installed (awscli pulls it in);
+# the simulation never uses it and it costs half a second of startup.
+# Likewise urllib3's pyOpenSSL shim (botocore falls back to the ssl module).
+sys.modules.setdefault('awscrt', None)
+sys.modules.setdefault('urllib3.contrib.pyopenssl', None)
+
+import base64  # noqa: E402
 import datetime
-import email.utils
-import hashlib
-import hmac
-import json
-import re
-import urllib.parse
-import xml.etree.ElementTree as ET
+import email.utils  # noqa: E402
+import hashlib  # noqa: E402
+import hmac  # noqa: E402
+import json  # noqa: E402
+import re  # noqa: E402
+import urllib.parse  # noqa: E402
+import xml.etree.ElementTree as ET  # noqa: E402
 
 from botocore.auth import SigV4Auth, EMPTY_SHA256_HASH
 from botocore.awsrequest import AWSRequest

@@ -1113,7 +1113,8 @@ class World:
                     pass
                 records[key] = r
         for key, r in records.items():  # a CNAME excludes every other type at the same name
-            if r['Type'] == 'CNAME' and any(k[0] == key[0] and k[1] != 'CNAME' for k in records):
+            if r['Type'] == 'CNAME' and key[0] != z['name'] and \
+                    any(k[0] == key[0] and k[1] != 'CNAME' for k in records):
                 messages.append('RRSet of type CNAME with DNS name %s is not permitted as it conflicts with other '
                                 'records with the same DNS name in zone %s' % (key[0], z['name']))
         if messages:

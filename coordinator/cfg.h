@@ -1,0 +1,79 @@
+/* cfg.h: the cutover configuration file (INI, parsed with libinih).
+ *
+ * It names the world the cutover acts on; see deploy/cutover.example.ini.
+ *
+ *   [aws]        region, application, profile (optional)
+ *   [pair NAME]  environments = A, B        (exactly two)
+ *                records = name, name...    (DNS records that point at the live one)
+ *   [database]   new, class, name
+ *   [dns]        zone
+ *   [ssh]        user, identity, known_hosts, instance_connect = yes|no,
+ *                address = private|public, open_port = yes|no
+ *   [app]        dir, env_file, python, sudo = yes|no
+ *
+ * Every mistake (unknown section or key, a key given twice, a missing
+ * section or key, a bad value, contradictions such as one environment in two
+ * pairs or a record outside the zone) is reported as one sentence naming the
+ * file and line. The file says nothing about which environment is live: that
+ * is read from DNS (world.h).
+ */
+#ifndef CUTOVER_CFG_H
+#define CUTOVER_CFG_H
+
+#include <stddef.h>
+
+#include "err.h"
+
+#define CFG_MAX_PAIRS 8
+#define CFG_MAX_RECORDS 16
+
+struct cfg_pair {
+	char name[64];                       /* "web" */
+	char envs[2][128];                   /* the two environments */
+	char records[CFG_MAX_RECORDS][256];  /* "myabf.com.au" (no trailing dot) */
+	size_t nrecords;
+	int line;                            /* line of the [pair NAME] header */
+};
+
+struct cfg {
+	char path[512];
+	struct {
+		char region[64];
+		char application[128];
+		char profile[128];           /* "" = the AWS default chain */
+	} aws;
+	struct cfg_pair pairs[CFG_MAX_PAIRS];
+	size_t npairs;
+	struct {
+		char new_id[64];             /* identifier of the database the cutover creates */
+		char klass[32];              /* "db.t3.small" */
+		char name[64];               /* "ebdb" */
+	} db;
+	struct {
+		char zone[256];              /* "myabf.com.au" (no trailing dot) */
+	} dns;
+	struct {
+		char user[64];               /* default ec2-user */
+		char identity[512];          /* private key file; "" with instance_connect */
+		char known_hosts[512];       /* default ~/.ssh/known_hosts */
+		int instance_connect;        /* default yes */
+		int address_public;          /* address = public; default private */
+		int open_port;               /* open 22 to the operator's /32 for the session; default no */
+	} ssh;
+	struct {
+		char dir[512];               /* default /var/app/current */
+		char env_file[512];          /* default /opt/elasticbeanstalk/deployment/env */
+		char python[512];            /* default /var/app/venv/staging-LQM1lest/bin/python */
+		int sudo;                    /* default yes */
+	} app;
+};
+
+/* Reads and checks the file. *out is plain data (nothing to free). */
+int cfg_load(const char *path, struct cfg *out, struct cut_err *err);
+/* The same from text; path is used in messages only. */
+int cfg_parse_text(const char *path, const char *text, struct cfg *out, struct cut_err *err);
+
+/* The pair an environment belongs to (and its index 0/1 in *idx), or NULL. */
+const struct cfg_pair *cfg_pair_of_env(const struct cfg *c, const char *env, int *idx);
+
+#endif

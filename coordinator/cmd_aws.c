@@ -1,0 +1,92 @@
+/* cmd_aws.c: `cutover aws whoami`: who the AWS credentials in use belong to. */
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <json-c/json.h>
+
+#include "cmd.h"
+#include "sts.h"
+#include "world.h"
+
+extern const struct cmd_entry cmd_aws_entry;
+
+static int
+whoami(int argc, char **argv)
+{
+	static const struct option lo[] = {
+		{ "profile", required_argument, NULL, 'p' },
+		{ "region", required_argument, NULL, 'r' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *profile = NULL, *region = NULL;
+	struct aws_client *c;
+	struct sts_identity id;
+	struct cut_err err;
+	int json = 0, ch;
+
+	optind = 1;
+	while ((ch = getopt_long(argc, argv, "", lo, NULL)) != -1) {
+		switch (ch) {
+		case 'p': profile = optarg; break;
+		case 'r': region = optarg; break;
+		case 'j': json = 1; break;
+		case 'h': return cmd_print_usage(&cmd_aws_entry);
+		default: return cmd_usage_error(&cmd_aws_entry, "unknown option");
+		}
+	}
+	if (optind != argc)
+		return cmd_usage_error(&cmd_aws_entry, "unexpected argument '%s'", argv[optind]);
+	if (world_client(NULL, profile, region, &c, &err) != 0) {
+		fprintf(stderr, "cutover aws whoami: %s\n", err.msg);
+		return 1;
+	}
+	if (sts_get_caller_identity(c, &id, &err) != 0) {
+		fprintf(stderr, "cutover aws whoami: %s\n", err.msg);
+		aws_client_free(c);
+		return 1;
+	}
+	if (json) {
+		struct json_object *o = json_object_new_object();
+		json_object_object_add(o, "account", json_object_new_string(id.account));
+		json_object_object_add(o, "arn", json_object_new_string(id.arn));
+		json_object_object_add(o, "user_id", json_object_new_string(id.user_id));
+		json_object_object_add(o, "credentials", json_object_new_string(aws_client_creds_source(c)));
+		json_object_object_add(o, "profile", json_object_new_string(aws_client_config(c)->profile));
+		json_object_object_add(o, "region", json_object_new_string(aws_client_region(c)));
+		printf("%s\n", json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY));
+		json_object_put(o);
+	} else {
+		printf("account      %s\narn          %s\nuser id      %s\ncredentials  %s (profile %s)\nregion       %s\n",
+		    id.account, id.arn, id.user_id, aws_client_creds_source(c),
+		    aws_client_config(c)->profile, aws_client_region(c));
+	}
+	aws_client_free(c);
+	return 0;
+}
+
+static int
+cmd_aws_exec(int argc, char **argv)
+{
+	if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)
+		return argc < 2 ? cmd_usage_error(&cmd_aws_entry, "missing subcommand") :
+		    cmd_print_usage(&cmd_aws_entry);
+	if (strcmp(argv[1], "whoami") == 0)
+		return whoami(argc - 1, argv + 1);
+	return cmd_usage_error(&cmd_aws_entry, "unknown subcommand '%s'", argv[1]);
+}
+
+const struct cmd_entry cmd_aws_entry = {
+	.name = "aws",
+	.summary = "AWS helpers: `aws whoami` shows whose credentials are in use",
+	.usage =
+	    "usage: cutover aws whoami [--profile NAME] [--region REGION] [--json]\n"
+	    "\n"
+	    "Prints the account, ARN and user id of the AWS credentials cutover finds\n"
+	    "(the AWS CLI's order: environment, --profile/AWS_PROFILE, shared files,\n"
+	    "credential_process, container, instance metadata) and where they came from.\n"
+	    "Endpoints follow AWS_ENDPOINT_URL[_<SERVICE>] and the profile's endpoint_url.\n",
+	.exec = cmd_aws_exec,
+};

@@ -1,0 +1,78 @@
+/* cmd_status.c: `cutover status -c FILE [--json]`: the live world at a glance. */
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cmd.h"
+#include "world.h"
+
+extern const struct cmd_entry cmd_status_entry;
+
+static int
+cmd_status_exec(int argc, char **argv)
+{
+	static const struct option lo[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "profile", required_argument, NULL, 'p' },
+		{ "region", required_argument, NULL, 'r' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *path = NULL, *profile = NULL, *region = NULL;
+	struct cfg cfg;
+	struct aws_client *c;
+	struct world w;
+	struct cut_err err;
+	int json = 0, ch;
+
+	optind = 1;
+	while ((ch = getopt_long(argc, argv, "c:h", lo, NULL)) != -1) {
+		switch (ch) {
+		case 'c': path = optarg; break;
+		case 'p': profile = optarg; break;
+		case 'r': region = optarg; break;
+		case 'j': json = 1; break;
+		case 'h': return cmd_print_usage(&cmd_status_entry);
+		default: return cmd_usage_error(&cmd_status_entry, "unknown option");
+		}
+	}
+	if (optind != argc)
+		return cmd_usage_error(&cmd_status_entry, "unexpected argument '%s'", argv[optind]);
+	if (path == NULL)
+		return cmd_usage_error(&cmd_status_entry, "-c FILE is required");
+	if (cfg_load(path, &cfg, &err) != 0 || world_client(&cfg, profile, region, &c, &err) != 0) {
+		fprintf(stderr, "cutover status: %s\n", err.msg);
+		return 1;
+	}
+	if (world_read(c, &cfg, &w, &err) != 0) {
+		fprintf(stderr, "cutover status: %s\n", err.msg);
+		aws_client_free(c);
+		return 1;
+	}
+	if (json) {
+		struct json_object *o = world_to_json(&w, &cfg);
+		printf("%s\n", json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE));
+		json_object_put(o);
+	} else {
+		world_print(stdout, &w, &cfg);
+	}
+	world_free(&w);
+	aws_client_free(c);
+	return 0;
+}
+
+const struct cmd_entry cmd_status_entry = {
+	.name = "status",
+	.summary = "show the live world: pairs, which is live, settings, databases, DNS",
+	.usage =
+	    "usage: cutover status -c FILE [--json] [--profile NAME] [--region REGION]\n"
+	    "\n"
+	    "Reads the world FILE names from AWS and prints, per pair, each environment's\n"
+	    "status, health, version and instances, the settings that matter\n"
+	    "(MAINTENANCE_MODE, MP_USE_DJANGO, RDS_HOSTNAME, RDS_DB_NAME; secrets masked),\n"
+	    "which one is live (read from where the pair's DNS records point), each record\n"
+	    "and its target, and the live and new databases with their latest snapshots.\n"
+	    "--json prints the same as one JSON object (all environment settings, masked).\n",
+	.exec = cmd_status_exec,
+};

@@ -1,0 +1,155 @@
+/* Unit tests for cfg.c: the shipped example parses, and every kind of
+ * mistake is refused with a sentence naming the file and the line. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "cfg.h"
+#include "tsupport.h"
+
+static const char *BASE =
+	"[aws]\nregion = ap-southeast-2\napplication = cobalt\n"          /* 1-3 */
+	"[pair web]\nenvironments = cobalt-production-blue, cobalt-production-green\n" /* 4-5 */
+	"records = myabf.com.au, www.myabf.com.au.\n"                       /* 6 */
+	"[pair ses]\nenvironments = cobalt-ses-production-blue,cobalt-ses-production-green\n" /* 7-8 */
+	"records = ses.myabf.com.au\n"                                      /* 9 */
+	"[database]\nnew = cobalt-production-green\nclass = db.t3.small\nname = ebdb\n" /* 10-13 */
+	"[dns]\nzone = myabf.com.au.\n";                                    /* 14-15 */
+
+static void
+test_example_file_parses(void **state)
+{
+	struct cfg c;
+	struct cut_err err;
+	char path[600];
+
+	(void)state;
+	snprintf(path, sizeof(path), "%s/deploy/cutover.example.ini", ts_top());
+	if (cfg_load(path, &c, &err) != 0)
+		fail_msg("%s", err.msg);
+	assert_string_equal(c.aws.region, "ap-southeast-2");
+	assert_string_equal(c.aws.application, "cobalt");
+	assert_string_equal(c.aws.profile, "");
+	assert_int_equal(c.npairs, 2);
+	assert_string_equal(c.pairs[0].name, "web");
+	assert_string_equal(c.pairs[0].envs[1], "cobalt-production-green");
+	assert_int_equal(c.pairs[0].nrecords, 2);
+	assert_string_equal(c.pairs[0].records[1], "www.myabf.com.au");
+	assert_string_equal(c.pairs[1].records[0], "ses.myabf.com.au");
+	assert_string_equal(c.db.klass, "db.t3.small");
+	assert_string_equal(c.dns.zone, "myabf.com.au");
+	assert_true(c.ssh.instance_connect);
+	assert_false(c.ssh.address_public);
+	assert_false(c.ssh.open_port);
+	assert_true(c.app.sudo);
+	int idx;
+	assert_ptr_equal(cfg_pair_of_env(&c, "cobalt-ses-production-green", &idx), &c.pairs[1]);
+	assert_int_equal(idx, 1);
+	assert_null(cfg_pair_of_env(&c, "nope", NULL));
+}
+
+static void
+test_base_and_defaults(void **state)
+{
+	struct cfg c;
+	struct cut_err err;
+
+	(void)state;
+	if (cfg_parse_text("t.ini", BASE, &c, &err) != 0)
+		fail_msg("%s", err.msg);
+	assert_string_equal(c.pairs[0].records[1], "www.myabf.com.au");
+	assert_string_equal(c.pairs[1].envs[1], "cobalt-ses-production-green");
+	assert_string_equal(c.ssh.user, "ec2-user");
+	assert_string_equal(c.app.dir, "/var/app/current");
+}
+
+/* Each case: text appended to (or replacing) BASE, expected "line N" and a
+ * word of the message. */
+static void
+expect_error(const char *text, const char *where, const char *word)
+{
+	struct cfg c;
+	struct cut_err err;
+
+	if (cfg_parse_text("/etc/cutover.ini", text, &c, &err) == 0)
+		fail_msg("accepted:\n%s", text);
+	assert_int_equal(err.code, CUT_ECONFIG);
+	if (strstr(err.msg, "/etc/cutover.ini") == NULL || (where && strstr(err.msg, where) == NULL) ||
+	    strstr(err.msg, word) == NULL)
+		fail_msg("message '%s' lacks '%s' or '%s'", err.msg, where ? where : "", word);
+}
+
+static char *
+cat(const char *a, const char *b)
+{
+	static char buf[4096];
+	snprintf(buf, sizeof(buf), "%s%s", a, b);
+	return buf;
+}
+
+static void
+test_mistakes_name_file_and_line(void **state)
+{
+	(void)state;
+	expect_error(cat(BASE, "[ssh]\nusr = ec2-user\n"), "line 17", "unknown key 'usr'");
+	expect_error(cat(BASE, "[sshh]\n"), "line 16", "unknown section [sshh]");
+	expect_error(cat(BASE, "[dns]\nzone = x\n"), "line 16", "appears twice (first at line 14)");
+	expect_error(cat(BASE, "[pair web]\n"), "line 16", "[pair web] appears twice");
+	expect_error(cat(BASE, "[ssh]\nuser = a\nuser = b\n"), "line 18", "user is set twice");
+	expect_error(cat(BASE, "[ssh]\naddress = elastic\n"), "line 17", "private or public");
+	expect_error(cat(BASE, "[ssh]\ninstance_connect = maybe\n"), "line 17", "yes or no");
+	expect_error(cat(BASE, "[ssh]\ninstance_connect = no\n"), "line 16", "no identity");
+	expect_error(cat(BASE, "[pair x]\nenvironments = cobalt-production-blue, other-env\nrecords = x.myabf.com.au\n"),
+	    "line 17", "is in both [pair web] and [pair x]");
+	expect_error(cat(BASE, "[pair x]\nenvironments = aaaa-1, bbbb-2\nrecords = www.myabf.com.au\n"),
+	    "line 18", "in both");
+	expect_error(cat(BASE, "[pair x]\nenvironments = aaaa-1, bbbb-2\nrecords = www.example.org\n"),
+	    "line 18", "not in the zone myabf.com.au");
+	expect_error(cat(BASE, "[pair x]\nenvironments = aaaa-1\nrecords = a.myabf.com.au\n"),
+	    "line 17", "exactly two");
+	expect_error(cat(BASE, "[pair x]\nenvironments = aaaa-1, aaaa-1\n"), "line 17", "twice");
+	expect_error(cat(BASE, "[pair x]\nenvironments = aaaa-1, bbbb-2\n"), "line 16", "no records");
+	expect_error(cat(BASE, "[pair]\n"), "line 16", "needs a name");
+	expect_error(cat(BASE, "this is not ini\n"), "line 16", "not a section header");
+	expect_error(cat("region = x\n", BASE), "line 1", "outside any section");
+	expect_error(cat(BASE, "[database\n"), "line 16", "closing");
+	expect_error("[aws]\nregion = ap-southeast-2\n", NULL, "application");
+	expect_error("[aws]\nregion = r\napplication = a\n[dns]\nzone = z.com\n[database]\nnew=a\nclass=db.x\nname=n\n",
+	    NULL, "no [pair NAME] section");
+	expect_error("[aws]\nregion = r\napplication = a\n[pair w]\nenvironments = aaaa, bbbb\nrecords = z.com\n[database]\nnew=a\nclass=db.x\nname=n\n",
+	    NULL, "zone");
+	expect_error("[aws]\nregion = r\napplication = a\n[pair w]\nenvironments = aaaa, bbbb\nrecords = z.com\n[dns]\nzone=z.com\n",
+	    NULL, "no [database] section");
+	expect_error(cat(BASE, "[database]\n"), "line 16", "[database] appears twice");
+	expect_error("[aws]\nregion = r\napplication = a\n[pair w]\nenvironments = aaaa, bbbb\nrecords = z.com\n[dns]\nzone=z.com\n[database]\nnew=a\nclass=t3.small\nname=n\n",
+	    "line 11", "not an RDS instance class");
+}
+
+static void
+test_missing_file(void **state)
+{
+	struct cfg c;
+	struct cut_err err;
+
+	(void)state;
+	assert_int_equal(cfg_load("/nonexistent/cutover.ini", &c, &err), CUT_ECONFIG);
+	assert_non_null(strstr(err.msg, "/nonexistent/cutover.ini does not exist"));
+	assert_non_null(strstr(err.msg, "cutover.example.ini"));
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_example_file_parses),
+		cmocka_unit_test(test_base_and_defaults),
+		cmocka_unit_test(test_mistakes_name_file_and_line),
+		cmocka_unit_test(test_missing_file),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
