@@ -1,0 +1,473 @@
+/* engine.c: see engine.h. */
+#include "engine.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "journal.h"
+#include "progress.h"
+#include "runbook.h"
+
+/* Set from the signal handler, read by the engine between calls: a signal
+ * handler can only communicate through static storage of this type. */
+static volatile sig_atomic_t engine_sig;
+
+static void
+on_signal(int sig)
+{
+	(void)sig;
+	engine_sig = 1;
+}
+
+void
+engine_catch_signals(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	/* No SA_RESTART: a confirmation read returns EINTR and is treated as "no". */
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+}
+
+int engine_interrupted(void) { return engine_sig != 0; }
+void engine_set_interrupted(int on) { engine_sig = on ? 1 : 0; }
+
+void
+engine_crash_point(struct run_ctx *ctx, const char *step, const char *point)
+{
+	const char *c = ctx->crash_at, *colon;
+	size_t n;
+
+	if (c == NULL || (colon = strchr(c, ':')) == NULL)
+		return;
+	n = (size_t)(colon - c);
+	if (strlen(step) == n && strncmp(c, step, n) == 0 && strcmp(colon + 1, point) == 0) {
+		fflush(NULL);
+		_exit(137);
+	}
+}
+
+void
+engine_clear_pending(struct run_ctx *ctx)
+{
+	size_t i;
+
+	for (i = 0; i < ctx->npending; i++) {
+		free(ctx->pending[i].key);
+		free(ctx->pending[i].value);
+	}
+	free(ctx->pending);
+	ctx->pending = NULL;
+	ctx->npending = ctx->cappending = 0;
+}
+
+/* Appends an event carrying the current step's pending values, then drops them. */
+static int
+jlog(struct run_ctx *ctx, const char *ev, const char *step, const char *msg, int with_pending,
+    struct cut_err *err)
+{
+	struct journal_kv kv[64];
+	struct journal_event e = { .ev = ev, .step = step, .msg = msg };
+	size_t i, n = 0;
+	int r;
+
+	if (ctx->opts.dry_run || ctx->journal == NULL)
+		return 0;
+	if (with_pending) {
+		for (i = 0; i < ctx->npending && n < sizeof(kv) / sizeof(kv[0]); i++, n++) {
+			kv[n].key = ctx->pending[i].key;
+			kv[n].value = ctx->pending[i].value;
+		}
+		if (i < ctx->npending)
+			return cut_err_set(err, CUT_EINVAL, "Step %s recorded more than %zu values; "
+			    "this is a bug in cutover.", step, sizeof(kv) / sizeof(kv[0]));
+		e.kv = kv;
+		e.nkv = n;
+	}
+	r = journal_append(ctx->journal, &e, err);
+	if (r == 0 && with_pending)
+		engine_clear_pending(ctx);
+	return r;
+}
+
+static int
+jlog_kv(struct run_ctx *ctx, const char *ev, const char *step, const char *msg,
+    const struct journal_kv *kv, size_t n, struct cut_err *err)
+{
+	struct journal_event e = { .ev = ev, .step = step, .msg = msg, .kv = kv, .nkv = n };
+
+	if (ctx->opts.dry_run || ctx->journal == NULL)
+		return 0;
+	return journal_append(ctx->journal, &e, err);
+}
+
+static void
+sleep_ms(unsigned ms)
+{
+	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
+
+	/* An interrupted sleep ends early; the caller checks the flag. */
+	nanosleep(&ts, NULL);
+}
+
+int
+engine_poll(struct run_ctx *ctx, const char *what, step_poll_fn fn, void *arg,
+    struct cut_err *err)
+{
+	const char *step = ctx->step ? ctx->step->name : "";
+	char status[128] = "";
+	int64_t t0 = journal_now_ms(), el;
+	unsigned limit = ctx->opts.wait_timeout_s ? ctx->opts.wait_timeout_s : 3600;
+	int r;
+
+	if ((r = jlog(ctx, "wait-begin", step, what, 0, err)) != 0)
+		return r;
+	engine_crash_point(ctx, step, "wait");
+	for (;;) {
+		struct progress_sample s;
+		int pct = -1;
+		double rate = -1;
+
+		status[0] = '\0';
+		r = fn(ctx, arg, status, sizeof(status), &pct, &rate, err);
+		el = journal_now_ms() - t0;
+		if (r < 0) {
+			if (ctx->out)
+				progress_wait_end(ctx->out);
+			jlog(ctx, "wait-end", step, "failed", 0, NULL);
+			return r;
+		}
+		s.what = what;
+		s.status = status;
+		s.percent = pct;
+		s.rate = rate;
+		s.elapsed_ms = el;
+		if (ctx->out)
+			progress_wait(ctx->out, step, &s);
+		if (r == 1)
+			break;
+		if (engine_interrupted()) {
+			if (ctx->out)
+				progress_wait_end(ctx->out);
+			jlog(ctx, "wait-end", step, "interrupted", 0, NULL);
+			return cut_err_set(err, CUT_ECANCEL, "Interrupted while waiting for %s "
+			    "(last status: %s).", what, status);
+		}
+		if (el / 1000 >= (int64_t)limit) {
+			if (ctx->out)
+				progress_wait_end(ctx->out);
+			jlog(ctx, "wait-end", step, "timed out", 0, NULL);
+			return cut_err_set(err, CUT_ETIMEOUT, "Waited %u s for %s and it is still "
+			    "'%s'; look at it in the AWS console, then run again to resume waiting.",
+			    limit, what, status);
+		}
+		sleep_ms(ctx->opts.poll_ms);
+	}
+	if (ctx->out)
+		progress_wait_end(ctx->out);
+	return jlog(ctx, "wait-end", step, status, 0, err);
+}
+
+/* Loads the names pinned by the first run, or pins the given ones. */
+static int
+pin_names(struct run_ctx *ctx, struct cut_err *err)
+{
+	struct journal_kv kv[64];
+	size_t i, n = 0;
+	int pinned = ctx->journal && journal_value(ctx->journal, "@names", "live_web") != NULL;
+
+	for (i = 0; i < run_names_nfields && n < 64; i++) {
+		const struct run_names_field *f = &run_names_fields[i];
+		char *field = (char *)&ctx->names + f->offset;
+
+		if (pinned) {
+			const char *v = journal_value(ctx->journal, "@names", f->key);
+			if (v == NULL)
+				continue;
+			if (strcmp(field, v) != 0) {
+				if (field[0] != '\0' && ctx->out && (strcmp(f->key, "live_web") == 0 ||
+				    strcmp(f->key, "new_web") == 0))
+					progress_event(ctx->out, "info", NULL, "%s is %s as pinned when "
+					    "this cutover began (the world now says %s)", f->key, v, field);
+				snprintf(field, f->size, "%s", v);
+			}
+			continue;
+		}
+		kv[n].key = f->key;
+		kv[n].value = field;
+		n++;
+	}
+	if (pinned)
+		return 0;
+	return jlog_kv(ctx, "names", NULL, NULL, kv, n, err);
+}
+
+static int
+confirm(struct run_ctx *ctx, const struct step_entry *st, const char *desc, struct cut_err *err)
+{
+	char line[64];
+	ssize_t r;
+	size_t got = 0;
+
+	if (ctx->opts.yes)
+		return 0;
+	if (!isatty(ctx->opts.confirm_fd))
+		return cut_err_set(err, CUT_ECANCEL, "Step %s cannot be undone by running again and "
+		    "needs confirmation, but standard input is not a terminal; run again with --yes "
+		    "to confirm it.", st->name);
+	if (ctx->out)
+		progress_event(ctx->out, "confirm", st->name, "%s -- type yes to go on: ", desc);
+	while (got < sizeof(line) - 1) {
+		r = read(ctx->opts.confirm_fd, line + got, 1);
+		if (r <= 0)
+			break;
+		if (line[got] == '\n')
+			break;
+		got++;
+	}
+	line[got] = '\0';
+	if (strcmp(line, "yes") == 0 && !engine_interrupted())
+		return 0;
+	return cut_err_set(err, CUT_ECANCEL, "Step %s was not confirmed, so nothing was changed "
+	    "by it; run again when ready (or with --yes).", st->name);
+}
+
+static void
+say_resume(struct run_ctx *ctx, const struct runbook *rb, const char *step, const char *why)
+{
+	if (ctx->out)
+		progress_event(ctx->out, "stop", step, "%s; what is done is recorded in %s. Run "
+		    "`cutover %s` again with the same configuration to resume from here.", why,
+		    ctx->journal ? journal_file(ctx->journal) : "the journal", rb->cmd);
+}
+
+static int
+run_step(struct run_ctx *ctx, const struct step_entry *st, struct cut_err *err)
+{
+	struct journal_step js = journal_step_state(ctx->journal, st->name);
+	char desc[1024] = "";
+	int r, state;
+
+	if ((r = jlog(ctx, "step-begin", st->name, NULL, 0, err)) != 0)
+		return r;
+	engine_crash_point(ctx, st->name, "before");
+	if ((state = st->check(ctx, err)) < 0)
+		return state;
+	if (state == STEP_DONE) {
+		if ((st->flags & STEP_F_DOWNTIME_BEGIN) && !js.applied)
+			jlog(ctx, "downtime-begin", st->name, NULL, 0, NULL);
+		if (ctx->out)
+			progress_event(ctx->out, "skip", st->name, "already done");
+		if ((r = jlog(ctx, "step-skipped", st->name, "already done", 1, err)) != 0)
+			return r;
+		if ((st->flags & STEP_F_DOWNTIME_END) && !js.done)
+			jlog(ctx, "downtime-end", st->name, NULL, 0, NULL);
+		engine_crash_point(ctx, st->name, "done");
+		return 0;
+	}
+	if (state == STEP_TODO) {
+		if (js.applied && (st->flags & STEP_F_ONCE))
+			return cut_err_set(err, CUT_ESTATE, "Step %s was applied by an earlier run "
+			    "(see %s) but the world does not show its result; it is never applied "
+			    "twice, so look at it by hand before running again.", st->name,
+			    journal_file(ctx->journal));
+		if ((r = st->describe(ctx, desc, sizeof(desc), err)) != 0)
+			return r;
+		if ((st->flags & STEP_F_IRREVERSIBLE) && (r = confirm(ctx, st, desc, err)) != 0)
+			return r;
+		if (st->record && !js.recorded) {
+			if ((r = st->record(ctx, err)) != 0)
+				return r;
+			if ((r = jlog(ctx, "step-record", st->name, NULL, 1, err)) != 0)
+				return r;
+		}
+		if (ctx->out)
+			progress_event(ctx->out, "begin", st->name, "%s", desc);
+		if ((r = st->apply(ctx, err)) != 0)
+			return r;
+		engine_crash_point(ctx, st->name, "apply");
+		if ((r = jlog(ctx, "step-applied", st->name, NULL, 1, err)) != 0)
+			return r;
+		if (st->flags & STEP_F_DOWNTIME_BEGIN)
+			jlog(ctx, "downtime-begin", st->name, NULL, 0, NULL);
+		engine_crash_point(ctx, st->name, "applied");
+	} else if (ctx->out) {
+		progress_event(ctx->out, "resume", st->name, "applied earlier; waiting for it to "
+		    "take effect");
+	}
+	if (st->wait && (r = st->wait(ctx, err)) != 0)
+		return r;
+	if ((r = jlog(ctx, "step-done", st->name, NULL, 1, err)) != 0)
+		return r;
+	if (st->flags & STEP_F_DOWNTIME_END)
+		jlog(ctx, "downtime-end", st->name, NULL, 0, NULL);
+	if (ctx->out)
+		progress_event(ctx->out, "done", st->name, "%s", st->summary);
+	engine_crash_point(ctx, st->name, "done");
+	return 0;
+}
+
+static int
+check_until(struct run_ctx *ctx, const struct runbook *rb, struct cut_err *err)
+{
+	char names[1024] = "";
+	size_t i, len = 0;
+
+	if (ctx->opts.until == NULL || runbook_index(rb, ctx->opts.until) >= 0)
+		return 0;
+	for (i = 0; i < rb->nsteps && len < sizeof(names) - 1; i++)
+		len += (size_t)snprintf(names + len, sizeof(names) - len, "%s%s", i ? ", " : "",
+		    rb->steps[i]->name);
+	return cut_err_set(err, CUT_EINVAL, "--until %s names no step of `cutover %s`; its steps "
+	    "are: %s.", ctx->opts.until, rb->cmd, names);
+}
+
+static int
+dry_step(struct run_ctx *ctx, const struct step_entry *st, const char *event, struct cut_err *err)
+{
+	char desc[1024];
+	int state, r;
+
+	if (ctx->journal && journal_step_state(ctx->journal, st->name).done) {
+		if (ctx->out)
+			progress_event(ctx->out, event, st->name, "done (journal)");
+		return 0;
+	}
+	ctx->step = st;
+	state = st->check(ctx, err);
+	if (state == STEP_DONE) {
+		if (ctx->out)
+			progress_event(ctx->out, event, st->name, "already done");
+	} else {
+		if (state < 0) {
+			/* A later step often cannot be checked before earlier ones ran. */
+			if (ctx->out)
+				progress_event(ctx->out, event, st->name, "cannot tell yet (%s)",
+				    err ? err->msg : "");
+		}
+		if ((r = st->describe(ctx, desc, sizeof(desc), err)) != 0)
+			desc[0] = '\0', snprintf(desc, sizeof(desc), "%s", st->summary);
+		if (ctx->out)
+			progress_event(ctx->out, event, st->name, "%s%s%s",
+			    state == STEP_PENDING ? "in progress: " : "would ", desc,
+			    (st->flags & STEP_F_IRREVERSIBLE) ? " [irreversible: asks first]" : "");
+	}
+	engine_clear_pending(ctx);
+	ctx->step = NULL;
+	return 0;
+}
+
+int
+engine_plan(struct run_ctx *ctx, const struct runbook *rb, struct cut_err *err)
+{
+	int saved = ctx->opts.dry_run, r = 0, problems = 0;
+	size_t i;
+
+	ctx->opts.dry_run = 1;
+	if (ctx->journal)
+		pin_names(ctx, err);
+	if (rb->nchecks && preflight_run(ctx, rb->checks, rb->nchecks, &problems, err) != 0 &&
+	    ctx->out)
+		progress_event(ctx->out, "plan", NULL, "preflight would refuse: %d problem(s) above",
+		    problems);
+	for (i = 0; i < rb->nsteps; i++)
+		if ((r = dry_step(ctx, rb->steps[i], "plan", err)) != 0)
+			break;
+	ctx->opts.dry_run = saved;
+	cut_err_clear(err);
+	return r;
+}
+
+int
+engine_run(struct run_ctx *ctx, const struct runbook *rb, struct cut_err *err)
+{
+	struct journal_kv kv[4];
+	char pid[16];
+	size_t i;
+	int r, problems = 0;
+	const char *stop_status = "done";
+
+	if ((r = check_until(ctx, rb, err)) != 0)
+		return r;
+	if (ctx->journal == NULL && !ctx->opts.dry_run)
+		return cut_err_set(err, CUT_EINVAL, "No journal is open; this is a bug in cutover.");
+	if ((r = pin_names(ctx, err)) != 0)
+		return r;
+	if (ctx->journal)
+		snprintf(ctx->state_id, sizeof(ctx->state_id), "%s", journal_id(ctx->journal));
+	snprintf(pid, sizeof(pid), "%ld", (long)getpid());
+	kv[0] = (struct journal_kv){ "cmd", rb->cmd };
+	kv[1] = (struct journal_kv){ "pid", pid };
+	kv[2] = (struct journal_kv){ "until", ctx->opts.until ? ctx->opts.until : "" };
+	kv[3] = (struct journal_kv){ "yes", ctx->opts.yes ? "1" : "0" };
+	if ((r = jlog_kv(ctx, "run-begin", NULL, NULL, kv, 4, err)) != 0)
+		return r;
+
+	if ((r = preflight_run(ctx, rb->checks, rb->nchecks, &problems, err)) != 0) {
+		jlog(ctx, "preflight", NULL, err->msg, 0, NULL);
+		kv[0] = (struct journal_kv){ "status", "refused" };
+		jlog_kv(ctx, "run-end", NULL, err->msg, kv, 1, NULL);
+		return r;
+	}
+
+	for (i = 0; i < rb->nsteps; i++) {
+		const struct step_entry *st = rb->steps[i];
+		int last = ctx->opts.until && strcmp(ctx->opts.until, st->name) == 0;
+
+		if (engine_interrupted()) {
+			r = cut_err_set(err, CUT_ECANCEL, "Stopped by Ctrl-C before step %s.", st->name);
+			say_resume(ctx, rb, st->name, "stopped by Ctrl-C");
+			stop_status = "stopped";
+			break;
+		}
+		if (ctx->opts.dry_run) {
+			dry_step(ctx, st, "dry-run", err);
+			cut_err_clear(err);
+		} else if (ctx->journal && journal_step_state(ctx->journal, st->name).done) {
+			if (ctx->out)
+				progress_event(ctx->out, "skip", st->name, "done earlier");
+		} else {
+			ctx->step = st;
+			r = run_step(ctx, st, err);
+			if (r == CUT_ECANCEL) {
+				say_resume(ctx, rb, st->name, err->msg);
+				stop_status = "stopped";
+			} else if (r != 0) {
+				/* What the step learnt before failing is kept (e.g. a
+				 * command's exit status). */
+				step_put(ctx, "code", "%s", cut_err_name(r));
+				jlog(ctx, "step-failed", st->name, err->msg, 1, NULL);
+				if (ctx->out)
+					progress_event(ctx->out, "fail", st->name, "%s", err->msg);
+				say_resume(ctx, rb, st->name, "stopped at a failure");
+				stop_status = "failed";
+			}
+			ctx->step = NULL;
+			engine_clear_pending(ctx);
+			if (r != 0)
+				break;
+		}
+		if (last) {
+			if (ctx->out && !ctx->opts.dry_run)
+				progress_event(ctx->out, "stop", st->name, "stopped after %s as asked "
+				    "(--until); run `cutover %s` again without --until to go on.",
+				    st->name, rb->cmd);
+			stop_status = "until";
+			break;
+		}
+	}
+	kv[0] = (struct journal_kv){ "status", stop_status };
+	jlog_kv(ctx, "run-end", NULL, r ? err->msg : NULL, kv, 1, r ? NULL : err);
+	if (r == 0 && strcmp(stop_status, "done") == 0 && ctx->out && !ctx->opts.dry_run)
+		progress_event(ctx->out, "done", NULL, "`cutover %s` finished: every step is done.",
+		    rb->cmd);
+	return r;
+}

@@ -1,0 +1,55 @@
+/* engine.h: runs a runbook (a list of step entries) against the world.
+ *
+ * engine_run: preflight, then each step in order with the journal deciding
+ * what is already done: a rerun skips done steps, re-checks a step that was
+ * started but not recorded done (check() reads the world) and never applies
+ * a STEP_F_ONCE step twice. Irreversible steps ask for confirmation on a
+ * terminal unless --yes, and refuse when stdin is not a terminal. --until
+ * stops after a step; --dry-run only describes. Ctrl-C lets the current
+ * call finish, records where it stood and says how to resume.
+ *
+ * Test hook: CUTOVER_TEST_CRASH_AT=<step>:<point> (read by the commands into
+ * ctx->crash_at) makes the process _exit(137) at that point, as a kill -9
+ * would, for crash-safety tests. Points, in order within a step:
+ *   before   step-begin journalled, nothing checked or changed
+ *   apply    apply() returned (the change is made) but is NOT journalled yet
+ *   applied  step-applied journalled
+ *   wait     wait-begin journalled, before the first poll
+ *   done     step-done journalled
+ */
+#ifndef CUTOVER_ENGINE_H
+#define CUTOVER_ENGINE_H
+
+#include "err.h"
+#include "step.h"
+
+struct runbook;
+
+/* Runs rb. ctx->journal must be open with journal_open (locked), except for
+ * a dry run, where it may be read-only or NULL. Returns 0 when every step is
+ * done or --until was reached, CUT_ECANCEL when stopped by Ctrl-C or a
+ * refused confirmation, else the failing step's code; err says what to do. */
+int engine_run(struct run_ctx *ctx, const struct runbook *rb, struct cut_err *err);
+
+/* `cutover plan`: every step of rb with what it would change and whether it
+ * is already done (journal, then check()). Changes nothing. */
+int engine_plan(struct run_ctx *ctx, const struct runbook *rb, struct cut_err *err);
+
+/* Polls fn (see step_poll_fn) until done, with progress, deadline, Ctrl-C
+ * and the "wait" crash point; journals wait-begin/wait-end. */
+int engine_poll(struct run_ctx *ctx, const char *what, step_poll_fn fn, void *arg,
+    struct cut_err *err);
+
+/* SIGINT/SIGTERM set a flag the engine checks between steps and polls. */
+void engine_catch_signals(void);
+int engine_interrupted(void);
+/* Sets or clears the flag as a signal would (tests, and the commands after a run). */
+void engine_set_interrupted(int on);
+
+/* The crash-test hook; see above. Does nothing unless ctx->crash_at matches. */
+void engine_crash_point(struct run_ctx *ctx, const char *step, const char *point);
+
+/* Frees values step_put() left pending (the engine does this itself). */
+void engine_clear_pending(struct run_ctx *ctx);
+
+#endif

@@ -1,0 +1,890 @@
+/* fakeworld.c: see fakeworld.h. */
+#include "fakeworld.h"
+
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/mman.h>
+#include <time.h>
+
+#define FW(w) ((struct fakeworld *)(w)->impl)
+#define SETTLE 2
+
+static int
+same(const char *a, const char *b)
+{
+	size_t la = strlen(a), lb = strlen(b);
+
+	if (la && a[la - 1] == '.')
+		la--;
+	if (lb && b[lb - 1] == '.')
+		lb--;
+	return la == lb && strncasecmp(a, b, la) == 0;
+}
+
+struct fw_env *
+fakeworld_env(struct fakeworld *fw, const char *name)
+{
+	int i;
+
+	for (i = 0; i < FW_ENVS; i++)
+		if (fw->envs[i].exists && strcmp(fw->envs[i].name, name) == 0)
+			return &fw->envs[i];
+	return NULL;
+}
+
+struct fw_db *
+fakeworld_db(struct fakeworld *fw, const char *id)
+{
+	int i;
+
+	for (i = 0; i < FW_DBS; i++)
+		if (fw->dbs[i].exists && strcmp(fw->dbs[i].id, id) == 0)
+			return &fw->dbs[i];
+	return NULL;
+}
+
+static struct fw_snap *
+find_snap(struct fakeworld *fw, const char *id)
+{
+	int i;
+
+	for (i = 0; i < FW_SNAPS; i++)
+		if (fw->snaps[i].exists && strcmp(fw->snaps[i].id, id) == 0)
+			return &fw->snaps[i];
+	return NULL;
+}
+
+static struct world_var *
+env_var(struct fw_env *e, const char *name)
+{
+	int i;
+
+	for (i = 0; i < FW_VARS; i++)
+		if (e->vars[i].present && strcmp(e->vars[i].name, name) == 0)
+			return &e->vars[i];
+	return NULL;
+}
+
+static void
+env_set(struct fw_env *e, const char *name, const char *value)
+{
+	struct world_var *v = env_var(e, name);
+	int i;
+
+	for (i = 0; v == NULL && i < FW_VARS; i++)
+		if (!e->vars[i].present)
+			v = &e->vars[i];
+	if (v == NULL)
+		abort();
+	snprintf(v->name, sizeof(v->name), "%s", name);
+	snprintf(v->value, sizeof(v->value), "%s", value);
+	v->present = 1;
+}
+
+const char *
+fakeworld_var(struct fakeworld *fw, const char *env, const char *var)
+{
+	struct fw_env *e = fakeworld_env(fw, env);
+	struct world_var *v = e ? env_var(e, var) : NULL;
+
+	return v ? v->value : NULL;
+}
+
+const struct world_rrset *
+fakeworld_rr(struct fakeworld *fw, const char *name)
+{
+	int i;
+
+	for (i = 0; i < FW_RRS; i++)
+		if (fw->rrs[i].name[0] && same(fw->rrs[i].name, name))
+			return &fw->rrs[i];
+	return NULL;
+}
+
+static void
+poll_tick(struct fakeworld *fw)
+{
+	fw->polls++;
+	if (fw->sigint_at_poll && fw->polls == fw->sigint_at_poll)
+		raise(SIGINT);
+}
+
+static struct fw_env *
+add_env(struct fakeworld *fw, const char *name, const char *version)
+{
+	int i;
+
+	for (i = 0; i < FW_ENVS; i++)
+		if (!fw->envs[i].exists) {
+			struct fw_env *e = &fw->envs[i];
+			memset(e, 0, sizeof(*e));
+			e->exists = 1;
+			snprintf(e->name, sizeof(e->name), "%s", name);
+			snprintf(e->cname, sizeof(e->cname), "%s.ap-southeast-2.elasticbeanstalk.com",
+			    name);
+			snprintf(e->status, sizeof(e->status), "Ready");
+			snprintf(e->version, sizeof(e->version), "%s", version);
+			e->min_size = 1;
+			e->max_size = 4;
+			return e;
+		}
+	abort();
+}
+
+static struct fw_db *
+add_db(struct fakeworld *fw, const char *id, const char *klass, const char *status)
+{
+	int i;
+
+	for (i = 0; i < FW_DBS; i++)
+		if (!fw->dbs[i].exists) {
+			struct fw_db *d = &fw->dbs[i];
+			memset(d, 0, sizeof(*d));
+			d->exists = 1;
+			snprintf(d->id, sizeof(d->id), "%s", id);
+			snprintf(d->klass, sizeof(d->klass), "%s", klass);
+			snprintf(d->status, sizeof(d->status), "%s", status);
+			snprintf(d->endpoint, sizeof(d->endpoint), "%s.c97jawiow7ed.fake.rds", id);
+			return d;
+		}
+	abort();
+}
+
+static void
+add_rr(struct fakeworld *fw, const char *name, const char *type, const char *alias,
+    const char *value, long ttl)
+{
+	int i;
+
+	for (i = 0; i < FW_RRS; i++)
+		if (!fw->rrs[i].name[0]) {
+			struct world_rrset *r = &fw->rrs[i];
+			snprintf(r->name, sizeof(r->name), "%s", name);
+			snprintf(r->type, sizeof(r->type), "%s", type);
+			if (alias) {
+				snprintf(r->alias_zone, sizeof(r->alias_zone), "Z2PCDNR3VC2G1N");
+				snprintf(r->alias_dns, sizeof(r->alias_dns), "%s", alias);
+			} else {
+				snprintf(r->value, sizeof(r->value), "%s", value);
+				r->ttl = ttl;
+			}
+			return;
+		}
+	abort();
+}
+
+/* --- the vtable --------------------------------------------------------- */
+
+static int
+f_identity(struct world_ops *w, char *arn, size_t len, struct cut_err *err)
+{
+	if (FW(w)->identity_fail)
+		return cut_err_set(err, CUT_EAUTH, "AWS refused the credentials (InvalidClientTokenId); "
+		    "check the profile in the configuration.");
+	snprintf(arn, len, "arn:aws:iam::123456789012:user/operator");
+	return 0;
+}
+
+static int
+f_env_describe(struct world_ops *w, const char *name, struct world_env *out, struct cut_err *err)
+{
+	struct fakeworld *fw = FW(w);
+	struct fw_env *e = fakeworld_env(fw, name);
+
+	poll_tick(fw);
+	if (e == NULL)
+		return cut_err_set(err, CUT_ENOTFOUND, "No environment %s.", name);
+	if (e->settle > 0 && --e->settle == 0) {
+		if (e->terminating) {
+			e->exists = 0;
+			return cut_err_set(err, CUT_ENOTFOUND, "No environment %s.", name);
+		}
+		snprintf(e->status, sizeof(e->status), "Ready");
+	}
+	memset(out, 0, sizeof(*out));
+	snprintf(out->name, sizeof(out->name), "%s", e->name);
+	snprintf(out->id, sizeof(out->id), "e-%d", (int)(e - fw->envs));
+	snprintf(out->status, sizeof(out->status), "%s", e->status);
+	snprintf(out->health, sizeof(out->health), "Green");
+	snprintf(out->version, sizeof(out->version), "%s", e->version);
+	snprintf(out->cname, sizeof(out->cname), "%s", e->cname);
+	out->min_size = e->min_size;
+	out->max_size = e->max_size;
+	out->ninstances = e->min_size;
+	return 0;
+}
+
+static int
+f_env_get_vars(struct world_ops *w, const char *env, const char *const *names, size_t n,
+    struct world_var *out, struct cut_err *err)
+{
+	struct fw_env *e = fakeworld_env(FW(w), env);
+	size_t i;
+
+	if (e == NULL)
+		return cut_err_set(err, CUT_ENOTFOUND, "No environment %s.", env);
+	for (i = 0; i < n; i++) {
+		struct world_var *v = env_var(e, names[i]);
+		memset(&out[i], 0, sizeof(out[i]));
+		snprintf(out[i].name, sizeof(out[i].name), "%s", names[i]);
+		if (v)
+			out[i] = *v;
+	}
+	return 0;
+}
+
+static int
+ready_for_update(struct fw_env *e, const char *name, struct cut_err *err)
+{
+	if (e == NULL)
+		return cut_err_set(err, CUT_ENOTFOUND, "No environment %s.", name);
+	if (strcmp(e->status, "Ready") != 0)
+		return cut_err_set(err, CUT_EAWS, "Environment named %s is in an invalid state for "
+		    "this operation. Must be Ready.", name);
+	return 0;
+}
+
+static void
+start_update(struct fw_env *e)
+{
+	snprintf(e->status, sizeof(e->status), "Updating");
+	e->settle = SETTLE;
+}
+
+static int
+f_env_update_vars(struct world_ops *w, const char *env, const struct world_var *set, size_t nset,
+    const char *const *remove, size_t nremove, struct cut_err *err)
+{
+	struct fw_env *e = fakeworld_env(FW(w), env);
+	size_t i;
+	int r;
+
+	if ((r = ready_for_update(e, env, err)) != 0)
+		return r;
+	for (i = 0; i < nset; i++)
+		env_set(e, set[i].name, set[i].value);
+	for (i = 0; i < nremove; i++) {
+		struct world_var *v = env_var(e, remove[i]);
+		if (v)
+			v->present = 0;
+	}
+	start_update(e);
+	FW(w)->env_updates++;
+	FW(w)->mutations++;
+	return 0;
+}
+
+static int
+f_env_scale(struct world_ops *w, const char *env, int min, int max, struct cut_err *err)
+{
+	struct fw_env *e = fakeworld_env(FW(w), env);
+	int r;
+
+	if ((r = ready_for_update(e, env, err)) != 0)
+		return r;
+	e->min_size = min;
+	e->max_size = max;
+	start_update(e);
+	FW(w)->scales++;
+	FW(w)->mutations++;
+	return 0;
+}
+
+static int
+f_env_clone(struct world_ops *w, const char *source, const char *name, const char *version,
+    const struct world_var *set, size_t nset, struct cut_err *err)
+{
+	struct fakeworld *fw = FW(w);
+	struct fw_env *src = fakeworld_env(fw, source), *e;
+	size_t i;
+
+	if (src == NULL)
+		return cut_err_set(err, CUT_ENOTFOUND, "No environment %s.", source);
+	if (fakeworld_env(fw, name))
+		return cut_err_set(err, CUT_ESTATE, "Environment %s already exists.", name);
+	e = add_env(fw, name, version);
+	memcpy(e->vars, src->vars, sizeof(e->vars));
+	for (i = 0; i < nset; i++)
+		env_set(e, set[i].name, set[i].value);
+	snprintf(e->status, sizeof(e->status), "Launching");
+	e->settle = SETTLE + 1;
+	fw->clones++;
+	fw->mutations++;
+	return 0;
+}
+
+static int
+f_env_terminate(struct world_ops *w, const char *env, struct cut_err *err)
+{
+	struct fw_env *e = fakeworld_env(FW(w), env);
+
+	if (e == NULL)
+		return cut_err_set(err, CUT_ENOTFOUND, "No environment %s.", env);
+	snprintf(e->status, sizeof(e->status), "Terminating");
+	e->terminating = 1;
+	e->settle = SETTLE;
+	FW(w)->terminates++;
+	FW(w)->mutations++;
+	return 0;
+}
+
+static int
+f_env_ssh_check(struct world_ops *w, const char *env, struct cut_err *err)
+{
+	if (FW(w)->ssh_fail)
+		return cut_err_set(err, CUT_ENET, "Cannot reach the instances of %s over SSH "
+		    "(connection timed out); check the security group.", env);
+	return 0;
+}
+
+static int
+f_db_describe(struct world_ops *w, const char *id, struct world_db *out, struct cut_err *err)
+{
+	struct fakeworld *fw = FW(w);
+	struct fw_db *d = fakeworld_db(fw, id);
+
+	poll_tick(fw);
+	if (d == NULL)
+		return cut_err_set(err, CUT_ENOTFOUND, "DBInstanceNotFound: %s.", id);
+	if (d->settle > 0 && --d->settle == 0) {
+		if (d->deleting) {
+			d->exists = 0;
+			return cut_err_set(err, CUT_ENOTFOUND, "DBInstanceNotFound: %s.", id);
+		}
+		snprintf(d->status, sizeof(d->status), "available");
+	}
+	memset(out, 0, sizeof(*out));
+	snprintf(out->id, sizeof(out->id), "%s", d->id);
+	snprintf(out->status, sizeof(out->status), "%s", d->status);
+	snprintf(out->klass, sizeof(out->klass), "%s", d->klass);
+	snprintf(out->dbname, sizeof(out->dbname), "ebdb");
+	if (strcmp(d->status, "creating") != 0)
+		snprintf(out->endpoint, sizeof(out->endpoint), "%s", d->endpoint);
+	out->port = 5432;
+	return 0;
+}
+
+static int
+f_snapshot_create(struct world_ops *w, const char *db, const char *snap, struct cut_err *err)
+{
+	struct fakeworld *fw = FW(w);
+	int i;
+
+	if (find_snap(fw, snap))
+		return cut_err_set(err, CUT_ESTATE, "DBSnapshotAlreadyExists: %s.", snap);
+	if (fakeworld_db(fw, db) == NULL)
+		return cut_err_set(err, CUT_ENOTFOUND, "DBInstanceNotFound: %s.", db);
+	for (i = 0; i < FW_SNAPS; i++)
+		if (!fw->snaps[i].exists) {
+			struct fw_snap *s = &fw->snaps[i];
+			memset(s, 0, sizeof(*s));
+			s->exists = 1;
+			snprintf(s->id, sizeof(s->id), "%s", snap);
+			snprintf(s->db, sizeof(s->db), "%s", db);
+			snprintf(s->status, sizeof(s->status), "creating");
+			s->settle = 3;
+			s->created = (int64_t)time(NULL);
+			fw->snapshots_created++;
+			fw->mutations++;
+			return 0;
+		}
+	abort();
+}
+
+static int
+f_snapshot_describe(struct world_ops *w, const char *id, struct world_snapshot *out,
+    struct cut_err *err)
+{
+	struct fakeworld *fw = FW(w);
+	struct fw_snap *s = find_snap(fw, id);
+
+	poll_tick(fw);
+	if (s == NULL)
+		return cut_err_set(err, CUT_ENOTFOUND, "DBSnapshotNotFound: %s.", id);
+	if (s->settle > 0) {
+		s->settle--;
+		s->percent = s->settle ? 100 - 30 * s->settle : 100;
+		if (s->settle == 0)
+			snprintf(s->status, sizeof(s->status), "available");
+	}
+	memset(out, 0, sizeof(*out));
+	snprintf(out->id, sizeof(out->id), "%s", s->id);
+	snprintf(out->db_id, sizeof(out->db_id), "%s", s->db);
+	snprintf(out->status, sizeof(out->status), "%s", s->status);
+	out->percent = s->percent;
+	out->created = s->created;
+	return 0;
+}
+
+static int
+f_db_restore(struct world_ops *w, const char *snap, const char *id, const char *klass,
+    const char *like, struct cut_err *err)
+{
+	struct fakeworld *fw = FW(w);
+	struct fw_db *d;
+
+	(void)like;
+	if (find_snap(fw, snap) == NULL)
+		return cut_err_set(err, CUT_ENOTFOUND, "DBSnapshotNotFound: %s.", snap);
+	if (fakeworld_db(fw, id))
+		return cut_err_set(err, CUT_ESTATE, "DBInstanceAlreadyExists: %s.", id);
+	d = add_db(fw, id, klass, "creating");
+	d->settle = 3;
+	fw->restores++;
+	fw->mutations++;
+	return 0;
+}
+
+static int
+f_db_delete(struct world_ops *w, const char *id, const char *final, struct cut_err *err)
+{
+	struct fakeworld *fw = FW(w);
+	struct fw_db *d = fakeworld_db(fw, id);
+
+	(void)final;
+	if (d == NULL)
+		return cut_err_set(err, CUT_ENOTFOUND, "DBInstanceNotFound: %s.", id);
+	snprintf(d->status, sizeof(d->status), "deleting");
+	d->deleting = 1;
+	d->settle = SETTLE;
+	fw->db_deletes++;
+	fw->mutations++;
+	return 0;
+}
+
+static int
+f_dns_read(struct world_ops *w, const char *zone, const char *name, const char *type,
+    struct world_rrset *out, struct cut_err *err)
+{
+	struct fakeworld *fw = FW(w);
+	int i;
+
+	(void)zone;
+	for (i = 0; i < FW_RRS; i++)
+		if (fw->rrs[i].name[0] && same(fw->rrs[i].name, name) &&
+		    strcmp(fw->rrs[i].type, type) == 0) {
+			*out = fw->rrs[i];
+			return 0;
+		}
+	return cut_err_set(err, CUT_ENOTFOUND, "No %s record %s.", type, name);
+}
+
+static int
+f_dns_list(struct world_ops *w, const char *zone, struct world_rrset **out, size_t *n,
+    struct cut_err *err)
+{
+	struct fakeworld *fw = FW(w);
+	int i;
+
+	(void)zone;
+	if ((*out = calloc(FW_RRS, sizeof(**out))) == NULL)
+		return cut_err_set(err, CUT_ENOMEM, "Out of memory.");
+	*n = 0;
+	for (i = 0; i < FW_RRS; i++)
+		if (fw->rrs[i].name[0])
+			(*out)[(*n)++] = fw->rrs[i];
+	return 0;
+}
+
+static int
+rr_equal(const struct world_rrset *a, const struct world_rrset *b)
+{
+	return same(a->name, b->name) && strcmp(a->type, b->type) == 0 &&
+	    strcmp(a->alias_zone, b->alias_zone) == 0 && same(a->alias_dns, b->alias_dns) &&
+	    a->ttl == b->ttl && strcmp(a->value, b->value) == 0;
+}
+
+static int
+f_dns_change(struct world_ops *w, const char *zone, const struct world_dns_change *ch, size_t n,
+    const char *comment, char *id, size_t idlen, struct cut_err *err)
+{
+	struct fakeworld *fw = FW(w);
+	struct world_rrset next[FW_RRS];
+	size_t i;
+	int k;
+
+	(void)zone;
+	(void)comment;
+	memcpy(next, fw->rrs, sizeof(next));
+	/* All or nothing, as Route 53: work on a copy. */
+	for (i = 0; i < n; i++) {
+		int found = -1;
+		for (k = 0; k < FW_RRS; k++)
+			if (next[k].name[0] && same(next[k].name, ch[i].rr.name) &&
+			    strcmp(next[k].type, ch[i].rr.type) == 0)
+				found = k;
+		if (ch[i].action == WORLD_DNS_DELETE) {
+			if (found < 0 || !rr_equal(&next[found], &ch[i].rr))
+				return cut_err_set(err, CUT_EAWS, "InvalidChangeBatch: the record %s "
+				    "to delete does not match.", ch[i].rr.name);
+			memset(&next[found], 0, sizeof(next[found]));
+			continue;
+		}
+		for (k = 0; found < 0 && k < FW_RRS; k++)
+			if (!next[k].name[0])
+				found = k;
+		if (found < 0)
+			abort();
+		next[found] = ch[i].rr;
+	}
+	memcpy(fw->rrs, next, sizeof(next));
+	if (fw->nchanges >= FW_CHANGES)
+		abort();
+	snprintf(fw->changes[fw->nchanges].id, sizeof(fw->changes[0].id), "C%04d", fw->nchanges + 1);
+	fw->changes[fw->nchanges].settle = SETTLE;
+	snprintf(id, idlen, "%s", fw->changes[fw->nchanges].id);
+	fw->nchanges++;
+	fw->dns_changes++;
+	fw->mutations++;
+	return 0;
+}
+
+static int
+f_dns_change_status(struct world_ops *w, const char *id, char *status, size_t len,
+    struct cut_err *err)
+{
+	struct fakeworld *fw = FW(w);
+	int i;
+
+	poll_tick(fw);
+	for (i = 0; i < fw->nchanges; i++)
+		if (strcmp(fw->changes[i].id, id) == 0) {
+			if (fw->changes[i].settle > 0)
+				fw->changes[i].settle--;
+			snprintf(status, len, "%s", fw->changes[i].settle ? "PENDING" : "INSYNC");
+			return 0;
+		}
+	return cut_err_set(err, CUT_ENOTFOUND, "NoSuchChange: %s.", id);
+}
+
+static int
+f_manage_run(struct world_ops *w, const char *env, const char *command, const char *token,
+    struct world_manage_result *out, struct cut_err *err)
+{
+	struct fakeworld *fw = FW(w);
+	int i;
+
+	if (fakeworld_env(fw, env) == NULL)
+		return cut_err_set(err, CUT_ENOTFOUND, "No environment %s.", env);
+	memset(out, 0, sizeof(*out));
+	/* The token contract: a second start with the same token does not run. */
+	for (i = 0; i < fw->ntokens; i++)
+		if (strcmp(fw->tokens[i], token) == 0) {
+			snprintf(out->summary, sizeof(out->summary), "already ran (token %s)", token);
+			return 0;
+		}
+	if (fw->ntokens < FW_TOKENS)
+		snprintf(fw->tokens[fw->ntokens++], sizeof(fw->tokens[0]), "%s", token);
+	if (strcmp(command, "temp_copy_unreg_to_user") == 0) {
+		snprintf(out->summary, sizeof(out->summary), "About to convert %ld unregistered "
+		    "users...", fw->unreg_users);
+		fw->unreg_users = 0;
+		fw->conversions++;
+	} else if (strcmp(command, "migrate") == 0) {
+		fw->migrates++;
+		snprintf(out->summary, sizeof(out->summary), "No migrations to apply.");
+	} else if (strcmp(command, "mpc_sync") == 0) {
+		fw->mpc_syncs++;
+		snprintf(out->summary, sizeof(out->summary), "sync complete");
+	}
+	fw->mutations++;
+	return 0;
+}
+
+static int
+f_unreg_user_count(struct world_ops *w, const char *env, long *n, struct cut_err *err)
+{
+	(void)env;
+	(void)err;
+	*n = FW(w)->unreg_users;
+	return 0;
+}
+
+static int
+f_request_rate(struct world_ops *w, const char *env, struct world_rate *out, struct cut_err *err)
+{
+	struct fakeworld *fw = FW(w);
+
+	(void)env;
+	(void)err;
+	poll_tick(fw);
+	out->interval_s = 10;
+	out->ninstances = 1;
+	out->requests = fw->busy_polls > 0 ? 5 : 0;
+	if (fw->busy_polls > 0)
+		fw->busy_polls--;
+	return 0;
+}
+
+static int
+f_cron_pause(struct world_ops *w, const char *env, struct cut_err *err)
+{
+	struct fw_env *e = fakeworld_env(FW(w), env);
+
+	if (e == NULL)
+		return cut_err_set(err, CUT_ENOTFOUND, "No environment %s.", env);
+	if (!e->cron_paused)
+		FW(w)->cron_pauses++, FW(w)->mutations++;
+	e->cron_paused = 1;
+	return 0;
+}
+
+static int
+f_cron_resume(struct world_ops *w, const char *env, struct cut_err *err)
+{
+	struct fw_env *e = fakeworld_env(FW(w), env);
+
+	if (e == NULL)
+		return cut_err_set(err, CUT_ENOTFOUND, "No environment %s.", env);
+	if (e->cron_paused)
+		FW(w)->cron_resumes++, FW(w)->mutations++;
+	e->cron_paused = 0;
+	return 0;
+}
+
+static int
+f_cron_paused(struct world_ops *w, const char *env, int *paused, struct cut_err *err)
+{
+	struct fw_env *e = fakeworld_env(FW(w), env);
+
+	if (e == NULL)
+		return cut_err_set(err, CUT_ENOTFOUND, "No environment %s.", env);
+	*paused = e->cron_paused;
+	return 0;
+}
+
+static int
+f_blocked_email_backup(struct world_ops *w, const char *env, const char *path,
+    struct world_backup_info *out, struct cut_err *err)
+{
+	FILE *f = fopen(path, "w");
+
+	(void)env;
+	if (f == NULL)
+		return cut_err_set(err, CUT_EIO, "Cannot write %s.", path);
+	fputs("email,system_number\nblocked@example.com,100\n", f);
+	fclose(f);
+	out->rows = 1;
+	snprintf(out->sha256, sizeof(out->sha256), "%064d", 7);
+	FW(w)->backups++;
+	return 0;
+}
+
+static int
+f_blocked_email_restore(struct world_ops *w, const char *env, const char *path,
+    struct world_restore_info *out, struct cut_err *err)
+{
+	(void)env;
+	(void)path;
+	(void)err;
+	out->added = FW(w)->emails_added ? 0 : 1;
+	FW(w)->emails_added += (int)out->added;
+	out->present = FW(w)->email_restores ? 1 : 0;
+	out->unmapped = 0;
+	FW(w)->email_restores++;
+	FW(w)->mutations++;
+	return 0;
+}
+
+static int
+f_smoke_test(struct world_ops *w, const char *env, const char *host, struct world_smoke *out,
+    struct cut_err *err)
+{
+	(void)env;
+	(void)host;
+	(void)err;
+	FW(w)->smoke_tests++;
+	out->passed = FW(w)->smoke_fail ? 1 : 2;
+	out->failed = FW(w)->smoke_fail ? 1 : 0;
+	if (FW(w)->smoke_fail)
+		snprintf(out->first_failure, sizeof(out->first_failure),
+		    "GET /accounts/login/ answered 502, not 200");
+	return 0;
+}
+
+static int
+f_lost_writes(struct world_ops *w, const char *env, int64_t since, const char *csv, long *rows,
+    struct cut_err *err)
+{
+	(void)w;
+	(void)env;
+	(void)since;
+	(void)csv;
+	(void)err;
+	*rows = 0;
+	return 0;
+}
+
+static int
+f_activity(struct world_ops *w, const char *env, int64_t since, const char *csv, long *entries,
+    long *payments, struct cut_err *err)
+{
+	(void)w;
+	(void)env;
+	(void)since;
+	(void)csv;
+	(void)err;
+	*entries = 2;
+	*payments = 1;
+	return 0;
+}
+
+static int
+f_mpserver_check(struct world_ops *w, const char *env, struct cut_err *err)
+{
+	(void)w;
+	(void)env;
+	(void)err;
+	return 0;
+}
+
+struct world_ops *
+fakeworld_new(struct fakeworld **fwp)
+{
+	struct world_ops *w = calloc(1, sizeof(*w));
+	struct fakeworld *fw = mmap(NULL, sizeof(*fw), PROT_READ | PROT_WRITE,
+	    MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+
+	if (w == NULL || fw == MAP_FAILED)
+		abort();
+	memset(fw, 0, sizeof(*fw));
+	w->impl = fw;
+	w->identity = f_identity;
+	w->env_describe = f_env_describe;
+	w->env_get_vars = f_env_get_vars;
+	w->env_update_vars = f_env_update_vars;
+	w->env_scale = f_env_scale;
+	w->env_clone = f_env_clone;
+	w->env_terminate = f_env_terminate;
+	w->env_ssh_check = f_env_ssh_check;
+	w->db_describe = f_db_describe;
+	w->snapshot_create = f_snapshot_create;
+	w->snapshot_describe = f_snapshot_describe;
+	w->db_restore = f_db_restore;
+	w->db_delete = f_db_delete;
+	w->dns_read = f_dns_read;
+	w->dns_list = f_dns_list;
+	w->dns_change = f_dns_change;
+	w->dns_change_status = f_dns_change_status;
+	w->manage_run = f_manage_run;
+	w->unreg_user_count = f_unreg_user_count;
+	w->request_rate = f_request_rate;
+	w->cron_pause = f_cron_pause;
+	w->cron_resume = f_cron_resume;
+	w->cron_paused = f_cron_paused;
+	w->blocked_email_backup = f_blocked_email_backup;
+	w->blocked_email_restore = f_blocked_email_restore;
+	w->smoke_test = f_smoke_test;
+	w->lost_writes = f_lost_writes;
+	w->activity = f_activity;
+	w->mpserver_check = f_mpserver_check;
+	*fwp = fw;
+	return w;
+}
+
+void
+fakeworld_free(struct world_ops *w)
+{
+	if (w == NULL)
+		return;
+	munmap(w->impl, sizeof(struct fakeworld));
+	free(w);
+}
+
+#define SET(f, v) snprintf(names->f, sizeof(names->f), "%s", v)
+
+void
+fakeworld_cobalt(struct fakeworld *fw, struct run_names *names, int with_new_envs)
+{
+	struct fw_env *e;
+
+	memset(names, 0, sizeof(*names));
+	SET(app, "cobalt");
+	SET(live_web, "cobalt-production-blue");
+	SET(live_ses, "cobalt-ses-production-green");
+	SET(new_web, "cobalt-production-green");
+	SET(new_ses, "cobalt-ses-production-blue");
+	SET(live_db, "production-blue");
+	SET(new_db, "cobalt-production-green");
+	SET(new_db_class, "db.t3.small");
+	SET(db_name, "ebdb");
+	SET(snapshot, "cutover-production-blue");
+	SET(final_snapshot, "production-blue-final");
+	SET(version, "v6.3.20");
+	SET(prep_db_host, "cobalt-test-db.c97jawiow7ed.fake.rds");
+	SET(prep_db_name, "ebdb");
+	SET(zone, "myabf.com.au.");
+	SET(apex, "myabf.com.au.");
+	SET(www, "www.myabf.com.au.");
+	SET(ses, "ses.myabf.com.au.");
+	SET(site_host, "myabf.com.au");
+	SET(test_env, "cobalt-test-black");
+	SET(test_db, "cobalt-test-black-prod");
+	SET(test_snapshot, "rds:production-blue-2026-11-24");
+	SET(test_db_class, "db.t3.small");
+	names->quiet_seconds = 60;
+	names->quiet_deadline = 900;
+
+	e = add_env(fw, names->live_web, "v6.3.19");
+	env_set(e, "MAINTENANCE_MODE", "OFF");
+	env_set(e, "RDS_HOSTNAME", "production-blue.c97jawiow7ed.fake.rds");
+	env_set(e, "RDS_DB_NAME", "ebdb");
+	env_set(e, "RDS_PASSWORD", "hunter2-secret");
+	e = add_env(fw, names->live_ses, "v6.3.19");
+	env_set(e, "MAINTENANCE_MODE", "OFF");
+	env_set(e, "RDS_HOSTNAME", "production-blue.c97jawiow7ed.fake.rds");
+	e = add_env(fw, names->test_env, "v6.3.20");
+	env_set(e, "RDS_HOSTNAME", "cobalt-test-db.c97jawiow7ed.fake.rds");
+	if (with_new_envs) {
+		e = add_env(fw, names->new_web, names->version);
+		env_set(e, "MAINTENANCE_MODE", "ON");
+		env_set(e, "RDS_HOSTNAME", names->prep_db_host);
+		env_set(e, "RDS_DB_NAME", "ebdb");
+		env_set(e, "MP_USE_DJANGO", "NO");
+		e = add_env(fw, names->new_ses, names->version);
+		env_set(e, "MAINTENANCE_MODE", "ON");
+		env_set(e, "RDS_HOSTNAME", names->prep_db_host);
+	}
+	add_db(fw, names->live_db, "db.t3.medium", "available");
+	add_db(fw, "cobalt-test-db", "db.t3.micro", "available");
+	add_rr(fw, "myabf.com.au.", "A", "cobalt-production-blue.ap-southeast-2.elasticbeanstalk.com.",
+	    NULL, 0);
+	add_rr(fw, "www.myabf.com.au.", "A",
+	    "cobalt-production-blue.ap-southeast-2.elasticbeanstalk.com.", NULL, 0);
+	add_rr(fw, "ses.myabf.com.au.", "CNAME", NULL,
+	    "cobalt-ses-production-green.ap-southeast-2.elasticbeanstalk.com", 300);
+	add_rr(fw, "cobalt-production-blue.myabf.com.au.", "CNAME", NULL,
+	    "cobalt-production-blue.ap-southeast-2.elasticbeanstalk.com", 300);
+	add_rr(fw, "myabf.com.au.", "MX", NULL, "10 mail.example.com.", 3600);
+	fw->unreg_users = 1234;
+	fw->busy_polls = 3;
+}
+
+void
+fakeworld_reset_counters(struct fakeworld *fw)
+{
+	fw->snapshots_created = fw->restores = fw->dns_changes = fw->conversions = 0;
+	fw->migrates = fw->mpc_syncs = fw->env_updates = fw->scales = fw->clones = 0;
+	fw->terminates = fw->db_deletes = fw->backups = fw->email_restores = 0;
+	fw->cron_pauses = fw->cron_resumes = fw->smoke_tests = fw->mutations = 0;
+	fw->emails_added = 0;
+	fw->polls = 0;
+}
+
+void
+fakeworld_settle(struct fakeworld *fw)
+{
+	int i;
+
+	for (i = 0; i < FW_ENVS; i++)
+		if (fw->envs[i].exists && fw->envs[i].settle > 0) {
+			fw->envs[i].settle = 0;
+			if (fw->envs[i].terminating)
+				fw->envs[i].exists = 0;
+			else
+				snprintf(fw->envs[i].status, sizeof(fw->envs[i].status), "Ready");
+		}
+}

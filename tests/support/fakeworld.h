@@ -1,0 +1,98 @@
+/* fakeworld.h: an in-memory world behind struct world_ops, for testing the
+ * ENGINE's logic (order, resume, refusal, recording) without AWS or SSH.
+ * It is a test double of the world, not of the project's own modules: the
+ * end-to-end tests against the simulated AWS exercise the real
+ * implementation. Changes take a few polls to settle (environments
+ * Updating -> Ready, snapshots creating with a percentage, DNS PENDING ->
+ * INSYNC), and every change is counted so tests can assert "exactly one
+ * snapshot". The state lives in a MAP_SHARED mapping so a forked child that
+ * _exit()s at a crash point leaves its changes for the parent to rerun on. */
+#ifndef CUTOVER_TEST_FAKEWORLD_H
+#define CUTOVER_TEST_FAKEWORLD_H
+
+#include <stdint.h>
+
+#include "step.h"
+#include "world_ops.h"
+
+#define FW_ENVS 8
+#define FW_VARS 16
+#define FW_DBS 8
+#define FW_SNAPS 8
+#define FW_RRS 16
+#define FW_CHANGES 32
+#define FW_TOKENS 16
+
+struct fw_env {
+	int exists;
+	char name[64], cname[256], status[32], version[128];
+	int min_size, max_size, settle;   /* settle: polls until Ready */
+	int terminating;
+	int cron_paused;
+	struct world_var vars[FW_VARS];
+};
+
+struct fw_db {
+	int exists, settle, deleting;
+	char id[64], status[32], klass[32], endpoint[256];
+};
+
+struct fw_snap {
+	int exists, settle;
+	char id[128], db[64], status[32];
+	int percent;
+	int64_t created;
+};
+
+struct fw_change {
+	char id[32];
+	int settle;
+};
+
+struct fakeworld {
+	struct fw_env envs[FW_ENVS];
+	struct fw_db dbs[FW_DBS];
+	struct fw_snap snaps[FW_SNAPS];
+	struct world_rrset rrs[FW_RRS];
+	struct fw_change changes[FW_CHANGES];
+	int nchanges;
+	char tokens[FW_TOKENS][160];
+	int ntokens;
+	long unreg_users;
+	long busy_polls;          /* request_rate calls that still see traffic */
+
+	/* counters of what was done */
+	int snapshots_created, restores, dns_changes, conversions, migrates, mpc_syncs;
+	int env_updates, scales, clones, terminates, db_deletes, backups, email_restores;
+	int cron_pauses, cron_resumes, smoke_tests, mutations;
+	int emails_added;          /* blocked-email rows added by restores */
+
+	/* behaviour */
+	int smoke_fail;           /* smoke tests report a failure */
+	int identity_fail;        /* identity refuses (credentials) */
+	int ssh_fail;             /* env_ssh_check fails */
+	int sigint_at_poll;       /* raise SIGINT at the Nth status poll (0: never) */
+	int polls;
+};
+
+/* A world_ops over a fresh world mapped shared (survives fork). `fw` gets
+ * the state. Free with fakeworld_free(). */
+struct world_ops *fakeworld_new(struct fakeworld **fw);
+void fakeworld_free(struct world_ops *w);
+
+/* Fills the world as it is after `cutover prep` (or before it, when
+ * with_new_envs is 0) and names as the configuration would. */
+void fakeworld_cobalt(struct fakeworld *fw, struct run_names *names, int with_new_envs);
+
+/* Zeroes the counters of what was done (after setting a scene up). */
+void fakeworld_reset_counters(struct fakeworld *fw);
+/* Finishes every change in flight (environments Ready, etc.). */
+void fakeworld_settle(struct fakeworld *fw);
+
+/* Lookups for assertions. */
+struct fw_env *fakeworld_env(struct fakeworld *fw, const char *name);
+const char *fakeworld_var(struct fakeworld *fw, const char *env, const char *var);
+const struct world_rrset *fakeworld_rr(struct fakeworld *fw, const char *name);
+struct fw_db *fakeworld_db(struct fakeworld *fw, const char *id);
+
+#endif

@@ -1,0 +1,717 @@
+/* Unit tests for the engine and the runbook's steps, against the in-memory
+ * world (tests/support/fakeworld.c): order, end state, resume after a
+ * crash at every step boundary (a forked child _exit()s at the point),
+ * preflight, --until, --dry-run, confirmation, Ctrl-C, fail-back, tidy,
+ * prep and rehearse. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "engine.h"
+#include "enginerun.h"
+#include "journal.h"
+#include "runbook.h"
+
+#define GREEN_CNAME "cobalt-production-green.ap-southeast-2.elasticbeanstalk.com"
+#define BLUE_CNAME "cobalt-production-blue.ap-southeast-2.elasticbeanstalk.com"
+#define SES_BLUE_CNAME "cobalt-ses-production-blue.ap-southeast-2.elasticbeanstalk.com"
+
+static void
+assert_run_end_state(struct enginerun *h)
+{
+	struct fakeworld *fw = h->fw;
+	const struct world_rrset *rr;
+	struct fw_db *db;
+
+	assert_int_equal(fw->snapshots_created, 1);
+	assert_int_equal(fw->restores, 1);
+	assert_int_equal(fw->dns_changes, 1);
+	assert_int_equal(fw->conversions, 1);
+	rr = fakeworld_rr(fw, "myabf.com.au.");
+	assert_string_equal(rr->alias_dns, GREEN_CNAME ".");
+	rr = fakeworld_rr(fw, "www.myabf.com.au.");
+	assert_string_equal(rr->alias_dns, GREEN_CNAME ".");
+	rr = fakeworld_rr(fw, "ses.myabf.com.au.");
+	assert_string_equal(rr->value, SES_BLUE_CNAME);
+	assert_int_equal(rr->ttl, 300);
+	db = fakeworld_db(fw, "cobalt-production-green");
+	assert_non_null(db);
+	assert_string_equal(db->klass, "db.t3.small");
+	assert_string_equal(fakeworld_var(fw, "cobalt-production-green", "RDS_HOSTNAME"),
+	    db->endpoint);
+	assert_string_equal(fakeworld_var(fw, "cobalt-ses-production-blue", "RDS_HOSTNAME"),
+	    db->endpoint);
+	assert_string_equal(fakeworld_var(fw, "cobalt-production-green", "RDS_DB_NAME"), "ebdb");
+	assert_null(fakeworld_var(fw, "cobalt-production-green", "MP_USE_DJANGO"));
+	assert_string_equal(fakeworld_var(fw, "cobalt-production-green", "MAINTENANCE_MODE"), "OFF");
+	assert_string_equal(fakeworld_var(fw, "cobalt-ses-production-blue", "MAINTENANCE_MODE"), "OFF");
+	assert_string_equal(fakeworld_var(fw, "cobalt-production-blue", "MAINTENANCE_MODE"), "ON");
+	assert_string_equal(fakeworld_var(fw, "cobalt-ses-production-green", "MAINTENANCE_MODE"), "ON");
+	assert_int_equal(fakeworld_env(fw, "cobalt-production-blue")->max_size, 1);
+	assert_true(fakeworld_env(fw, "cobalt-production-blue")->cron_paused);
+	/* the old database is untouched */
+	assert_string_equal(fakeworld_db(fw, "production-blue")->status, "available");
+	assert_int_equal(fw->db_deletes, 0);
+	assert_int_equal(fw->emails_added, 1);
+}
+
+/* The steps are journalled done in the runbook's order and the world ends
+ * as the runbook says. */
+static void
+test_run_order_and_end_state(void **state)
+{
+	struct enginerun h;
+	struct cut_err err;
+	const struct runbook *rb = runbook_find("run");
+	char *j, *p;
+	size_t i;
+
+	(void)state;
+	enginerun_init(&h, 1);
+	assert_int_equal(enginerun_cmd(&h, "run", &err), 0);
+	assert_run_end_state(&h);
+	j = enginerun_journal(&h);
+	p = j;
+	for (i = 0; i < rb->nsteps; i++) {
+		char want[128];
+		snprintf(want, sizeof(want), "\"ev\":\"step-done\",\"step\":\"%s\"", rb->steps[i]->name);
+		p = strstr(p, want);
+		assert_non_null(p);
+	}
+	/* the exact old records were recorded before the change */
+	assert_non_null(strstr(j, "\"old.apex.alias_dns\":\"" BLUE_CNAME ".\""));
+	assert_non_null(strstr(j, "\"ev\":\"downtime-begin\""));
+	assert_non_null(strstr(j, "\"ev\":\"downtime-end\""));
+	assert_null(strstr(j, "hunter2"));
+	assert_non_null(strstr(h.out, "finished: every step is done"));
+	free(j);
+
+	/* a rerun changes nothing */
+	int before = h.fw->mutations;
+	assert_int_equal(enginerun_cmd(&h, "run", &err), 0);
+	assert_int_equal(h.fw->mutations, before);
+	assert_non_null(strstr(h.out, "done earlier"));
+	enginerun_done(&h);
+}
+
+/* Kill the tool at every step boundary and in every wait, rerun, and check
+ * the same end state with exactly one snapshot, restore, DNS change and
+ * conversion. */
+static void
+test_crash_at_every_point(void **state)
+{
+	static const char *const points[] = { "before", "apply", "applied", "wait", "done" };
+	const struct runbook *rb = runbook_find("run");
+	size_t i, k;
+	int crashed = 0;
+
+	(void)state;
+	for (i = 0; i < rb->nsteps; i++) {
+		for (k = 0; k < 5; k++) {
+			struct enginerun h;
+			struct cut_err err;
+			char at[96];
+			int st;
+
+			enginerun_init(&h, 1);
+			snprintf(at, sizeof(at), "%s:%s", rb->steps[i]->name, points[k]);
+			h.crash_at = at;
+			st = enginerun_fork(&h, "run");
+			if (st != 137) {
+				/* Only a step without a wait may pass its "wait" point. */
+				assert_string_equal(points[k], "wait");
+				assert_null(rb->steps[i]->wait);
+				assert_int_equal(st, 0);
+			} else {
+				crashed++;
+			}
+			h.crash_at = NULL;
+			if (enginerun_cmd(&h, "run", &err) != 0)
+				fail_msg("rerun after crash at %s failed: %s", at, err.msg);
+			assert_run_end_state(&h);
+			enginerun_done(&h);
+		}
+	}
+	assert_true(crashed >= (int)rb->nsteps * 4);
+}
+
+/* A crash twice in a row (same step, deeper point) still converges. */
+static void
+test_double_crash(void **state)
+{
+	struct enginerun h;
+	struct cut_err err;
+
+	(void)state;
+	enginerun_init(&h, 1);
+	h.crash_at = "dns-switch:apply";
+	assert_int_equal(enginerun_fork(&h, "run"), 137);
+	h.crash_at = "convert-users:apply";
+	assert_int_equal(enginerun_fork(&h, "run"), 137);
+	h.crash_at = NULL;
+	assert_int_equal(enginerun_cmd(&h, "run", &err), 0);
+	assert_run_end_state(&h);
+	enginerun_done(&h);
+}
+
+/* A torn journal line after a crash is dropped and the run resumes. */
+static void
+test_torn_journal_resume(void **state)
+{
+	struct enginerun h;
+	struct cut_err err;
+	char p[512];
+	FILE *f;
+
+	(void)state;
+	enginerun_init(&h, 1);
+	h.crash_at = "snapshot:applied";
+	assert_int_equal(enginerun_fork(&h, "run"), 137);
+	snprintf(p, sizeof(p), "%s/journal.jsonl", h.dir);
+	f = fopen(p, "a");
+	fputs("{\"v\":1,\"ms\":1,\"ev\":\"step-done\",\"step\":\"resto", f);
+	fclose(f);
+	h.crash_at = NULL;
+	assert_int_equal(enginerun_cmd(&h, "run", &err), 0);
+	assert_run_end_state(&h);
+	char *j = enginerun_journal(&h);
+	assert_non_null(strstr(j, "torn last line"));
+	free(j);
+	enginerun_done(&h);
+}
+
+/* Two runs at once: the second refuses, naming the first, changing nothing. */
+static void
+test_lock_refusal(void **state)
+{
+	struct enginerun h;
+	struct journal *held;
+	struct cut_err err;
+	char want[64];
+
+	(void)state;
+	enginerun_init(&h, 1);
+	assert_int_equal(journal_open(h.dir, "run", &held, &err), 0);
+	assert_int_equal(enginerun_cmd(&h, "run", &err), CUT_ESTATE);
+	snprintf(want, sizeof(want), "pid %ld", (long)getpid());
+	assert_non_null(strstr(err.msg, want));
+	assert_int_equal(h.fw->mutations, 0);
+	journal_close(held);
+	enginerun_done(&h);
+}
+
+/* A failed preflight changes nothing and lists every problem. */
+static void
+test_preflight_failure(void **state)
+{
+	struct enginerun h;
+	struct cut_err err;
+
+	(void)state;
+	enginerun_init(&h, 1);
+	snprintf(fakeworld_env(h.fw, "cobalt-production-green")->version, 128, "v6.3.18");
+	snprintf(fakeworld_env(h.fw, "cobalt-ses-production-green")->status, 32, "Updating");
+	h.fw->ssh_fail = 1;
+	/* the snapshot name is taken */
+	assert_int_equal(h.w->snapshot_create(h.w, "production-blue", "cutover-production-blue",
+	    &err), 0);
+	int before = h.fw->mutations;
+	assert_int_equal(enginerun_cmd(&h, "run", &err), CUT_ESTATE);
+	assert_int_equal(h.fw->mutations, before);
+	if (strstr(err.msg, "Preflight found 4 problems") == NULL)
+		fail_msg("%s\n%s", err.msg, h.out);
+	assert_non_null(strstr(err.msg, "nothing was changed"));
+	assert_non_null(strstr(h.out, "runs version v6.3.18, not v6.3.20"));
+	assert_non_null(strstr(h.out, "cobalt-ses-production-green is Updating, not Ready"));
+	assert_non_null(strstr(h.out, "SSH"));
+	assert_non_null(strstr(h.out, "snapshot named cutover-production-blue already exists"));
+	char *j = enginerun_journal(&h);
+	char *last = strstr(j, "\"cmd\":\"run\"");    /* the refused run (after prep's) */
+	assert_non_null(last);
+	assert_null(strstr(last, "step-begin"));
+	assert_non_null(strstr(last, "\"status\":\"refused\""));
+	free(j);
+	enginerun_done(&h);
+}
+
+/* The configured live colour is not what DNS says. */
+static void
+test_preflight_wrong_live(void **state)
+{
+	struct enginerun h;
+	struct cut_err err;
+
+	(void)state;
+	enginerun_init(&h, 1);
+	strcat(h.dir, "2");    /* a cutover that has not begun */
+	/* the configuration got the colours the wrong way round */
+	char tmp[64];
+	snprintf(tmp, sizeof(tmp), "%s", h.names.live_web);
+	snprintf(h.names.live_web, sizeof(h.names.live_web), "%s", h.names.new_web);
+	snprintf(h.names.new_web, sizeof(h.names.new_web), "%s", tmp);
+	assert_int_equal(enginerun_cmd(&h, "run", &err), CUT_ESTATE);
+	assert_non_null(strstr(h.out, "DNS sends myabf.com.au. to " BLUE_CNAME));
+	assert_int_equal(h.fw->mutations, 0);
+	enginerun_done(&h);
+}
+
+static void
+test_until(void **state)
+{
+	struct enginerun h;
+	struct cut_err err;
+
+	(void)state;
+	enginerun_init(&h, 1);
+	h.opts.until = "snapshot";
+	assert_int_equal(enginerun_cmd(&h, "run", &err), 0);
+	assert_int_equal(h.fw->snapshots_created, 1);
+	assert_int_equal(h.fw->restores, 0);
+	assert_non_null(strstr(h.out, "stopped after snapshot as asked"));
+	char *j = enginerun_journal(&h);
+	assert_null(strstr(j, "\"step\":\"restore\""));
+	assert_non_null(strstr(j, "\"status\":\"until\""));
+	free(j);
+	h.opts.until = NULL;
+	assert_int_equal(enginerun_cmd(&h, "run", &err), 0);
+	assert_run_end_state(&h);
+
+	h.opts.until = "no-such-step";
+	assert_int_equal(enginerun_cmd(&h, "run", &err), CUT_EINVAL);
+	assert_non_null(strstr(err.msg, "its steps are: scale-live, maint-on"));
+	enginerun_done(&h);
+}
+
+static void
+test_dry_run(void **state)
+{
+	struct enginerun h;
+	struct cut_err err;
+
+	(void)state;
+	enginerun_init(&h, 1);
+	h.opts.dry_run = 1;
+	strcat(h.dir, "2");    /* a cutover that has not begun */
+	if (enginerun_cmd(&h, "run", &err) != 0)
+		fail_msg("%s", err.msg);
+	assert_int_equal(h.fw->mutations, 0);
+	assert_non_null(strstr(h.out, "dry-run snapshot: would take snapshot cutover-production-blue"));
+	assert_non_null(strstr(h.out, "[irreversible: asks first]"));
+	assert_non_null(strstr(h.out, "dry-run scale-live: would scale cobalt-production-blue from 1-4"));
+	/* no journal, no state folder */
+	assert_int_equal(access(h.dir, F_OK), -1);
+	enginerun_done(&h);
+}
+
+/* Without --yes and without a terminal the DNS step refuses, after the
+ * earlier steps, changing no DNS; with a terminal typing yes it goes on. */
+static void
+test_confirmation(void **state)
+{
+	struct enginerun h;
+	struct cut_err err;
+	int p[2];
+
+	(void)state;
+	enginerun_init(&h, 1);
+	assert_int_equal(pipe(p), 0);
+	h.opts.yes = 0;
+	h.opts.confirm_fd = p[0];
+	assert_int_equal(enginerun_cmd(&h, "run", &err), CUT_ECANCEL);
+	assert_non_null(strstr(err.msg, "standard input is not a terminal; run again with --yes"));
+	assert_int_equal(h.fw->dns_changes, 0);
+	assert_int_equal(h.fw->restores, 1);
+	assert_non_null(strstr(h.out, "to resume from here"));
+	close(p[0]);
+	close(p[1]);
+
+	/* a terminal: answer "no" first, then "yes" */
+	int m = posix_openpt(O_RDWR | O_NOCTTY);
+	assert_true(m >= 0);
+	assert_int_equal(grantpt(m), 0);
+	assert_int_equal(unlockpt(m), 0);
+	int s = open(ptsname(m), O_RDWR | O_NOCTTY);
+	assert_true(s >= 0);
+	h.opts.confirm_fd = s;
+	assert_int_equal(write(m, "no\n", 3), 3);
+	assert_int_equal(enginerun_cmd(&h, "run", &err), CUT_ECANCEL);
+	assert_non_null(strstr(err.msg, "was not confirmed"));
+	assert_int_equal(h.fw->dns_changes, 0);
+	assert_int_equal(write(m, "yes\n", 4), 4);
+	assert_int_equal(enginerun_cmd(&h, "run", &err), 0);
+	assert_non_null(strstr(h.out, "type yes to go on"));
+	assert_run_end_state(&h);
+	close(s);
+	close(m);
+	enginerun_done(&h);
+}
+
+/* Ctrl-C during a wait: stops cleanly, says how to resume; the rerun finishes. */
+static void
+test_ctrl_c(void **state)
+{
+	struct enginerun h;
+	struct cut_err err;
+
+	(void)state;
+	enginerun_init(&h, 1);
+	engine_catch_signals();
+	h.fw->sigint_at_poll = 30;
+	assert_int_equal(enginerun_cmd(&h, "run", &err), CUT_ECANCEL);
+	assert_true(engine_interrupted());
+	assert_non_null(strstr(h.out, "Run `cutover run` again"));
+	char *j = enginerun_journal(&h);
+	assert_non_null(strstr(j, "\"status\":\"stopped\""));
+	free(j);
+	engine_set_interrupted(0);
+	h.fw->sigint_at_poll = 0;
+	assert_int_equal(enginerun_cmd(&h, "run", &err), 0);
+	assert_run_end_state(&h);
+	signal(SIGINT, SIG_DFL);
+	signal(SIGTERM, SIG_DFL);
+	enginerun_done(&h);
+}
+
+/* A failing smoke test stops the run before maintenance mode is lifted. */
+static void
+test_smoke_failure_stops(void **state)
+{
+	struct enginerun h;
+	struct cut_err err;
+
+	(void)state;
+	enginerun_init(&h, 1);
+	h.fw->smoke_fail = 1;
+	assert_int_equal(enginerun_cmd(&h, "run", &err), CUT_EREMOTE);
+	assert_non_null(strstr(err.msg, "stays in maintenance mode"));
+	assert_string_equal(fakeworld_var(h.fw, "cobalt-production-green", "MAINTENANCE_MODE"), "ON");
+	char *j = enginerun_journal(&h);
+	assert_non_null(strstr(j, "\"ev\":\"step-failed\",\"step\":\"smoke-test\""));
+	free(j);
+	h.fw->smoke_fail = 0;
+	assert_int_equal(enginerun_cmd(&h, "run", &err), 0);
+	assert_run_end_state(&h);
+	enginerun_done(&h);
+}
+
+static void
+assert_failed_back(struct enginerun *h, const struct world_rrset before[3])
+{
+	const char *names[3] = { "myabf.com.au.", "www.myabf.com.au.", "ses.myabf.com.au." };
+	int i;
+
+	for (i = 0; i < 3; i++) {
+		const struct world_rrset *rr = fakeworld_rr(h->fw, names[i]);
+		assert_memory_equal(rr, &before[i], sizeof(*rr));
+	}
+	assert_string_equal(fakeworld_var(h->fw, "cobalt-production-blue", "MAINTENANCE_MODE"), "OFF");
+	assert_string_equal(fakeworld_var(h->fw, "cobalt-ses-production-green", "MAINTENANCE_MODE"),
+	    "OFF");
+	assert_false(fakeworld_env(h->fw, "cobalt-production-blue")->cron_paused);
+	assert_int_equal(fakeworld_env(h->fw, "cobalt-production-blue")->min_size, 1);
+	assert_int_equal(fakeworld_env(h->fw, "cobalt-production-blue")->max_size, 4);
+}
+
+static void
+save_dns(struct enginerun *h, struct world_rrset before[3])
+{
+	before[0] = *fakeworld_rr(h->fw, "myabf.com.au.");
+	before[1] = *fakeworld_rr(h->fw, "www.myabf.com.au.");
+	before[2] = *fakeworld_rr(h->fw, "ses.myabf.com.au.");
+}
+
+static void
+test_failback_after_completion(void **state)
+{
+	struct enginerun h;
+	struct world_rrset before[3];
+	struct cut_err err;
+
+	(void)state;
+	enginerun_init(&h, 1);
+	save_dns(&h, before);
+	assert_int_equal(enginerun_cmd(&h, "run", &err), 0);
+	assert_int_equal(enginerun_cmd(&h, "failback", &err), 0);
+	assert_failed_back(&h, before);
+	assert_int_equal(h.fw->dns_changes, 2);
+	assert_non_null(strstr(h.out, "2 entries and 1 payment(s) on the new system"));
+	/* tidy refuses after a fail-back */
+	int m = h.fw->mutations;
+	assert_int_equal(enginerun_cmd(&h, "tidy", &err), CUT_ESTATE);
+	assert_non_null(strstr(h.out, "failed back"));
+	assert_int_equal(h.fw->mutations, m);
+	enginerun_done(&h);
+}
+
+static void
+test_failback_after_dns(void **state)
+{
+	struct enginerun h;
+	struct world_rrset before[3];
+	struct cut_err err;
+
+	(void)state;
+	enginerun_init(&h, 1);
+	save_dns(&h, before);
+	h.opts.until = "dns-switch";
+	assert_int_equal(enginerun_cmd(&h, "run", &err), 0);
+	h.opts.until = NULL;
+	assert_string_equal(fakeworld_rr(h.fw, "myabf.com.au.")->alias_dns, GREEN_CNAME ".");
+	assert_int_equal(enginerun_cmd(&h, "failback", &err), 0);
+	assert_failed_back(&h, before);
+	assert_int_equal(h.fw->conversions, 0);
+	enginerun_done(&h);
+}
+
+/* Before any DNS change a fail-back only reopens the old system. */
+static void
+test_failback_before_dns(void **state)
+{
+	struct enginerun h;
+	struct world_rrset before[3];
+	struct cut_err err;
+
+	(void)state;
+	enginerun_init(&h, 1);
+	save_dns(&h, before);
+	h.opts.until = "snapshot";
+	assert_int_equal(enginerun_cmd(&h, "run", &err), 0);
+	h.opts.until = NULL;
+	assert_int_equal(enginerun_cmd(&h, "failback", &err), 0);
+	assert_failed_back(&h, before);
+	assert_int_equal(h.fw->dns_changes, 0);
+	enginerun_done(&h);
+}
+
+static void
+test_tidy(void **state)
+{
+	struct enginerun h;
+	struct cut_err err;
+
+	(void)state;
+	enginerun_init(&h, 1);
+	/* refuses before the cutover finished */
+	assert_int_equal(enginerun_cmd(&h, "tidy", &err), CUT_ESTATE);
+	assert_non_null(strstr(h.out, "not finished"));
+	assert_int_equal(enginerun_cmd(&h, "run", &err), 0);
+
+	/* refuses while DNS still points at the old environment */
+	struct world_rrset keep = *fakeworld_rr(h.fw, "www.myabf.com.au.");
+	struct world_rrset *www = (struct world_rrset *)fakeworld_rr(h.fw, "www.myabf.com.au.");
+	snprintf(www->alias_dns, sizeof(www->alias_dns), "%s.", BLUE_CNAME);
+	int m = h.fw->mutations;
+	assert_int_equal(enginerun_cmd(&h, "tidy", &err), CUT_ESTATE);
+	assert_non_null(strstr(err.msg, "DNS still points www.myabf.com.au. at the old environment"));
+	assert_int_equal(h.fw->mutations, m);
+	*www = keep;
+
+	/* refuses to delete the database a running environment still uses */
+	struct world_var v = { "RDS_HOSTNAME", "production-blue.c97jawiow7ed.fake.rds", 1 };
+	struct fw_env *e = fakeworld_env(h.fw, "cobalt-ses-production-blue");
+	struct world_var saved = e->vars[1];
+	for (int i = 0; i < FW_VARS; i++)
+		if (strcmp(e->vars[i].name, "RDS_HOSTNAME") == 0)
+			saved = e->vars[i], e->vars[i] = v;
+	assert_int_equal(enginerun_cmd(&h, "tidy", &err), CUT_ESTATE);
+	assert_non_null(strstr(err.msg, "cobalt-ses-production-blue still uses it"));
+	assert_int_equal(h.fw->db_deletes, 0);
+	assert_null(fakeworld_env(h.fw, "cobalt-production-blue"));  /* envs went first */
+	for (int i = 0; i < FW_VARS; i++)
+		if (strcmp(e->vars[i].name, "RDS_HOSTNAME") == 0)
+			e->vars[i] = saved;
+
+	assert_int_equal(enginerun_cmd(&h, "tidy", &err), 0);
+	assert_null(fakeworld_rr(h.fw, "cobalt-production-blue.myabf.com.au."));
+	assert_non_null(fakeworld_rr(h.fw, "myabf.com.au."));
+	assert_null(fakeworld_env(h.fw, "cobalt-ses-production-green"));
+	assert_null(fakeworld_db(h.fw, "production-blue"));
+	assert_int_equal(h.fw->db_deletes, 1);
+	assert_non_null(fakeworld_db(h.fw, "cobalt-production-green"));
+	char *j = enginerun_journal(&h);
+	assert_non_null(strstr(j, "\"deleted.0.name\":\"cobalt-production-blue.myabf.com.au.\""));
+	free(j);
+	enginerun_done(&h);
+}
+
+static void
+test_prep(void **state)
+{
+	struct enginerun h;
+	struct cut_err err;
+	char p[512];
+
+	(void)state;
+	enginerun_init(&h, 0);
+	assert_int_equal(enginerun_cmd(&h, "prep", &err), 0);
+	assert_int_equal(h.fw->clones, 2);
+	assert_string_equal(fakeworld_env(h.fw, "cobalt-production-green")->status, "Ready");
+	assert_string_equal(fakeworld_env(h.fw, "cobalt-production-green")->version, "v6.3.20");
+	assert_string_equal(fakeworld_var(h.fw, "cobalt-production-green", "MAINTENANCE_MODE"), "ON");
+	assert_string_equal(fakeworld_var(h.fw, "cobalt-ses-production-blue", "RDS_HOSTNAME"),
+	    "cobalt-test-db.c97jawiow7ed.fake.rds");
+	snprintf(p, sizeof(p), "%s/blocked-emails.backup", h.dir);
+	assert_int_equal(access(p, R_OK), 0);
+	/* then the cutover itself, in the same state folder */
+	assert_int_equal(enginerun_cmd(&h, "run", &err), 0);
+	assert_string_equal(fakeworld_rr(h.fw, "myabf.com.au.")->alias_dns, GREEN_CNAME ".");
+	assert_int_equal(h.fw->email_restores, 1);
+	enginerun_done(&h);
+}
+
+static void
+test_prep_name_taken(void **state)
+{
+	struct enginerun h;
+	struct cut_err err;
+
+	(void)state;
+	enginerun_init(&h, 1);
+	/* prep again in the same state folder: all done, nothing changes */
+	assert_int_equal(enginerun_cmd(&h, "prep", &err), 0);
+	assert_int_equal(h.fw->mutations, 0);
+	/* a second cutover (new state folder) finds the names taken */
+	strcat(h.dir, "2");
+	assert_int_equal(enginerun_cmd(&h, "prep", &err), CUT_ESTATE);
+	assert_non_null(strstr(err.msg, "cobalt-production-green already exists"));
+	assert_int_equal(h.fw->mutations, 0);
+	enginerun_done(&h);
+}
+
+static void
+test_rehearse(void **state)
+{
+	struct enginerun h;
+	struct cut_err err;
+
+	(void)state;
+	enginerun_init(&h, 1);
+	assert_int_equal(h.w->snapshot_create(h.w, "production-blue",
+	    "rds:production-blue-2026-11-24", &err), 0);
+	assert_int_equal(enginerun_cmd(&h, "rehearse", &err), 0);
+	assert_string_equal(fakeworld_var(h.fw, "cobalt-test-black", "MP_USE_DJANGO"), "YES");
+	assert_string_equal(fakeworld_var(h.fw, "cobalt-test-black", "RDS_HOSTNAME"),
+	    fakeworld_db(h.fw, "cobalt-test-black-prod")->endpoint);
+	assert_int_equal(h.fw->migrates, 1);
+	assert_int_equal(h.fw->conversions, 1);
+	assert_int_equal(h.fw->mpc_syncs, 1);
+	assert_non_null(strstr(h.out, "manage.py mpc_sync on cobalt-test-black: exit 0"));
+	/* production was not touched */
+	assert_string_equal(fakeworld_rr(h.fw, "myabf.com.au.")->alias_dns, BLUE_CNAME ".");
+	enginerun_done(&h);
+}
+
+/* The names pinned at the first run win over what the world says later
+ * (after the DNS change, "live" would read as the new colour). */
+static void
+test_names_pinned(void **state)
+{
+	struct enginerun h;
+	struct cut_err err;
+	char tmp[64];
+
+	(void)state;
+	enginerun_init(&h, 1);
+	h.opts.until = "dns-switch";
+	assert_int_equal(enginerun_cmd(&h, "run", &err), 0);
+	h.opts.until = NULL;
+	snprintf(tmp, sizeof(tmp), "%s", h.names.live_web);
+	snprintf(h.names.live_web, sizeof(h.names.live_web), "%s", h.names.new_web);
+	snprintf(h.names.new_web, sizeof(h.names.new_web), "%s", tmp);
+	assert_int_equal(enginerun_cmd(&h, "run", &err), 0);
+	assert_non_null(strstr(h.out, "as pinned when this cutover began"));
+	assert_run_end_state(&h);
+	enginerun_done(&h);
+}
+
+/* The quiet step waits out the traffic, measured in the world's intervals. */
+static void
+test_quiet_period(void **state)
+{
+	struct enginerun h;
+	struct cut_err err;
+	char *j;
+
+	(void)state;
+	enginerun_init(&h, 1);
+	h.fw->busy_polls = 4;
+	h.opts.until = "quiet";
+	assert_int_equal(enginerun_cmd(&h, "run", &err), 0);
+	j = enginerun_journal(&h);
+	assert_non_null(strstr(j, "\"quiet_after_s\":\"100\""));   /* 4 x 10 s busy + 60 s quiet */
+	free(j);
+	assert_non_null(strstr(h.out, "req/s"));
+
+	/* never quiet: the deadline stops the run before the snapshot */
+	enginerun_done(&h);
+	enginerun_init(&h, 1);
+	h.fw->busy_polls = 1000;
+	h.names.quiet_deadline = 120;
+	if (enginerun_cmd(&h, "run", &err) != CUT_ETIMEOUT ||
+	    strstr(err.msg, "still had real requests after 120 s") == NULL)
+		fail_msg("%s", err.msg);
+	assert_int_equal(h.fw->snapshots_created, 0);
+	enginerun_done(&h);
+}
+
+/* --json: one JSON object per line. */
+static void
+test_json_output(void **state)
+{
+	struct enginerun h;
+	struct cut_err err;
+	char *line, *save = NULL;
+	int n = 0;
+
+	(void)state;
+	enginerun_init(&h, 1);
+	h.json = 1;
+	h.opts.until = "snapshot";
+	assert_int_equal(enginerun_cmd(&h, "run", &err), 0);
+	for (line = strtok_r(h.out, "\n", &save); line; line = strtok_r(NULL, "\n", &save), n++) {
+		assert_int_equal(line[0], '{');
+		assert_int_equal(line[strlen(line) - 1], '}');
+		assert_non_null(strstr(line, "\"event\":"));
+	}
+	assert_true(n > 10);
+	enginerun_done(&h);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_run_order_and_end_state),
+		cmocka_unit_test(test_crash_at_every_point),
+		cmocka_unit_test(test_double_crash),
+		cmocka_unit_test(test_torn_journal_resume),
+		cmocka_unit_test(test_lock_refusal),
+		cmocka_unit_test(test_preflight_failure),
+		cmocka_unit_test(test_preflight_wrong_live),
+		cmocka_unit_test(test_until),
+		cmocka_unit_test(test_dry_run),
+		cmocka_unit_test(test_confirmation),
+		cmocka_unit_test(test_ctrl_c),
+		cmocka_unit_test(test_smoke_failure_stops),
+		cmocka_unit_test(test_failback_after_completion),
+		cmocka_unit_test(test_failback_after_dns),
+		cmocka_unit_test(test_failback_before_dns),
+		cmocka_unit_test(test_tidy),
+		cmocka_unit_test(test_prep),
+		cmocka_unit_test(test_prep_name_taken),
+		cmocka_unit_test(test_rehearse),
+		cmocka_unit_test(test_names_pinned),
+		cmocka_unit_test(test_quiet_period),
+		cmocka_unit_test(test_json_output),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
