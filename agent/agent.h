@@ -32,6 +32,8 @@ struct abuf {
 	char *data;
 	size_t len, cap, off;   /* live bytes are data[off..len) */
 };
+/* Makes room for n more bytes at data + len. */
+int abuf_reserve(struct abuf *b, size_t n);
 int abuf_add(struct abuf *b, const void *p, size_t n);
 size_t abuf_live(const struct abuf *b);
 void abuf_consume(struct abuf *b, size_t n);
@@ -84,7 +86,10 @@ int agent_send_error(struct agent *a, uint64_t id, const char *code, const char 
 int agent_send_start_error(struct agent *a, uint64_t id, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 int agent_send_exit(struct agent *a, const struct req *r);
-int agent_send_out(struct agent *a, uint64_t id, int fd, const void *data, size_t len);
+/* Reads at most FRAME_DATA_CHUNK bytes of the child's fd straight into an
+ * "out" frame for stream `which` (1 stdout, 2 stderr); returns what read()
+ * returned (errno ENOMEM when the queue could not grow). */
+ssize_t agent_read_out(struct agent *a, uint64_t id, int which, int fd);
 /* Writes what the stdout queue holds without blocking (blocking when
  * `block`, used just before exit). */
 int agent_flush(struct agent *a, int block);

@@ -135,12 +135,13 @@ close_fd(int *fd)
 static void
 read_child(struct agent *a, struct req *r, int which)
 {
-	char buf[FRAME_DATA_CHUNK];
-	ssize_t n = read(r->out_fd[which], buf, sizeof(buf));
+	ssize_t n = agent_read_out(a, r->id, which + 1, r->out_fd[which]);
 
+	if (n < 0 && errno == ENOMEM) {
+		begin_close(a, 2);
+		return;
+	}
 	if (n > 0) {
-		if (agent_send_out(a, r->id, which + 1, buf, (size_t)n) == FRAME_ENOMEM)
-			begin_close(a, 2);
 		if (r->reaped)
 			r->drain_until_ms = agent_now_ms() + AGENT_DRAIN_MS;
 	} else if (n == 0 || (errno != EAGAIN && errno != EINTR)) {

@@ -14,6 +14,16 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/syscall.h>
+
+/* Not every libc's headers have these (musl has no linux/ headers); the
+ * values are the kernel's, the same on every architecture. */
+#ifndef SYS_close_range
+#define SYS_close_range 436
+#endif
+#ifndef CLOSE_RANGE_CLOEXEC
+#define CLOSE_RANGE_CLOEXEC (1U << 2)
+#endif
 #include <sys/wait.h>
 
 struct req *
@@ -56,6 +66,9 @@ child_exec(const struct spawn_spec *spec, int in_fd, int out_fd, int err_fd, int
 		child_fail(report_fd, 3, errno);
 	if (dup2(in_fd, 0) < 0 || dup2(out_fd, 1) < 0 || dup2(err_fd, 2) < 0)
 		child_fail(report_fd, 3, errno);
+	/* Descriptors the agent itself inherited (from sshd or sudo) without
+	 * close-on-exec stay out of the program; failure (old kernel) is harmless. */
+	(void)syscall(SYS_close_range, 3U, ~0U, CLOSE_RANGE_CLOEXEC);
 	if (spec->cwd != NULL && chdir(spec->cwd) < 0)
 		child_fail(report_fd, 1, errno);
 	/* execvp searches the PATH of the environment being set up, like env(1). */

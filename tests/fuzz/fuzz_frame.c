@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "frame.h"
+#include "msg.h"
 
 static void
 touch(const msgpack_object *o)
@@ -21,6 +22,12 @@ touch(const msgpack_object *o)
 	(void)frame_get_i64(o, "status", &i);
 	(void)frame_get_bool(o, "stdin", &b);
 	(void)frame_get(o, "argv");
+	{
+		struct msg_reply m;
+
+		if (msg_parse_reply(o, &m) == FRAME_OK && m.type == MSG_HELLO)
+			(void)msg_hello_has_op(&m, "run");
+	}
 }
 
 int

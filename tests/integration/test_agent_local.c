@@ -25,6 +25,7 @@
 #include <openssl/evp.h>
 
 #include "frame.h"
+#include "msg.h"
 
 #define WAIT_MS 30000
 
@@ -105,6 +106,15 @@ ac_start(struct ac *c, int aarch64)
 	fcntl(c->to, F_SETFL, O_NONBLOCK);
 	c->r = frame_reader_new();
 	msgpack_zone_init(&c->zone, 4096);
+}
+
+/* Queues the frames msg_* appended to sb, and frees sb. */
+static void
+ac_push(struct ac *c, msgpack_sbuffer *sb, int rc)
+{
+	assert_int_equal(rc, FRAME_OK);
+	buf_add(&c->q, sb->data, sb->size);
+	msgpack_sbuffer_destroy(sb);
 }
 
 static void
@@ -212,12 +222,18 @@ pk_init(msgpack_sbuffer *sb, msgpack_packer *pk)
 	msgpack_packer_init(pk, sb, msgpack_sbuffer_write);
 }
 
+/* hello with version v: msg_hello for ours, hand-built for another. */
 static void
 send_hello(struct ac *c, int v)
 {
 	msgpack_sbuffer sb;
 	msgpack_packer pk;
 
+	if (v == PROTO_VERSION) {
+		msgpack_sbuffer_init(&sb);
+		ac_push(c, &sb, msg_hello(&sb));
+		return;
+	}
 	pk_init(&sb, &pk);
 	msgpack_pack_map(&pk, 2);
 	frame_pack_kv_str(&pk, "t", "hello");
@@ -248,97 +264,72 @@ struct run_opts {
 };
 
 static void
-pack_strs(msgpack_packer *pk, const char *const *v)
-{
-	size_t n = 0;
-
-	while (v && v[n])
-		n++;
-	msgpack_pack_array(pk, n);
-	for (size_t i = 0; i < n; i++)
-		frame_pack_str(pk, v[i]);
-}
-
-static void
-pack_common(msgpack_packer *pk, const struct run_opts *o)
-{
-	size_t n = 0;
-
-	frame_pack_str(pk, "stdin");
-	if (o && o->want_stdin)
-		msgpack_pack_true(pk);
-	else
-		msgpack_pack_false(pk);
-	frame_pack_str(pk, "timeout_ms");
-	msgpack_pack_uint64(pk, o ? o->timeout_ms : 0);
-	while (o && o->env && o->env[n])
-		n += 2;
-	frame_pack_str(pk, "env");
-	msgpack_pack_map(pk, n / 2);
-	for (size_t i = 0; i < n; i += 2)
-		frame_pack_kv_str(pk, o->env[i], o->env[i + 1]);
-}
-
-static void
 send_run(struct ac *c, uint64_t id, const char *const *argv, const struct run_opts *o)
 {
+	struct msg_run m = { .id = id, .argv = argv };
 	msgpack_sbuffer sb;
-	msgpack_packer pk;
 
-	pk_init(&sb, &pk);
-	msgpack_pack_map(&pk, 6 + (o && o->cwd ? 1 : 0));
-	frame_pack_kv_str(&pk, "t", "run");
-	frame_pack_str(&pk, "id");
-	msgpack_pack_uint64(&pk, id);
-	frame_pack_str(&pk, "argv");
-	pack_strs(&pk, argv);
-	pack_common(&pk, o);
-	if (o && o->cwd)
-		frame_pack_kv_str(&pk, "cwd", o->cwd);
-	ac_queue(c, &sb);
+	if (o) {
+		m.want_stdin = o->want_stdin;
+		m.timeout_ms = o->timeout_ms;
+		m.cwd = o->cwd;
+		m.env = o->env;
+	}
+	msgpack_sbuffer_init(&sb);
+	if (argv[0] == NULL) {
+		/* msg_run refuses an empty argv; send one anyway to see the
+		 * agent refuse it too. */
+		msgpack_packer pk;
+		msgpack_sbuffer p;
+
+		msgpack_sbuffer_init(&p);
+		msgpack_packer_init(&pk, &p, msgpack_sbuffer_write);
+		assert_int_equal(msg_run(&sb, &m), FRAME_EMALFORMED);
+		msgpack_pack_map(&pk, 3);
+		frame_pack_kv_str(&pk, "t", "run");
+		frame_pack_str(&pk, "id");
+		msgpack_pack_uint64(&pk, id);
+		frame_pack_str(&pk, "argv");
+		msgpack_pack_array(&pk, 0);
+		ac_queue(c, &p);
+		msgpack_sbuffer_destroy(&sb);
+		return;
+	}
+	ac_push(c, &sb, msg_run(&sb, &m));
 }
 
 static void
 send_manage(struct ac *c, uint64_t id, const char *const *args, const char *app_dir, const char *env_file,
     const char *python, const struct run_opts *o)
 {
+	struct msg_run m = { .id = id, .argv = args, .app_dir = app_dir, .env_file = env_file, .python = python };
 	msgpack_sbuffer sb;
-	msgpack_packer pk;
 
-	pk_init(&sb, &pk);
-	msgpack_pack_map(&pk, 9);
-	frame_pack_kv_str(&pk, "t", "manage");
-	frame_pack_str(&pk, "id");
-	msgpack_pack_uint64(&pk, id);
-	frame_pack_str(&pk, "args");
-	pack_strs(&pk, args);
-	frame_pack_kv_str(&pk, "app_dir", app_dir);
-	frame_pack_kv_str(&pk, "env_file", env_file);
-	frame_pack_kv_str(&pk, "python", python);
-	pack_common(&pk, o);
-	ac_queue(c, &sb);
+	if (o) {
+		m.want_stdin = o->want_stdin;
+		m.timeout_ms = o->timeout_ms;
+		m.env = o->env;
+	}
+	msgpack_sbuffer_init(&sb);
+	ac_push(c, &sb, msg_manage(&sb, &m));
 }
 
 static void
 send_stdin(struct ac *c, uint64_t id, const void *data, size_t n, int eof)
 {
 	msgpack_sbuffer sb;
-	msgpack_packer pk;
 
-	pk_init(&sb, &pk);
-	msgpack_pack_map(&pk, 3);
-	frame_pack_kv_str(&pk, "t", "stdin");
-	frame_pack_str(&pk, "id");
-	msgpack_pack_uint64(&pk, id);
-	if (eof) {
-		frame_pack_str(&pk, "eof");
-		msgpack_pack_true(&pk);
-	} else {
-		frame_pack_str(&pk, "data");
-		msgpack_pack_bin(&pk, n);
-		msgpack_pack_bin_body(&pk, data, n);
-	}
-	ac_queue(c, &sb);
+	msgpack_sbuffer_init(&sb);
+	ac_push(c, &sb, eof ? msg_stdin_eof(&sb, id) : msg_stdin(&sb, id, data, n));
+}
+
+static void
+send_cancel(struct ac *c, uint64_t id)
+{
+	msgpack_sbuffer sb;
+
+	msgpack_sbuffer_init(&sb);
+	ac_push(c, &sb, msg_cancel(&sb, id));
 }
 
 /* ---- collecting a request's replies ------------------------------------ */
@@ -380,57 +371,46 @@ collect(struct ac *c, struct result **rs, int n)
 
 	while (left > 0) {
 		msgpack_object o;
-		uint64_t id = 0, fd = 0;
+		struct msg_reply m;
 		struct result *r;
 		int rc = ac_next(c, &o, WAIT_MS);
 
 		if (rc != 0)
 			fail_msg("agent %s before all requests ended", rc > 0 ? "closed its stdout" : "went silent");
-		assert_true(frame_get_u64(&o, "id", &id));
-		r = find_res(rs, n, id);
+		assert_int_equal(msg_parse_reply(&o, &m), FRAME_OK);
+		r = find_res(rs, n, m.id);
 		assert_non_null(r);
 		assert_false(r->done);
-		if (frame_str_eq(frame_get(&o, "t"), "out")) {
-			const msgpack_object *d = frame_get(&o, "data");
-
-			assert_true(frame_get_u64(&o, "fd", &fd));
-			assert_non_null(d);
-			assert_int_equal(d->type, MSGPACK_OBJECT_BIN);
-			assert_true(d->via.bin.size > 0 && d->via.bin.size <= FRAME_DATA_CHUNK);
-			assert_true(fd == 1 || fd == 2);
-			buf_add(fd == 1 ? &r->out : &r->err, d->via.bin.ptr, d->via.bin.size);
+		switch (m.type) {
+		case MSG_OUT:
+			assert_true(m.data_len > 0 && m.data_len <= FRAME_DATA_CHUNK);
+			buf_add(m.fd == 1 ? &r->out : &r->err, m.data, m.data_len);
 			r->out_frames++;
-		} else if (frame_str_eq(frame_get(&o, "t"), "exit")) {
-			const msgpack_object *e = frame_get(&o, "error");
-			int b;
-
-			r->has_status = frame_get_i64(&o, "status", &r->status);
-			r->has_signal = frame_get_i64(&o, "signal", &r->signal);
-			assert_true(frame_get(&o, "status") != NULL && frame_get(&o, "signal") != NULL);
-			assert_true(frame_get_u64(&o, "duration_ms", &r->duration_ms));
-			assert_true(frame_get_bool(&o, "timed_out", &b));
-			r->timed_out = b;
-			assert_true(frame_get_bool(&o, "cancelled", &b));
-			r->cancelled = b;
-			assert_non_null(e);
-			if (e->type == MSGPACK_OBJECT_STR) {
+			break;
+		case MSG_EXIT:
+			/* every field present, even when nil */
+			assert_true(frame_get(&o, "status") && frame_get(&o, "signal") && frame_get(&o, "error") &&
+			    frame_get(&o, "timed_out") && frame_get(&o, "cancelled"));
+			r->has_status = m.has_status;
+			r->status = m.status;
+			r->has_signal = m.has_signal;
+			r->signal = m.signal;
+			r->duration_ms = m.duration_ms;
+			r->timed_out = m.timed_out;
+			r->cancelled = m.cancelled;
+			if (m.error) {
 				r->has_error = 1;
-				snprintf(r->error, sizeof(r->error), "%.*s", (int)e->via.str.size, e->via.str.ptr);
-			} else {
-				assert_int_equal(e->type, MSGPACK_OBJECT_NIL);
+				snprintf(r->error, sizeof(r->error), "%.*s", (int)m.error_len, m.error);
 			}
 			r->done = 1;
 			left--;
-		} else if (frame_str_eq(frame_get(&o, "t"), "error")) {
-			size_t l = 0;
-			const char *code = frame_get_str(&o, "code", &l);
-
-			assert_non_null(code);
-			assert_non_null(frame_get_str(&o, "message", NULL));
-			snprintf(r->err_code, sizeof(r->err_code), "%.*s", (int)l, code);
+			break;
+		case MSG_ERROR:
+			snprintf(r->err_code, sizeof(r->err_code), "%.*s", (int)m.code_len, m.code);
 			r->done = 1;
 			left--;
-		} else {
+			break;
+		default:
 			fail_msg("unexpected frame type from the agent");
 		}
 	}
@@ -474,7 +454,6 @@ check_hello(int aarch64)
 	int64_t uid = -1, pid = -1;
 	size_t n = 0;
 	const char *s;
-	const msgpack_object *ops;
 	struct utsname u;
 	const char *want[] = { "hello", "run", "manage", "stdin", "cancel", "bye" };
 
@@ -494,25 +473,21 @@ check_hello(int aarch64)
 	assert_true(frame_get_i64(&o, "pid", &pid));
 	if (!aarch64)
 		assert_int_equal(pid, (int64_t)c.pid);
-	ops = frame_get(&o, "ops");
-	assert_non_null(ops);
-	assert_int_equal(ops->type, MSGPACK_OBJECT_ARRAY);
-	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
-		int found = 0;
+	{
+		struct msg_reply m;
 
-		for (uint32_t j = 0; j < ops->via.array.size; j++)
-			found |= frame_str_eq(&ops->via.array.ptr[j], want[i]);
-		assert_true(found);
+		assert_int_equal(msg_parse_reply(&o, &m), FRAME_OK);
+		assert_int_equal(m.type, MSG_HELLO);
+		for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++)
+			assert_true(msg_hello_has_op(&m, want[i]));
+		assert_false(msg_hello_has_op(&m, "tail-logs"));
 	}
 	/* bye: a clean exit 0 */
 	{
 		msgpack_sbuffer sb;
-		msgpack_packer pk;
 
-		pk_init(&sb, &pk);
-		msgpack_pack_map(&pk, 1);
-		frame_pack_kv_str(&pk, "t", "bye");
-		ac_queue(&c, &sb);
+		msgpack_sbuffer_init(&sb);
+		ac_push(&c, &sb, msg_bye(&sb));
 		ac_flush(&c);
 		assert_int_equal(ac_next(&c, &o, WAIT_MS), 1);
 	}
@@ -592,8 +567,18 @@ test_streams_apart(void **state)
 	const char *env[] = { "CUT_A", "value with spaces = and 'quotes'", NULL };
 	struct run_opts o = { .env = env, .cwd = "/tmp" };
 
+	const char *fds[] = { "sh", "-c", "ls /proc/$$/fd", NULL };
+	int leak;
+
 	(void)state;
+	/* A descriptor the agent inherits without close-on-exec (as from sshd)
+	 * must not reach the programs it runs. */
+	assert_true((leak = open("/dev/null", O_RDONLY)) >= 3);
 	ac_hello(&c, 0);
+	close(leak);
+	run_one(&c, &r, 4, fds, NULL);
+	assert_true(buf_is(&r.out, "0\n1\n2\n"));
+	result_free(&r);
 	run_one(&c, &r, 5, argv, NULL);
 	assert_true(buf_is(&r.out, "out1\nout2"));
 	assert_true(buf_is(&r.err, "err1\nerr2\n"));
@@ -817,8 +802,8 @@ test_cancel_and_concurrency(void **state)
 		assert_int_equal(ac_next(&c, &o, WAIT_MS), 0);
 	}
 	assert_true(frame_str_eq(frame_get(&o, "code"), "duplicate-id"));
-	send_simple(&c, "cancel", 10);
-	send_simple(&c, "cancel", 999);   /* unknown ids are ignored */
+	send_cancel(&c, 10);
+	send_cancel(&c, 999);   /* unknown ids are ignored */
 	collect(&c, rs, d.done ? 2 : 3);
 	assert_true(a.cancelled);
 	assert_false(a.timed_out);
