@@ -42,6 +42,8 @@ check "wrong key: nothing ran" test ! -e "$marker"
 "$CUTOVER" exec --host "$(host $H)" --identity "$SSHD_KEY_RSA" --known-hosts "$SSHD_KNOWN_HOSTS" -- true >"$T/out" 2>"$T/err"; rc=$?
 check "RSA key fails with 255" eq "$rc" 255
 check "RSA key message names the fix" has "$T/err" "RSA key.*ed25519.*EC2 Instance Connect"
+# Under make asan: a known libssh2 1.10 leak in ECDSA signing (see the file).
+ASAN_OPTIONS="${ASAN_OPTIONS:-}:fast_unwind_on_malloc=0" LSAN_OPTIONS="suppressions=$(dirname "$0")/lsan-libssh2.supp" \
 "$CUTOVER" exec --host "$(host $H)" --identity "$SSHD_KEY_ECDSA" --known-hosts "$SSHD_KNOWN_HOSTS" -- true >"$T/out" 2>"$T/err"; rc=$?
 check "ECDSA key accepted" eq "$rc" 0
 

@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# Agent delivery: uploaded once into a private folder, reused while its
+# SHA-256 matches, replaced when tampered with; sudo without a password.
+. "$(dirname "$0")/exec-lib.sh"
+H=5
+cache="$(hdir $H)/.cache/cutover"
+agent="$cache/cutover-agent-x86_64"
+rm -rf "$cache"
+
+cx $H -- true
+check "first run uploads and runs" eq "$rc" 0
+check "agent stored in ~/.cache/cutover" test -x "$agent"
+check "cache folder is private (0700)" eq "$(stat -c %a "$cache")" "700"
+check "agent owned by the login user" eq "$(stat -c %U "$agent")" "$SSHD_USER"
+check "stored agent is the embedded one" cmp -s "$agent" "$CUTOVER_BUILD/agent/cutover-agent-x86_64"
+ino1=$(stat -c %i "$agent")
+cx $H -- true
+check "second run reuses the cached agent (same file)" eq "$(stat -c %i "$agent")" "$ino1"
+
+# Tamper: a changed byte must be noticed and the binary replaced.
+printf 'X' | dd of="$agent" bs=1 seek=100 conv=notrunc 2>/dev/null
+cx $H -- echo after-tamper
+check "tampered agent: command still runs" eq "$(cat "$T/out")" "after-tamper"
+check "tampered agent was replaced (new file)" test "$(stat -c %i "$agent")" != "$ino1"
+check "replacement matches the embedded agent" cmp -s "$agent" "$CUTOVER_BUILD/agent/cutover-agent-x86_64"
+
+# An agent of another version (here: a script answering nothing) is replaced.
+printf '#!/bin/sh\necho not-an-agent\n' >"$agent"
+cx $H -- echo after-swap
+check "foreign agent replaced, command runs" eq "$(cat "$T/out")" "after-swap"
+check "foreign agent replaced by the embedded one" cmp -s "$agent" "$CUTOVER_BUILD/agent/cutover-agent-x86_64"
+
+# sudo that wants a password: a clear sentence, 255. (Revoke for a moment.)
+if [ -w /etc/sudoers.d ]; then
+	mv "/etc/sudoers.d/$SSHD_USER" "$T/sudoers.saved"
+	cx $H --sudo -- true
+	mv "$T/sudoers.saved" "/etc/sudoers.d/$SSHD_USER"
+	check "sudo with a password: 255" eq "$rc" 255
+	check "sudo with a password: says what to do" has "$T/err" "sudo.*wants a password"
+fi
+echo "1..$n"
