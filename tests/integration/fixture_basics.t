@@ -31,6 +31,12 @@ check "migrate created accounts_user" test "$(q ebdb "select to_regclass('accoun
 manage "$T/i1" migrate --noinput >"$T/mig2" 2>&1
 check "second migrate has nothing to apply" grep -q "No migrations to apply" "$T/mig2"
 
+gc=$T/i1/opt/elasticbeanstalk/bin/get-config
+check "get-config environment -k returns a raw value" test "$("$gc" environment -k NEW)" = "a  b"
+check "get-config environment prints the env file as JSON" test "$("$gc" environment | /usr/bin/python3 -c 'import json,sys; d=json.load(sys.stdin); print(d["ODD"], d["RDS_DB_NAME"])')" = "changed ebdb"
+manage "$T/i1" fixture_dump >"$T/dump" 2>&1
+check "fixture_dump: after migrate, state after, zero rows" test "$(/usr/bin/python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print(d["state"], d["blocked_email_fk"], d["counts"]["accounts_user"])' "$T/dump")" = "after accounts_user 0"
+
 manage "$T/i1" exit_with 42 >"$T/o" 2>"$T/e"; rc=$?
 ok $([ $rc -eq 42 ]; echo $?) "exit_with 42 exits 42"
 check "exit_with stdout only on stdout" test "$(cat "$T/o")" = "exit_with: stdout, status 42"

@@ -40,6 +40,8 @@ check "seed: blocked emails hold unregistered-user ids (joined: 4 people)" test 
 check "seed: one unregistered user shares a registered ABF number (the dupe)" test "$(q ebdb "select string_agg(u.system_number::text, ',') from accounts_unregistereduser u join accounts_user a using (system_number)")" = 518003
 check "seed: entries, players, payments, MP data" test "$(q ebdb "select (select count(*) from events_evententry)||','||(select count(*) from events_evententryplayer)||','||(select count(*) from payments_stripetransaction)||','||(select count(*) from payments_membertransaction)||','||(select count(*) from payments_organisationtransaction)||','||(select count(*) from payments_stripelog)||','||(select count(*) from payments_userpendingpayment)||','||(select count(*) from masterpoints_mpbatch)||','||(select count(*) from masterpoints_mptran)")" = "3,6,2,5,2,2,1,3,6"
 check "seed: timestamps fixed in January 2026" test "$(q ebdb "select count(*) from events_evententry where first_created_date >= '2026-01-01' and first_created_date < '2026-02-01'")" = 3
+manage "$T/i1" fixture_dump >"$T/dump" 2>&1
+check "fixture_dump: before state, FK target, seeded counts, latest entry time" test "$(/usr/bin/python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print(d["state"], d["blocked_email_fk"], d["counts"]["accounts_unregistereduser"], d["latest"]["events_evententry.first_created_date"])' "$T/dump")" = "before accounts_unregistereduser 5 2026-01-06T23:00:00+00:00"
 before_dump=$(q ebdb "select * from accounts_user order by id")
 manage "$T/i1" seed_fixture >"$T/seed2" 2>&1
 check "seed again changes nothing and says so" grep -q "already present; nothing changed" "$T/seed2"

@@ -57,6 +57,14 @@ check "maintenance on: a superuser logs in" test "$(get "${site[@]}" -c "$T/jar"
 check "maintenance on: a superuser gets the real page" test "$(get "${site[@]}" -b "$T/jar" "$url/dashboard")" = 200
 check "maintenance on: wrong password refused" test "$(get "${site[@]}" -d 'username=admin&password=nope' "$url/accounts/login/")" = 401
 
+m1=$(count payments_membertransaction)
+"$FIX/cron-tick" "$T/i1" >"$T/cron" 2>&1; ok $? "cron-tick runs the crontab's jobs through utils/cron/wrapper.sh"
+check "maintenance on: cron still writes (one Auto Top Up)" test "$(count payments_membertransaction),$(q ebdb "select count(*) from payments_membertransaction where type='Auto Top Up'")" = "$((m1 + 1)),1"
+check "cron ran every line once, the 'sleep 30;' one too" test "$(grep -c '0 emails sent' "$T/cron")" = 2
+cp "$T/i1/var/spool/cron/root" "$T/crontab.saved"; : >"$T/i1/var/spool/cron/root"
+"$FIX/cron-tick" "$T/i1" >/dev/null 2>&1
+check "an emptied crontab (cron paused) writes nothing" test "$(count payments_membertransaction)" = $((m1 + 1))
+
 "$FIX/set-env" "$T/i1" MAINTENANCE_MODE=on
 check "MAINTENANCE_MODE=on (not exactly ON) is off" test "$(get "${site[@]}" "$url/dashboard")" = 200
 "$FIX/set-env" "$T/i1" COBALT_HOSTNAME=uat.myabf.com.au
