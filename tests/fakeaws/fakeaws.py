@@ -42,6 +42,7 @@ class Sim:
         self.faults = []
         self.clock_skew = 0.0      # seconds added to the server clock for the signature time check
         self.calls = []
+        self.imds_tokens = {}
         self.lock = threading.Lock()
 
     def take_fault(self, service, op):
@@ -79,6 +80,16 @@ class Handler(BaseHTTPRequestHandler):
 
     # ---------------------------------------------------------- plumbing
     def _body(self):
+        if 'chunked' in (self.headers.get('Transfer-Encoding') or '').lower():
+            out = b''
+            while True:
+                size = int(self.rfile.readline().split(b';')[0].strip() or b'0', 16)
+                if size == 0:
+                    while self.rfile.readline().strip():
+                        pass
+                    return out
+                out += self.rfile.read(size)
+                self.rfile.readline()
         n = int(self.headers.get('Content-Length') or 0)
         return self.rfile.read(n) if n else b''
 
@@ -114,7 +125,51 @@ class Handler(BaseHTTPRequestHandler):
             except Exception as e:  # admin errors are for test authors: say what went wrong
                 self._json(400, {'error': '%s: %s' % (type(e).__name__, e)})
             return
+        if self.path.startswith('/latest/'):
+            self._imds()
+            return
         self._aws(body)
+
+    # ------------------------------------------- credential providers
+    def _issued(self, access_key):
+        c = self.sim.world.credentials[access_key]
+        exp = datetime.datetime.utcnow() + datetime.timedelta(hours=6)
+        return {'AccessKeyId': c['access_key'], 'SecretAccessKey': c['secret_key'],
+                'Token': c.get('session_token', ''), 'Expiration': exp.strftime('%Y-%m-%dT%H:%M:%SZ')}
+
+    def _imds(self):
+        """IMDSv2 as an EC2 instance serves it (AWS_EC2_METADATA_SERVICE_ENDPOINT
+        = this server): a PUT for a session token, then the role's credentials.
+        IMDSv1 (no token) is refused as on instances that require v2."""
+        w = self.sim.world
+        path = urllib.parse.urlsplit(self.path).path
+        text = {'Content-Type': 'text/plain'}
+        if path == '/latest/api/token':
+            if self.command != 'PUT':
+                return self._send(405, text, b'')
+            ttl = self.headers.get('X-aws-ec2-metadata-token-ttl-seconds')
+            if not ttl or not ttl.isdigit() or not 1 <= int(ttl) <= 21600:
+                return self._send(400, text, b'')
+            token = 'fakeaws-imds-' + uuid.uuid4().hex
+            with self.sim.lock:
+                self.sim.imds_tokens[token] = time.time() + int(ttl)
+            return self._send(200, dict(text, **{'X-aws-ec2-metadata-token-ttl-seconds': ttl}), token.encode())
+        tok = self.headers.get('X-aws-ec2-metadata-token')
+        with self.sim.lock:
+            valid = tok is not None and self.sim.imds_tokens.get(tok, 0) > time.time()
+        if not valid:
+            return self._send(401, text, b'')
+        role = w.options['imds_role']
+        base = '/latest/meta-data/iam/security-credentials/'
+        if path == base:
+            return self._send(200, text, role.encode())
+        if path == base + role:
+            d = dict(self._issued(w.options['imds_credential']), Code='Success', Type='AWS-HMAC',
+                     LastUpdated=datetime.datetime.utcnow().strftime('%Y-%m-%dT%H:%M:%SZ'))
+            return self._send(200, text, json.dumps(d).encode())
+        if path == '/latest/meta-data/placement/region':
+            return self._send(200, text, w.region.encode())
+        return self._send(404, text, b'')
 
     # --------------------------------------------------------------- AWS
     def _aws(self, body):
@@ -252,7 +307,7 @@ class Handler(BaseHTTPRequestHandler):
                 hi = datetime.datetime.fromtimestamp(now + MAX_SKEW, datetime.timezone.utc)
                 if service == 'ec2':
                     raise AwsError('RequestExpired', 'Request has expired.', 400)
-                raise AwsError('RequestTimeTooSkewed' if service != 'route53' else 'RequestExpired',
+                raise AwsError('RequestTimeTooSkewed',
                                'Signature not yet current: %s is still later than %s (%s + 5 min.)'
                                % (amz_date, hi.strftime(fmt), srv.strftime(fmt)) if skew > 0 else
                                'Signature expired: %s is now earlier than %s (%s - 5 min.)'
@@ -301,6 +356,13 @@ class Handler(BaseHTTPRequestHandler):
         q = dict(urllib.parse.parse_qsl(split.query))
         req = json.loads(body) if body.strip() else {}
         m = self.command
+        if path == '/_sim/container-credentials' and m == 'GET':
+            # AWS_CONTAINER_CREDENTIALS_FULL_URI + AWS_CONTAINER_AUTHORIZATION_TOKEN.
+            if self.headers.get('Authorization') != w.options['container_authorization_token']:
+                return self._json(401, {'code': 'AccessDenied', 'message': 'bad or missing Authorization'})
+            d = self._issued(w.options['container_credential'])
+            d['RoleArn'] = w.credentials[w.options['container_credential']]['arn']
+            return self._json(200, d)
         if path == '/_sim/health':
             return self._json(200, {'ok': True, 'now': w.now()})
         if path == '/_sim/state' and m == 'GET':

@@ -123,7 +123,10 @@ class World:
             self.durations.update(s.get('durations', {}))
             self.options = {'rds_min_max_records': 20, 'rds_backing_up_during_snapshot': True,
                             'route53_legacy_errors': False, 'route53_max_items': 300,
-                            'instance_connect_key_ttl': 60}
+                            'instance_connect_key_ttl': 60,
+                            'imds_role': 'cutover-instance-role',
+                            'imds_credential': None, 'container_credential': None,
+                            'container_authorization_token': 'fakeaws-container-token'}
             self.options.update(s.get('options', {}))
             self.outcomes = []
             self.credentials = {c['access_key']: dict(c) for c in s.get('credentials', [])}
@@ -131,6 +134,13 @@ class World:
                 c.setdefault('account', self.account)
                 c.setdefault('arn', 'arn:aws:iam::%s:user/%s' % (self.account, c.get('user', 'fake')))
                 c.setdefault('user_id', 'AIDA' + c['access_key'][4:].upper())
+            # Credentials the IMDS / container endpoints hand out: by default the
+            # first live session credential, else the first one.
+            default_issue = next((k for k, c in self.credentials.items()
+                                  if c.get('session_token') and not c.get('expired')), next(iter(self.credentials), None))
+            for k in ('imds_credential', 'container_credential'):
+                if self.options[k] is None:
+                    self.options[k] = default_issue
             ec2 = s.get('ec2', {})
             self.pool = list(ec2.get('instance_pool', []))
             self.groups = {}

@@ -168,7 +168,33 @@ def test_https():
         s2.stop()
 
 
-for fn in (test_faults, test_time, test_state_calls_reset, test_https):
+def test_credential_providers():
+    from botocore.credentials import ContainerProvider, InstanceMetadataProvider
+    from botocore.utils import InstanceMetadataFetcher
+    f = InstanceMetadataFetcher(timeout=2, num_attempts=1, config={'ec2_metadata_service_endpoint': srv.url + '/'})
+    creds = InstanceMetadataProvider(iam_role_fetcher=f).load()
+    t.ok(creds is not None and creds.access_key == T.SESSION['access_key'] and creds.token == T.SESSION['session_token'],
+         "botocore's IMDSv2 provider gets the session credentials from the simulated IMDS")
+    import urllib.request
+    try:
+        urllib.request.urlopen(srv.url + '/latest/meta-data/iam/security-credentials/', timeout=5)
+        t.ok(False, 'IMDSv1 (no token) is refused')
+    except urllib.error.HTTPError as e:
+        t.eq(e.code, 401, 'IMDSv1 (no token) is refused')
+    env = {'AWS_CONTAINER_CREDENTIALS_FULL_URI': srv.url + '/_sim/container-credentials',
+           'AWS_CONTAINER_AUTHORIZATION_TOKEN': 'fakeaws-container-token'}
+    creds = ContainerProvider(environ=env).load()
+    t.ok(creds is not None and creds.access_key == T.SESSION['access_key'],
+         "botocore's container provider gets credentials with the authorization token")
+    try:
+        ContainerProvider(environ=dict(env, AWS_CONTAINER_AUTHORIZATION_TOKEN='wrong')).load()
+        t.ok(False, 'a wrong container authorization token is refused')
+    except Exception as e:
+        t.ok('401' in str(e) or 'Unauthorized' in str(e) or 'AccessDenied' in str(e),
+             'a wrong container authorization token is refused', e)
+
+
+for fn in (test_faults, test_time, test_state_calls_reset, test_https, test_credential_providers):
     t.run(fn, fn.__name__)
 srv.stop()
 t.done()
