@@ -46,6 +46,8 @@ def _logged(fn):
     def wrap(*a):
         try:
             _init()
+            with _st.lock:  # re-reads sim.json: `up` may have changed it
+                pass
             return fn(*a)
         except Exception:
             simlib.log(D or '/tmp', 'hook %s failed:\n%s' % (fn.__name__, traceback.format_exc()))

@@ -62,15 +62,43 @@ def log(dirpath, msg):
 
 # ------------------------------------------------------------------ state
 class State:
-    """DIR/sim.json, read and written whole under a lock (the hooks run in
-    fakeaws's threads; up, dump and down only read it)."""
+    """DIR/sim.json. Several processes change it (up, and the hooks inside
+    fakeaws), so every change happens inside `with state.lock:`, which takes
+    a file lock and re-reads the file first; save() inside it writes it back."""
 
     def __init__(self, d):
         self.dir = os.path.abspath(d)
         self.path = os.path.join(self.dir, 'sim.json')
-        self.lock = threading.RLock()
+        self._tlock = threading.RLock()
+        self._depth = 0
+        self._fd = None
+        self.reload()
+
+    def reload(self):
         with open(self.path) as f:
             self.data = json.load(f)
+
+    @property
+    def lock(self):
+        return self
+
+    def __enter__(self):
+        self._tlock.acquire()
+        self._depth += 1
+        if self._depth == 1:
+            import fcntl
+            self._fd = open(self.path + '.lock', 'a')
+            fcntl.flock(self._fd, fcntl.LOCK_EX)
+            self.reload()
+        return self
+
+    def __exit__(self, *exc):
+        self._depth -= 1
+        if self._depth == 0:
+            self._fd.close()  # releases the flock
+            self._fd = None
+        self._tlock.release()
+        return False
 
     def save(self):
         with self.lock:
@@ -232,6 +260,12 @@ class Hosts:
             p = os.path.join(root, sub)
             os.makedirs(p, exist_ok=True)
             os.chown(p, uid, gid)
+        # The instance's own programs come first on PATH (sshd's SetEnv):
+        # `crontab` is the stand-in working on this instance's spool.
+        ubin = os.path.join(root, 'usr', 'bin')
+        os.makedirs(ubin, exist_ok=True)
+        if not os.path.lexists(os.path.join(ubin, 'crontab')):
+            os.symlink(os.path.join(SIM, 'crontab'), os.path.join(ubin, 'crontab'))
         etc = os.path.join(root, 'etc', 'ssh')
         os.makedirs(etc, exist_ok=True)
         for t in ('ed25519', 'ecdsa'):
@@ -255,7 +289,7 @@ class Hosts:
                 'AllowUsers %s' % SSH_USER,
                 'UsePAM no', 'StrictModes no', 'PasswordAuthentication no',
                 'KbdInteractiveAuthentication no', 'PermitRootLogin no',
-                'SetEnv HOME=%s' % root,
+                'SetEnv HOME=%s PATH=%s:/usr/local/bin:/usr/bin:/bin' % (root, ubin),
                 'MaxStartups 100:30:200', 'MaxSessions 50',
                 'Subsystem sftp internal-sftp', '']))
         return root
@@ -312,8 +346,12 @@ class Hosts:
         for k in cur:
             if k not in new_vars:
                 args += ['--unset', k]
+        uid, gid = ssh_uid()
+        # As the file's owner (set-env writes a fresh 0600 file, which the
+        # app, running as that user, must read), as EB's own agent would.
         return subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                                stderr=subprocess.PIPE)
+                                stderr=subprocess.PIPE, user=uid, group=gid, extra_groups=[], cwd=root,
+                                env={'PATH': '/usr/bin:/bin', 'HOME': root, 'LANG': 'C.UTF-8'})
 
     def authorize_eic(self, iid, user, key, expires_wall):
         """EC2 Instance Connect: the key works for 60 s (sshd checks the
@@ -345,6 +383,16 @@ def kill_pidfile(pidf, sig=signal.SIGTERM, wait=5.0):
     kill_pid(pid, sig, wait)
 
 
+def alive(pid):
+    """False once the process has exited, zombie included (this machine's
+    init reaps orphans only now and then)."""
+    try:
+        with open('/proc/%d/stat' % pid) as f:
+            return f.read().rsplit(')', 1)[1].split()[0] != 'Z'
+    except (OSError, IndexError):
+        return False
+
+
 def kill_pid(pid, sig=signal.SIGTERM, wait=5.0):
     try:
         os.kill(pid, sig)
@@ -352,9 +400,7 @@ def kill_pid(pid, sig=signal.SIGTERM, wait=5.0):
         return
     end = time.time() + wait
     while time.time() < end:
-        try:
-            os.kill(pid, 0)
-        except ProcessLookupError:
+        if not alive(pid):
             return
         # Reap it if it is our child.
         try:
@@ -374,7 +420,7 @@ def procs_under(path):
     path = os.path.abspath(path) + '/'
     me = os.getpid()
     for p in os.listdir('/proc'):
-        if not p.isdigit() or int(p) == me:
+        if not p.isdigit() or int(p) == me or not alive(int(p)):
             continue
         try:
             cwd = os.readlink('/proc/%s/cwd' % p) + '/'
@@ -430,6 +476,24 @@ def pg_stop(data, mode='fast'):
     if os.path.exists(os.path.join(data, 'postmaster.pid')):
         as_postgres([PGBIN + '/pg_ctl', '-D', data, '-m', mode, '-w', '-t', '30', 'stop'],
                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+def data_root(d):
+    """Where the clusters' data goes: a tmpfs when there is one with room
+    (copying a 37 MB cluster onto this machine's disk takes seconds, into
+    memory a tenth of one), else DIR/pg-data. `down` removes it."""
+    try:
+        sv = os.statvfs('/dev/shm')
+        if sv.f_bavail * sv.f_frsize >= 512 * 1024 * 1024:
+            import tempfile
+            p = tempfile.mkdtemp(prefix='cutover-sim-', dir='/dev/shm')
+            make_pgdir(p)
+            return p
+    except OSError:
+        pass
+    p = os.path.join(d, 'pg-data')
+    make_pgdir(p)
+    return p
 
 
 def make_pgdir(path):
@@ -530,11 +594,13 @@ class Dbs:
         """A new cluster for dbid, copied from a cached cluster, started at addr."""
         pd = self.pgdir(dbid)
         make_pgdir(pd)
-        copy_cluster(template, pd + '/data')
-        pg_start(pd + '/data', pd, addr, self.st.data['db_port'], pd + '/postgres.log')
+        data = os.path.join(self.st.data['data_root'], dbid)
+        copy_cluster(template, data)
+        os.symlink(data, pd + '/data')
+        pg_start(data, pd, addr, self.st.data['db_port'], pd + '/postgres.log')
         with self.st.lock:
             self.st.data['dbs'][dbid] = {'address': addr, 'port': self.st.data['db_port'], 'name': 'ebdb',
-                                         'running': True, 'data': pd + '/data'}
+                                         'running': True, 'data': data}
             self.st.save()
 
     def stop(self, dbid):
