@@ -212,6 +212,17 @@ manage(struct agent *a, const msgpack_object *msg)
 			rc = agent_send_start_error(a, id, "no python matches %s in %s", python, app_dir);
 			goto out;
 		}
+		/* The child runs in app_dir: a match relative to our own folder
+		 * (app_dir itself relative) must become absolute first. */
+		if (found[0] != '/') {
+			char cwd[PATH_MAX], tmp[PATH_MAX];
+			if (getcwd(cwd, sizeof(cwd)) == NULL ||
+			    (size_t)snprintf(tmp, sizeof(tmp), "%s/%s", cwd, found) >= sizeof(tmp)) {
+				rc = agent_send_start_error(a, id, "the path of %s is too long", found);
+				goto out;
+			}
+			memcpy(found, tmp, sizeof(found));
+		}
 	} else if (!match_path(found, 0, python)) {
 		rc = agent_send_start_error(a, id, "no python matches %s", python);
 		goto out;

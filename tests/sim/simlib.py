@@ -256,7 +256,7 @@ class Hosts:
         subprocess.run(args, check=True, stdout=subprocess.DEVNULL)
         os.chmod(root, 0o755)
         uid, gid = ssh_uid()
-        for sub in ('var/lib', 'var/run'):
+        for sub in ('var/lib', 'var/run', '.cache'):
             p = os.path.join(root, sub)
             os.makedirs(p, exist_ok=True)
             os.chown(p, uid, gid)
