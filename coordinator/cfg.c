@@ -289,7 +289,15 @@ handler(void *user, int line, const char *section, const char *name, const char 
 			return yesno(x, line, name, value, &c->app.sudo);
 		if (strcmp(name, "version") == 0)
 			return copy_val(x, line, name, c->app.version, sizeof(c->app.version), value);
-		return fail(x, line, "unknown key '%s' in [app]; the keys are dir, env_file, python, sudo and version.", name);
+		if (strcmp(name, "http_port") == 0) {
+			char *end;
+			long p = strtol(value, &end, 10);
+			if (*value == '\0' || *end != '\0' || p < 1 || p > 65535)
+				return fail(x, line, "http_port must be a number from 1 to 65535, not '%s'; fix the value.", value);
+			c->app.http_port = (int)p;
+			return 0;
+		}
+		return fail(x, line, "unknown key '%s' in [app]; the keys are dir, env_file, python, sudo, version and http_port.", name);
 	default:
 		return fail(x, line, "unexpected key '%s'.", name);
 	}
@@ -426,6 +434,7 @@ cfg_parse_text(const char *path, const char *text, struct cfg *out, struct cut_e
 	snprintf(out->ssh.known_hosts, sizeof(out->ssh.known_hosts), "~/.ssh/known_hosts");
 	out->ssh.instance_connect = 1;
 	out->ssh.port = 22;
+	out->app.http_port = 80;
 	snprintf(out->app.dir, sizeof(out->app.dir), "/var/app/current");
 	snprintf(out->app.env_file, sizeof(out->app.env_file), "/opt/elasticbeanstalk/deployment/env");
 	snprintf(out->app.python, sizeof(out->app.python), "/var/app/venv/staging-LQM1lest/bin/python");

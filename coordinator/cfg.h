@@ -9,7 +9,8 @@
  *   [dns]        zone
  *   [ssh]        user, identity, known_hosts, instance_connect = yes|no,
  *                address = private|public, port (default 22), open_port = yes|no
- *   [app]        dir, env_file, python, sudo = yes|no, version (optional)
+ *   [app]        dir, env_file, python, sudo = yes|no, version (optional),
+ *                http_port (default 80)
  *
  * Every mistake (unknown section or key, a key given twice, a missing
  * section or key, a bad value, contradictions such as one environment in two
@@ -70,6 +71,7 @@ struct cfg {
 		char python[512];            /* default /var/app/venv/staging-LQM1lest/bin/python */
 		int sudo;                    /* default yes */
 		char version[128];           /* version label the new envs run; "" = the new web env's */
+		int http_port;               /* where nginx answers on an instance (smoke test); default 80 */
 	} app;
 };
 
