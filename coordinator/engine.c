@@ -17,10 +17,19 @@
  * handler can only communicate through static storage of this type. */
 static volatile sig_atomic_t engine_sig;
 
+/* The first Ctrl-C asks for a clean stop after the current call; a second
+ * one stops at once, which the journal is built to survive. */
 static void
 on_signal(int sig)
 {
+	static const char msg[] = "\ncutover: second interrupt, stopping at once; run the "
+	    "same command again to resume.\n";
+
 	(void)sig;
+	if (engine_sig) {
+		(void)!write(STDERR_FILENO, msg, sizeof(msg) - 1);
+		_exit(130);
+	}
 	engine_sig = 1;
 }
 
@@ -464,6 +473,8 @@ engine_run(struct run_ctx *ctx, const struct runbook *rb, struct cut_err *err)
 			break;
 		}
 	}
+	if (r == 0)
+		cut_err_clear(err);  /* a step may have left a tolerated lookup miss there */
 	kv[0] = (struct journal_kv){ "status", stop_status };
 	jlog_kv(ctx, "run-end", NULL, r ? err->msg : NULL, kv, 1, r ? NULL : err);
 	if (r == 0 && strcmp(stop_status, "done") == 0 && ctx->out && !ctx->opts.dry_run)

@@ -6,7 +6,6 @@
 
 #include <stdio.h>
 #include <string.h>
-#include <strings.h>
 
 #include "journal.h"
 #include "progress.h"
@@ -76,18 +75,6 @@ two_envs(struct run_ctx *ctx, const char *a, const char *b, struct cut_err *err)
 static int pf_live_envs(struct run_ctx *ctx, struct cut_err *err) { return two_envs(ctx, ctx->names.live_web, ctx->names.live_ses, err); }
 static int pf_new_envs(struct run_ctx *ctx, struct cut_err *err) { return two_envs(ctx, ctx->names.new_web, ctx->names.new_ses, err); }
 
-static int
-same_host(const char *a, const char *b)
-{
-	size_t la = strlen(a), lb = strlen(b);
-
-	if (la && a[la - 1] == '.')
-		la--;
-	if (lb && b[lb - 1] == '.')
-		lb--;
-	return la == lb && strncasecmp(a, b, la) == 0;
-}
-
 /* The apex must send users to the environment the configuration calls live
  * (or, once this cutover changed DNS, to the new one). */
 static int
@@ -106,11 +93,11 @@ pf_dns_live(struct run_ctx *ctx, struct cut_err *err)
 	t = rr.alias_dns[0] ? rr.alias_dns : rr.value;
 	if ((r = ctx->world->env_describe(ctx->world, ctx->names.live_web, &live, err)) != 0)
 		return r;
-	if (same_host(t, live.cname))
+	if (step_same_host(t, live.cname))
 		return 0;
 	if (began(ctx, "dns-switch") &&
 	    ctx->world->env_describe(ctx->world, ctx->names.new_web, &nw, NULL) == 0 &&
-	    same_host(t, nw.cname))
+	    step_same_host(t, nw.cname))
 		return 0;
 	return cut_err_set(err, CUT_ESTATE, "DNS sends %s to %s, not to %s (%s) which the "
 	    "configuration calls live; check which colour is live and fix the configuration.",

@@ -156,3 +156,9 @@ progress_wait_end(struct progress *p)
 	}
 	p->live = 0;
 }
+
+int
+progress_is_json(const struct progress *p)
+{
+	return p->mode == PROGRESS_JSON;
+}

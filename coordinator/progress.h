@@ -43,6 +43,9 @@ struct progress_sample {
 };
 void progress_wait(struct progress *p, const char *step, const struct progress_sample *s);
 
+/* 1 when events go out as JSON (errors then go there too, not to stderr). */
+int progress_is_json(const struct progress *p);
+
 /* Ends a live wait line (the next event starts on a clean line). */
 void progress_wait_end(struct progress *p);
 

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "engine.h"
 #include "journal.h"
@@ -180,4 +181,16 @@ step_state_path(struct run_ctx *ctx, const char *file, char *buf, size_t len,
 		return cut_err_set(err, CUT_EINVAL, "The state folder path is too long; give a "
 		    "shorter one with --state.");
 	return 0;
+}
+
+int
+step_same_host(const char *a, const char *b)
+{
+	size_t la = strlen(a), lb = strlen(b);
+
+	if (la && a[la - 1] == '.')
+		la--;
+	if (lb && b[lb - 1] == '.')
+		lb--;
+	return la == lb && strncasecmp(a, b, la) == 0;
 }

@@ -177,6 +177,9 @@ int step_env_vars_are(struct run_ctx *ctx, const char *env, const char *const *n
 /* 1 if env exists and is Ready. */
 int step_env_ready(struct run_ctx *ctx, const char *env, struct cut_err *err);
 
+/* 1 when two DNS names are the same host: no case, final dot optional. */
+int step_same_host(const char *a, const char *b);
+
 /* Writes "<state_dir>/<file>" into buf. */
 int step_state_path(struct run_ctx *ctx, const char *file, char *buf, size_t len,
     struct cut_err *err);

@@ -5,7 +5,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <time.h>
 
 #include "engine.h"
@@ -17,19 +16,6 @@ static const char *
 slot_record(struct run_ctx *ctx, int i)
 {
 	return i == 0 ? ctx->names.apex : i == 1 ? ctx->names.www : ctx->names.ses;
-}
-
-/* Record names compare without case and final dot. */
-static int
-same_name(const char *a, const char *b)
-{
-	size_t la = strlen(a), lb = strlen(b);
-
-	if (la && a[la - 1] == '.')
-		la--;
-	if (lb && b[lb - 1] == '.')
-		lb--;
-	return la == lb && strncasecmp(a, b, la) == 0;
 }
 
 /* Where a record sends users: its alias target or its (CNAME) value. */
@@ -166,7 +152,7 @@ switch_check(struct run_ctx *ctx, struct cut_err *err)
 	for (i = 0; i < 3; i++) {
 		if ((r = read_any(ctx, slot_record(ctx, i), &rr, err)) != 0)
 			return r;
-		if (!same_name(target_of(&rr), cn[i]))
+		if (!step_same_host(target_of(&rr), cn[i]))
 			return STEP_TODO;
 	}
 	return change_state(ctx, err);
@@ -277,7 +263,7 @@ back_check(struct run_ctx *ctx, struct cut_err *err)
 	for (i = 0; i < 3; i++) {
 		if ((r = read_any(ctx, old[i].name, &cur, err)) != 0)
 			return r;
-		if (!same_name(target_of(&cur), target_of(&old[i])) || strcmp(cur.type, old[i].type))
+		if (!step_same_host(target_of(&cur), target_of(&old[i])) || strcmp(cur.type, old[i].type))
 			return STEP_TODO;
 	}
 	return change_state(ctx, err);
@@ -337,8 +323,8 @@ old_cnames(struct run_ctx *ctx, char cn[2][256])
 static int
 points_at_old(const struct world_rrset *rr, char cn[2][256])
 {
-	return (cn[0][0] && same_name(target_of(rr), cn[0])) ||
-	    (cn[1][0] && same_name(target_of(rr), cn[1]));
+	return (cn[0][0] && step_same_host(target_of(rr), cn[0])) ||
+	    (cn[1][0] && step_same_host(target_of(rr), cn[1]));
 }
 
 /* The old environments' own records; refuses if the site still uses them.
@@ -360,7 +346,7 @@ old_own_records(struct run_ctx *ctx, struct world_rrset **out, size_t *n, struct
 		if (!points_at_old(&all[i], cn))
 			continue;
 		for (s = 0; s < 3; s++)
-			if (same_name(all[i].name, slot_record(ctx, s))) {
+			if (step_same_host(all[i].name, slot_record(ctx, s))) {
 				r = cut_err_set(err, CUT_ESTATE, "Refusing to tidy: DNS still points "
 				    "%s at the old environment (%s); fail back or finish the cutover "
 				    "first.", all[i].name, target_of(&all[i]));

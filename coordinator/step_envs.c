@@ -4,7 +4,6 @@
  * maintenance mode; tidy terminates the old ones once nothing uses them. */
 #include <stdio.h>
 #include <string.h>
-#include <strings.h>
 
 #include "engine.h"
 #include "runbook.h"
@@ -44,58 +43,76 @@ clone(struct run_ctx *ctx, const char *source, const char *name, struct cut_err 
 	return ctx->world->env_clone(ctx->world, source, name, ctx->names.version, set, 3, err);
 }
 
+/* create-web clones the live web environment, create-ses the live SES one. */
 static void
-clone_describe(struct run_ctx *ctx, const char *source, const char *name, char *buf, size_t len)
+clone_pair(struct run_ctx *ctx, const char **source, const char **name)
 {
-	snprintf(buf, len, "create environment %s from %s's configuration on version %s, in "
-	    "maintenance mode, using database %s/%s", name, source, ctx->names.version,
-	    ctx->names.prep_db_host, ctx->names.prep_db_name);
+	int web = strcmp(ctx->step->name, "create-web") == 0;
+
+	*source = web ? ctx->names.live_web : ctx->names.live_ses;
+	*name = web ? ctx->names.new_web : ctx->names.new_ses;
 }
 
 static int
-web_describe(struct run_ctx *ctx, char *buf, size_t len, struct cut_err *err)
+create_describe(struct run_ctx *ctx, char *buf, size_t len, struct cut_err *err)
 {
+	const char *source, *name;
+
 	(void)err;
-	clone_describe(ctx, ctx->names.live_web, ctx->names.new_web, buf, len);
+	clone_pair(ctx, &source, &name);
+	snprintf(buf, len, "create environment %s from %s's configuration on version %s, in "
+	    "maintenance mode, using database %s/%s", name, source, ctx->names.version,
+	    ctx->names.prep_db_host, ctx->names.prep_db_name);
 	return 0;
 }
 
-static int web_check(struct run_ctx *ctx, struct cut_err *err) { return env_state(ctx, ctx->names.new_web, err); }
-static int web_apply(struct run_ctx *ctx, struct cut_err *err) { return clone(ctx, ctx->names.live_web, ctx->names.new_web, err); }
-static int web_wait(struct run_ctx *ctx, struct cut_err *err) { return step_wait_env_ready(ctx, ctx->names.new_web, err); }
+static int
+create_check(struct run_ctx *ctx, struct cut_err *err)
+{
+	const char *source, *name;
+
+	clone_pair(ctx, &source, &name);
+	return env_state(ctx, name, err);
+}
+
+static int
+create_apply(struct run_ctx *ctx, struct cut_err *err)
+{
+	const char *source, *name;
+
+	clone_pair(ctx, &source, &name);
+	return clone(ctx, source, name, err);
+}
+
+static int
+create_wait(struct run_ctx *ctx, struct cut_err *err)
+{
+	const char *source, *name;
+
+	clone_pair(ctx, &source, &name);
+	return step_wait_env_ready(ctx, name, err);
+}
 
 const struct step_entry step_create_web_entry = {
 	.name = "create-web",
 	.phase = STEP_PHASE_PREP,
 	.summary = "new web environment, cloned from the live one, in maintenance mode",
 	.flags = STEP_F_ONCE,
-	.describe = web_describe,
-	.check = web_check,
-	.apply = web_apply,
-	.wait = web_wait,
+	.describe = create_describe,
+	.check = create_check,
+	.apply = create_apply,
+	.wait = create_wait,
 };
-
-static int
-ses_describe(struct run_ctx *ctx, char *buf, size_t len, struct cut_err *err)
-{
-	(void)err;
-	clone_describe(ctx, ctx->names.live_ses, ctx->names.new_ses, buf, len);
-	return 0;
-}
-
-static int ses_check(struct run_ctx *ctx, struct cut_err *err) { return env_state(ctx, ctx->names.new_ses, err); }
-static int ses_apply(struct run_ctx *ctx, struct cut_err *err) { return clone(ctx, ctx->names.live_ses, ctx->names.new_ses, err); }
-static int ses_wait(struct run_ctx *ctx, struct cut_err *err) { return step_wait_env_ready(ctx, ctx->names.new_ses, err); }
 
 const struct step_entry step_create_ses_entry = {
 	.name = "create-ses",
 	.phase = STEP_PHASE_PREP,
 	.summary = "new SES environment, cloned from the live one, in maintenance mode",
 	.flags = STEP_F_ONCE,
-	.describe = ses_describe,
-	.check = ses_check,
-	.apply = ses_apply,
-	.wait = ses_wait,
+	.describe = create_describe,
+	.check = create_check,
+	.apply = create_apply,
+	.wait = create_wait,
 };
 
 /* --- tidy-envs ---------------------------------------------------------- */
@@ -129,11 +146,7 @@ still_used(struct run_ctx *ctx, struct cut_err *err)
 			}
 			if (r != 0)
 				return r;
-			const char *t = rr.alias_dns[0] ? rr.alias_dns : rr.value;
-			size_t lt = strlen(t), lc = strlen(e.cname);
-			if (lt && t[lt - 1] == '.')
-				lt--;
-			if (lt == lc && strncasecmp(t, e.cname, lc) == 0)
+			if (step_same_host(rr.alias_dns[0] ? rr.alias_dns : rr.value, e.cname))
 				return cut_err_set(err, CUT_ESTATE, "Refusing to terminate %s: DNS "
 				    "record %s still points at it; fail back or finish the cutover "
 				    "first.", envs[k], recs[i]);

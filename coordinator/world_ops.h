@@ -236,20 +236,25 @@ struct world_ops {
 	/* GLOBAL_MPSERVER answers from env's instance (before mpc_sync). */
 	int (*mpserver_check)(struct world_ops *w, const char *env, struct cut_err *err);
 
-	/* Releases the implementation (connections, temp files); may be NULL. */
+	/* Releases the implementation (connections, temp files) and w itself
+	 * (world_ops_close calls it); may be NULL when there is nothing to free. */
 	void (*close)(struct world_ops *w);
 };
 
-struct cfg;  /* the parsed configuration file (the aws branch's cfg_*) */
 struct run_names;
 
-/* Builds the real implementation from the configuration: AWS client for the
- * configured region/profile/endpoints, SSH/agent transport. Also fills
- * `names` (step.h) from the configuration and from the live world (which
- * environment DNS says is live). *out is allocated; the caller releases it
- * with world_ops_close(). Provided by the lead (not in this branch). */
-int world_ops_open(const struct cfg *cfg, struct run_names *names, struct world_ops **out,
+/* Builds the real implementation from the configuration file at
+ * `config_path` (the aws branch's cfg_*): AWS client for the configured
+ * region/profile/endpoints, SSH/agent transport. Also fills `names`
+ * (step.h) from the configuration and from the live world (which
+ * environment DNS says is live, the aws branch's world_*). *out is
+ * allocated; the caller releases it with world_ops_close(). Provided by the
+ * lead when wiring this branch to the aws and ssh branches; the commands
+ * that need it (cmd_plan, prep, run, failback, tidy, rehearse, status) are
+ * left out of main.c's table until then. */
+int world_ops_open(const char *config_path, struct run_names *names, struct world_ops **out,
     struct cut_err *err);
+/* Calls w->close (which frees w); NULL is fine. In world_ops.c. */
 void world_ops_close(struct world_ops *w);
 
 #endif

@@ -1191,3 +1191,15 @@ world_real_open(const struct cfg *cfg, struct run_names *names, struct world_ops
 	*out = w;
 	return 0;
 }
+
+int
+world_ops_open(const char *config_path, struct run_names *names, struct world_ops **out, struct cut_err *err)
+{
+	struct cfg cfg;
+	int r;
+
+	*out = NULL;
+	if ((r = cfg_load(config_path, &cfg, err)) != 0)
+		return r;
+	return world_real_open(&cfg, names, out, err);
+}

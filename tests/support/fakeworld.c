@@ -12,18 +12,6 @@
 #define FW(w) ((struct fakeworld *)(w)->impl)
 #define SETTLE 2
 
-static int
-same(const char *a, const char *b)
-{
-	size_t la = strlen(a), lb = strlen(b);
-
-	if (la && a[la - 1] == '.')
-		la--;
-	if (lb && b[lb - 1] == '.')
-		lb--;
-	return la == lb && strncasecmp(a, b, la) == 0;
-}
-
 struct fw_env *
 fakeworld_env(struct fakeworld *fw, const char *name)
 {
@@ -99,7 +87,7 @@ fakeworld_rr(struct fakeworld *fw, const char *name)
 	int i;
 
 	for (i = 0; i < FW_RRS; i++)
-		if (fw->rrs[i].name[0] && same(fw->rrs[i].name, name))
+		if (fw->rrs[i].name[0] && step_same_host(fw->rrs[i].name, name))
 			return &fw->rrs[i];
 	return NULL;
 }
@@ -464,7 +452,7 @@ f_dns_read(struct world_ops *w, const char *zone, const char *name, const char *
 
 	(void)zone;
 	for (i = 0; i < FW_RRS; i++)
-		if (fw->rrs[i].name[0] && same(fw->rrs[i].name, name) &&
+		if (fw->rrs[i].name[0] && step_same_host(fw->rrs[i].name, name) &&
 		    strcmp(fw->rrs[i].type, type) == 0) {
 			*out = fw->rrs[i];
 			return 0;
@@ -492,8 +480,8 @@ f_dns_list(struct world_ops *w, const char *zone, struct world_rrset **out, size
 static int
 rr_equal(const struct world_rrset *a, const struct world_rrset *b)
 {
-	return same(a->name, b->name) && strcmp(a->type, b->type) == 0 &&
-	    strcmp(a->alias_zone, b->alias_zone) == 0 && same(a->alias_dns, b->alias_dns) &&
+	return step_same_host(a->name, b->name) && strcmp(a->type, b->type) == 0 &&
+	    strcmp(a->alias_zone, b->alias_zone) == 0 && step_same_host(a->alias_dns, b->alias_dns) &&
 	    a->ttl == b->ttl && strcmp(a->value, b->value) == 0;
 }
 
@@ -513,7 +501,7 @@ f_dns_change(struct world_ops *w, const char *zone, const struct world_dns_chang
 	for (i = 0; i < n; i++) {
 		int found = -1;
 		for (k = 0; k < FW_RRS; k++)
-			if (next[k].name[0] && same(next[k].name, ch[i].rr.name) &&
+			if (next[k].name[0] && step_same_host(next[k].name, ch[i].rr.name) &&
 			    strcmp(next[k].type, ch[i].rr.type) == 0)
 				found = k;
 		if (ch[i].action == WORLD_DNS_DELETE) {

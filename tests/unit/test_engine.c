@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "engine.h"
@@ -160,6 +161,28 @@ test_double_crash(void **state)
 	h.crash_at = NULL;
 	assert_int_equal(enginerun_cmd(&h, "run", &err), 0);
 	assert_run_end_state(&h);
+	enginerun_done(&h);
+}
+
+/* A change the journal says was made but the world does not show is never
+ * made again: the run stops and says so. */
+static void
+test_once_refusal(void **state)
+{
+	struct enginerun h;
+	struct cut_err err;
+
+	(void)state;
+	enginerun_init(&h, 1);
+	h.crash_at = "snapshot:applied";
+	assert_int_equal(enginerun_fork(&h, "run"), 137);
+	h.crash_at = NULL;
+	for (int i = 0; i < FW_SNAPS; i++)
+		h.fw->snaps[i].exists = 0;    /* someone deleted it meanwhile */
+	assert_int_equal(enginerun_cmd(&h, "run", &err), CUT_ESTATE);
+	assert_non_null(strstr(err.msg, "Step snapshot was applied by an earlier run"));
+	assert_non_null(strstr(err.msg, "never applied twice"));
+	assert_int_equal(h.fw->snapshots_created, 1);
 	enginerun_done(&h);
 }
 
@@ -379,6 +402,31 @@ test_ctrl_c(void **state)
 	signal(SIGINT, SIG_DFL);
 	signal(SIGTERM, SIG_DFL);
 	enginerun_done(&h);
+}
+
+/* A second Ctrl-C stops at once (exit 130); the journal makes that safe. */
+static void
+test_second_ctrl_c(void **state)
+{
+	int status;
+	pid_t pid;
+
+	(void)state;
+	fflush(NULL);
+	pid = fork();
+	if (pid == 0) {
+		int devnull = open("/dev/null", O_WRONLY);
+		dup2(devnull, 2);
+		engine_catch_signals();
+		raise(SIGINT);
+		if (!engine_interrupted())
+			_exit(1);
+		raise(SIGINT);
+		_exit(2);
+	}
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 130);
 }
 
 /* A failing smoke test stops the run before maintenance mode is lifted. */
@@ -693,6 +741,7 @@ main(void)
 		cmocka_unit_test(test_run_order_and_end_state),
 		cmocka_unit_test(test_crash_at_every_point),
 		cmocka_unit_test(test_double_crash),
+		cmocka_unit_test(test_once_refusal),
 		cmocka_unit_test(test_torn_journal_resume),
 		cmocka_unit_test(test_lock_refusal),
 		cmocka_unit_test(test_preflight_failure),
@@ -701,6 +750,7 @@ main(void)
 		cmocka_unit_test(test_dry_run),
 		cmocka_unit_test(test_confirmation),
 		cmocka_unit_test(test_ctrl_c),
+		cmocka_unit_test(test_second_ctrl_c),
 		cmocka_unit_test(test_smoke_failure_stops),
 		cmocka_unit_test(test_failback_after_completion),
 		cmocka_unit_test(test_failback_after_dns),

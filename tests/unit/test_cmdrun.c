@@ -1,0 +1,226 @@
+/* Unit tests for the runbook commands (cmd_*.c over cmdrun.c): options,
+ * refusal without a terminal, the report written at the end, the
+ * CUTOVER_TEST_CRASH_AT hook in a real process, lock refusal, status and
+ * plan. The world comes from this file's own world_ops_open (the lead's
+ * real one opens AWS/SSH), over the in-memory fake world. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "cmd.h"
+#include "fakeworld.h"
+#include "journal.h"
+#include "world_ops.h"
+
+extern const struct cmd_entry cmd_prep_entry, cmd_run_entry, cmd_failback_entry,
+    cmd_plan_entry, cmd_status_entry, cmd_report_entry;
+
+/* The test's world, shared by the commands it runs (test-only state). */
+static struct world_ops *world;
+static struct fakeworld *fw;
+static struct run_names fw_names;
+static char top[64], state[128];
+
+int
+world_ops_open(const char *config_path, struct run_names *names, struct world_ops **out,
+    struct cut_err *err)
+{
+	if (strcmp(config_path, "fake.ini") != 0)
+		return cut_err_set(err, CUT_ECONFIG, "Cannot read configuration %s.", config_path);
+	*names = fw_names;
+	*out = world;     /* close is NULL: the world outlives the command */
+	return 0;
+}
+
+static int
+setup(void **st)
+{
+	(void)st;
+	snprintf(top, sizeof(top), "/tmp/cutover-ct.XXXXXX");
+	if (mkdtemp(top) == NULL)
+		return -1;
+	snprintf(state, sizeof(state), "%s/state", top);
+	world = fakeworld_new(&fw);
+	fakeworld_cobalt(fw, &fw_names, 0);
+	setenv("CUTOVER_POLL_MS", "0", 1);
+	return 0;
+}
+
+static int
+teardown(void **st)
+{
+	char cmd[128];
+
+	(void)st;
+	fakeworld_free(world);
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", top);
+	return system(cmd) == 0 ? 0 : -1;
+}
+
+/* Runs a command with stdin from /dev/null and its stdout+stderr captured. */
+static int
+run(const struct cmd_entry *e, char *out, size_t outlen, ...)
+{
+	char *argv[16], path[160];
+	va_list ap;
+	int argc = 0, r, fd, saved[3];
+	ssize_t n;
+
+	va_start(ap, outlen);
+	argv[argc++] = (char *)e->name;
+	while ((argv[argc] = va_arg(ap, char *)) != NULL)
+		argc++;
+	va_end(ap);
+	snprintf(path, sizeof(path), "%s/out", top);
+	fflush(NULL);
+	fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0600);
+	saved[0] = dup(0);
+	saved[1] = dup(1);
+	saved[2] = dup(2);
+	int devnull = open("/dev/null", O_RDONLY);
+	dup2(devnull, 0);
+	close(devnull);
+	dup2(fd, 1);
+	dup2(fd, 2);
+	r = e->exec(argc, argv);
+	fflush(NULL);
+	dup2(saved[0], 0);
+	dup2(saved[1], 1);
+	dup2(saved[2], 2);
+	close(saved[0]);
+	close(saved[1]);
+	close(saved[2]);
+	n = pread(fd, out, outlen - 1, 0);
+	out[n > 0 ? n : 0] = '\0';
+	close(fd);
+	return r;
+}
+
+static char out[1 << 16];
+
+static void
+test_usage(void **st)
+{
+	(void)st;
+	assert_int_equal(run(&cmd_run_entry, out, sizeof(out), NULL), 2);
+	assert_non_null(strstr(out, "the configuration file is required"));
+	assert_int_equal(run(&cmd_run_entry, out, sizeof(out), "--help", NULL), 0);
+	assert_non_null(strstr(out, "--until STEP"));
+	assert_int_equal(run(&cmd_plan_entry, out, sizeof(out), "-c", "fake.ini", "--yes", NULL), 2);
+	assert_int_equal(run(&cmd_run_entry, out, sizeof(out), "-c", "other.ini", "--state", state,
+	    NULL), 1);
+	assert_non_null(strstr(out, "Cannot read configuration other.ini"));
+	assert_int_equal(run(&cmd_run_entry, out, sizeof(out), "-c", "fake.ini", "--state", state,
+	    "--until", "bogus", NULL), 1);
+	assert_non_null(strstr(out, "--until bogus names no step of `cutover run`"));
+	assert_int_equal(fw->mutations, 0);
+}
+
+static void
+test_prep_run_report(void **st)
+{
+	char p[256];
+
+	(void)st;
+	assert_int_equal(run(&cmd_plan_entry, out, sizeof(out), "-c", "fake.ini", "--state", state,
+	    NULL), 0);
+	assert_non_null(strstr(out, "plan create-web: would create environment cobalt-production-green"));
+	assert_int_equal(fw->mutations, 0);
+
+	assert_int_equal(run(&cmd_prep_entry, out, sizeof(out), "-c", "fake.ini", "--state", state,
+	    NULL), 0);
+	/* stdin is not a terminal and no --yes: refuses at the DNS step */
+	assert_int_equal(run(&cmd_run_entry, out, sizeof(out), "-c", "fake.ini", "--state", state,
+	    NULL), 130);
+	assert_non_null(strstr(out, "cutover run: Step dns-switch cannot be undone by running "
+	    "again and needs confirmation, but standard input is not a terminal; run again with "
+	    "--yes to confirm it."));
+	assert_int_equal(fw->dns_changes, 0);
+	assert_int_equal(run(&cmd_run_entry, out, sizeof(out), "-c", "fake.ini", "--state", state,
+	    "--yes", NULL), 0);
+	assert_int_equal(fw->dns_changes, 1);
+	assert_non_null(strstr(out, "report.md"));
+	snprintf(p, sizeof(p), "%s/report.html", state);
+	assert_int_equal(access(p, R_OK), 0);
+
+	assert_int_equal(run(&cmd_status_entry, out, sizeof(out), "-c", "fake.ini", "--state", state,
+	    NULL), 0);
+	assert_non_null(strstr(out, "status dns-switch: done (cutover run)"));
+	assert_non_null(strstr(out, "DNS: myabf.com.au. -> cobalt-production-green"));
+
+	assert_int_equal(run(&cmd_report_entry, out, sizeof(out), "--state", state, NULL), 0);
+	assert_non_null(strstr(out, "report.md"));
+
+	assert_int_equal(run(&cmd_failback_entry, out, sizeof(out), "-c", "fake.ini", "--state",
+	    state, "--yes", "--json", NULL), 0);
+	assert_non_null(strstr(out, "{\"t\":"));
+	assert_int_equal(fw->dns_changes, 2);
+}
+
+/* The kill -9 hook in a real process: exit 137 at the point, rerun finishes. */
+static void
+test_crash_hook(void **st)
+{
+	int status;
+	pid_t pid;
+
+	(void)st;
+	assert_int_equal(run(&cmd_prep_entry, out, sizeof(out), "-c", "fake.ini", "--state", state,
+	    NULL), 0);
+	fflush(NULL);
+	pid = fork();
+	if (pid == 0) {
+		setenv("CUTOVER_TEST_CRASH_AT", "dns-switch:apply", 1);
+		run(&cmd_run_entry, out, sizeof(out), "-c", "fake.ini", "--state", state, "--yes", NULL);
+		_exit(0);
+	}
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 137);
+	assert_int_equal(fw->dns_changes, 1);
+	assert_int_equal(run(&cmd_run_entry, out, sizeof(out), "-c", "fake.ini", "--state", state,
+	    "--yes", NULL), 0);
+	assert_int_equal(fw->dns_changes, 1);
+	assert_int_equal(fw->snapshots_created, 1);
+	assert_int_equal(fw->conversions, 1);
+}
+
+static void
+test_lock(void **st)
+{
+	struct journal *j;
+	struct cut_err err;
+
+	(void)st;
+	assert_int_equal(journal_open(state, "run", &j, &err), 0);
+	assert_int_equal(run(&cmd_prep_entry, out, sizeof(out), "-c", "fake.ini", "--state", state,
+	    NULL), 1);
+	assert_non_null(strstr(out, "Another cutover run holds the state folder"));
+	assert_int_equal(fw->mutations, 0);
+	/* status and a dry run do not need the lock */
+	assert_int_equal(run(&cmd_prep_entry, out, sizeof(out), "-c", "fake.ini", "--state", state,
+	    "--dry-run", NULL), 0);
+	assert_int_equal(fw->mutations, 0);
+	journal_close(j);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_usage, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_prep_run_report, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_crash_hook, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_lock, setup, teardown),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
