@@ -89,10 +89,17 @@ $(AGENT_INC)/msgpack.h:
 	@mkdir -p $(dir $@)
 	ln -sf /usr/include/msgpack.h /usr/include/msgpack $(dir $@)
 
+ifneq ($(SAN),)
+# make asan: the x86_64 agent gets the sanitizers too (so dynamic: they cannot be static).
+$(BUILD)/agent/cutover-agent-x86_64: $(AGENT_SRC) $(PROTO_SRC) $(wildcard agent/*.h proto/*.h)
+	@mkdir -p $(dir $@)
+	$(CC) $(filter-out -Os,$(AGENT_CFLAGS)) -g $(OPT) $(SAN) $(AGENT_SRC) $(PROTO_SRC) -lmsgpackc -o $@
+else
 $(BUILD)/agent/cutover-agent-x86_64: $(AGENT_SRC) $(PROTO_SRC) $(wildcard agent/*.h proto/*.h) | $(AGENT_INC)/msgpack.h
 	@mkdir -p $(dir $@)
 	$(if $(MUSL_X86_64),gcc -specs $(MUSL_X86_64) -I$(AGENT_INC),$(CC)) $(AGENT_CFLAGS) $(AGENT_LDFLAGS) \
 	  $(AGENT_SRC) $(PROTO_SRC) $(if $(MUSL_X86_64),$(shell gcc -print-file-name=libmsgpackc.a),-lmsgpackc) -o $@
+endif
 
 $(BUILD)/agent/cutover-agent-aarch64: $(AGENT_SRC) $(PROTO_SRC) $(wildcard agent/*.h proto/*.h) | $(AGENT_INC)/msgpack.h
 	@mkdir -p $(dir $@)
@@ -127,6 +134,7 @@ build-fuzz/%: tests/fuzz/%.c $(PROTO_SRC) $(CORE_SRC)
 	clang -std=c11 -D_GNU_SOURCE -g -O1 -Iproto -Icoordinator $(shell pkg-config --cflags $(PKGS)) \
 	  -fsanitize=fuzzer,address,undefined -DCUTOVER_FUZZ $< $(PROTO_SRC) $(filter-out coordinator/agent_blobs.S,$(CORE_SRC)) \
 	  tests/fuzz/fuzz_stub_blobs.c $(LDLIBS) -o $@
+build-fuzz/fuzz_envfile: agent/env.c agent/agent.h
 fuzz: $(FUZZ_BINS)
 	tests/fuzz/run $(FUZZ_SECONDS) $(FUZZ_BINS)
 

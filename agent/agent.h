@@ -26,8 +26,10 @@
 #define AGENT_STDIN_HIGH (1024u * 1024u) /* stop reading the coordinator above this */
 #define AGENT_KILL_GRACE_MS 2000          /* TERM, then KILL this much later */
 #define AGENT_DRAIN_MS 1000               /* pipes kept open after the child exited */
+#define AGENT_TIMEOUT_MAX_MS (1000ull * 86400 * 365 * 100) /* a century: "no deadline" */
 
-/* A growable byte buffer (out queue, pending stdin). */
+/* A growable byte buffer (out queue, pending stdin). The buffer owns its
+ * memory; abuf_free() releases it (and leaves an empty, reusable buffer). */
 struct abuf {
 	char *data;
 	size_t len, cap, off;   /* live bytes are data[off..len) */
@@ -96,8 +98,10 @@ int agent_flush(struct agent *a, int block);
 
 /* ---- requests (proc.c) ---- */
 struct req *agent_find(struct agent *a, uint64_t id);
-/* Starts spec for request id. On failure to start, sends the exit frame with
- * its error itself and returns 0; a negative FRAME_E* only for session ends. */
+/* Starts spec for request id. The new struct req is owned by a->reqs and
+ * freed by the poll loop after its exit frame. On failure to start, sends
+ * the exit frame with its error itself and returns 0; a negative FRAME_E*
+ * only for session ends. */
 int req_spawn(struct agent *a, uint64_t id, const struct spawn_spec *spec);
 /* TERM the request's process group now, KILL after the grace period. */
 void req_terminate(struct agent *a, struct req *r);
@@ -144,5 +148,9 @@ extern const struct op op_manage;             /* op_manage.c */
  * On a refusal it has sent the error frame and returns 1; 0 when the
  * request is acceptable (*id set). */
 int op_check_request(struct agent *a, const msgpack_object *msg, uint64_t *id);
+/* Completes spec from the request's stdin and timeout_ms and starts it
+ * (req_spawn's result). envp and cwd stay the caller's. */
+int op_spawn(struct agent *a, uint64_t id, const msgpack_object *msg, struct spawn_spec *spec, char **envp,
+    const char *cwd);
 
 #endif

@@ -232,6 +232,9 @@ timers(struct agent *a)
 		}
 	}
 #undef NEXT
+	/* poll() takes an int: wake up at least hourly for far deadlines. */
+	if (next >= 0 && next - now > 3600000)
+		next = now + 3600000;
 	return next < 0 ? -1 : (int)(next - now);
 }
 

@@ -172,7 +172,7 @@ manage(struct agent *a, const msgpack_object *msg)
 	char *app_dir, *env_file, *python, *text = NULL;
 	const char *prefix[2];
 	char found[PATH_MAX];
-	int bad = 0, b = 0, rc = FRAME_OK, err;
+	int bad = 0, rc = FRAME_OK, err;
 	size_t tlen = 0;
 	uint64_t id;
 
@@ -243,12 +243,7 @@ manage(struct agent *a, const msgpack_object *msg)
 		    (unsigned long long)id);
 		goto out;
 	}
-	(void)frame_get_bool(msg, "stdin", &b);
-	(void)frame_get_u64(msg, "timeout_ms", &spec.timeout_ms);
-	spec.want_stdin = b;
-	spec.envp = env.v;
-	spec.cwd = app_dir;
-	rc = req_spawn(a, id, &spec);
+	rc = op_spawn(a, id, msg, &spec, env.v, app_dir);
 out:
 	agent_argv_free(spec.argv);
 	if (env.v)

@@ -44,6 +44,20 @@ bad:
 	return 1;
 }
 
+int
+op_spawn(struct agent *a, uint64_t id, const msgpack_object *msg, struct spawn_spec *spec, char **envp,
+    const char *cwd)
+{
+	int b = 0;
+
+	(void)frame_get_bool(msg, "stdin", &b);
+	(void)frame_get_u64(msg, "timeout_ms", &spec->timeout_ms);
+	spec->want_stdin = b;
+	spec->envp = envp;
+	spec->cwd = cwd;
+	return req_spawn(a, id, spec);
+}
+
 static int
 run(struct agent *a, const msgpack_object *msg)
 {
@@ -52,7 +66,7 @@ run(struct agent *a, const msgpack_object *msg)
 	struct env_list env;
 	char *cwd = NULL;
 	uint64_t id;
-	int b = 0, rc;
+	int rc;
 
 	if (op_check_request(a, msg, &id))
 		return FRAME_OK;
@@ -72,12 +86,7 @@ run(struct agent *a, const msgpack_object *msg)
 		    "non-empty without '=', no NUL bytes anywhere).", (unsigned long long)id);
 		goto out;
 	}
-	(void)frame_get_bool(msg, "stdin", &b);
-	(void)frame_get_u64(msg, "timeout_ms", &spec.timeout_ms);
-	spec.want_stdin = b;
-	spec.envp = env.v;
-	spec.cwd = cwd;
-	rc = req_spawn(a, id, &spec);
+	rc = op_spawn(a, id, msg, &spec, env.v, cwd);
 out:
 	free(cwd);
 	env_free(&env);

@@ -155,7 +155,9 @@ req_spawn(struct agent *a, uint64_t id, const struct spawn_spec *spec)
 	r->out_fd[0] = out[0];
 	r->out_fd[1] = err[0];
 	r->in_fd = in[1];
-	r->deadline_ms = spec->timeout_ms ? r->start_ms + (int64_t)spec->timeout_ms : 0;
+	/* Clamped so a huge timeout_ms cannot overflow into "already late". */
+	r->deadline_ms = spec->timeout_ms ?
+	    r->start_ms + (int64_t)(spec->timeout_ms > AGENT_TIMEOUT_MAX_MS ? AGENT_TIMEOUT_MAX_MS : spec->timeout_ms) : 0;
 	a->reqs[a->nreqs++] = r;
 	return FRAME_OK;
 

@@ -74,7 +74,8 @@ int frame_check(const void *buf, size_t len);
  * handles short writes and EINTR). */
 int frame_write_sbuf(int fd, const msgpack_sbuffer *sb);
 
-/* Writes prefix + payload into out (caller's sbuffer, appended). */
+/* Writes prefix + payload into out (caller's sbuffer, appended; the caller
+ * keeps owning both buffers). */
 int frame_wrap_sbuf(msgpack_sbuffer *out, const msgpack_sbuffer *payload);
 
 /* Lookups in a decoded map; return NULL / false when absent or of another type.

@@ -345,6 +345,8 @@ struct result {
 	char error[512];
 	char err_code[64];   /* when the request was refused with "error" */
 	int out_frames;
+	int count_only;      /* count stdout bytes in out_bytes, keep none */
+	size_t out_bytes;
 };
 
 static void
@@ -384,7 +386,10 @@ collect(struct ac *c, struct result **rs, int n)
 		switch (m.type) {
 		case MSG_OUT:
 			assert_true(m.data_len > 0 && m.data_len <= FRAME_DATA_CHUNK);
-			buf_add(m.fd == 1 ? &r->out : &r->err, m.data, m.data_len);
+			if (r->count_only && m.fd == 1)
+				r->out_bytes += m.data_len;
+			else
+				buf_add(m.fd == 1 ? &r->out : &r->err, m.data, m.data_len);
 			r->out_frames++;
 			break;
 		case MSG_EXIT:
@@ -530,6 +535,15 @@ test_exit_codes(void **state)
 	assert_true(r.has_status && r.status == 0);
 	assert_true(r.duration_ms >= 300 && r.duration_ms < 5000);
 	result_free(&r);
+	/* The largest timeout means "none", not an overflow into "late". */
+	{
+		struct run_opts o = { .timeout_ms = UINT64_MAX };
+
+		run_one(&c, &r, 4, sleepy, &o);
+		assert_false(r.timed_out);
+		assert_true(r.has_status && r.status == 0);
+		result_free(&r);
+	}
 	ac_end(&c);
 }
 
@@ -641,6 +655,52 @@ test_binary_output(void **state)
 	free(data);
 }
 
+static long
+rss_kb(pid_t pid)
+{
+	char path[64], line[256];
+	long kb = -1;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+	assert_non_null(f = fopen(path, "r"));
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "VmRSS: %ld kB", &kb) == 1)
+			break;
+	fclose(f);
+	return kb;
+}
+
+/* A coordinator that does not read must not make the agent buffer the
+ * child's output: 200 MB are produced while nobody reads for a while. */
+static void
+test_output_memory_bounded(void **state)
+{
+	enum { SIZE = 200 * 1000 * 1000 };
+	struct ac c;
+	struct result r, *rp = &r;
+	const char *argv[] = { "head", "-c", "200000000", "/dev/zero", NULL };
+	long before, during;
+
+	(void)state;
+	ac_hello(&c, 0);
+	before = rss_kb(c.pid);
+	memset(&r, 0, sizeof(r));
+	r.id = 1;
+	r.count_only = 1;
+	send_run(&c, 1, argv, NULL);
+	ac_flush(&c);
+	usleep(1500 * 1000);
+	during = rss_kb(c.pid);
+	/* the queue's high mark is 256 KiB plus one read: allow 4 MB */
+	assert_true(during - before < 4096);
+	collect(&c, &rp, 1);
+	assert_int_equal(r.status, 0);
+	assert_int_equal(r.out_bytes, SIZE);
+	result_free(&r);
+	ac_end(&c);
+}
+
 /* 4 MiB through cat: more than every buffer on the way, so the agent's
  * back-pressure in both directions is exercised. */
 static void
@@ -722,6 +782,18 @@ group_gone_within(pid_t pgid, int ms)
 	return 1;
 }
 
+/* The request printed its process group id first: nothing of it is left. */
+static void
+assert_group_gone(struct result *r)
+{
+	long pgid;
+
+	buf_add(&r->out, "", 1);
+	pgid = strtol(r->out.d, NULL, 10);
+	assert_true(pgid > 1);
+	assert_true(group_gone_within((pid_t)pgid, 2000));
+}
+
 static void
 test_timeout_kills_group(void **state)
 {
@@ -732,7 +804,6 @@ test_timeout_kills_group(void **state)
 	/* Both ignore TERM: the agent must follow with KILL. */
 	const char *stubborn[] = { "sh", "-c", "trap '' TERM; sleep 300 & echo $$; wait; wait", NULL };
 	struct run_opts o = { .timeout_ms = 500 };
-	long pgid;
 
 	(void)state;
 	ac_hello(&c, 0);
@@ -742,20 +813,14 @@ test_timeout_kills_group(void **state)
 	assert_false(r.has_status);
 	assert_int_equal(r.signal, SIGTERM);
 	assert_true(r.duration_ms >= 500 && r.duration_ms < 3000);
-	buf_add(&r.out, "", 1);
-	pgid = strtol(r.out.d, NULL, 10);
-	assert_true(pgid > 1);
-	assert_true(group_gone_within((pid_t)pgid, 2000));
+	assert_group_gone(&r);
 	result_free(&r);
 
 	run_one(&c, &r, 2, stubborn, &o);
 	assert_true(r.timed_out);
 	assert_int_equal(r.signal, SIGKILL);
 	assert_true(r.duration_ms >= 2400 && r.duration_ms < 6000);
-	buf_add(&r.out, "", 1);
-	pgid = strtol(r.out.d, NULL, 10);
-	assert_true(pgid > 1);
-	assert_true(group_gone_within((pid_t)pgid, 2000));
+	assert_group_gone(&r);
 	result_free(&r);
 	ac_end(&c);
 }
@@ -812,8 +877,7 @@ test_cancel_and_concurrency(void **state)
 	assert_true(b.has_status && b.status == 0);
 	assert_true(buf_is(&b.out, "slow\n"));
 	assert_true(buf_is(&d.out, "fast\n"));
-	buf_add(&a.out, "", 1);
-	assert_true(group_gone_within((pid_t)strtol(a.out.d, NULL, 10), 2000));
+	assert_group_gone(&a);
 	result_free(&a);
 	result_free(&b);
 	result_free(&d);
@@ -1141,6 +1205,7 @@ main(void)
 		cmocka_unit_test(test_streams_apart),
 		cmocka_unit_test(test_binary_output),
 		cmocka_unit_test(test_stdin),
+		cmocka_unit_test(test_output_memory_bounded),
 		cmocka_unit_test(test_timeout_kills_group),
 		cmocka_unit_test(test_cancel_and_concurrency),
 		cmocka_unit_test(test_spawn_failures),
