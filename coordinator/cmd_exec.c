@@ -58,6 +58,7 @@ const struct cmd_entry cmd_exec_entry = {
 	"  --timeout SECS             kill the remote process group after SECS\n"
 	"  --json                     one JSON object per line per event (see below)\n"
 	"  --parallel N               hosts at once (default 32)\n"
+	"  --connect-timeout SECS     TCP + SSH handshake + login (default 10)\n"
 	"\n"
 	"One host: stdout and stderr pass through byte for byte, stdin is forwarded,\n"
 	"the exit status is the remote one (128+N when killed by signal N); 124 when\n"

@@ -77,7 +77,7 @@ rcli_split_host(const char *spec, char *user, size_t ulen, char *host, size_t hl
 }
 
 enum { O_HOST = 1000, O_USER, O_IDENTITY, O_KNOWN, O_ACCEPT, O_SUDO, O_TIMEOUT, O_JSON, O_PARALLEL,
-	O_APPDIR, O_ENVFILE, O_PYTHON, O_HELP, O_ENV, O_CONFIG, O_OPENPORT, O_NOOPENPORT };
+	O_APPDIR, O_ENVFILE, O_PYTHON, O_HELP, O_CONNTIMEOUT, O_ENV, O_CONFIG, O_OPENPORT, O_NOOPENPORT };
 
 int
 rcli_parse(const struct cmd_entry *e, int manage, int argc, char **argv, struct rcli_opts *o)
@@ -96,6 +96,7 @@ rcli_parse(const struct cmd_entry *e, int manage, int argc, char **argv, struct 
 		{"env-file", required_argument, NULL, O_ENVFILE},
 		{"python", required_argument, NULL, O_PYTHON},
 		{"help", no_argument, NULL, O_HELP},
+		{"connect-timeout", required_argument, NULL, O_CONNTIMEOUT},
 		{"env", required_argument, NULL, O_ENV},
 		{"config", required_argument, NULL, O_CONFIG},
 		{"open-port", no_argument, NULL, O_OPENPORT},
@@ -134,6 +135,13 @@ rcli_parse(const struct cmd_entry *e, int manage, int argc, char **argv, struct 
 			o->timeout_ms = (int64_t)(d * 1000);
 			if (o->timeout_ms < 1)
 				o->timeout_ms = 1;
+			break;
+		case O_CONNTIMEOUT:
+			errno = 0;
+			d = strtod(optarg, &end);
+			if (errno != 0 || *end != '\0' || d <= 0 || d > 3600)
+				return cmd_usage_error(e, "--connect-timeout takes seconds (for example 10), not '%s'", optarg);
+			o->connect_timeout_ms = (int)(d * 1000) > 0 ? (int)(d * 1000) : 1;
 			break;
 		case O_PARALLEL:
 			o->parallel = atoi(optarg);
@@ -334,6 +342,12 @@ status_of(const struct cmd_entry *e, const char *host, int rc, const struct cut_
 			fprintf(stderr, "cutover %s: %s\n", e->name, err->msg);
 		return RCLI_EXIT_TOOL;
 	}
+	if (rcli_cancel) {
+		if (!quiet)
+			fprintf(stderr, "cutover %s: interrupted; the command on %s was cancelled (its process group "
+			    "killed).\n", e->name, host);
+		return RCLI_EXIT_INTERRUPTED;
+	}
 	if (res->timed_out) {
 		if (!quiet)
 			fprintf(stderr, "cutover %s: the command on %s timed out and its process group was killed.\n",
@@ -365,6 +379,7 @@ fill_target(const struct rcli_opts *o, const char *spec, struct rexec_target *t,
 	t->ssh.identity = o->identity;
 	t->ssh.known_hosts = o->known_hosts;
 	t->ssh.accept_new_host_key = o->accept_new;
+	t->ssh.connect_timeout_ms = o->connect_timeout_ms;
 	t->sudo = o->sudo;
 	t->label = spec;
 }
@@ -535,6 +550,11 @@ run_many(const struct cmd_entry *e, const struct rcli_opts *o, struct rexec_host
 	}
 	fflush(stdout);
 	rc = ok == n ? 0 : reached == 0 ? RCLI_EXIT_TOOL : 1;
+	if (rcli_cancel) {
+		fprintf(stderr, "cutover %s: interrupted; running commands were cancelled (process groups killed).\n",
+		    e->name);
+		rc = RCLI_EXIT_INTERRUPTED;
+	}
 out:
 	for (size_t i = 0; i < 2 * n; i++)
 		free(m.lines[i].buf);
@@ -641,6 +661,7 @@ run_env(const struct cmd_entry *e, const struct rcli_opts *o, const struct rexec
 		}
 		fleet_target(&f, i, &hosts[i].target);
 		hosts[i].target.ssh.accept_new_host_key = o->accept_new;
+		hosts[i].target.ssh.connect_timeout_ms = o->connect_timeout_ms;
 	}
 	if (rcli_cancel) {
 		fprintf(stderr, "cutover %s: interrupted before running anything.\n", e->name);

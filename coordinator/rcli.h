@@ -22,6 +22,7 @@
 #define RCLI_EXIT_TOOL 255     /* connection, authentication, host key, protocol */
 #define RCLI_EXIT_TIMEOUT 124  /* --timeout passed (like timeout(1)) */
 #define RCLI_EXIT_NOSTART 127  /* the program could not be started (like a shell) */
+#define RCLI_EXIT_INTERRUPTED 130 /* Ctrl-C: the remote command was cancelled */
 
 /* Parsed command line of exec/manage. Strings point into argv. */
 struct rcli_opts {
@@ -29,6 +30,7 @@ struct rcli_opts {
 	size_t nhosts;
 	const char *user, *identity, *known_hosts;
 	int accept_new, sudo, json, parallel;
+	int connect_timeout_ms;      /* 0: ssh.h's default */
 	int64_t timeout_ms;
 	const char *app_dir, *env_file, *python;   /* manage only */
 	const char *env;             /* --env NAME: the instances of that EB environment */

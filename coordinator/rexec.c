@@ -92,55 +92,65 @@ queue(struct rexec_conn *c, msgpack_sbuffer *payload, struct cut_err *err)
 	return 0;
 }
 
+/* A message being built; msg_send frames and queues it, then frees. */
+struct msg {
+	msgpack_sbuffer sb;
+	msgpack_packer pk;
+};
+
+static msgpack_packer *
+msg_begin(struct msg *m, const char *type, size_t nfields)
+{
+	msgpack_sbuffer_init(&m->sb);
+	msgpack_packer_init(&m->pk, &m->sb, msgpack_sbuffer_write);
+	msgpack_pack_map(&m->pk, nfields);
+	pk_str(&m->pk, "t");
+	pk_str(&m->pk, type);
+	return &m->pk;
+}
+
+static int
+msg_send(struct rexec_conn *c, struct msg *m, struct cut_err *err)
+{
+	int r = queue(c, &m->sb, err);
+
+	msgpack_sbuffer_destroy(&m->sb);
+	return r;
+}
+
 static int
 queue_simple(struct rexec_conn *c, const char *t, uint64_t id, struct cut_err *err)
 {
-	msgpack_sbuffer sb;
-	msgpack_packer pk;
-	int r;
+	struct msg m;
+	msgpack_packer *pk = msg_begin(&m, t, 2);
 
-	msgpack_sbuffer_init(&sb);
-	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
-	msgpack_pack_map(&pk, 2);
-	pk_str(&pk, "t");
-	pk_str(&pk, t);
 	if (strcmp(t, "hello") == 0) {
-		pk_str(&pk, "v");
-		msgpack_pack_uint64(&pk, PROTO_VERSION);
+		pk_str(pk, "v");
+		msgpack_pack_uint64(pk, PROTO_VERSION);
 	} else {
-		pk_str(&pk, "id");
-		msgpack_pack_uint64(&pk, id);
+		pk_str(pk, "id");
+		msgpack_pack_uint64(pk, id);
 	}
-	r = queue(c, &sb, err);
-	msgpack_sbuffer_destroy(&sb);
-	return r;
+	return msg_send(c, &m, err);
 }
 
 static int
 queue_stdin(struct rexec_conn *c, uint64_t id, const void *data, size_t len, struct cut_err *err)
 {
-	msgpack_sbuffer sb;
-	msgpack_packer pk;
-	int r;
+	struct msg m;
+	msgpack_packer *pk = msg_begin(&m, "stdin", 3);
 
-	msgpack_sbuffer_init(&sb);
-	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
-	msgpack_pack_map(&pk, 3);
-	pk_str(&pk, "t");
-	pk_str(&pk, "stdin");
-	pk_str(&pk, "id");
-	msgpack_pack_uint64(&pk, id);
+	pk_str(pk, "id");
+	msgpack_pack_uint64(pk, id);
 	if (data == NULL) {
-		pk_str(&pk, "eof");
-		msgpack_pack_true(&pk);
+		pk_str(pk, "eof");
+		msgpack_pack_true(pk);
 	} else {
-		pk_str(&pk, "data");
-		msgpack_pack_bin(&pk, len);
-		msgpack_pack_bin_body(&pk, data, len);
+		pk_str(pk, "data");
+		msgpack_pack_bin(pk, len);
+		msgpack_pack_bin_body(pk, data, len);
 	}
-	r = queue(c, &sb, err);
-	msgpack_sbuffer_destroy(&sb);
-	return r;
+	return msg_send(c, &m, err);
 }
 
 static void
@@ -176,54 +186,47 @@ static int
 queue_request(struct rexec_conn *c, uint64_t id, const struct rexec_request *req, int with_stdin,
     struct cut_err *err)
 {
-	msgpack_sbuffer sb;
-	msgpack_packer pk;
-	int r, n = 6;
+	struct msg m;
+	size_t n = 6;
 
-	msgpack_sbuffer_init(&sb);
-	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
 	if (req->kind == REXEC_RUN)
 		n += req->cwd != NULL;
 	else
 		n += (req->app_dir != NULL) + (req->env_file != NULL) + (req->python != NULL);
-	msgpack_pack_map(&pk, (size_t)n);
-	pk_str(&pk, "t");
-	pk_str(&pk, req->kind == REXEC_RUN ? "run" : "manage");
-	pk_str(&pk, "id");
-	msgpack_pack_uint64(&pk, id);
-	pk_str(&pk, req->kind == REXEC_RUN ? "argv" : "args");
-	pk_strv(&pk, req->argv);
-	pk_str(&pk, "env");
-	pk_env(&pk, req->env);
-	pk_str(&pk, "stdin");
+	msgpack_packer *pk = msg_begin(&m, req->kind == REXEC_RUN ? "run" : "manage", n);
+	pk_str(pk, "id");
+	msgpack_pack_uint64(pk, id);
+	pk_str(pk, req->kind == REXEC_RUN ? "argv" : "args");
+	pk_strv(pk, req->argv);
+	pk_str(pk, "env");
+	pk_env(pk, req->env);
+	pk_str(pk, "stdin");
 	if (with_stdin)
-		msgpack_pack_true(&pk);
+		msgpack_pack_true(pk);
 	else
-		msgpack_pack_false(&pk);
-	pk_str(&pk, "timeout_ms");
-	msgpack_pack_uint64(&pk, req->timeout_ms > 0 ? (uint64_t)req->timeout_ms : 0);
+		msgpack_pack_false(pk);
+	pk_str(pk, "timeout_ms");
+	msgpack_pack_uint64(pk, req->timeout_ms > 0 ? (uint64_t)req->timeout_ms : 0);
 	if (req->kind == REXEC_RUN) {
 		if (req->cwd != NULL) {
-			pk_str(&pk, "cwd");
-			pk_str(&pk, req->cwd);
+			pk_str(pk, "cwd");
+			pk_str(pk, req->cwd);
 		}
 	} else {
 		if (req->app_dir != NULL) {
-			pk_str(&pk, "app_dir");
-			pk_str(&pk, req->app_dir);
+			pk_str(pk, "app_dir");
+			pk_str(pk, req->app_dir);
 		}
 		if (req->env_file != NULL) {
-			pk_str(&pk, "env_file");
-			pk_str(&pk, req->env_file);
+			pk_str(pk, "env_file");
+			pk_str(pk, req->env_file);
 		}
 		if (req->python != NULL) {
-			pk_str(&pk, "python");
-			pk_str(&pk, req->python);
+			pk_str(pk, "python");
+			pk_str(pk, req->python);
 		}
 	}
-	r = queue(c, &sb, err);
-	msgpack_sbuffer_destroy(&sb);
-	return r;
+	return msg_send(c, &m, err);
 }
 
 /* ---- the I/O pump --------------------------------------------------------- */

@@ -20,6 +20,8 @@
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 
+#define WAIT_SLICE_MS 200
+
 struct ssh_conn {
 	int fd;
 	LIBSSH2_SESSION *s;
@@ -166,6 +168,10 @@ ssh_wait(struct ssh_conn *c, int want_write, int extra_fd, int64_t deadline_ms,
 		wait = c->keepalive_s > 0 ? c->next_keepalive_ms - now : 60000;
 		if (deadline_ms >= 0 && deadline_ms - now < wait)
 			wait = deadline_ms - now;
+		/* Callers check their cancel flag between waits, and a signal
+		 * wakes only one thread: never sleep long. */
+		if (wait > WAIT_SLICE_MS)
+			wait = WAIT_SLICE_MS;
 		if (wait < 0)
 			wait = 0;
 		dirs = libssh2_session_block_directions(c->s);
@@ -184,12 +190,12 @@ ssh_wait(struct ssh_conn *c, int want_write, int extra_fd, int64_t deadline_ms,
 		r = poll(p, (nfds_t)n, (int)wait);
 		if (r < 0) {
 			if (errno == EINTR)
-				continue;
+				return 0;   /* let the caller look at its cancel flag */
 			return cut_err_set(err, CUT_ENET, "Waiting on the connection to %s failed: %s.",
 			    c->label, strerror(errno));
 		}
 		if (r == 0)
-			continue;   /* keepalive or deadline, checked above */
+			return 0;   /* a slice passed: the caller retries and rechecks */
 		if (n == 2 && p[1].revents != 0 && extra_ready != NULL)
 			*extra_ready = 1;
 		/* POLLHUP/POLLERR: let libssh2 read and report what happened. */
@@ -635,7 +641,11 @@ ssh_close(struct ssh_conn *c)
 	if (c == NULL)
 		return;
 	if (c->s != NULL) {
-		/* Best effort, never waits: the peer may be gone. */
+		/* In non-blocking mode both calls may answer EAGAIN and leave the
+		 * session (and its channels) allocated; blocking with a short
+		 * timeout lets them finish without hanging on a dead peer. */
+		libssh2_session_set_timeout(c->s, 2000);
+		libssh2_session_set_blocking(c->s, 1);
 		libssh2_session_disconnect(c->s, "bye");
 		libssh2_session_free(c->s);
 	}
@@ -705,11 +715,10 @@ wait_failed:
 	return r;
 }
 
-int
-ssh_chan_read(struct ssh_chan *ch, int stream, void *buf, size_t len, size_t *done, struct cut_err *err)
+/* libssh2's byte count or error as (done, CUT_E*): EAGAIN is 0 bytes. */
+static int
+io_result(struct ssh_chan *ch, ssize_t n, size_t *done, struct cut_err *err)
 {
-	ssize_t n = libssh2_channel_read_ex(ch->ch, stream, buf, len);
-
 	*done = 0;
 	if (n == LIBSSH2_ERROR_EAGAIN)
 		return 0;
@@ -720,17 +729,15 @@ ssh_chan_read(struct ssh_chan *ch, int stream, void *buf, size_t len, size_t *do
 }
 
 int
+ssh_chan_read(struct ssh_chan *ch, int stream, void *buf, size_t len, size_t *done, struct cut_err *err)
+{
+	return io_result(ch, libssh2_channel_read_ex(ch->ch, stream, buf, len), done, err);
+}
+
+int
 ssh_chan_write(struct ssh_chan *ch, const void *buf, size_t len, size_t *done, struct cut_err *err)
 {
-	ssize_t n = libssh2_channel_write_ex(ch->ch, 0, buf, len);
-
-	*done = 0;
-	if (n == LIBSSH2_ERROR_EAGAIN)
-		return 0;
-	if (n < 0)
-		return dropped(ch->c, (int)n, err);
-	*done = (size_t)n;
-	return 0;
+	return io_result(ch, libssh2_channel_write_ex(ch->ch, 0, buf, len), done, err);
 }
 
 int
@@ -812,9 +819,14 @@ wait_failed:
 void
 ssh_chan_free(struct ssh_chan *ch)
 {
+	int64_t dl = ssh_now_ms() + 2000;
+
 	if (ch == NULL)
 		return;
-	libssh2_channel_free(ch->ch);
+	/* If it cannot finish here, libssh2_session_free() frees it later. */
+	while (libssh2_channel_free(ch->ch) == LIBSSH2_ERROR_EAGAIN)
+		if (ssh_wait(ch->c, 0, -1, dl, NULL, NULL) != 0)
+			break;
 	free(ch);
 }
 

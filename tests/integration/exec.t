@@ -44,6 +44,18 @@ check "timeout ends within 5 s (took ${el} ms)" test "$el" -lt 5000
 sleep 0.5
 check "timeout leaves no process of the group running" sh -c "! pgrep -f 'sleep $tag\\.'"
 
+# Ctrl-C (SIGINT to cutover): the remote command is cancelled, exit 130.
+tag2=$((5000 + RANDOM % 1000))
+"$CUTOVER" exec --host "$(host $H)" --identity "$SSHD_KEY" --known-hosts "$SSHD_KNOWN_HOSTS" -- \
+	sh -c "echo go; sleep $tag2.5" >"$T/out" 2>"$T/err" </dev/null &
+pid=$!
+for _ in $(seq 1 100); do grep -q go "$T/out" 2>/dev/null && break; sleep 0.05; done
+kill -INT "$pid"; wait "$pid"; rc=$?
+check "SIGINT cancels: exit 130" eq "$rc" 130
+check "SIGINT says interrupted" has "$T/err" "interrupted"
+sleep 0.3
+check "SIGINT leaves nothing running" sh -c "! pgrep -f 'sleep $tag2\\.5'"
+
 # --json: valid JSON per line, base64 for bytes that are not UTF-8.
 cx $H --json -- sh -c 'printf "h\303\251llo\n"; printf "\377\376bin" >&2; exit 4'
 check "--json keeps the exit status" eq "$rc" 4

@@ -30,12 +30,13 @@ cx $H -- echo after-swap
 check "foreign agent replaced, command runs" eq "$(cat "$T/out")" "after-swap"
 check "foreign agent replaced by the embedded one" cmp -s "$agent" "$CUTOVER_BUILD/agent/cutover-agent-x86_64"
 
-# sudo that wants a password: a clear sentence, 255. (Revoke for a moment.)
-if [ -w /etc/sudoers.d ]; then
-	mv "/etc/sudoers.d/$SSHD_USER" "$T/sudoers.saved"
-	cx $H --sudo -- true
-	mv "$T/sudoers.saved" "/etc/sudoers.d/$SSHD_USER"
-	check "sudo with a password: 255" eq "$rc" 255
-	check "sudo with a password: says what to do" has "$T/err" "sudo.*wants a password"
-fi
+# sudo that wants a password (a user without sudo rights): a clear sentence, 255.
+"$CUTOVER" exec --host "$SSHD_USER_NOSUDO@127.0.0.1:${PORTS[$H]}" --identity "$SSHD_KEY" \
+	--known-hosts "$SSHD_KNOWN_HOSTS" --sudo -- touch "$T/sudo-ran" >"$T/out" 2>"$T/err"; rc=$?
+check "sudo with a password: 255" eq "$rc" 255
+check "sudo with a password: says what to do" has "$T/err" "sudo.*wants a password"
+check "sudo with a password: nothing ran" test ! -e "$T/sudo-ran"
+"$CUTOVER" exec --host "$SSHD_USER_NOSUDO@127.0.0.1:${PORTS[$H]}" --identity "$SSHD_KEY" \
+	--known-hosts "$SSHD_KNOWN_HOSTS" -- id -un >"$T/out" 2>"$T/err"; rc=$?
+check "the same user without --sudo runs as itself" eq "$(cat "$T/out")" "$SSHD_USER_NOSUDO"
 echo "1..$n"

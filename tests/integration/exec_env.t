@@ -86,8 +86,7 @@ for _ in $(seq 100); do [ "$(rules)" = 1 ] && break; sleep 0.1; done
 sleep 1
 kill -INT "$pid"
 wait "$pid"; rc=$?
-# The agent ends the remote process group with SIGTERM: 128+15.
-check "Ctrl-C cancels the remote command" eq "$rc" 143
+check "Ctrl-C cancels the remote command (exit 130)" eq "$rc" 130
 check "no rule left after Ctrl-C" eq "$(rules)" 0
 check "revoked exactly once" eq "$(calls ec2 RevokeSecurityGroupIngress)" 1
 

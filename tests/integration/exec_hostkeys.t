@@ -58,4 +58,27 @@ ssh-agent -k >/dev/null 2>&1
 "$CUTOVER" exec --host "$SSHD_USER@127.0.0.1:$SSHD_UNREACHABLE_PORT" --identity "$SSHD_KEY" --known-hosts "$SSHD_KNOWN_HOSTS" -- true >"$T/out" 2>"$T/err"; rc=$?
 check "unreachable host: 255" eq "$rc" 255
 check "unreachable host: clear sentence" has "$T/err" "Cannot connect to"
+# A host that accepts TCP but never speaks SSH: the connect timeout ends it.
+/usr/bin/python3 - "$T/silent.port" <<'PY' &
+import socket, sys, time
+s = socket.socket(); s.bind(("127.0.0.1", 0)); s.listen(4)
+open(sys.argv[1], "w").write(str(s.getsockname()[1]))
+conns = []
+end = time.time() + 20
+while time.time() < end:
+    s.settimeout(end - time.time())
+    try:
+        conns.append(s.accept()[0])
+    except OSError:
+        break
+PY
+silent=$!
+for _ in $(seq 1 100); do [ -s "$T/silent.port" ] && break; sleep 0.05; done
+start=$(date +%s%N)
+"$CUTOVER" exec --connect-timeout 1 --host "$SSHD_USER@127.0.0.1:$(cat "$T/silent.port")" --identity "$SSHD_KEY" --known-hosts "$SSHD_KNOWN_HOSTS" -- true >"$T/out" 2>"$T/err"; rc=$?
+el=$(( ($(date +%s%N) - start) / 1000000 ))
+kill "$silent" 2>/dev/null; wait "$silent" 2>/dev/null
+check "silent host: 255" eq "$rc" 255
+check "silent host: handshake timed out" has "$T/err" "timed out"
+check "silent host: gave up after the connect timeout (${el} ms)" test "$el" -lt 3000
 echo "1..$n"
