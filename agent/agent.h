@@ -53,6 +53,10 @@ struct req {
 	int reaped, status;     /* wait status once reaped */
 	int timed_out, cancelled, signalled;
 	int64_t end_ms;
+	/* Data-safety workers (op_safety.c): stdout carries whole frames,
+	 * relayed by opw_relay(); sent_exit once the worker wrote its "exit". */
+	struct frame_reader *frames;
+	int sent_exit;
 };
 
 /* What a run or manage request asks to start. Strings point into the
@@ -143,6 +147,12 @@ extern const struct op *const agent_ops[];  /* NULL-terminated */
 extern const struct op op_hello, op_bye;       /* op_session.c */
 extern const struct op op_run, op_stdin, op_cancel; /* op_run.c */
 extern const struct op op_manage;             /* op_manage.c */
+extern const struct op op_sql, op_dbenv, op_logcount, op_cron, op_http, op_reach, op_df; /* op_safety.c */
+
+/* Reads a worker's stdout and queues every whole frame it holds; returns
+ * what read() returned (-1 with errno EIO when the worker broke the
+ * protocol: it is then terminated). */
+ssize_t opw_relay(struct agent *a, struct req *r);
 
 /* Common parts of run and manage: id, env, cwd, stdin, timeout_ms.
  * On a refusal it has sent the error frame and returns 1; 0 when the

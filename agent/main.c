@@ -135,7 +135,8 @@ close_fd(int *fd)
 static void
 read_child(struct agent *a, struct req *r, int which)
 {
-	ssize_t n = agent_read_out(a, r->id, which + 1, r->out_fd[which]);
+	ssize_t n = r->frames && which == 0 ? opw_relay(a, r) :
+	    agent_read_out(a, r->id, which + 1, r->out_fd[which]);
 
 	if (n < 0 && errno == ENOMEM) {
 		begin_close(a, 2);
@@ -181,8 +182,9 @@ finish(struct agent *a, int i)
 	if (r->signalled)
 		kill(-r->pid, SIGKILL);
 	close_fd(&r->in_fd);
-	if (agent_send_exit(a, r) == FRAME_ENOMEM)
+	if (!r->sent_exit && agent_send_exit(a, r) == FRAME_ENOMEM)
 		begin_close(a, 2);
+	frame_reader_free(r->frames);
 	abuf_free(&r->in);
 	free(r);
 	a->reqs[i] = a->reqs[--a->nreqs];

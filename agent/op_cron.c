@@ -190,7 +190,7 @@ reply(struct op_io *io, const struct cron_ctx *c, int had, const struct opu_buf 
 
 
 int
-op_cron(const msgpack_object *req, struct op_io *io, char *why, size_t whylen)
+opw_cron(const msgpack_object *req, struct op_io *io, char *why, size_t whylen)
 {
 	struct cron_ctx c;
 	char action[16];

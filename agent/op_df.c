@@ -9,7 +9,7 @@
 
 
 int
-op_df(const msgpack_object *req, struct op_io *io, char *why, size_t whylen)
+opw_df(const msgpack_object *req, struct op_io *io, char *why, size_t whylen)
 {
 	char path[1024];
 	struct statvfs vfs;

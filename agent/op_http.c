@@ -281,7 +281,7 @@ send_result(struct op_io *io, const char *type, const char *url, const struct ht
 
 
 int
-op_http(const msgpack_object *req, struct op_io *io, char *why, size_t whylen)
+opw_http(const msgpack_object *req, struct op_io *io, char *why, size_t whylen)
 {
 	char urls[1200], hosth[256], addr[256];
 	uint64_t timeout_ms, t0 = opu_now_ms();
@@ -312,7 +312,7 @@ op_http(const msgpack_object *req, struct op_io *io, char *why, size_t whylen)
 }
 
 int
-op_reach(const msgpack_object *req, struct op_io *io, char *why, size_t whylen)
+opw_reach(const msgpack_object *req, struct op_io *io, char *why, size_t whylen)
 {
 	char env_file[512], key[64], path[512], val[1024], shown[1400];
 	uint64_t timeout_ms, t0 = opu_now_ms();

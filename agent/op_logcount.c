@@ -219,7 +219,7 @@ str_list(const msgpack_object *req, const char *key, char *out, size_t each, int
 
 
 int
-op_logcount(const msgpack_object *req, struct op_io *io, char *why, size_t whylen)
+opw_logcount(const msgpack_object *req, struct op_io *io, char *why, size_t whylen)
 {
 	static struct lc lc;   /* large line buffers: off the stack */
 	char paths[LC_PATHS_MAX][512];
@@ -273,7 +273,15 @@ op_logcount(const msgpack_object *req, struct op_io *io, char *why, size_t whyle
 		}
 		if (end && now >= end)
 			break;
-		usleep(LC_POLL_MS * 1000);
+		/* Wake for the next report, the end, or the next poll of the files. */
+		uint64_t wake = now + LC_POLL_MS;
+		if (next < wake)
+			wake = next;
+		if (end && end < wake)
+			wake = end;
+		now = opu_now_ms();
+		if (wake > now)
+			usleep((useconds_t)(wake - now) * 1000);
 	}
 	return 0;
 }

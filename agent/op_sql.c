@@ -66,7 +66,7 @@ relay_out(void *arg, int stream, const void *buf, size_t len)
 }
 
 int
-op_sql(const msgpack_object *req, struct op_io *io, char *why, size_t whylen)
+opw_sql(const msgpack_object *req, struct op_io *io, char *why, size_t whylen)
 {
 	char env_file[512], psql[512], path[1024];
 	const char *sql;
@@ -166,7 +166,7 @@ op_sql(const msgpack_object *req, struct op_io *io, char *why, size_t whylen)
 /* The non-secret database settings: the coordinator compares endpoints
  * (is the new environment really pointed at the new database?). */
 int
-op_dbenv(const msgpack_object *req, struct op_io *io, char *why, size_t whylen)
+opw_dbenv(const msgpack_object *req, struct op_io *io, char *why, size_t whylen)
 {
 	char env_file[512];
 	struct db_settings db;

@@ -9,5 +9,12 @@ const struct op *const agent_ops[] = {
 	&op_stdin,
 	&op_cancel,
 	&op_bye,
+	&op_sql,
+	&op_dbenv,
+	&op_logcount,
+	&op_cron,
+	&op_http,
+	&op_reach,
+	&op_df,
 	NULL,
 };

@@ -23,15 +23,6 @@ opu_now_ms(void)
 	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
 }
 
-const struct op_worker *
-opw_find(const char *type, size_t len)
-{
-	for (const struct op_worker *w = op_safety_workers; w->type != NULL; w++)
-		if (strlen(w->type) == len && memcmp(w->type, type, len) == 0)
-			return w;
-	return NULL;
-}
-
 int
 opw_run(const struct op_worker *w, const msgpack_object *req, uint64_t id)
 {

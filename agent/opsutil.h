@@ -1,11 +1,12 @@
 /* opsutil.h: helpers shared by the agent's data-safety operations
  * (op_sql.c, op_logcount.c, op_cron.c, op_http.c, op_df.c).
  *
- * These operations are "workers": each is a function that the dispatcher
- * runs in a forked child of its own session (opw_spawn, opworker.c), so
- * it may block, and cancel/timeout kill its whole process group exactly
- * like a "run" child. A worker writes its reply frames (data frames and,
- * last, one "exit") to io->out_fd; the dispatcher relays them unchanged.
+ * These operations are "workers": each is a function that op_safety.c runs
+ * in a forked child of its own session, so it may block, and cancel and
+ * timeouts kill its whole process group exactly like a "run" child. A
+ * worker writes its reply frames (data frames and, last, one "exit") to its
+ * stdout, a pipe the agent's poll loop reads; the loop relays whole frames
+ * (opw_relay) instead of wrapping bytes in "out" frames.
  * Messages: proto/PROTOCOL.md, section "Data-safety operations".
  */
 #ifndef CUTOVER_AGENT_OPSUTIL_H
@@ -35,21 +36,16 @@ struct op_worker {
 	op_worker_fn fn;
 };
 
-/* The data-safety workers, ended by { NULL, NULL }. */
-extern const struct op_worker op_safety_workers[];
 
 /* The workers (one file per family: op_sql.c has sql and dbenv, op_http.c
  * http and reach). */
-int op_sql(const msgpack_object *req, struct op_io *io, char *why, size_t whylen);
-int op_dbenv(const msgpack_object *req, struct op_io *io, char *why, size_t whylen);
-int op_logcount(const msgpack_object *req, struct op_io *io, char *why, size_t whylen);
-int op_cron(const msgpack_object *req, struct op_io *io, char *why, size_t whylen);
-int op_http(const msgpack_object *req, struct op_io *io, char *why, size_t whylen);
-int op_reach(const msgpack_object *req, struct op_io *io, char *why, size_t whylen);
-int op_df(const msgpack_object *req, struct op_io *io, char *why, size_t whylen);
-
-/* Finds a worker by type, or NULL. */
-const struct op_worker *opw_find(const char *type, size_t len);
+int opw_sql(const msgpack_object *req, struct op_io *io, char *why, size_t whylen);
+int opw_dbenv(const msgpack_object *req, struct op_io *io, char *why, size_t whylen);
+int opw_logcount(const msgpack_object *req, struct op_io *io, char *why, size_t whylen);
+int opw_cron(const msgpack_object *req, struct op_io *io, char *why, size_t whylen);
+int opw_http(const msgpack_object *req, struct op_io *io, char *why, size_t whylen);
+int opw_reach(const msgpack_object *req, struct op_io *io, char *why, size_t whylen);
+int opw_df(const msgpack_object *req, struct op_io *io, char *why, size_t whylen);
 
 /* Runs worker w for req in this process (the forked child calls this) and
  * writes the final "exit" frame. Returns the status written. */

@@ -263,6 +263,12 @@ http_data(void *arg, const msgpack_object *f)
 	copy_str(f, "url", h->url, sizeof(h->url));
 	h->tcp_only = frame_get_i64(f, "tcp_only", &v) && v;
 	frame_get_u64(f, "duration_ms", &h->duration_ms);
+	const msgpack_object *b = frame_get(f, "body_head");
+	if (b != NULL && b->type == MSGPACK_OBJECT_BIN) {
+		h->bodylen = b->via.bin.size < sizeof(h->body) - 1 ? b->via.bin.size : sizeof(h->body) - 1;
+		memcpy(h->body, b->via.bin.ptr, h->bodylen);
+		h->body[h->bodylen] = '\0';
+	}
 	return 0;
 }
 

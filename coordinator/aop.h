@@ -50,6 +50,8 @@ struct aop_http {
 	char url[1400];
 	int tcp_only;             /* reach over https: only TCP was proved */
 	uint64_t duration_ms;
+	char body[2049];          /* the first bytes of the body, NUL-terminated */
+	size_t bodylen;
 };
 /* GET url from the instance with Host: host_header (NULL: the URL's host),
  * connecting to connect_addr instead of the URL's host when not NULL. */

@@ -243,7 +243,7 @@ blocked_restore_result_free(struct blocked_restore_result *res)
 
 int
 blocked_restore(struct alink *l, const struct aop_conf *c, const struct blocked_set *backup,
-    struct blocked_restore_result *res, struct cut_err *err)
+    int replace, struct blocked_restore_result *res, struct cut_err *err)
 {
 	json_object *rows = json_object_new_array_ext((int)backup->n), *j = NULL, *v;
 	const char *data;
@@ -281,11 +281,15 @@ blocked_restore(struct alink *l, const struct aop_conf *c, const struct blocked_
 	    "todo AS (SELECT m.e, m.uid FROM mapped m WHERE m.uid IS NOT NULL AND NOT EXISTS (\n"
 	    "  SELECT 1 FROM notifications_unregisteredblockedemail n WHERE n.email = m.e AND n.un_registered_user_id = m.uid)),\n"
 	    "ins AS (INSERT INTO notifications_unregisteredblockedemail (email, un_registered_user_id)\n"
-	    "  SELECT e, uid FROM todo RETURNING 1)\n"
-	    "SELECT jsonb_build_object('inserted', (SELECT count(*) FROM ins),\n"
+	    "  SELECT e, uid FROM todo RETURNING 1),\n"
+	    /* Rows the backup does not hold: after migration 0055 the copied
+	     * raw ids name the wrong people. Removed only when asked. */
+	    "del AS (DELETE FROM notifications_unregisteredblockedemail n WHERE %s AND NOT EXISTS (\n"
+	    "  SELECT 1 FROM mapped m WHERE m.uid = n.un_registered_user_id AND m.e = n.email) RETURNING 1)\n"
+	    "SELECT jsonb_build_object('inserted', (SELECT count(*) FROM ins), 'removed', (SELECT count(*) FROM del),\n"
 	    "  'mapped', (SELECT count(*) FROM mapped WHERE uid IS NOT NULL),\n"
 	    "  'unmapped', coalesce((SELECT jsonb_agg(jsonb_build_array(e, s) ORDER BY s, e) FROM mapped WHERE uid IS NULL), '[]'::jsonb));\n",
-	    tag, data, tag) < 0) {
+	    tag, data, tag, replace ? "true" : "false") < 0) {
 		json_object_put(rows);
 		return cut_err_set(err, CUT_ENOMEM, "Out of memory building the restore.");
 	}
@@ -297,6 +301,8 @@ blocked_restore(struct alink *l, const struct aop_conf *c, const struct blocked_
 	size_t mapped = 0;
 	if (json_object_object_get_ex(j, "inserted", &v))
 		res->inserted = (size_t)json_object_get_int64(v);
+	if (json_object_object_get_ex(j, "removed", &v))
+		res->removed = (size_t)json_object_get_int64(v);
 	if (json_object_object_get_ex(j, "mapped", &v))
 		mapped = (size_t)json_object_get_int64(v);
 	res->present = mapped - res->inserted;

@@ -52,15 +52,17 @@ int blocked_load(const char *path, struct blocked_set *out, struct cut_err *err)
 struct blocked_restore_result {
 	size_t inserted;          /* rows added now */
 	size_t present;           /* mappable rows that were there already */
+	size_t removed;           /* rows not in the backup, deleted (replace only) */
 	struct blocked_set unmapped;  /* backup rows with no accounts_user */
 };
 /* Inserts the backup rows missing on the system behind l, in one
- * transaction. Refuses unless the FK there references accounts_user (run
+ * transaction; with replace, also deletes the rows the backup does not
+ * hold (the copied raw ids that name the wrong people after 0055). Refuses unless the FK there references accounts_user (run
  * migrate and temp_copy_unreg_to_user first). res->unmapped owned by res:
  * blocked_restore_result_free(). Unmapped rows are not an error: the
  * caller reports them. */
 int blocked_restore(struct alink *l, const struct aop_conf *c, const struct blocked_set *backup,
-    struct blocked_restore_result *res, struct cut_err *err);
+    int replace, struct blocked_restore_result *res, struct cut_err *err);
 void blocked_restore_result_free(struct blocked_restore_result *res);
 
 struct blocked_diff {

@@ -19,6 +19,10 @@ extern const struct cmd_entry cmd_report_entry;
 extern const struct cmd_entry cmd_exec_entry;
 extern const struct cmd_entry cmd_manage_entry;
 extern const struct cmd_entry cmd_aws_entry;
+extern const struct cmd_entry cmd_blocked_emails_entry;
+extern const struct cmd_entry cmd_quiet_entry;
+extern const struct cmd_entry cmd_verify_entry;
+extern const struct cmd_entry cmd_activity_entry;
 
 static const struct cmd_entry *const cmd_table[] = {
 	&cmd_version_entry,
@@ -33,6 +37,10 @@ static const struct cmd_entry *const cmd_table[] = {
 	&cmd_exec_entry,
 	&cmd_manage_entry,
 	&cmd_aws_entry,
+	&cmd_blocked_emails_entry,
+	&cmd_quiet_entry,
+	&cmd_verify_entry,
+	&cmd_activity_entry,
 };
 
 #define NCMDS (sizeof(cmd_table) / sizeof(cmd_table[0]))

@@ -12,11 +12,14 @@
 #include "aop.h"
 #include "aws.h"
 #include "blocked.h"
+#include "changes.h"
 #include "eb.h"
 #include "fleet.h"
+#include "precond.h"
 #include "r53.h"
 #include "rds.h"
 #include "rexec.h"
+#include "smoke.h"
 #include "sts.h"
 #include "wlive.h"
 
@@ -664,7 +667,9 @@ restore_fn(struct wr *x, const struct fleet_host *h, struct rexec_conn *c, struc
 	memset(&res, 0, sizeof(res));
 	if ((r = blocked_load(b->path, &set, err)) != 0)
 		return r;
-	r = blocked_restore(l, &x->aconf, &set, &res, err);
+	/* replace: rows the restored copy holds under raw ids name the wrong
+	 * people after migration 0055; the backup is the truth. */
+	r = blocked_restore(l, &x->aconf, &set, 1, &res, err);
 	blocked_set_free(&set);
 	if (r != 0)
 		return r;
@@ -698,26 +703,29 @@ smoke_fn(struct wr *x, const struct fleet_host *h, struct rexec_conn *c, struct 
     struct cut_err *err)
 {
 	struct smoke_arg *s = arg;
-	struct aop_http res;
-	char url[400];
+	struct smoke_result *res = NULL;
+	size_t nres = 0;
+	char base[200];
 	int r;
 
 	(void)c;
-	/* /accounts/login/ answers even in maintenance mode (cobalt.md), and
-	 * nginx refuses any other Host than the site's. */
-	snprintf(url, sizeof(url), "http://%s:%d/accounts/login/", h->addr, x->cfg.app.http_port);
-	if ((r = aop_http(l, url, s->host, NULL, 10000, &res, err)) != 0)
-		return r;
-	if (res.status >= 200 && res.status < 400) {
-		s->out->passed++;
-	} else {
+	snprintf(base, sizeof(base), "http://%s:%d", h->addr, x->cfg.app.http_port);
+	struct smoke_opts o = { .host_header = s->host, .local_base = base };
+	r = smoke_run(l, &o, &res, &nres, err);
+	for (size_t i = 0; i < nres; i++) {
+		if (res[i].ok) {
+			s->out->passed++;
+			continue;
+		}
 		s->out->failed++;
 		if (s->out->first_failure[0] == '\0')
-			snprintf(s->out->first_failure, sizeof(s->out->first_failure), "%.100s answered %s%d %.150s for "
-			    "%.120s with Host: %.80s.", h->label, res.status < 0 ? "no HTTP response: " : "", res.status,
-			    res.status < 0 ? res.error : res.reason, url, s->host);
+			snprintf(s->out->first_failure, sizeof(s->out->first_failure), "%.60s: %.150s answered %d%s%.120s "
+			    "with Host: %.60s.", h->label, res[i].url, res[i].status, res[i].error[0] ? ": " : "",
+			    res[i].error, s->host);
 	}
-	return 0;
+	free(res);
+	/* A failed check is an answer (out->failed), not a tool failure. */
+	return r == CUT_ESTATE && nres > 0 ? 0 : r;
 }
 
 static int
@@ -734,17 +742,10 @@ static int
 mpc_fn(struct wr *x, const struct fleet_host *h, struct rexec_conn *c, struct alink *l, void *arg,
     struct cut_err *err)
 {
-	struct aop_http res;
-	int r;
+	int tcp_only = 0;
 
-	(void)c; (void)arg;
-	if ((r = aop_reach(l, &x->aconf, NULL, "/", 10000, &res, err)) != 0)
-		return r;
-	if (res.status < 0 || res.status >= 500)
-		return cut_err_set(err, CUT_ESTATE, "GLOBAL_MPSERVER does not answer from %s (%s); mpc_sync would "
-		    "delete every MPBatch, so fix the Masterpoints server address first.", h->label,
-		    res.status < 0 ? res.error : res.reason);
-	return 0;
+	(void)h; (void)c; (void)arg;
+	return precond_mpserver(l, &x->aconf, NULL, &tcp_only, err);
 }
 
 static int
@@ -753,27 +754,77 @@ wr_mpserver_check(struct world_ops *w, const char *env, struct cut_err *err)
 	return with_hosts(impl(w), env, 0, mpc_fn, NULL, err);
 }
 
-/* Lost writes and activity need the data-safety core's queries over the
- * tables of cobalt.md (the safety branch's changes.c), which is not there
- * yet: say so rather than invent an answer. */
+struct chg_arg {
+	int activity;
+	const char *since, *csv;
+	long rows, entries, payments;
+};
+
+static int
+chg_fn(struct wr *x, const struct fleet_host *h, struct rexec_conn *c, struct alink *l, void *arg,
+    struct cut_err *err)
+{
+	struct chg_arg *a = arg;
+	struct chg_report rep;
+	int r;
+
+	(void)h; (void)c;
+	memset(&rep, 0, sizeof(rep));
+	r = a->activity ? chg_activity(l, &x->aconf, a->since, &rep, err) :
+	    chg_lost_writes(l, &x->aconf, a->since, &rep, err);
+	if (r == 0)
+		r = chg_write_csv(a->csv, &rep, err);
+	if (r == 0) {
+		a->rows = (long)rep.n;
+		for (size_t i = 0; i < rep.n; i++) {
+			if (strncmp(rep.rows[i].table, "events_", 7) == 0)
+				a->entries++;
+			else if (strncmp(rep.rows[i].table, "payments_", 9) == 0)
+				a->payments++;
+		}
+	}
+	chg_report_free(&rep);
+	return r;
+}
+
+static int
+changes(struct world_ops *w, const char *env, int activity, int64_t since, const char *csv, struct chg_arg *a,
+    struct cut_err *err)
+{
+	char iso[40];
+	time_t t = (time_t)since;
+	struct tm tm;
+
+	gmtime_r(&t, &tm);
+	strftime(iso, sizeof(iso), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	memset(a, 0, sizeof(*a));
+	a->activity = activity;
+	a->since = iso;
+	a->csv = csv;
+	return with_hosts(impl(w), env, 0, chg_fn, a, err);
+}
+
 static int
 wr_lost_writes(struct world_ops *w, const char *env, int64_t since, const char *csv_path, long *rows,
     struct cut_err *err)
 {
-	(void)w; (void)since; (void)csv_path;
-	*rows = -1;
-	return cut_err_set(err, CUT_ESTATE, "Counting writes to %s's database since the snapshot is not available in "
-	    "this build (the data-safety queries are missing); check the tables of cobalt.md by hand.", env);
+	struct chg_arg a;
+	int r = changes(w, env, 0, since, csv_path, &a, err);
+
+	*rows = r == 0 ? a.rows : -1;
+	return r;
 }
 
 static int
 wr_activity(struct world_ops *w, const char *env, int64_t since, const char *csv_path, long *entries,
     long *payments, struct cut_err *err)
 {
-	(void)w; (void)since; (void)csv_path;
-	*entries = *payments = -1;
-	return cut_err_set(err, CUT_ESTATE, "The activity report for %s is not available in this build (the "
-	    "data-safety queries are missing); check entries and payments by hand.", env);
+	struct chg_arg a;
+	int r = changes(w, env, 1, since, csv_path, &a, err);
+
+	*entries = r == 0 ? a.entries : -1;
+	*payments = r == 0 ? a.payments : -1;
+	return r;
 }
 
 /* ---- RDS ------------------------------------------------------------------------------ */

@@ -1,0 +1,126 @@
+/* cmd_blocked_emails.c: `cutover blocked-emails backup|restore|verify` (blocked.h). */
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "blocked.h"
+#include "cmd.h"
+#include "safety_links.h"
+
+extern const struct cmd_entry cmd_blocked_emails_entry;
+
+static void
+print_rows(const char *title, const struct blocked_set *s)
+{
+	if (s->n == 0)
+		return;
+	printf("%s (%zu):\n  %-12s  %s\n", title, s->n, "SYSTEM NO.", "EMAIL");
+	for (size_t i = 0; i < s->n; i++) {
+		if (s->rows[i].has_number)
+			printf("  %-12lld  %s\n", s->rows[i].system_number, s->rows[i].email);
+		else
+			printf("  %-12s  %s\n", "(none)", s->rows[i].email);
+	}
+}
+
+static int
+exec_blocked(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		SAFETY_LONGOPTS,
+		{ "file", required_argument, NULL, 'f' },
+		{ "replace", no_argument, NULL, 'r' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct safety_cli o = { 0 };
+	struct safety_target t;
+	struct cut_err err = { 0 };
+	const char *file = "blocked-emails.json", *action;
+	int c, replace = 0, r, status = 0;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "c:f:h", longopts, NULL)) != -1) {
+		if (safety_cli_opt(&o, c, optarg))
+			continue;
+		switch (c) {
+		case 'f': file = optarg; break;
+		case 'r': replace = 1; break;
+		case 'h': return cmd_print_usage(&cmd_blocked_emails_entry);
+		default: return cmd_usage_error(&cmd_blocked_emails_entry, "unknown option");
+		}
+	}
+	if (optind != argc - 1)
+		return cmd_usage_error(&cmd_blocked_emails_entry, "give one of backup, restore, verify");
+	action = argv[optind];
+	int backup = strcmp(action, "backup") == 0;
+	if (!backup && strcmp(action, "restore") != 0 && strcmp(action, "verify") != 0)
+		return cmd_usage_error(&cmd_blocked_emails_entry, "'%s' is not backup, restore or verify", action);
+
+	if ((r = safety_links_open(&o, backup ? SAFETY_LIVE : SAFETY_NEW, &t, &err)) != 0) {
+		fprintf(stderr, "cutover blocked-emails: %s\n", err.msg);
+		return 1;
+	}
+	/* One instance is enough: they all share the environment's database. */
+	struct alink *l = &t.links[0];
+	if (backup) {
+		struct blocked_backup_info info;
+		if ((r = blocked_backup(l, &t.conf, file, &info, &err)) == 0)
+			printf("Backed up %zu blocked emails from %s (foreign key to %s) to %s\nSHA-256 %s\n",
+			    info.count, l->name, info.fk_target, file, info.sha256);
+	} else {
+		struct blocked_set s;
+		if ((r = blocked_load(file, &s, &err)) == 0) {
+			if (strcmp(action, "restore") == 0) {
+				struct blocked_restore_result res;
+				if ((r = blocked_restore(l, &t.conf, &s, replace, &res, &err)) == 0) {
+					printf("Restored blocked emails on %s: %zu added, %zu already there, %zu removed, "
+					    "%zu could not be mapped.\n", l->name, res.inserted, res.present, res.removed,
+					    res.unmapped.n);
+					print_rows("Not restored: no accounts_user has their system number", &res.unmapped);
+					if (res.unmapped.n)
+						status = 4;
+					blocked_restore_result_free(&res);
+				}
+			} else {
+				struct blocked_diff d;
+				r = blocked_verify(l, &t.conf, &s, &d, &err);
+				if (r == 0)
+					printf("The %zu blocked emails on %s match the backup.\n", s.n, l->name);
+				print_rows("In the backup, missing on the system", &d.missing);
+				print_rows("On the system, not in the backup", &d.extra);
+				blocked_diff_free(&d);
+			}
+			blocked_set_free(&s);
+		}
+	}
+	safety_links_close(&t);
+	if (r != 0) {
+		fprintf(stderr, "cutover blocked-emails: %s\n", err.msg);
+		return 1;
+	}
+	return status;
+}
+
+const struct cmd_entry cmd_blocked_emails_entry = {
+	.name = "blocked-emails",
+	.summary = "back up, restore or verify notifications_unregisteredblockedemail across the FK change",
+	.usage =
+	"usage: cutover blocked-emails backup|restore|verify -c FILE [--file PATH] [--replace]\n"
+	"\n"
+	"backup   (live system) every blocked email as (email, system number), following the\n"
+	"         foreign key to whichever table it references there; written to PATH (default\n"
+	"         blocked-emails.json, mode 0600, fsync'd) with PATH.sha256.\n"
+	"restore  (new system, after migrate and temp_copy_unreg_to_user) maps system numbers to\n"
+	"         accounts_user ids and inserts the missing rows in one transaction; a second\n"
+	"         run adds nothing. --replace also deletes rows the backup does not hold (the\n"
+	"         copied raw ids name the wrong people after migration 0055). Rows whose\n"
+	"         person has no accounts_user are listed (email, system number).\n"
+	"verify   (new system) lists the differences between the system and the backup.\n"
+	"\n"
+	SAFETY_USAGE_COMMON
+	"\n"
+	"Exit status: 0 done; 1 failed (one sentence on stderr); 2 usage; 4 restore done\n"
+	"but some rows could not be mapped (listed).\n",
+	.exec = exec_blocked,
+};

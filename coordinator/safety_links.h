@@ -1,0 +1,72 @@
+/* safety_links.h: what the data-safety commands (cmd_blocked_emails.c,
+ * cmd_quiet.c, cmd_verify.c, cmd_activity.c) share: their common options
+ * and opening agent links to the instances of the live or the new
+ * environment.
+ *
+ * Two ways to reach instances:
+ *   --local-agent PATH [--env-file F]   one agent started on this machine
+ *       (an operator working on an instance itself; the tests);
+ *   -c FILE [--env NAME]                the environment's instances over SSH,
+ *       from the configuration file. NOT WIRED in this branch: it needs the
+ *       configuration reader (cfg_*, branch aws), which environment is live
+ *       (world_*, aws) and the SSH transport giving an alink per instance
+ *       (rexec, branch ssh). safety_links_open() says so in one sentence
+ *       instead of pretending; the lead fills in safety_links_ssh().
+ */
+#ifndef CUTOVER_SAFETY_LINKS_H
+#define CUTOVER_SAFETY_LINKS_H
+
+#include <stddef.h>
+
+#include "aop.h"
+#include "err.h"
+
+struct safety_cli {
+	const char *config;        /* -c FILE */
+	const char *env;           /* --env NAME: overrides live/new from DNS */
+	const char *local_agent;   /* --local-agent PATH */
+	const char *env_file;      /* --env-file PATH (the EB env file on the instance) */
+	const char *psql;          /* --psql PATH */
+};
+
+/* Handles one of the common options (getopt_long value c, see
+ * SAFETY_LONGOPTS). Returns 1 when it was one, 0 when not. */
+int safety_cli_opt(struct safety_cli *o, int c, const char *arg);
+
+#define SAFETY_OPT_ENV 1001
+#define SAFETY_OPT_LOCAL 1002
+#define SAFETY_OPT_ENVFILE 1003
+#define SAFETY_OPT_PSQL 1004
+#define SAFETY_LONGOPTS \
+	{ "config", required_argument, NULL, 'c' }, \
+	{ "env", required_argument, NULL, SAFETY_OPT_ENV }, \
+	{ "local-agent", required_argument, NULL, SAFETY_OPT_LOCAL }, \
+	{ "env-file", required_argument, NULL, SAFETY_OPT_ENVFILE }, \
+	{ "psql", required_argument, NULL, SAFETY_OPT_PSQL }
+#define SAFETY_USAGE_COMMON \
+	"  -c, --config FILE       the cutover configuration file\n" \
+	"  --env NAME              the environment (default: the live one, or the new one,\n" \
+	"                          as the command needs, read from DNS)\n" \
+	"  --local-agent PATH      instead, run the agent at PATH on this machine (on an\n" \
+	"                          instance itself); --env-file F names its EB env file\n" \
+	"  --psql PATH             psql on the instances (default: psql on PATH)\n"
+
+enum safety_role { SAFETY_LIVE, SAFETY_NEW };
+
+/* Connected agents, one per instance; conf filled from the options. */
+struct safety_target {
+	struct alink *links;
+	size_t n;
+	struct aop_conf conf;
+};
+
+int safety_links_open(const struct safety_cli *o, enum safety_role role, struct safety_target *t,
+    struct cut_err *err);
+void safety_links_close(struct safety_target *t);
+
+/* The body of `cutover verify` (activity 0) and `cutover activity`
+ * (activity 1), in cmd_verify.c; returns the exit status. */
+struct cmd_entry;
+int safety_changes_command(const struct cmd_entry *e, int argc, char **argv, int activity);
+
+#endif
