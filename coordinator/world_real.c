@@ -1178,6 +1178,12 @@ fill_names(struct wr *x, struct run_names *names, struct cut_err *err)
 	SETN(www, lv.www);
 	SETN(ses, lv.ses);
 	SETN(site_host, c->dns.zone);
+	/* Tuning, not part of the world: the engine's defaults (60 s quiet,
+	 * 15 min deadline) unless the operator (or a test) asks otherwise. */
+	if (getenv("CUTOVER_QUIET_SECONDS") != NULL)
+		names->quiet_seconds = atoi(getenv("CUTOVER_QUIET_SECONDS"));
+	if (getenv("CUTOVER_QUIET_DEADLINE") != NULL)
+		names->quiet_deadline = atoi(getenv("CUTOVER_QUIET_DEADLINE"));
 	return 0;
 }
 
