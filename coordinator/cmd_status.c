@@ -49,26 +49,29 @@ cmd_status_exec(int argc, char **argv)
 		return cmd_usage_error(&cmd_status_entry, "unexpected argument '%s'", argv[optind]);
 	if (path == NULL)
 		return cmd_usage_error(&cmd_status_entry, "-c FILE is required");
+	/* The world, then the journal: a failure of the first is said, and
+	 * the journal is still shown (it also reads where DNS points). */
 	if (cfg_load(path, &cfg, &err) != 0 || world_client(&cfg, profile, region, &c, &err) != 0) {
 		fprintf(stderr, "cutover status: %s\n", err.msg);
-		return 1;
-	}
-	if (world_read(c, &cfg, &w, &err) != 0) {
+		status = 1;
+	} else if (world_read(c, &cfg, &w, &err) != 0) {
 		fprintf(stderr, "cutover status: %s\n", err.msg);
 		aws_client_free(c);
-		return 1;
-	}
-	if (json) {
-		/* One JSON object per line: the world first, then the journal's events. */
-		struct json_object *o = world_to_json(&w, &cfg);
-		printf("%s\n", json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
-		json_object_put(o);
+		status = 1;
 	} else {
-		world_print(stdout, &w, &cfg);
+		if (json) {
+			/* One JSON object per line: the world first, then the journal's events. */
+			struct json_object *o = world_to_json(&w, &cfg);
+			printf("%s\n", json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
+			    JSON_C_TO_STRING_NOSLASHESCAPE));
+			json_object_put(o);
+		} else {
+			world_print(stdout, &w, &cfg);
+		}
+		fflush(stdout);
+		world_free(&w);
+		aws_client_free(c);
 	}
-	fflush(stdout);
-	world_free(&w);
-	aws_client_free(c);
 	/* The journal only when a cutover has begun here. */
 	if (stat(state, &st) == 0) {
 		struct cmdrun_opts o;
@@ -79,6 +82,7 @@ cmd_status_exec(int argc, char **argv)
 		if (!json)
 			printf("\nCutover state in %s:\n", state);
 		fflush(stdout);
+		/* A cutover in progress: its state decides the exit status. */
 		status = cmdrun_status(&o);
 	}
 	return status;
