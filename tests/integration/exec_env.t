@@ -102,7 +102,13 @@ check "no revoke call was made" eq "$(calls ec2 RevokeSecurityGroupIngress)" 0
 /usr/bin/aws --endpoint-url "$AWS_ENDPOINT_URL" ec2 revoke-security-group-ingress --group-id "$SG" \
 	--protocol tcp --port 22 --cidr 127.0.0.1/32 >/dev/null 2>&1
 
-# 9. clear errors
+# 9. the data-safety commands reach the instances the same way
+cx blocked-emails backup -c "$EIC" --file "$T/be.json"
+check "blocked-emails backup -c reaches the live instances over SSH" eq "$rc" 0
+check "and backs up the live table" has "$T/out" 'Backed up 4 blocked emails from i-0b1e'
+check "the backup file is private" eq "$(stat -c %a "$T/be.json")" 600
+
+# 10. clear errors
 cx exec --env cobalt-no-such-env -c "$CFG" -- true
 check "an unknown environment fails with exit 255" eq "$rc" 255
 check "saying which" has "$T/err" 'no environment cobalt-no-such-env'
