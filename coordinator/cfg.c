@@ -10,7 +10,7 @@
 
 #include "inifile.h"
 
-enum sect { S_NONE, S_AWS, S_PAIR, S_DATABASE, S_DNS, S_SSH, S_APP, S_COUNT };
+enum sect { S_NONE, S_AWS, S_PAIR, S_DATABASE, S_DNS, S_SSH, S_APP, S_REHEARSE, S_COUNT };
 
 struct ctx {
 	struct cfg *c;
@@ -111,7 +111,7 @@ strip_dot(char *s)
 		s[l - 1] = '\0';
 }
 
-static const char *const sect_names[S_COUNT] = { "", "aws", "pair", "database", "dns", "ssh", "app" };
+static const char *const sect_names[S_COUNT] = { "", "aws", "pair", "database", "dns", "ssh", "app", "rehearse" };
 
 static int
 enter_section(struct ctx *x, int line, const char *section)
@@ -148,7 +148,7 @@ enter_section(struct ctx *x, int line, const char *section)
 			x->cur = (enum sect)i;
 			return 0;
 		}
-	return fail(x, line, "unknown section [%s]; the sections are [aws], [pair NAME], [database], [dns], [ssh] and [app].",
+	return fail(x, line, "unknown section [%s]; the sections are [aws], [pair NAME], [database], [dns], [ssh], [app] and [rehearse].",
 	    section);
 }
 
@@ -298,6 +298,19 @@ handler(void *user, int line, const char *section, const char *name, const char 
 			return 0;
 		}
 		return fail(x, line, "unknown key '%s' in [app]; the keys are dir, env_file, python, sudo, version and http_port.", name);
+	case S_REHEARSE:
+		if (strcmp(name, "environment") == 0)
+			return copy_val(x, line, name, c->rehearse.env, sizeof(c->rehearse.env), value);
+		if (strcmp(name, "database") == 0)
+			return copy_val(x, line, name, c->rehearse.db, sizeof(c->rehearse.db), value);
+		if (strcmp(name, "snapshot") == 0)
+			return copy_val(x, line, name, c->rehearse.snapshot, sizeof(c->rehearse.snapshot), value);
+		if (strcmp(name, "class") == 0) {
+			if (strncmp(value, "db.", 3) != 0)
+				return fail(x, line, "class '%s' is not an RDS instance class (like db.t3.small); fix it.", value);
+			return copy_val(x, line, name, c->rehearse.klass, sizeof(c->rehearse.klass), value);
+		}
+		return fail(x, line, "unknown key '%s' in [rehearse]; the keys are environment, database, snapshot and class.", name);
 	default:
 		return fail(x, line, "unexpected key '%s'.", name);
 	}

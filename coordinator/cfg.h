@@ -11,6 +11,8 @@
  *                address = private|public, port (default 22), open_port = yes|no
  *   [app]        dir, env_file, python, sudo = yes|no, version (optional),
  *                http_port (default 80)
+ *   [rehearse]   environment, database, snapshot, class (optional section: the
+ *                Steps for Test, `cutover rehearse`)
  *
  * Every mistake (unknown section or key, a key given twice, a missing
  * section or key, a bad value, contradictions such as one environment in two
@@ -73,6 +75,12 @@ struct cfg {
 		char version[128];           /* version label the new envs run; "" = the new web env's */
 		int http_port;               /* where nginx answers on an instance (smoke test); default 80 */
 	} app;
+	struct {
+		char env[128];               /* the test environment ("cobalt-test-black") */
+		char db[64];                 /* the instance restored for it */
+		char snapshot[256];          /* the production snapshot to restore */
+		char klass[32];              /* its class; "" = [database] class */
+	} rehearse;
 };
 
 /* Reads and checks the file. *out is plain data (nothing to free). */

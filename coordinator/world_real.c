@@ -1178,6 +1178,10 @@ fill_names(struct wr *x, struct run_names *names, struct cut_err *err)
 	SETN(www, lv.www);
 	SETN(ses, lv.ses);
 	SETN(site_host, c->dns.zone);
+	SETN(test_env, c->rehearse.env);
+	SETN(test_db, c->rehearse.db);
+	SETN(test_snapshot, c->rehearse.snapshot);
+	SETN(test_db_class, c->rehearse.klass[0] ? c->rehearse.klass : c->db.klass);
 	/* Tuning, not part of the world: the engine's defaults (60 s quiet,
 	 * 15 min deadline) unless the operator (or a test) asks otherwise. */
 	if (getenv("CUTOVER_QUIET_SECONDS") != NULL)
