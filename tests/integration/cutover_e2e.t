@@ -110,8 +110,14 @@ for point in snapshot:apply restore:apply dns-switch:apply convert-users:apply; 
 	rc=$?
 	check "run killed right after $point" eq "$rc" 137
 done
+# The rest under AWS throttling, server errors and slower updates.
+curl -s -X POST -d '[{"kind": "throttle", "service": "elasticbeanstalk", "operation": "UpdateEnvironment", "count": 2},
+	{"kind": "5xx", "status": 503, "service": "elasticbeanstalk", "operation": "DescribeEnvironments", "count": 3},
+	{"kind": "throttle", "service": "rds", "operation": "*", "count": 2}]' "$SIMPROD_ADMIN/faults" >/dev/null
+curl -s -X POST -d '{"durations": {"env_update": 6}}' "$SIMPROD_ADMIN/time" >/dev/null
 cut run --yes -c "$CFG" --state "$ST"
-check "the rerun finishes the cutover" eq "$rc" 0
+check "the rerun finishes the cutover (through throttling and 5xx)" eq "$rc" 0
+check "the faults were met" eq "$(curl -s "$SIMPROD_ADMIN/faults" | $PY -c 'import json,sys; d=json.load(sys.stdin); print(len(d) if isinstance(d, list) else len(d.get("faults", [])))')" 0
 check "and says where the report is" has "$T/out" "report.md"
 check "exactly one snapshot taken" eq "$(calls rds CreateDBSnapshot)" 1
 check "exactly one restore" eq "$(calls rds RestoreDBInstanceFromDBSnapshot)" 1
