@@ -112,7 +112,7 @@ for point in snapshot:apply restore:apply dns-switch:apply convert-users:apply; 
 done
 # The rest under AWS throttling, server errors and slower updates.
 curl -s -X POST -d '[{"kind": "throttle", "service": "elasticbeanstalk", "operation": "UpdateEnvironment", "count": 2},
-	{"kind": "5xx", "status": 503, "service": "elasticbeanstalk", "operation": "DescribeEnvironments", "count": 3},
+	{"kind": "5xx", "status": 503, "service": "elasticbeanstalk", "operation": "DescribeEnvironments", "count": 2},
 	{"kind": "throttle", "service": "rds", "operation": "*", "count": 2}]' "$SIMPROD_ADMIN/faults" >/dev/null
 curl -s -X POST -d '{"durations": {"env_update": 6}}' "$SIMPROD_ADMIN/time" >/dev/null
 cut run --yes -c "$CFG" --state "$ST"
