@@ -124,7 +124,8 @@ write_saved(const char *path, int had, const char *data, size_t len, char *why, 
 		return -1;
 	}
 	fprintf(f, CRON_HEADER "%d\n", had);
-	fwrite(data, 1, len, f);
+	if (len > 0)   /* data is NULL for a user without a crontab */
+		fwrite(data, 1, len, f);
 	if (fflush(f) != 0 || fsync(fd) != 0 || fclose(f) != 0 || rename(tmp, path) != 0) {
 		snprintf(why, whylen, "cannot write %s: %s", path, strerror(errno));
 		return -1;

@@ -59,8 +59,10 @@ spawn_worker(struct agent *a, const msgpack_object *msg, const struct op_worker 
 		sigprocmask(SIG_SETMASK, &none, NULL);
 		signal(SIGPIPE, SIG_DFL);
 		setsid();
-		/* Never the coordinator's frames on stdin; frames out on stdout. */
-		if (null < 0 || dup2(null, 0) < 0 || dup2(out[1], 1) < 0 || dup2(null, 2) < 0)
+		/* Never the coordinator's frames on stdin; frames out on stdout;
+		 * stderr stays the agent's (silent in normal operation, where a
+		 * sanitizer build's reports must show). */
+		if (null < 0 || dup2(null, 0) < 0 || dup2(out[1], 1) < 0)
 			_exit(127);
 		_exit(opw_run(w, msg, id) >= 0 ? 0 : 1);
 	}

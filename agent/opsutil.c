@@ -12,6 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "agent.h"
 #include "frame.h"
 
 uint64_t
@@ -105,25 +106,45 @@ opu_req_bool(const msgpack_object *req, const char *key, int def, int *out)
 int
 opu_envfile_get(const char *path, const char *key, char *out, size_t outlen)
 {
-	FILE *f = fopen(path, "re");
-	char *line = NULL;
-	size_t cap = 0, klen = strlen(key);
+	/* The agent's one reading of EB env files (env.c, also what "manage"
+	 * gives the app), so sql sees the same values the app does. */
+	struct env_list e;
+	char *text;
+	size_t klen = strlen(key), len;
 	ssize_t n;
-	int found = 0;
+	int fd = open(path, O_RDONLY | O_CLOEXEC), found = 0;
 
-	if (f == NULL)
+	if (fd < 0)
 		return -errno;
-	while ((n = getline(&line, &cap, f)) >= 0) {
-		while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'))
-			line[--n] = '\0';
-		if ((size_t)n > klen && memcmp(line, key, klen) == 0 && line[klen] == '=') {
-			/* The last definition wins, as when a shell sources the file. */
-			snprintf(out, outlen, "%s", line + klen + 1);
+	if ((text = malloc(OPU_ENV_MAX)) == NULL) {
+		close(fd);
+		return -ENOMEM;
+	}
+	for (len = 0; len < OPU_ENV_MAX && (n = read(fd, text + len, OPU_ENV_MAX - len)) != 0; ) {
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			int eno = errno;
+			close(fd);
+			free(text);
+			return -eno;
+		}
+		len += (size_t)n;
+	}
+	close(fd);
+	if (env_init(&e, NULL) != 0 || env_load_ebfile(&e, text, len) != 0) {
+		env_free(&e);
+		free(text);
+		return -ENOMEM;
+	}
+	for (size_t i = 0; i < e.n; i++)
+		if (strncmp(e.v[i], key, klen) == 0 && e.v[i][klen] == '=') {
+			snprintf(out, outlen, "%s", e.v[i] + klen + 1);
 			found = 1;
 		}
-	}
-	free(line);
-	fclose(f);
+	explicit_bzero(text, len);
+	env_free(&e);
+	free(text);
 	return found;
 }
 

@@ -17,6 +17,7 @@
 #include <msgpack.h>
 
 #define OPU_ENV_FILE "/opt/elasticbeanstalk/deployment/env"
+#define OPU_ENV_MAX (1024u * 1024u)   /* largest env file read */
 
 /* Where a worker writes and which request it answers. */
 struct op_io {
@@ -63,9 +64,8 @@ int opu_req_u64(const msgpack_object *req, const char *key, uint64_t def, uint64
 /* Boolean field with a default; -1 when present but not a bool. */
 int opu_req_bool(const msgpack_object *req, const char *key, int def, int *out);
 
-/* Reads KEY from an EB env file (lines KEY=value, the value is the rest of
- * the line, verbatim). Returns 1 found, 0 absent, -errno when the file
- * cannot be read. */
+/* Reads KEY from an EB env file, parsed as "manage" does (env.c). Returns
+ * 1 found, 0 absent, -errno when the file cannot be read. */
 int opu_envfile_get(const char *path, const char *key, char *out, size_t outlen);
 
 /* Packing: str from a C string (NULL packs nil), "key" followed by value. */

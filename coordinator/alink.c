@@ -23,8 +23,8 @@ struct plink {
 	struct frame_reader *rd;
 };
 
-static uint64_t
-now_ms(void)
+uint64_t
+alink_now_ms(void)
 {
 	struct timespec ts;
 
@@ -114,7 +114,7 @@ read_frame(struct plink *p, msgpack_zone *zone, msgpack_object *out, uint64_t de
 			    "run again, and report it if it repeats.", frame_strerror(r));
 		int tmo = -1;
 		if (deadline) {
-			uint64_t now = now_ms();
+			uint64_t now = alink_now_ms();
 			if (now >= deadline)
 				return cut_err_set(err, CUT_ETIMEOUT, "The agent did not answer in time.");
 			tmo = (int)(deadline - now);
@@ -145,7 +145,7 @@ plink_request(void *ctx, const msgpack_sbuffer *payload, uint64_t id,
     alink_reply_fn on_reply, void *arg, uint64_t timeout_ms, struct cut_err *err)
 {
 	struct plink *p = ctx;
-	uint64_t deadline = timeout_ms ? now_ms() + timeout_ms : 0;
+	uint64_t deadline = timeout_ms ? alink_now_ms() + timeout_ms : 0;
 	int r, result = 0, cancelled = 0;
 
 	if ((r = send_payload(p, payload, err)) != 0)
@@ -158,7 +158,7 @@ plink_request(void *ctx, const msgpack_sbuffer *payload, uint64_t id,
 		msgpack_zone_init(&zone, 4096);
 		/* After a cancel the agent ends the request within its 2 s kill
 		 * grace; allow a little more before calling the link broken. */
-		r = read_frame(p, &zone, &o, cancelled ? now_ms() + 5000 : deadline, err);
+		r = read_frame(p, &zone, &o, cancelled ? alink_now_ms() + 5000 : deadline, err);
 		if (r == CUT_ETIMEOUT && !cancelled) {
 			msgpack_zone_destroy(&zone);
 			send_simple(p, "cancel", id, 1);
@@ -273,7 +273,7 @@ alink_spawn(struct alink *l, const char *path, char *const env[], const char *na
 		msgpack_zone zone;
 		msgpack_object o;
 		msgpack_zone_init(&zone, 4096);
-		r = read_frame(p, &zone, &o, now_ms() + HELLO_TIMEOUT_MS, err);
+		r = read_frame(p, &zone, &o, alink_now_ms() + HELLO_TIMEOUT_MS, err);
 		if (r == 0 && !frame_str_eq(frame_get(&o, "t"), "hello"))
 			r = cut_err_set(err, CUT_EPROTO, "The agent at %s did not greet with hello; "
 			    "it is not a cutover agent of this version.", path);

@@ -165,8 +165,9 @@ aop_sql(struct alink *l, const struct aop_conf *c, const char *sql, int write,
 
 	*out = NULL;
 	if (strlen(sql) > FRAME_MAX - 4096)
-		return cut_err_set(err, CUT_EINVAL, "The SQL for %s is larger than one frame "
-		    "(%zu bytes); this is a bug in cutover.", l->name, strlen(sql));
+		return cut_err_set(err, CUT_EINVAL, "The SQL for %s is %zu bytes, more than one agent "
+		    "frame carries (1 MiB; a blocked-email restore of about 20,000 rows); nothing was "
+		    "sent; this version cannot carry that much in one transaction, so report it.", l->name, strlen(sql));
 	while (vars && vars[nv])
 		nv++;
 	pk_init(&sb, &pk);

@@ -3,6 +3,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "sfile.h"
 
@@ -195,26 +196,32 @@ oom:
 	return cut_err_set(err, CUT_ENOMEM, "Out of memory collecting rows.");
 }
 
+static int
+collect_titled(struct alink *l, const struct aop_conf *c, const struct chg_table *tables,
+    const char *since, const char *title, const char *zero, struct chg_report *out,
+    struct cut_err *err)
+{
+	int r = chg_collect(l, c, tables, since, out, err);
+
+	out->title = title;
+	out->zero = zero;
+	return r;
+}
+
 int
 chg_lost_writes(struct alink *l, const struct aop_conf *c, const char *snapshot_time,
     struct chg_report *out, struct cut_err *err)
 {
-	int r = chg_collect(l, c, chg_lost_tables, snapshot_time, out, err);
-
-	out->title = "Lost writes";
-	out->zero = "No rows were written to the live database after the snapshot: nothing was lost.";
-	return r;
+	return collect_titled(l, c, chg_lost_tables, snapshot_time, "Lost writes",
+	    "No rows were written to the live database after the snapshot: nothing was lost.", out, err);
 }
 
 int
 chg_activity(struct alink *l, const struct aop_conf *c, const char *since,
     struct chg_report *out, struct cut_err *err)
 {
-	int r = chg_collect(l, c, chg_activity_tables, since, out, err);
-
-	out->title = "Activity on the new system";
-	out->zero = "No entries or payments were made on the new system in that time.";
-	return r;
+	return collect_titled(l, c, chg_activity_tables, since, "Activity on the new system",
+	    "No entries or payments were made on the new system in that time.", out, err);
 }
 
 static const char *
@@ -316,4 +323,26 @@ chg_markdown(const struct chg_report *r)
 	}
 	fclose(m);
 	return buf;
+}
+
+void
+chg_time_iso(int64_t unix_s, char out[32])
+{
+	time_t t = (time_t)unix_s;
+	struct tm tm;
+
+	gmtime_r(&t, &tm);
+	strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+void
+chg_count(const struct chg_report *r, size_t *entries, size_t *payments)
+{
+	*entries = *payments = 0;
+	for (size_t i = 0; i < r->n; i++) {
+		if (strncmp(r->rows[i].table, "events_", 7) == 0)
+			(*entries)++;
+		else if (strncmp(r->rows[i].table, "payments_", 9) == 0)
+			(*payments)++;
+	}
 }

@@ -11,6 +11,7 @@
 #ifndef CUTOVER_CHANGES_H
 #define CUTOVER_CHANGES_H
 
+#include <stdint.h>
 #include <stdio.h>
 
 #include "aop.h"
@@ -57,6 +58,11 @@ int chg_lost_writes(struct alink *l, const struct aop_conf *c, const char *snaps
     struct chg_report *out, struct cut_err *err);
 int chg_activity(struct alink *l, const struct aop_conf *c, const char *since,
     struct chg_report *out, struct cut_err *err);
+
+/* Unix seconds (e.g. a snapshot's SnapshotCreateTime) as ISO 8601 UTC. */
+void chg_time_iso(int64_t unix_s, char out[32]);
+/* Rows of the report that are entries (events_*) and payments (payments_*). */
+void chg_count(const struct chg_report *r, size_t *entries, size_t *payments);
 
 void chg_print(FILE *f, const struct chg_report *r);
 /* CSV (RFC 4180 quoting): table,id,at,fields. Written with sfile_write. */

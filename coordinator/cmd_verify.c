@@ -71,13 +71,14 @@ safety_changes_command(const struct cmd_entry *e, int argc, char **argv, int act
 		if (r == 0)
 			printf("Markdown: %s\n", md);
 	}
+	size_t found = rep.n;
 	chg_report_free(&rep);
 	if (r != 0) {
 		fprintf(stderr, "cutover %s: %s\n", e->name, err.msg);
 		return 1;
 	}
 	/* Lost writes found is a finding the operator must act on. */
-	return !activity && rep.n > 0 ? 3 : 0;
+	return !activity && found > 0 ? 3 : 0;
 }
 
 static int

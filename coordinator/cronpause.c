@@ -109,3 +109,20 @@ cronp_restore(struct alink *l, const struct aop_conf *c, const char *dir, struct
 		    "verified; check it with 'crontab -l'.", l->name);
 	return 0;
 }
+
+int
+cronp_is_paused(struct alink *l, const struct aop_conf *c, int *paused, struct cut_err *err)
+{
+	struct aop_crontab t;
+	int r;
+
+	*paused = 0;
+	if ((r = aop_cron(l, c, "show", NULL, 0, 0, &t, err)) != 0)
+		return r;
+	/* The agent's pause note (agent/op_cron.c) opens the emptied crontab. */
+	static const char note[] = "# crontab paused by cutover";
+	*paused = t.had_crontab && t.len >= sizeof(note) - 1 &&
+	    strncmp(t.content, note, sizeof(note) - 1) == 0;
+	aop_crontab_free(&t);
+	return 0;
+}

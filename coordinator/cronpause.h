@@ -25,6 +25,9 @@ int cronp_pause(struct alink *l, const struct aop_conf *c, const char *dir,
 int cronp_restore(struct alink *l, const struct aop_conf *c, const char *dir,
     struct cut_err *err);
 
+/* *paused = 1 when the instance's crontab is the one cronp_pause installed. */
+int cronp_is_paused(struct alink *l, const struct aop_conf *c, int *paused, struct cut_err *err);
+
 /* The local copy's path for link l into buf. */
 const char *cronp_local_path(const struct alink *l, const struct aop_conf *c, const char *dir,
     char *buf, size_t len);

@@ -89,22 +89,13 @@ follow2(void *arg)
 	return NULL;
 }
 
-static uint64_t
-mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
-}
-
 int
 quiet_wait(struct alink *links, size_t n, const struct quiet_opts *o, struct cut_err *err)
 {
 	struct quiet_wait_ctx w = { .mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER };
 	uint64_t quiet = o->quiet_ms ? o->quiet_ms : 60000;
 	uint64_t deadline_len = o->deadline_ms ? o->deadline_ms : 15u * 60u * 1000u;
-	uint64_t start = mono_ms(), deadline = start + deadline_len;
+	uint64_t start = alink_now_ms(), deadline = start + deadline_len;
 	struct qh *hs = calloc(n, sizeof(*hs));
 	struct follow_arg *fa = calloc(n, sizeof(*fa));
 	struct quiet_host *pub = calloc(n, sizeof(*pub));
@@ -143,7 +134,7 @@ quiet_wait(struct alink *links, size_t n, const struct quiet_opts *o, struct cut
 		int changed = w.changed;
 		w.changed = 0;
 
-		struct quiet_status st = { pub, n, mono_ms() - start, UINT64_MAX };
+		struct quiet_status st = { pub, n, alink_now_ms() - start, UINT64_MAX };
 		int all_reporting = 1;
 		for (size_t i = 0; i < n; i++) {
 			if (hs[i].done) {
@@ -171,7 +162,7 @@ quiet_wait(struct alink *links, size_t n, const struct quiet_opts *o, struct cut
 		}
 		if (all_reporting && st.quiet_ms >= quiet)
 			break;
-		if (mono_ms() >= deadline) {
+		if (alink_now_ms() >= deadline) {
 			/* Name the busiest instance: that is where users still are. */
 			size_t busiest = 0;
 			for (size_t i = 1; i < n; i++)
@@ -197,7 +188,7 @@ quiet_wait(struct alink *links, size_t n, const struct quiet_opts *o, struct cut
 				    "was still receiving requests.");
 				break;
 			}
-			deadline = mono_ms() + deadline_len;
+			deadline = alink_now_ms() + deadline_len;
 		}
 	}
 	/* Each follow ends at its next interval report (its callback sees stop). */
@@ -209,4 +200,90 @@ quiet_wait(struct alink *links, size_t n, const struct quiet_opts *o, struct cut
 	free(fa);
 	free(pub);
 	return rc;
+}
+
+/* ---- qrate: polled counts ---------------------------------------------- */
+
+struct qrate {
+	struct quiet_wait_ctx w;
+	struct qh *hs;
+	struct follow_arg *fa;
+	size_t n, started;
+	uint64_t taken_at;
+	uint64_t *seen;           /* per host: pub.total at the previous take */
+};
+
+int
+qrate_start(struct alink *links, size_t n, const struct aop_logcount_opts *o,
+    struct qrate **out, struct cut_err *err)
+{
+	struct qrate *q = calloc(1, sizeof(*q));
+
+	*out = NULL;
+	if (q == NULL || n == 0 || (q->hs = calloc(n, sizeof(*q->hs))) == NULL ||
+	    (q->fa = calloc(n, sizeof(*q->fa))) == NULL || (q->seen = calloc(n, sizeof(*q->seen))) == NULL) {
+		qrate_stop(q);
+		return cut_err_set(err, n == 0 ? CUT_EINVAL : CUT_ENOMEM, n == 0 ?
+		    "There are no instances to count requests on." : "Out of memory.");
+	}
+	pthread_mutex_init(&q->w.mu, NULL);
+	pthread_cond_init(&q->w.cv, NULL);
+	q->n = n;
+	q->taken_at = alink_now_ms();
+	for (size_t i = 0; i < n; i++) {
+		q->hs[i].w = &q->w;
+		q->hs[i].link = &links[i];
+		q->hs[i].pub.name = links[i].name;
+		q->fa[i] = (struct follow_arg){ &q->hs[i], o };
+		if (pthread_create(&q->hs[i].th, NULL, follow2, &q->fa[i]) != 0) {
+			qrate_stop(q);
+			return cut_err_set(err, CUT_ENOMEM, "Cannot start a thread to follow %s.", links[i].name);
+		}
+		q->started++;
+	}
+	*out = q;
+	return 0;
+}
+
+int
+qrate_take(struct qrate *q, uint64_t *requests, uint64_t *interval_ms, struct cut_err *err)
+{
+	uint64_t now = alink_now_ms(), sum = 0;
+	int rc = 0;
+
+	pthread_mutex_lock(&q->w.mu);
+	for (size_t i = 0; i < q->n; i++) {
+		if (q->hs[i].done) {
+			rc = q->hs[i].rc;
+			*err = q->hs[i].err;
+			break;
+		}
+		sum += q->hs[i].pub.total - q->seen[i];
+		q->seen[i] = q->hs[i].pub.total;
+	}
+	pthread_mutex_unlock(&q->w.mu);
+	if (rc != 0)
+		return rc;
+	*requests = sum;
+	*interval_ms = now - q->taken_at;
+	q->taken_at = now;
+	return 0;
+}
+
+void
+qrate_stop(struct qrate *q)
+{
+	if (q == NULL)
+		return;
+	if (q->hs != NULL) {
+		pthread_mutex_lock(&q->w.mu);
+		q->w.stop = 1;
+		pthread_mutex_unlock(&q->w.mu);
+		for (size_t i = 0; i < q->started; i++)
+			pthread_join(q->hs[i].th, NULL);
+	}
+	free(q->hs);
+	free(q->fa);
+	free(q->seen);
+	free(q);
 }

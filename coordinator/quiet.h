@@ -55,4 +55,17 @@ struct quiet_opts {
  * (a wait that cannot see every instance never reports quiet). */
 int quiet_wait(struct alink *links, size_t n, const struct quiet_opts *o, struct cut_err *err);
 
+/* A running count for callers that poll ("requests since I last asked",
+ * the runbook engine's request_rate): one follow per link in the
+ * background until qrate_stop(). *out is the caller's: qrate_stop frees it. */
+struct qrate;
+int qrate_start(struct alink *links, size_t n, const struct aop_logcount_opts *o,
+    struct qrate **out, struct cut_err *err);
+/* Real requests reported on all links since the previous take (or the
+ * start), and the time that covers. An instance whose follow failed makes
+ * this fail (a count that cannot see every instance is not a count). */
+int qrate_take(struct qrate *q, uint64_t *requests, uint64_t *interval_ms, struct cut_err *err);
+/* Cancels every follow, joins, frees. NULL is fine. */
+void qrate_stop(struct qrate *q);
+
 #endif

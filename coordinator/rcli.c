@@ -426,6 +426,26 @@ flush_line(struct many_out *m, size_t h, int fd, const char *data, size_t len)
 	free(b);
 }
 
+/* Longest partial line held per host and stream before it is printed
+ * (cut): output size must never bound memory. */
+#define PREFIX_LINE_MAX (64u * 1024u)
+
+static int
+linebuf_add(struct linebuf *lb, const char *p, size_t n)
+{
+	if (lb->len + n > lb->cap) {
+		size_t nc = (lb->len + n) * 2;
+		char *nb = realloc(lb->buf, nc);
+		if (nb == NULL)
+			return -1;
+		lb->buf = nb;
+		lb->cap = nc;
+	}
+	memcpy(lb->buf + lb->len, p, n);
+	lb->len += n;
+	return 0;
+}
+
 static void
 many_output(void *ctx, size_t h, int fd, const void *data, size_t len)
 {
@@ -437,36 +457,29 @@ many_output(void *ctx, size_t h, int fd, const void *data, size_t len)
 		json_output(m->hosts[h].target.label, fd, data, len);
 		return;
 	}
-	while (len > 0 && (nl = memchr(p, '\n', len)) != NULL) {
-		size_t l = (size_t)(nl - p);
-		if (lb->len > 0) {
-			if (lb->len + l > lb->cap) {
-				size_t nc = lb->len + l + 256;
-				char *nb = realloc(lb->buf, nc);
-				if (nb == NULL)
-					return;
-				lb->buf = nb;
-				lb->cap = nc;
-			}
-			memcpy(lb->buf + lb->len, p, l);
-			flush_line(m, h, fd, lb->buf, lb->len + l);
-			lb->len = 0;
-		} else
-			flush_line(m, h, fd, p, l);
-		len -= l + 1;
-		p = nl + 1;
-	}
-	if (len > 0) {
-		if (lb->len + len > lb->cap) {
-			size_t nc = (lb->len + len) * 2;
-			char *nb = realloc(lb->buf, nc);
-			if (nb == NULL)
-				return;
-			lb->buf = nb;
-			lb->cap = nc;
+	while (len > 0) {
+		nl = memchr(p, '\n', len);
+		size_t l = nl ? (size_t)(nl - p) : len;
+		if (lb->len == 0 && nl != NULL && l <= PREFIX_LINE_MAX) {
+			flush_line(m, h, fd, p, l);   /* the common case: no copy */
+			len -= l + 1;
+			p += l + 1;
+			continue;
 		}
-		memcpy(lb->buf + lb->len, p, len);
-		lb->len += len;
+		size_t take = l < PREFIX_LINE_MAX - lb->len ? l : PREFIX_LINE_MAX - lb->len;
+		if (linebuf_add(lb, p, take) != 0)
+			return;
+		len -= take;
+		p += take;
+		if (lb->len >= PREFIX_LINE_MAX || (take == l && nl != NULL)) {
+			/* A line ends, or one too long to hold is cut here. */
+			flush_line(m, h, fd, lb->buf, lb->len);
+			lb->len = 0;
+			if (take == l && nl != NULL) {
+				len--;
+				p++;
+			}
+		}
 	}
 }
 

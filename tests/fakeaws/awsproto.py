@@ -18,7 +18,6 @@ import base64  # noqa: E402
 import datetime
 import email.utils  # noqa: E402
 import hashlib  # noqa: E402
-import hmac  # noqa: E402
 import json  # noqa: E402
 import re  # noqa: E402
 import urllib.parse  # noqa: E402
@@ -96,6 +95,16 @@ class _VerifySigV4(SigV4Auth):
     def __init__(self, credentials, service, region, signed):
         super().__init__(credentials, service, region)
         self._signed = signed
+
+    def _canonical_query_string_url(self, parts):
+        # AWS decodes the query it received and encodes it again, so '*' sent
+        # raw or as %2A signs the same; botocore would use the raw text.
+        pairs = []
+        for pair in parts.query.split('&') if parts.query else []:
+            k, _, v = pair.partition('=')
+            pairs.append((urllib.parse.quote(urllib.parse.unquote(k), safe='-_.~'),
+                          urllib.parse.quote(urllib.parse.unquote(v), safe='-_.~')))
+        return '&'.join('%s=%s' % kv for kv in sorted(pairs))
 
     def headers_to_sign(self, request):
         from botocore.awsrequest import HTTPHeaders
@@ -581,24 +590,20 @@ def _validate(shape, value, path, errors, protocol):
             _validate(shape.members[k], v, path + ('.' if path else '') + lower_camel(k), errors, protocol)
         return
     md = shape.metadata
-    if t == 'list':
+    if t in ('list', 'string'):
+        shown = ("'%s' " % value[:64]) if t == 'string' else ''
         if 'min' in md and len(value) < md['min']:
-            errors.append(('range', path, "Value '%s' at '%s' failed to satisfy constraint: Member must "
-                           "have length greater than or equal to %d" % (value, path, md['min'])))
+            errors.append(('range', path, "Value %sat '%s' failed to satisfy constraint: Member must "
+                           "have length greater than or equal to %d" % (shown, path, md['min'])))
         if 'max' in md and len(value) > md['max']:
-            errors.append(('range', path, "Value at '%s' failed to satisfy constraint: Member must "
-                           "have length less than or equal to %d" % (path, md['max'])))
+            errors.append(('range', path, "Value %sat '%s' failed to satisfy constraint: Member must "
+                           "have length less than or equal to %d" % (shown, path, md['max'])))
+    if t == 'list':
         for i, v in enumerate(value, 1):
             if v is not None:
                 _validate(shape.member, v, '%s.%d.member' % (path, i), errors, protocol)
         return
     if t == 'string':
-        if 'min' in md and len(value) < md['min']:
-            errors.append(('range', path, "Value '%s' at '%s' failed to satisfy constraint: Member must "
-                           "have length greater than or equal to %d" % (value, path, md['min'])))
-        if 'max' in md and len(value) > md['max']:
-            errors.append(('range', path, "Value '%s' at '%s' failed to satisfy constraint: Member must "
-                           "have length less than or equal to %d" % (value[:64], path, md['max'])))
         enum = getattr(shape, 'enum', None)
         if enum and value not in enum:
             errors.append(('enum', path, "Value '%s' at '%s' failed to satisfy constraint: Member must "

@@ -13,6 +13,7 @@ import datetime
 import importlib.util
 import json
 import os
+import re
 import socket
 import ssl
 import sys
@@ -292,7 +293,9 @@ class Handler(BaseHTTPRequestHandler):
                                                          host, raw_path, self.headers, signed, body, amz_date)
             if expected != signature:
                 if self.server.logfile:
-                    self.server.logfile.write('signature mismatch; canonical request we computed:\n%s\n' % creq)
+                    # The session token is a credential: keep it out of the log.
+                    shown = re.sub(r'(?m)^(x-amz-security-token:).*$', r'\1<redacted>', creq)
+                    self.server.logfile.write('signature mismatch; canonical request we computed:\n%s\n' % shown)
                 raise AwsError('SignatureDoesNotMatch', 'The request signature we calculated does not match the '
                                'signature you provided. Check your AWS Secret Access Key and signing method. '
                                'Consult the service documentation for details.', 403)
@@ -316,6 +319,13 @@ class Handler(BaseHTTPRequestHandler):
             raise _with_service(e, service)
         return service, cred
 
+    def _hang_up(self):
+        try:
+            self.connection.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+        self.close_connection = True
+
     def _fault(self, fault, service, proto, rid):
         """Apply an injected fault; True if it answered (or dropped) the call."""
         kind = fault['kind']
@@ -323,11 +333,21 @@ class Handler(BaseHTTPRequestHandler):
             time.sleep(float(fault.get('seconds', 1.0)))
             return False
         if kind == 'drop':
-            try:
-                self.connection.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
-            self.close_connection = True
+            self._hang_up()
+            return True
+        if kind in ('truncate', 'garbage'):
+            # A 200 whose body is cut short (the connection closes early) or
+            # is not the protocol's format at all: clients must fail cleanly.
+            body = b'<?xml version="1.0" encoding="UTF-8"?>\n<' if kind == 'truncate' else \
+                b'<html><body>502 Bad Gateway: upstream sent garbage</body></html>\n\x00\xff'
+            self.send_response(200)
+            self.send_header('Content-Type', 'text/xml' if kind == 'truncate' else 'text/html')
+            self.send_header('Content-Length', str(len(body) * (40 if kind == 'truncate' else 1)))
+            self.end_headers()
+            self.wfile.write(body)
+            self.wfile.flush()
+            if kind == 'truncate':
+                self._hang_up()
             return True
         if kind == 'throttle':
             code, st, msg = awsproto.THROTTLE[proto]
@@ -397,24 +417,13 @@ class Handler(BaseHTTPRequestHandler):
                                     'clock_skew': sim.clock_skew})
         if path == '/_sim/faults':
             with sim.lock:
-                if m == 'POST':
-                    faults = req if isinstance(req, list) else [req]
-                    for f in faults:
-                        if f.get('kind') not in ('throttle', '5xx', 'drop', 'latency', 'error'):
-                            raise ValueError("fault kind must be throttle, 5xx, drop, latency or error")
-                        f.setdefault('count', 1)
-                        sim.faults.append(f)
-                elif m == 'DELETE':
-                    sim.faults.clear()
+                _edit_queue(m, req, sim.faults, ('throttle', '5xx', 'drop', 'latency', 'error', 'truncate', 'garbage'),
+                            'fault')
                 return self._json(200, {'faults': sim.faults})
         if path == '/_sim/credentials' and m == 'POST':
             with w.lock:
                 if 'add' in req:
-                    c = dict(req['add'])
-                    c.setdefault('account', w.account)
-                    c.setdefault('arn', 'arn:aws:iam::%s:user/%s' % (w.account, c.get('user', 'fake')))
-                    c.setdefault('user_id', 'AIDA' + c['access_key'][4:].upper())
-                    w.credentials[c['access_key']] = c
+                    w.add_credential(req['add'])
                 if 'access_key' in req:
                     c = w.credentials[req['access_key']]
                     if 'expired' in req:
@@ -424,14 +433,7 @@ class Handler(BaseHTTPRequestHandler):
             return self._json(200, {'ok': True})
         if path == '/_sim/outcomes':
             with w.lock:
-                if m == 'POST':
-                    items = req if isinstance(req, list) else [req]
-                    for o in items:
-                        if o.get('kind') not in ('env_update', 'env_launch', 'snapshot', 'restore'):
-                            raise ValueError('outcome kind must be env_update, env_launch, snapshot or restore')
-                        w.outcomes.append(o)
-                elif m == 'DELETE':
-                    w.outcomes.clear()
+                _edit_queue(m, req, w.outcomes, ('env_update', 'env_launch', 'snapshot', 'restore'), 'outcome')
                 return self._json(200, {'outcomes': w.outcomes})
         if path == '/_sim/options' and m == 'POST':
             with w.lock:
@@ -450,6 +452,11 @@ class Handler(BaseHTTPRequestHandler):
                 calls = [c for c in sim.calls if q.get('service') in (None, c['service']) and
                          q.get('operation') in (None, c['operation'])]
             return self._json(200, {'count': len(calls), 'calls': calls})
+        if path == '/_sim/env-file' and m == 'GET':
+            with w.lock:
+                w.tick()
+                text = w.env_file(q.get('instance'))
+            return self._send(200, {'Content-Type': 'text/plain'}, text.encode())
         if path == '/_sim/ssh-keys' and m == 'GET':
             with w.lock:
                 keys = w.valid_ssh_keys(q.get('instance'), q.get('user'))
@@ -458,6 +465,19 @@ class Handler(BaseHTTPRequestHandler):
             text = ''.join(k['key'] + '\n' for k in keys)
             return self._send(200, {'Content-Type': 'text/plain'}, text.encode())
         raise ValueError('no admin endpoint %s %s (see tests/fakeaws/README.md)' % (m, path))
+
+
+def _edit_queue(method, req, queue, kinds, what):
+    """POST appends one entry or a list of them (each with a known 'kind'),
+    DELETE empties the queue, GET leaves it."""
+    if method == 'POST':
+        for item in req if isinstance(req, list) else [req]:
+            if item.get('kind') not in kinds:
+                raise ValueError('%s kind must be one of %s' % (what, ', '.join(kinds)))
+            item.setdefault('count', 1)
+            queue.append(item)
+    elif method == 'DELETE':
+        queue.clear()
 
 
 def _with_service(err, service):
@@ -499,7 +519,11 @@ def main():
     ap.add_argument('--log')
     args = ap.parse_args()
 
-    sim = Sim(args.world, load_hooks(args.hooks))
+    try:
+        sim = Sim(args.world, load_hooks(args.hooks))
+    except (OSError, ValueError, KeyError) as e:
+        sys.exit('fakeaws: cannot load the world %s (hooks %s): %s: %s; fix the file and start again.'
+                 % (args.world, args.hooks, type(e).__name__, e))
     Handler.sim = sim
     logfile = open(args.log, 'a') if args.log else None
     servers = []

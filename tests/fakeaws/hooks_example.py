@@ -46,6 +46,11 @@ def env_vars_changed(world, env_name, per_instance):
     _log('env_vars_changed', env=env_name, per_instance=per_instance)
 
 
+def version_deployed(world, env_name, version_label, instances):
+    """An update that deployed a new application version completed."""
+    _log('version_deployed', env=env_name, version=version_label, instances=[i['id'] for i in instances])
+
+
 def snapshot_created(world, db_instance_id, snapshot_id):
     """CreateDBSnapshot (or a final snapshot) was accepted: capture the data now."""
     _log('snapshot_created', db=db_instance_id, snapshot=snapshot_id)

@@ -17,7 +17,7 @@ with open(DEFAULT_WORLD) as _f:
 KEY = WORLD['credentials'][0]
 SESSION = WORLD['credentials'][1]
 EXPIRED = WORLD['credentials'][2]
-FAST = {'env_update': 0.4, 'env_launch': 0.4, 'env_terminate': 0.3, 'snapshot': 0.6,
+FAST = {'env_update': 0.4, 'env_launch': 0.4, 'env_terminate': 0.3, 'snapshot': 1.0,
         'db_create': 0.5, 'db_delete': 0.3, 'dns_change': 0.3}
 
 

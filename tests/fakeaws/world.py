@@ -78,17 +78,27 @@ def _token(offset):
     return base64.b64encode(json.dumps({'o': offset}).encode()).decode()
 
 
-def _untoken(tok, code='InvalidParameterValue'):
+def _untoken(tok):
     try:
         return int(json.loads(base64.b64decode(tok))['o'])
     except Exception:
-        raise AwsError(code, 'Invalid NextToken/Marker: %s' % tok, 400)
+        raise AwsError('InvalidParameterValue', 'Invalid NextToken/Marker: %s' % tok, 400)
+
+
+def _next_token_page(items, p, key, limit):
+    """One page of items for the EB/EC2 NextToken style of paging."""
+    start = _untoken(p['NextToken']) if p.get('NextToken') else 0
+    n = p.get(limit) or 1000
+    res = {key: items[start:start + n]}
+    if start + n < len(items):
+        res['NextToken'] = _token(start + n)
+    return res
 
 
 class Hooks:
     """Optional functions of a user module (see README.md: Hooks)."""
 
-    NAMES = ('setup', 'allocate_instance', 'instances_changed', 'env_vars_changed',
+    NAMES = ('setup', 'allocate_instance', 'instances_changed', 'env_vars_changed', 'version_deployed',
              'snapshot_created', 'db_restored', 'db_deleted', 'ssh_public_key')
 
     def __init__(self, module=None):
@@ -129,11 +139,9 @@ class World:
                             'container_authorization_token': 'fakeaws-container-token'}
             self.options.update(s.get('options', {}))
             self.outcomes = []
-            self.credentials = {c['access_key']: dict(c) for c in s.get('credentials', [])}
-            for c in self.credentials.values():
-                c.setdefault('account', self.account)
-                c.setdefault('arn', 'arn:aws:iam::%s:user/%s' % (self.account, c.get('user', 'fake')))
-                c.setdefault('user_id', 'AIDA' + c['access_key'][4:].upper())
+            self.credentials = {}
+            for c in s.get('credentials', []):
+                self.add_credential(c)
             # Credentials the IMDS / container endpoints hand out: by default the
             # first live session credential, else the first one.
             default_issue = next((k for k, c in self.credentials.items()
@@ -178,6 +186,14 @@ class World:
                 self._load_zone(z)
             self.ssh_keys = []
             self.hooks.call('setup', self)
+
+    def add_credential(self, spec):
+        c = dict(spec)
+        c.setdefault('account', self.account)
+        c.setdefault('arn', 'arn:aws:iam::%s:user/%s' % (self.account, c.get('user', 'fake')))
+        c.setdefault('user_id', 'AIDA' + c['access_key'][4:].upper())
+        self.credentials[c['access_key']] = c
+        return c
 
     def _id(self, prefix, n, alphabet='0123456789abcdef'):
         return prefix + ''.join(self.rng.choice(alphabet) for _ in range(n))
@@ -232,6 +248,9 @@ class World:
             env['endpoint'] = e.get('endpoint_url') or '13.%d.%d.%d' % tuple(self.rng.randint(1, 250) for _ in range(3))
         self.envs.append(env)
         for iid in e.get('instances', []):
+            if iid not in self.instances:
+                raise ValueError('world file: environment %s lists instance %s, which is not in ec2.instances'
+                                 % (name, iid))
             if iid in self.instances:
                 self.instances[iid]['env'] = name
                 if not self.instances[iid]['env_vars']:
@@ -355,23 +374,72 @@ class World:
                 return o.get('result')
         return None
 
+    def _resource(self, kind, ident):
+        if kind == 'environment':
+            return self.find_env(ident, include_terminated=True)
+        if kind == 'db_instance':
+            return self.dbs.get(ident)
+        if kind == 'db_snapshot':
+            return self.snapshots.get(ident)
+        if kind == 'change':
+            return self.changes.get(ident.split('/')[-1])
+        if kind == 'instance':
+            return self.instances.get(ident)
+        if kind == 'credential':
+            return self.credentials.get(ident)
+        raise ValueError('unknown kind %s' % kind)
+
+    def hold(self, kind, ident):
+        """Keep a resource's transition from completing (its status stays
+        Updating / creating / PENDING...) until release(): for hooks whose real
+        work (copying a database, rewriting env files) outlasts the duration.
+        May be called from any thread. kind: environment, db_instance,
+        db_snapshot, change."""
+        with self.lock:
+            obj = self._resource(kind, ident)
+            if obj is None:
+                raise ValueError('no %s named %s' % (kind, ident))
+            obj['holds'] = obj.get('holds', 0) + 1
+
+    def release(self, kind, ident):
+        with self.lock:
+            obj = self._resource(kind, ident)
+            if obj is not None and obj.get('holds'):
+                obj['holds'] -= 1
+                obj['released_at'] = self.now()
+            self.tick()
+
+    @staticmethod
+    def _due(obj, until, now):
+        """The time a transition completes, or None while it is not due
+        (or held); a transition held past its end completes when released."""
+        if until is None or until > now or obj.get('holds'):
+            return None
+        return min(now, max(until, obj.get('released_at', 0)))
+
     def tick(self):
         """Advance every resource whose transition is due."""
         with self.lock:
             now = self.now()
             for env in list(self.envs):
                 p = env['pending']
-                if p and p['until'] <= now:
+                if not p or p['until'] > now:
+                    continue
+                if not p.get('applied'):
+                    p['applied'] = True
+                    getattr(self, '_apply_' + p['kind'])(env, p)
+                t = self._due(env, p['until'], now)
+                if t is not None:
                     env['pending'] = None
-                    getattr(self, '_finish_' + p['kind'])(env, p, p['until'])
+                    getattr(self, '_complete_' + p['kind'])(env, p, t)
             for snap in list(self.snapshots.values()):
-                if snap['status'] == 'creating' and snap['until'] <= now:
+                if snap['status'] == 'creating' and self._due(snap, snap['until'], now) is not None:
                     snap['status'] = self.take_outcome('snapshot', snap['id']) or 'available'
                     db = self.dbs.get(snap['db'])
                     if db and db['status'] == 'backing-up':
                         db['status'] = 'available'
             for db in list(self.dbs.values()):
-                if db['until'] is not None and db['until'] <= now:
+                if self._due(db, db['until'], now) is not None:
                     nxt, db['until'] = db['next'], None
                     if nxt == 'gone':
                         del self.dbs[db['id']]
@@ -379,7 +447,7 @@ class World:
                     else:
                         db['status'] = nxt
             for ch in self.changes.values():
-                if ch['status'] == 'PENDING' and ch['until'] <= now:
+                if ch['status'] == 'PENDING' and self._due(ch, ch['until'], now) is not None:
                     ch['status'] = 'INSYNC'
 
     def _desired_count(self, env, options, current):
@@ -416,38 +484,55 @@ class World:
         if changed:
             self.hooks.call('env_vars_changed', self, env['name'], changed)
 
-    def _finish_update(self, env, p, t):
+    # An environment transition happens in two steps: when its duration is
+    # up the instances change (hooks run: env files, new hosts), then it
+    # completes (status, events) unless a hook holds it for slow real work.
+    def _apply_update(self, env, p):
+        p['failed'] = self.take_outcome('env_update', env['name']) == 'fail'
+        if p['failed']:
+            return
+        env['options'] = p['options']
+        self._reconcile(env, self._desired_count(env, env['options'], len(self.env_instances(env))))
+        if p.get('version') and p['version'] != env['version']:
+            env['version'] = p['version']
+            self.hooks.call('version_deployed', self, env['name'], p['version'],
+                            [self.instance_view(i) for i in self.env_instances(env)])
+
+    def _complete_update(self, env, p, t):
         env['updated'] = t
-        if self.take_outcome('env_update', env['name']) == 'fail':
-            env['status'], env['health'] = 'Ready', 'Green'
+        env['status'], env['health'] = 'Ready', 'Green'
+        if p['failed']:
             self.event(env, 'Failed to deploy configuration.', 'ERROR', p['request_id'], t)
             self.event(env, 'The environment was reverted to the previous configuration setting.', 'WARN',
                        p['request_id'], t)
             return
-        env['options'] = p['options']
-        if p.get('version'):
-            env['version'] = p['version']
-        env['status'], env['health'] = 'Ready', 'Green'
-        self._reconcile(env, self._desired_count(env, env['options'], len(self.env_instances(env))))
+        self.event(env, 'New application version was deployed to running EC2 instances.' if p.get('version')
+                   else 'Successfully deployed new configuration to environment.', 'INFO', p['request_id'], t)
         self.event(env, 'Environment update completed successfully.', 'INFO', p['request_id'], t)
 
-    def _finish_launch(self, env, p, t):
+    def _apply_launch(self, env, p):
+        p['failed'] = self.take_outcome('env_launch', env['name']) == 'fail'
+        if not p['failed']:
+            asg = env['options'].get(ASG_NS, {})
+            self._reconcile(env, self._desired_count(env, env['options'], int(asg.get('MinSize', 1))))
+
+    def _complete_launch(self, env, p, t):
         env['updated'] = t
-        if self.take_outcome('env_launch', env['name']) == 'fail':
+        if p['failed']:
             env['status'], env['health'] = 'Ready', 'Red'
             self.event(env, 'Create environment operation is complete, but with errors. For more information, '
                        'see troubleshooting documentation.', 'ERROR', p['request_id'], t)
             return
         env['status'], env['health'] = 'Ready', 'Green'
-        asg = env['options'].get(ASG_NS, {})
-        self._reconcile(env, self._desired_count(env, env['options'], int(asg.get('MinSize', 1))))
         self.event(env, 'createEnvironment completed successfully.', 'INFO', p['request_id'], t)
 
-    def _finish_terminate(self, env, p, t):
+    def _apply_terminate(self, env, p):
+        self._reconcile(env, 0)
+
+    def _complete_terminate(self, env, p, t):
         env['updated'] = t
         env['status'], env['health'] = 'Terminated', 'Grey'
         env['terminated_at'] = t
-        self._reconcile(env, 0)
         self.event(env, 'terminateEnvironment completed successfully.', 'INFO', p['request_id'], t)
 
     # ============================================================== EB
@@ -509,13 +594,7 @@ class World:
             if env['status'] == 'Terminated' and (not include_deleted or env['terminated_at'] < back_to):
                 continue
             out.append(self.env_description(env))
-        start = _untoken(p['NextToken']) if p.get('NextToken') else 0
-        n = p.get('MaxRecords') or 1000
-        page = out[start:start + n]
-        res = {'Environments': page}
-        if start + n < len(out):
-            res['NextToken'] = _token(start + n)
-        return res
+        return _next_token_page(out, p, 'Environments', 'MaxRecords')
 
     def op_elasticbeanstalk_DescribeEnvironmentResources(self, p, ctx):
         env = self._env_by(p)
@@ -752,12 +831,7 @@ class World:
             if ev['version']:
                 d['VersionLabel'] = ev['version']
             out.append(d)
-        first = _untoken(p['NextToken']) if p.get('NextToken') else 0
-        n = p.get('MaxRecords') or 1000
-        res = {'Events': out[first:first + n]}
-        if first + n < len(out):
-            res['NextToken'] = _token(first + n)
-        return res
+        return _next_token_page(out, p, 'Events', 'MaxRecords')
 
     # ============================================================= RDS
     def _db(self, ident):
@@ -827,6 +901,13 @@ class World:
             res['Marker'] = _token(start + n)
         return res
 
+    @staticmethod
+    def _rds_match(p, fl, params, fields):
+        """A resource matches when every given parameter equals its field and
+        every filter lists its value (filters AND, values OR, as RDS does)."""
+        return all(not p.get(k) or p[k] == v for k, v in params.items()) and \
+            all(fields.get(k) in vals for k, vals in fl.items())
+
     def _filters(self, filters, known):
         out = {}
         for f in filters or []:
@@ -863,21 +944,11 @@ class World:
                                               'dbi-resource-id'})
         if p.get('DBSnapshotIdentifier') and p['DBSnapshotIdentifier'] not in self.snapshots:
             raise AwsError('DBSnapshotNotFound', 'DBSnapshot %s not found.' % p['DBSnapshotIdentifier'], 404)
-        out = []
-        for s in sorted(self.snapshots.values(), key=lambda s: s['created']):
-            if p.get('DBSnapshotIdentifier') and s['id'] != p['DBSnapshotIdentifier']:
-                continue
-            if p.get('DBInstanceIdentifier') and s['db'] != p['DBInstanceIdentifier']:
-                continue
-            if p.get('SnapshotType') and s['type'] != p['SnapshotType']:
-                continue
-            if 'db-instance-id' in fl and s['db'] not in fl['db-instance-id']:
-                continue
-            if 'db-snapshot-id' in fl and s['id'] not in fl['db-snapshot-id']:
-                continue
-            if 'snapshot-type' in fl and s['type'] not in fl['snapshot-type']:
-                continue
-            out.append(self.snapshot_description(s))
+        out = [self.snapshot_description(s) for s in sorted(self.snapshots.values(), key=lambda s: s['created'])
+               if self._rds_match(p, fl, {'DBSnapshotIdentifier': s['id'], 'DBInstanceIdentifier': s['db'],
+                                          'SnapshotType': s['type']},
+                                  {'db-instance-id': s['db'], 'db-snapshot-id': s['id'], 'snapshot-type': s['type'],
+                                   'engine': s['engine'], 'dbi-resource-id': s['resource_id']})]
         return self._page(out, p, 'DBSnapshots')
 
     def op_rds_RestoreDBInstanceFromDBSnapshot(self, p, ctx):
@@ -925,21 +996,13 @@ class World:
         return {'DBInstance': self.db_description(db)}
 
     def op_rds_DescribeDBInstances(self, p, ctx):
-        fl = self._filters(p.get('Filters'), {'db-instance-id', 'dbi-resource-id', 'engine', 'db-cluster-id',
-                                              'domain'})
+        fl = self._filters(p.get('Filters'), {'db-instance-id', 'dbi-resource-id', 'engine'})
         if p.get('DBInstanceIdentifier'):
             self._db(p['DBInstanceIdentifier'])
-        out = []
-        for db in sorted(self.dbs.values(), key=lambda d: d['id']):
-            if p.get('DBInstanceIdentifier') and db['id'] != p['DBInstanceIdentifier']:
-                continue
-            if 'db-instance-id' in fl and db['id'] not in fl['db-instance-id']:
-                continue
-            if 'dbi-resource-id' in fl and db['resource_id'] not in fl['dbi-resource-id']:
-                continue
-            if 'engine' in fl and db['engine'] not in fl['engine']:
-                continue
-            out.append(self.db_description(db))
+        out = [self.db_description(db) for db in sorted(self.dbs.values(), key=lambda d: d['id'])
+               if self._rds_match(p, fl, {'DBInstanceIdentifier': db['id']},
+                                  {'db-instance-id': db['id'], 'dbi-resource-id': db['resource_id'],
+                                   'engine': db['engine']})]
         return self._page(out, p, 'DBInstances')
 
     def op_rds_DeleteDBInstance(self, p, ctx):
@@ -1119,8 +1182,6 @@ class World:
                     continue
                 del records[key]
             else:  # UPSERT
-                if cur is not None and r['Type'] == 'SOA':
-                    pass
                 records[key] = r
         for key, r in records.items():  # a CNAME excludes every other type at the same name
             if r['Type'] == 'CNAME' and key[0] != z['name'] and \
@@ -1214,12 +1275,7 @@ class World:
                 continue
             out.append({'ReservationId': 'r-0' + inst['id'][3:], 'OwnerId': self.account, 'Groups': [],
                         'Instances': [desc]})
-        start = _untoken(p['NextToken'], 'InvalidParameterValue') if p.get('NextToken') else 0
-        n = p.get('MaxResults') or 1000
-        res = {'Reservations': out[start:start + n]}
-        if start + n < len(out):
-            res['NextToken'] = _token(start + n)
-        return res
+        return _next_token_page(out, p, 'Reservations', 'MaxResults')
 
     def _ec2_filter(self, filters, desc, inst):
         for f in filters or []:
@@ -1294,12 +1350,7 @@ class World:
                     raise AwsError('InvalidParameterValue', "The filter '%s' is invalid" % f.get('Name'))
             if ok:
                 out.append(self.sg_description(g))
-        start = _untoken(p['NextToken'], 'InvalidParameterValue') if p.get('NextToken') else 0
-        n = p.get('MaxResults') or 1000
-        res = {'SecurityGroups': out[start:start + n]}
-        if start + n < len(out):
-            res['NextToken'] = _token(start + n)
-        return res
+        return _next_token_page(out, p, 'SecurityGroups', 'MaxResults')
 
     def _sg_rules_from(self, p):
         gid = p.get('GroupId')
@@ -1428,6 +1479,14 @@ class World:
         self.hooks.call('ssh_public_key', self, self.instance_view(inst), user, ' '.join(parts[:2]), expires)
         return {'RequestId': ctx['request_id'], 'Success': True}
 
+    def env_file(self, instance_id):
+        """The instance's view of its environment's variables, as EB writes
+        /opt/elasticbeanstalk/deployment/env (KEY=value lines, sorted)."""
+        inst = self.instances.get(instance_id)
+        if inst is None:
+            raise ValueError('no instance %s' % instance_id)
+        return ''.join('%s=%s\n' % (k, v) for k, v in sorted(inst['env_vars'].items()))
+
     def valid_ssh_keys(self, instance=None, user=None):
         now = self.now()
         self.ssh_keys = [k for k in self.ssh_keys if k['expires'] > now]
@@ -1478,20 +1537,7 @@ class World:
         """Directly edit a resource (for tests of odd states)."""
         with self.lock:
             kind, ident, fields = req['kind'], req['id'], req.get('set', {})
-            if kind == 'environment':
-                obj = self.find_env(ident, include_terminated=True)
-            elif kind == 'db_instance':
-                obj = self.dbs.get(ident)
-            elif kind == 'db_snapshot':
-                obj = self.snapshots.get(ident)
-            elif kind == 'change':
-                obj = self.changes.get(ident.split('/')[-1])
-            elif kind == 'instance':
-                obj = self.instances.get(ident)
-            elif kind == 'credential':
-                obj = self.credentials.get(ident)
-            else:
-                raise ValueError('unknown kind %s' % kind)
+            obj = self._resource(kind, ident)
             if obj is None:
                 raise ValueError('no %s named %s' % (kind, ident))
             for k, v in fields.items():

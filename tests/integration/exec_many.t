@@ -37,6 +37,12 @@ check "none reachable: exit 255" eq "$rc" 255
 "$CUTOVER" exec --parallel 2 --host "$(host 0)" --host "$(host 1)" --host "$(host 3)" "${args[@]}" -- printf 'no-newline' >"$T/out" 2>"$T/err"; rc=$?
 check "partial last line printed with its host" eq "$(grep -c '| no-newline$' "$T/out")" 3
 
+# A 200 kB line without newline: printed in pieces of at most 64 KiB, nothing lost.
+"$CUTOVER" exec --host "$(host 0)" --host "$(host 1)" "${args[@]}" -- sh -c "head -c 200000 /dev/zero | tr '\\0' a" >"$T/out" 2>"$T/err"; rc=$?
+check "long line: exit 0" eq "$rc" 0
+check "long line: every byte arrives for each host" eq "$(grep "^$(host 0) " "$T/out" | cut -d'|' -f2- | tr -cd a | wc -c)" 200000
+check "long line: cut into bounded pieces" test "$(awk '{ if (length($0) > m) m = length($0) } END { print m }' "$T/out")" -le 65700
+
 # --json for several hosts: one exit or failed event per host.
 "$CUTOVER" exec --json --host "$(host 0)" --host "$(host 1)" --host "$bad" "${args[@]}" -- echo x >"$T/out" 2>"$T/err"; rc=$?
 check "--json several hosts: exit 1" eq "$rc" 1

@@ -9,7 +9,7 @@ import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'fakeaws'))
 import testlib as T  # noqa: E402
-from botocore.exceptions import ClientError, ConnectionClosedError, EndpointConnectionError  # noqa: E402
+from botocore.exceptions import ConnectionClosedError, EndpointConnectionError  # noqa: E402
 
 t = T.Tap()
 srv = T.Server(durations=T.FAST)
@@ -47,6 +47,14 @@ def test_faults():
         t.ok(True, 'a dropped connection fails the call (%s)' % type(e).__name__)
     except Exception as e:
         t.ok(False, 'a dropped connection fails the call', repr(e))
+    for kind in ('truncate', 'garbage'):
+        srv.admin('POST', '/faults', {'service': 'sts', 'kind': kind})
+        try:
+            T.client(srv, 'sts').get_caller_identity()
+            t.ok(False, 'a %s fault fails the call' % kind)
+        except Exception as e:
+            t.ok(True, 'a %s fault fails the call (%s)' % (kind, type(e).__name__))
+    t.eq(T.client(srv, 'sts').get_caller_identity()['Account'], '123456789012', 'and the next call works')
     srv.admin('POST', '/faults', {'service': 'sts', 'kind': 'latency', 'seconds': 0.5})
     t0 = time.time()
     T.client(srv, 'sts').get_caller_identity()
@@ -65,6 +73,16 @@ def test_faults():
     t.error(lambda: sts.get_caller_identity(), 'ExpiredToken', 'credentials expired through the admin API')
     srv.admin('POST', '/credentials', {'access_key': T.KEY['access_key'], 'expired': False})
     t.eq(sts.get_caller_identity()['Account'], '123456789012', 'and restored')
+
+
+def waiter_fails(client, waiter, args, word, name):
+    """A botocore waiter must stop with a failure that names `word`."""
+    from botocore.exceptions import WaiterError
+    try:
+        client.get_waiter(waiter).wait(WaiterConfig={'Delay': 0.1, 'MaxAttempts': 50}, **args)
+        t.ok(False, name, 'the waiter succeeded')
+    except WaiterError as e:
+        t.ok(word in str(e) and 'failure state' in str(e), name, e)
 
 
 def test_time():
@@ -93,23 +111,15 @@ def test_time():
     rds = T.client(srv, 'rds')
     srv.admin('POST', '/outcomes', {'kind': 'snapshot', 'result': 'failed'})
     rds.create_db_snapshot(DBSnapshotIdentifier='doomed', DBInstanceIdentifier='cobalt-test')
-    try:
-        rds.get_waiter('db_snapshot_available').wait(DBSnapshotIdentifier='doomed',
-                                                     WaiterConfig={'Delay': 0.1, 'MaxAttempts': 50})
-        t.ok(False, 'the DBSnapshotAvailable waiter fails on a failed snapshot')
-    except Exception as e:
-        t.ok('failed' in str(e), 'the DBSnapshotAvailable waiter fails on a failed snapshot', e)
+    waiter_fails(rds, 'db_snapshot_available', {'DBSnapshotIdentifier': 'doomed'}, 'failed',
+                 'the DBSnapshotAvailable waiter fails on a failed snapshot')
     T.wait_for(lambda: rds.describe_db_instances(DBInstanceIdentifier='cobalt-test')['DBInstances'][0]
                ['DBInstanceStatus'] == 'available')
     srv.admin('POST', '/outcomes', {'kind': 'restore', 'result': 'incompatible-restore'})
     rds.restore_db_instance_from_db_snapshot(DBInstanceIdentifier='doomed-db',
                                              DBSnapshotIdentifier='production-blue-before-6-0')
-    try:
-        rds.get_waiter('db_instance_available').wait(DBInstanceIdentifier='doomed-db',
-                                                     WaiterConfig={'Delay': 0.1, 'MaxAttempts': 50})
-        t.ok(False, 'the DBInstanceAvailable waiter fails on incompatible-restore')
-    except Exception as e:
-        t.ok('incompatible-restore' in str(e), 'the DBInstanceAvailable waiter fails on incompatible-restore', e)
+    waiter_fails(rds, 'db_instance_available', {'DBInstanceIdentifier': 'doomed-db'}, 'incompatible-restore',
+                 'the DBInstanceAvailable waiter fails on incompatible-restore')
     srv.admin('POST', '/set', {'kind': 'db_instance', 'id': 'production-blue', 'set': {'status': 'storage-full'}})
     t.eq(rds.describe_db_instances(DBInstanceIdentifier='production-blue')['DBInstances'][0]['DBInstanceStatus'],
          'storage-full', '/_sim/set edits a resource directly')

@@ -13,7 +13,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..'
 import testlib as T  # noqa: E402
 
 t = T.Tap()
-srv = T.Server(durations=T.FAST)
+srv = T.Server(durations=dict(T.FAST, env_update=1.0))
 problems = []
 eb = T.strict_client(srv, 'elasticbeanstalk', problems)
 rds = T.strict_client(srv, 'rds', problems)
@@ -220,7 +220,20 @@ def test_ec2_sts_eic():
     t.eq(keys.strip(), key, 'the pushed key is listed for the instance and user')
 
 
-for fn in (test_eb, test_rds, test_route53, test_ec2_sts_eic):
+def test_concurrency():
+    import concurrent.futures
+    eb.update_environment(EnvironmentName='cobalt-ses-production-blue', OptionSettings=[
+        {'Namespace': 'aws:elasticbeanstalk:application:environment', 'OptionName': 'MAINTENANCE_MODE',
+         'Value': 'OFF'}])
+    clients = [T.client(srv, s) for s in ('elasticbeanstalk', 'rds', 'ec2', 'route53')]
+    calls = [lambda: clients[0].describe_environments(), lambda: clients[1].describe_db_instances(),
+             lambda: clients[2].describe_instances(), lambda: clients[3].list_hosted_zones_by_name()] * 10
+    with concurrent.futures.ThreadPoolExecutor(8) as pool:
+        codes = [r['ResponseMetadata']['HTTPStatusCode'] for r in pool.map(lambda f: f(), calls)]
+    t.eq(codes, [200] * 40, '40 calls from 8 threads while an update runs all succeed')
+
+
+for fn in (test_eb, test_rds, test_route53, test_ec2_sts_eic, test_concurrency):
     t.run(fn, fn.__name__)
 import awsproto  # noqa: E402
 want = {(s, o) for s, ops in awsproto.OPERATIONS.items() for o in ops}

@@ -7,6 +7,7 @@ import base64
 import json
 import os
 import sys
+import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, '..', 'fakeaws'))
@@ -16,7 +17,7 @@ t = T.Tap()
 log = os.path.join(os.environ.get('TMPDIR', '/tmp'), 'fakeaws-hooks-%d.jsonl' % os.getpid())
 os.environ['FAKEAWS_HOOK_LOG'] = log
 os.environ['FAKEAWS_HOOK_DB_ENDPOINT'] = '127.0.0.1:54329'
-srv = T.Server(durations=T.FAST, hooks=os.path.join(HERE, '..', 'fakeaws', 'hooks_example.py'))
+srv = T.Server(durations=dict(T.FAST, env_update=1.0), hooks=os.path.join(HERE, '..', 'fakeaws', 'hooks_example.py'))
 W = {'Delay': 0.1, 'MaxAttempts': 100}
 
 
@@ -67,6 +68,13 @@ def test_hooks():
     r = ec2.describe_instances(InstanceIds=ch[1]['removed'])
     t.eq({x['Instances'][0]['State']['Name'] for x in r['Reservations']}, {'terminated'},
          'removed instances show as terminated in EC2')
+    envf = srv.admin('GET', '/env-file?instance=%s' % ch[1]['instances'][0])
+    t.ok('RDS_HOSTNAME=cobalt-production-green.c97jawiow7ed' in envf and 'MP_USE_DJANGO' not in envf and
+         'MAINTENANCE_MODE=ON\n' in envf, "/_sim/env-file gives the instance's env file", envf)
+    eb.update_environment(EnvironmentName='cobalt-production-green', VersionLabel='cobalt-6.0.1')
+    eb.get_waiter('environment_updated').wait(EnvironmentNames=['cobalt-production-green'], WaiterConfig=W)
+    t.eq([(c['env'], c['version'], len(c['instances'])) for c in calls('version_deployed')],
+         [('cobalt-production-green', 'cobalt-6.0.1', 1)], 'version_deployed is called when a version is deployed')
     rds = T.client(srv, 'rds')
     rds.create_db_snapshot(DBSnapshotIdentifier='cut-hooks', DBInstanceIdentifier='production-blue')
     t.eq([(c['db'], c['snapshot']) for c in calls('snapshot_created')], [('production-blue', 'cut-hooks')],
@@ -88,6 +96,13 @@ def test_hooks():
         InstanceId='i-0b1e0000000000001', InstanceOSUser='ec2-user', SSHPublicKey=key)
     t.eq([(c['instance'], c['user'], c['key']) for c in calls('ssh_public_key')],
          [('i-0b1e0000000000001', 'ec2-user', key)], 'ssh_public_key is called with the pushed key')
+    import subprocess
+    out = subprocess.run([os.path.join(HERE, '..', 'fakeaws', 'authorized-keys-command'), srv.admin_url,
+                          'i-0b1e0000000000001', 'ec2-user'], capture_output=True, text=True, timeout=10).stdout
+    t.eq(out.strip(), key, 'authorized-keys-command prints the key for sshd')
+    out = subprocess.run([os.path.join(HERE, '..', 'fakeaws', 'authorized-keys-command'), srv.admin_url,
+                          'i-0b1e0000000000001', 'root'], capture_output=True, text=True, timeout=10).stdout
+    t.eq(out, '', 'and nothing for another user')
     srv.admin('POST', '/time', {'advance': 61})
     t.eq(srv.admin('GET', '/ssh-keys?instance=i-0b1e0000000000001&user=ec2-user'), '',
          'the key is no longer listed after 60 s')
@@ -95,7 +110,42 @@ def test_hooks():
     t.eq(len(calls('setup')), 2, 'setup is called again on reset')
 
 
+
+
+def test_holds():
+    os.environ['FAKEAWS_HOOK_DELAY'] = '2.5'
+    slow = T.Server(durations=T.FAST, hooks=os.path.join(HERE, '..', 'fakeaws', 'hooks_slow.py'))
+    try:
+        eb = T.client(slow, 'elasticbeanstalk')
+        rds = T.client(slow, 'rds')
+        t0 = time.time()
+        eb.update_environment(EnvironmentName='cobalt-ses-production-green', OptionSettings=[
+            {'Namespace': 'aws:elasticbeanstalk:application:environment', 'OptionName': 'MAINTENANCE_MODE',
+             'Value': 'ON'}])
+        rds.create_db_snapshot(DBSnapshotIdentifier='held', DBInstanceIdentifier='production-blue')
+        rds.restore_db_instance_from_db_snapshot(DBInstanceIdentifier='held-db',
+                                                 DBSnapshotIdentifier='production-blue-before-6-0')
+        time.sleep(1.5)   # every duration is over, every hook is still holding
+        env = eb.describe_environments(EnvironmentNames=['cobalt-ses-production-green'])['Environments'][0]
+        envf = slow.admin('GET', '/env-file?instance=i-06e5e500000000005')
+        t.ok(env['Status'] == 'Updating' and 'MAINTENANCE_MODE=ON' in envf,
+             'a held update has reached the instances but is still Updating', (env['Status'], envf))
+        snap = rds.describe_db_snapshots(DBSnapshotIdentifier='held')['DBSnapshots'][0]
+        t.eq((snap['Status'], snap['PercentProgress']), ('creating', 99), 'a held snapshot stays creating at 99%')
+        db = rds.describe_db_instances(DBInstanceIdentifier='held-db')['DBInstances'][0]
+        t.eq(db['DBInstanceStatus'], 'creating', 'a held restore stays creating')
+        W2 = {'Delay': 0.1, 'MaxAttempts': 100}
+        eb.get_waiter('environment_updated').wait(EnvironmentNames=['cobalt-ses-production-green'], WaiterConfig=W2)
+        rds.get_waiter('db_snapshot_available').wait(DBSnapshotIdentifier='held', WaiterConfig=W2)
+        rds.get_waiter('db_instance_available').wait(DBInstanceIdentifier='held-db', WaiterConfig=W2)
+        took = time.time() - t0
+        t.ok(took >= 2.5, 'all three complete once released (%.1f s)' % took)
+    finally:
+        slow.stop()
+
+
 t.run(test_hooks, 'hooks')
+t.run(test_holds, 'holds')
 srv.stop()
 if os.path.exists(log):
     os.unlink(log)

@@ -106,17 +106,22 @@ test_cron_pause_restore(void **state)
 	assert_non_null(strstr(text, "xero_upload"));
 	free(text);
 
+	int paused = 0;
+	assert_int_equal(cronp_is_paused(&l, &c, &paused, &err), 0);
+	assert_int_equal(paused, 1);
 	/* A second pause (a rerun) keeps the first saved crontab, not the empty one. */
 	assert_int_equal(cronp_pause(&l, &c, local_dir, &saved, &err), 0);
 	assert_int_equal(saved.already_paused, 1);
 	assert_memory_equal(saved.content, ORIGINAL, saved.len);
 	aop_crontab_free(&saved);
 
-	/* A deploy reinstalls a line meanwhile; restore brings back exactly the original. */
+	/* Restore brings back exactly the original. */
 	assert_int_equal(cronp_restore(&l, &c, local_dir, &err), 0);
 	now = crontab_now();
 	assert_string_equal(now, ORIGINAL);
 	free(now);
+	assert_int_equal(cronp_is_paused(&l, &c, &paused, &err), 0);
+	assert_int_equal(paused, 0);
 
 	/* Without the local copy, the instance's own copy serves. */
 	assert_int_equal(cronp_pause(&l, &c, local_dir, NULL, &err), 0);
@@ -128,7 +133,9 @@ test_cron_pause_restore(void **state)
 
 	/* A user without a crontab: pause and restore leave none. */
 	assert_int_equal(sx_sh(&X, "crontab -u %s -r", user), 0);
-	assert_int_equal(cronp_pause(&l, &c, local_dir, &saved, &err), 0);
+	r = cronp_pause(&l, &c, local_dir, &saved, &err);
+	if (r) fprintf(stderr, "%s\n", err.msg);
+	assert_int_equal(r, 0);
 	assert_int_equal(saved.had_crontab, 0);
 	aop_crontab_free(&saved);
 	assert_int_equal(cronp_restore(&l, &c, local_dir, &err), 0);

@@ -16,6 +16,7 @@
 #include <cmocka.h>
 
 #include "quiet.h"
+#include "sx.h"
 
 static char dir[64];
 
@@ -25,25 +26,6 @@ now_ms(void)
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
-}
-
-static int
-start_agent(struct alink *l, const char *name)
-{
-	char path[1024];
-	struct cut_err err = { 0 };
-	const char *a = getenv("CUTOVER_TEST_AGENT");
-
-	if (a == NULL) {
-		snprintf(path, sizeof(path), "%s/agent/cutover-agent-x86_64",
-		    getenv("CUTOVER_BUILD") ? getenv("CUTOVER_BUILD") : "build");
-		a = path;
-	}
-	if (alink_spawn(l, a, NULL, name, &err) != 0) {
-		fprintf(stderr, "%s\n", err.msg);
-		return -1;
-	}
-	return 0;
 }
 
 /* EB's nginx "main" format: combined plus "$http_x_forwarded_for". */
@@ -129,7 +111,7 @@ test_quiet_after_requests_stop(void **state)
 	w.real_until_ms = t0 + 1500;
 	w.rotate_at_ms = t0 + 700;
 	assert_int_equal(pthread_create(&w.th, NULL, writer_main, &w), 0);
-	assert_int_equal(start_agent(&l, "live-1"), 0);
+	assert_int_equal(sx_agent(&l, "live-1"), 0);
 	const char *paths[] = { w.log, NULL };
 	struct quiet_opts o = {
 		.quiet_ms = 1000, .deadline_ms = 20000,
@@ -165,7 +147,7 @@ test_deadline_with_yes_stops(void **state)
 	log_line(w.log, "x", "GET /");
 	w.real_until_ms = UINT64_MAX;
 	assert_int_equal(pthread_create(&w.th, NULL, writer_main, &w), 0);
-	assert_int_equal(start_agent(&l, "live-busy"), 0);
+	assert_int_equal(sx_agent(&l, "live-busy"), 0);
 	const char *paths[] = { w.log, NULL };
 	struct quiet_opts o = {
 		.quiet_ms = 1000, .deadline_ms = 1500, .yes = 1,
@@ -225,7 +207,7 @@ test_logcount_exact_and_truncate(void **state)
 	for (int i = 0; i < 5; i++)
 		log_line(log, "ELB-HealthChecker/2.0", "GET /");
 	log_line(log, "UptimeRobot/2.0", "GET /");
-	assert_int_equal(start_agent(&l, "live-1"), 0);
+	assert_int_equal(sx_agent(&l, "live-1"), 0);
 	const char *paths[] = { log, NULL };
 	const char *excl[] = { "UptimeRobot", NULL };
 	struct aop_logcount_opts o = { .paths = paths, .exclude_ua = excl, .interval_ms = 100,
@@ -269,7 +251,7 @@ test_logcount_cancel(void **state)
 
 	snprintf(log, sizeof(log), "%s/cancel.log", dir);
 	log_line(log, "x", "GET /");
-	assert_int_equal(start_agent(&l, "live-1"), 0);
+	assert_int_equal(sx_agent(&l, "live-1"), 0);
 	const char *paths[] = { log, NULL };
 	struct aop_logcount_opts o = { .paths = paths, .interval_ms = 100 };
 	uint64_t t0 = now_ms();
@@ -285,6 +267,41 @@ test_logcount_cancel(void **state)
 	assert_int_not_equal(aop_logcount(&l, &o2, stop_after_two, &n, &err), 0);
 	assert_non_null(strstr(err.msg, "/nonexistent/access.log"));
 	alink_close(&l);
+}
+
+/* Polled counts (the runbook engine's request_rate): since the previous take. */
+static void
+test_qrate(void **state)
+{
+	struct alink l[2];
+	struct qrate *q;
+	struct cut_err err = { 0 };
+	char log[128];
+	uint64_t req, ms;
+	(void)state;
+
+	snprintf(log, sizeof(log), "%s/rate.log", dir);
+	log_line(log, "x", "GET /");
+	assert_int_equal(sx_agent(&l[0], "live-1"), 0);
+	assert_int_equal(sx_agent(&l[1], "live-2"), 0);
+	const char *paths[] = { log, NULL };
+	struct aop_logcount_opts o = { .paths = paths, .interval_ms = 100 };
+	assert_int_equal(qrate_start(l, 2, &o, &q, &err), 0);
+	usleep(400000);
+	for (int i = 0; i < 5; i++)
+		log_line(log, "Mozilla/5.0", "GET /a");
+	log_line(log, "ELB-HealthChecker/2.0", "GET /");
+	usleep(500000);
+	assert_int_equal(qrate_take(q, &req, &ms, &err), 0);
+	/* Both instances follow the same file here: each counts the 5. */
+	assert_int_equal(req, 10);
+	assert_true(ms >= 800);
+	usleep(300000);
+	assert_int_equal(qrate_take(q, &req, &ms, &err), 0);
+	assert_int_equal(req, 0);
+	qrate_stop(q);
+	alink_close(&l[0]);
+	alink_close(&l[1]);
 }
 
 static int
@@ -312,6 +329,7 @@ main(void)
 		cmocka_unit_test(test_deadline_with_yes_stops),
 		cmocka_unit_test(test_logcount_exact_and_truncate),
 		cmocka_unit_test(test_logcount_cancel),
+		cmocka_unit_test(test_qrate),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

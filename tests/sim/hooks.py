@@ -9,6 +9,7 @@ hook does:
   allocate_instance   a new instance gets the next loopback address
   instances_changed   added instances become sshd + app hosts; removed ones stop
   env_vars_changed    the env file on each instance is rewritten, the app restarts
+  version_deployed    `manage.py migrate` from one instance (Cobalt's postdeploy hook)
   snapshot_created    a point-in-time pg_dump of that database
   db_restored         a new PostgreSQL cluster with the snapshot's data
   db_deleted          its cluster stops
@@ -56,12 +57,48 @@ def _logged(fn):
     return wrap
 
 
+_loaded = False
+
+
 @_logged
 def setup(world):
-    # `up` started every host and database before fakeaws; a /_sim/reset
-    # reloads the same world, whose resources are still up.
-    simlib.log(D, 'fakeaws world loaded: %d instances, %d databases'
-               % (len(world.instances), len(world.dbs)))
+    """The first load finds what `up` started. A later one (POST /_sim/reset)
+    brings the real side back in line with the reloaded world: instances it
+    does not hold stop, the ones it holds run with its env vars, databases it
+    does not hold stop, the ones it holds run (their data as it is now)."""
+    global _loaded
+    if not _loaded:
+        _loaded = True
+        simlib.log(D, 'fakeaws world loaded: %d instances, %d databases' % (len(world.instances), len(world.dbs)))
+        return
+    want = {}
+    for env in world.envs:
+        if env['status'] != 'Terminated':
+            for inst in world.env_instances(env):
+                want[inst['id']] = (env['name'], world.instance_view(inst))
+    added = [v for iid, (e, v) in want.items() if not _st.data['hosts'].get(iid, {}).get('running')]
+    removed = [{'id': iid} for iid, h in _st.data['hosts'].items() if h.get('running') and iid not in want]
+    add_by, rm_by = {}, {}
+    for v in added:
+        add_by.setdefault(v['env'], []).append(v)
+    for r in removed:
+        rm_by.setdefault(_st.data['hosts'][r['id']]['env'], []).append(r)
+    for env_name in set(add_by) | set(rm_by):
+        instances_changed(world, env_name, [], add_by.get(env_name, []), rm_by.get(env_name, []))
+    changed = {}
+    for iid, (e, v) in want.items():
+        if v not in added and simlib.read_env_file(os.path.join(simlib.host_root(D, iid), simlib.ENV_FILE)) != \
+                v['env_vars']:
+            changed[iid] = v['env_vars']
+    if changed:
+        env_vars_changed(world, 'reset', changed)
+    for dbid, info in list(_st.data['dbs'].items()):
+        if dbid not in world.dbs and info['running']:
+            _dbs.stop(dbid)
+        elif dbid in world.dbs and not info['running']:
+            _dbs.restart(dbid)
+    simlib.log(D, 'fakeaws world reset: %d started, %d stopped, %d env files rewritten'
+               % (len(added), len(removed), len(changed)))
 
 
 @_logged
@@ -103,6 +140,7 @@ def instances_changed(world, env_name, running, added, removed):
                 _st.save()
         simlib.log(D, 'instance %s of %s stopped' % (inst['id'], env_name))
 
+    launch = added and len(running) == len(added)  # a new environment (or one back from zero)
     ts = [threading.Thread(target=up, args=(i,)) for i in added] + \
          [threading.Thread(target=down, args=(i,)) for i in removed]
     for t in ts:
@@ -111,6 +149,8 @@ def instances_changed(world, env_name, running, added, removed):
         t.join()
     if errs:
         raise errs[0]
+    if launch:
+        version_deployed(world, env_name, 'launch', added)
 
 
 @_logged
@@ -126,6 +166,20 @@ def env_vars_changed(world, env_name, changed):
                                                       ('; FAILED ' + '; '.join(bad)) if bad else ''))
     if bad:
         raise RuntimeError('app restart failed: ' + '; '.join(bad))
+
+
+@_logged
+def version_deployed(world, env_name, version_label, instances):
+    # A deploy runs Cobalt's postdeploy hook (02_django.sh): `migrate` against
+    # the environment's database, from one instance.
+    for inst in instances:
+        h = _st.data['hosts'].get(inst['id'])
+        if h and h.get('running'):
+            r = _hosts.manage(inst['id'], ['migrate', '--noinput', '-v', '0'])
+            simlib.log(D, 'deployed %s to %s: migrate on %s exited %d%s' % (
+                version_label, env_name, inst['id'], r.returncode,
+                '' if r.returncode == 0 else ': ' + r.stdout[-500:]))
+            return
 
 
 @_logged

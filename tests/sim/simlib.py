@@ -18,8 +18,8 @@ One simulation lives in one folder DIR:
 
 Every instance has its own loopback address 127.A.B.N (A.B picked at random per
 simulation, so two simulations on one machine never share an address); sshd
-listens on one common port on all of them, the web app on another, and every
-database on a third, as RDS instances all listen on 5432.
+listens on port 22 on all of them, the web app on 80 and every database on
+5432, as on AWS (or on free common ports where those are taken).
 
 Nothing here is global to the machine except the login user (SIM_SSH_USER,
 default cutover-t, the same user tests/harness/services/sshd-hosts uses) and a
@@ -110,30 +110,24 @@ class State:
     def addr(self, n):
         return '%s.%d' % (self.data['net'], n)
 
-    def next_instance_addr(self):
-        """The next unused instance address whose ssh and http ports are free."""
+    def _next_addr(self, counter, last, ports, what):
+        """The next unused address of a kind whose ports are all free."""
         with self.lock:
             while True:
-                n = self.data['next_instance']
-                if n > INSTANCE_LAST:
-                    raise RuntimeError('the simulation ran out of instance addresses')
-                self.data['next_instance'] = n + 1
+                n = self.data[counter]
+                if n > last:
+                    raise RuntimeError('the simulation ran out of %s addresses' % what)
+                self.data[counter] = n + 1
                 a = self.addr(n)
-                if port_free(a, self.data['ssh_port']) and port_free(a, self.data['http_port']):
+                if all(port_free(a, self.data[p]) for p in ports):
                     self.save()
                     return a
 
+    def next_instance_addr(self):
+        return self._next_addr('next_instance', INSTANCE_LAST, ('ssh_port', 'http_port'), 'instance')
+
     def next_db_addr(self):
-        with self.lock:
-            while True:
-                n = self.data['next_db']
-                if n > DB_LAST:
-                    raise RuntimeError('the simulation ran out of database addresses')
-                self.data['next_db'] = n + 1
-                a = self.addr(n)
-                if port_free(a, self.data['db_port']):
-                    self.save()
-                    return a
+        return self._next_addr('next_db', DB_LAST, ('db_port',), 'database')
 
 
 def port_free(addr, port):
@@ -147,16 +141,25 @@ def port_free(addr, port):
         s.close()
 
 
+# The ports of the real thing: sshd on 22, nginx on 80, RDS on 5432. Each
+# simulation has its own addresses, so two simulations can both use them.
+REAL_PORTS = (22, 80, 5432)
+
+
 def pick_network_and_ports(n_check=40):
     """A random 127.A.B.0/24 and three ports free on its first n_check
-    instance addresses and on every database address."""
+    instance addresses and on every database address: the real ports when
+    they are free there, else free ones."""
     rng = random.SystemRandom()
     for _ in range(50):
         net = '127.%d.%d' % (rng.randint(1, 254), rng.randint(1, 254))
         inst = ['%s.%d' % (net, INSTANCE_FIRST + i) for i in range(n_check)]
         dbs = ['%s.%d' % (net, n) for n in range(DB_FIRST, DB_FIRST + 8)]
         ports = []
-        for addrs in (inst, inst, dbs):
+        for addrs, real in zip((inst, inst, dbs), REAL_PORTS):
+            if os.environ.get('SIM_REAL_PORTS', '1') != '0' and all(port_free(a, real) for a in addrs):
+                ports.append(real)
+                continue
             for _ in range(50):
                 s = socket.socket()
                 s.bind((addrs[0], 0))
@@ -250,13 +253,21 @@ class Hosts:
     def lay_out(self, iid, addr, env_vars):
         root = host_root(self.d, iid)
         os.makedirs(root, exist_ok=True)
-        args = [os.path.join(FIXTURE, 'lay-instance'), root, '--owner', SSH_USER]
-        for k, v in env_vars.items():
-            args += ['--env', '%s=%s' % (k, v)]
-        subprocess.run(args, check=True, stdout=subprocess.DEVNULL)
         os.chmod(root, 0o755)
+        # Values travel in a private file, never on a command line (they
+        # include RDS_PASSWORD and SECRET_KEY).
+        vf = os.path.join(root, '.env-from')
+        write_private(vf, ''.join('%s=%s\n' % kv for kv in env_vars.items()))
+        try:
+            subprocess.run([os.path.join(FIXTURE, 'lay-instance'), root, '--owner', SSH_USER, '--env-from', vf],
+                           check=True, stdout=subprocess.DEVNULL)
+        finally:
+            os.unlink(vf)
         uid, gid = ssh_uid()
-        for sub in ('var/lib', 'var/run', '.cache'):
+        # The login user's HOME: it must be able to write there (~/.cache
+        # holds the cutover agent).
+        os.chown(root, uid, gid)
+        for sub in ('var/lib', 'var/run'):
             p = os.path.join(root, sub)
             os.makedirs(p, exist_ok=True)
             os.chown(p, uid, gid)
@@ -300,8 +311,10 @@ class Hosts:
         for t in ('ed25519', 'ecdsa'):
             with open(os.path.join(etc, 'ssh_host_%s_key.pub' % t)) as f:
                 kt, kb = f.read().split()[:2]
+            port = self.st.data['ssh_port']
             for a in addrs:
-                lines.append('[%s]:%d %s %s\n' % (a, self.st.data['ssh_port'], kt, kb))
+                # ssh and libssh2 look port 22 up under the bare address.
+                lines.append('%s %s %s\n' % (a if port == 22 else '[%s]:%d' % (a, port), kt, kb))
         return lines
 
     def start(self, iid, addr):
@@ -315,11 +328,18 @@ class Hosts:
         env = {'PATH': '/usr/local/bin:/usr/bin:/bin', 'HOME': root, 'LANG': 'C.UTF-8'}
         # The app server runs as the login user (gunicorn runs as webapp on EB,
         # not as root), in its own session so a test's Ctrl-C does not reach it.
+        # We bind the listening socket (port 80 needs root) and hand it to
+        # the app, which keeps it across its restarts.
+        ls = socket.socket()
+        ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        ls.bind((addr, self.st.data['http_port']))
+        ls.listen(128)
         p = subprocess.Popen([PY, os.path.join(FIXTURE, 'serve'), root, '--bind', addr,
-                              '--port', str(self.st.data['http_port'])],
-                             stdin=subprocess.DEVNULL, stdout=logf, stderr=logf, env=env,
-                             user=uid, group=gid, extra_groups=[], start_new_session=True, close_fds=True)
+                              '--listen-fd', str(ls.fileno())],
+                             stdin=subprocess.DEVNULL, stdout=logf, stderr=logf, env=env, pass_fds=(ls.fileno(),),
+                             user=uid, group=gid, extra_groups=[], start_new_session=True)
         logf.close()
+        ls.close()
         ok = wait_tcp(addr, self.st.data['ssh_port'], 20) and wait_tcp(addr, self.st.data['http_port'], 30, p)
         if not ok:
             raise RuntimeError('instance %s at %s did not come up; see %s/var/log/web.log and %s/sshd.log'
@@ -334,24 +354,29 @@ class Hosts:
         kill_strays(root)
 
     def set_env(self, iid, new_vars):
-        """Rewrites the env file to exactly new_vars and restarts the app
-        (tests/fixture/set-env: SIGHUP, wait until it serves again).
-        Returns the Popen so several instances restart at once."""
+        """Rewrites the env file to exactly new_vars (as EB writes it: mode
+        0600, owned by the login user) and restarts the app with
+        tests/fixture/set-env, which sends SIGHUP and waits until it serves
+        again. Returns the Popen so several instances restart at once."""
         root = host_root(self.d, iid)
-        cur = read_env_file(os.path.join(root, ENV_FILE))
-        args = [os.path.join(FIXTURE, 'set-env'), root]
-        for k, v in new_vars.items():
-            if cur.get(k) != v:
-                args.append('%s=%s' % (k, v))
-        for k in cur:
-            if k not in new_vars:
-                args += ['--unset', k]
         uid, gid = ssh_uid()
+        envf = os.path.join(root, ENV_FILE)
+        write_private(envf, ''.join('%s=%s\n' % kv for kv in new_vars.items()), uid, gid)
+        args = [os.path.join(FIXTURE, 'set-env'), root]
         # As the file's owner (set-env writes a fresh 0600 file, which the
         # app, running as that user, must read), as EB's own agent would.
         return subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                                 stderr=subprocess.PIPE, user=uid, group=gid, extra_groups=[], cwd=root,
                                 env={'PATH': '/usr/bin:/bin', 'HOME': root, 'LANG': 'C.UTF-8'})
+
+    def manage(self, iid, args, timeout=300):
+        """manage.py ARGS on an instance, as its login user (tests/fixture/run-manage)."""
+        root = host_root(self.d, iid)
+        uid, gid = ssh_uid()
+        return subprocess.run([os.path.join(FIXTURE, 'run-manage'), root] + args, stdin=subprocess.DEVNULL,
+                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=timeout,
+                              user=uid, group=gid, extra_groups=[], cwd=root,
+                              env={'PATH': '/usr/bin:/bin', 'HOME': root, 'LANG': 'C.UTF-8'})
 
     def authorize_eic(self, iid, user, key, expires_wall):
         """EC2 Instance Connect: the key works for 60 s (sshd checks the
@@ -372,6 +397,17 @@ class Hosts:
             f.writelines(keep)
         os.chmod(tmp, 0o644)
         os.replace(tmp, path)
+
+
+def write_private(path, text, uid=None, gid=None):
+    """Atomically replaces path with text, mode 0600 (owner uid:gid if given)."""
+    tmp = '%s.tmp.%d' % (path, os.getpid())
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, 'w', encoding='utf-8') as f:
+        f.write(text)
+    if uid is not None:
+        os.chown(tmp, uid, gid)
+    os.replace(tmp, path)
 
 
 def kill_pidfile(pidf, sig=signal.SIGTERM, wait=5.0):
@@ -596,6 +632,8 @@ class Dbs:
         make_pgdir(pd)
         data = os.path.join(self.st.data['data_root'], dbid)
         copy_cluster(template, data)
+        if os.path.lexists(pd + '/data'):  # left by an earlier simulation in this DIR
+            os.unlink(pd + '/data')
         os.symlink(data, pd + '/data')
         pg_start(data, pd, addr, self.st.data['db_port'], pd + '/postgres.log')
         with self.st.lock:
@@ -610,6 +648,14 @@ class Dbs:
             if dbid in self.st.data['dbs']:
                 self.st.data['dbs'][dbid]['running'] = False
                 self.st.save()
+
+    def restart(self, dbid):
+        pd = self.pgdir(dbid)
+        db = self.st.data['dbs'][dbid]
+        pg_start(db['data'], pd, db['address'], db['port'], pd + '/postgres.log')
+        with self.st.lock:
+            self.st.data['dbs'][dbid]['running'] = True
+            self.st.save()
 
     def conninfo(self, dbid):
         db = self.st.data['dbs'][dbid]

@@ -25,7 +25,7 @@ mode, which is why a cutover must pause cron before the snapshot.
 
 Settings (environment at start, or `ctl` later): view_rate (default 3 per s),
 entry_rate (0.2), payment_rate (0.2), health_interval (2), giveup (10),
-cron_interval (30), paused (0/1: users only). As SIM_VIEW_RATE etc.
+cron_interval (60), paused (0/1: users only). As SIM_VIEW_RATE etc.
 
 Counters go to DIR/traffic/counters.json twice a second (tests/sim/dump shows them).
 """
@@ -44,7 +44,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import simlib  # noqa: E402
 
 DEFAULTS = {'view_rate': 3.0, 'entry_rate': 0.2, 'payment_rate': 0.2, 'health_interval': 2.0,
-            'giveup': 10.0, 'cron_interval': 30.0, 'paused': 0}
+            'giveup': 10.0, 'cron_interval': 60.0, 'paused': 0}
 MEMBERS = [518001, 518002, 518003, 518004, 518005, 518006]
 VIEW_PATHS = ['/dashboard', '/accounts/login/', '/dashboard']
 WEB_RECORDS = ('myabf.com.au.', 'www.myabf.com.au.')

@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# The data-safety commands end to end with --local-agent (the SSH path is
+# wired by the lead): exit statuses, files written, messages.
+. "$(dirname "$0")/../fixture/testlib.sh"
+B=${CUTOVER_BUILD:-$(cd "$(dirname "$0")/../.." && pwd)/build}
+CUT="$B/cutover"; AGENT="$B/agent/cutover-agent-x86_64"
+fixture_setup
+new_instance live live >/dev/null
+manage "$T/live" fixture_migrate before >/dev/null
+manage "$T/live" seed_fixture >/dev/null
+# The new system: a copy of live, migrated (FK -> accounts_user) and converted.
+createdb -T live new
+"$FIX/lay-instance" "$T/new" --link --db-env "$T/postgres.env" --db new >/dev/null
+manage "$T/new" fixture_migrate after >/dev/null
+manage "$T/new" temp_copy_unreg_to_user >/dev/null
+L=(--local-agent "$AGENT" --env-file "$T/live/opt/elasticbeanstalk/deployment/env")
+N=(--local-agent "$AGENT" --env-file "$T/new/opt/elasticbeanstalk/deployment/env")
+cd "$T"
+
+"$CUT" blocked-emails backup "${L[@]}" --file "$T/be.json" >out 2>err; ok $? "blocked-emails backup exits 0"
+grep -q "Backed up 4 blocked emails" out; ok $? "backup says how many rows"
+[ "$(stat -c %a "$T/be.json")" = 600 ]; ok $? "backup file is mode 0600"
+sha256sum -c --quiet "$T/be.json.sha256" >/dev/null 2>&1 || (cd "$T" && sha256sum -c --quiet be.json.sha256); ok $? "the .sha256 file checks with sha256sum -c"
+
+"$CUT" blocked-emails verify "${N[@]}" --file "$T/be.json" >out 2>err; rc=$?
+[ $rc -eq 1 ] && grep -q "differ from the backup" err && grep -q "In the backup, missing" out; ok $? "verify lists differences and exits 1 (raw ids name the wrong people after 0055)"
+"$CUT" blocked-emails restore "${N[@]}" --file "$T/be.json" --replace >out 2>err; ok $? "restore --replace exits 0"
+grep -q "4 added" out && grep -q "4 removed" out; ok $? "restore reports added and removed rows"
+"$CUT" blocked-emails verify "${N[@]}" --file "$T/be.json" >out 2>err; ok $? "verify passes after restore"
+
+since=$(q live "SELECT to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')")
+"$CUT" verify "${L[@]}" --since "$since" --csv "$T/lw.csv" --markdown "$T/lw.md" >out 2>err; ok $? "verify with nothing written exits 0"
+grep -q "nothing was lost" out && grep -q "nothing was lost" "$T/lw.md"; ok $? "zero lost writes said in words"
+q live "INSERT INTO payments_stripelog (created_date, event, event_type, cobalt_pay_id) VALUES (now(), '{}', 'charge.refunded', 'pi_late')" >/dev/null
+"$CUT" verify "${L[@]}" --since "$since" --csv "$T/lw.csv" >out 2>err; rc=$?
+[ $rc -eq 3 ] && grep -q "payments_stripelog" out && grep -q "cobalt_pay_id=pi_late" "$T/lw.csv"; ok $? "a write after the snapshot is listed (exit 3, CSV)"
+"$CUT" activity "${N[@]}" --since 2026-01-07T00:00:00+11:00 --csv "$T/act.csv" >out 2>err; ok $? "activity exits 0"
+grep -q "events_evententry" "$T/act.csv"; ok $? "activity CSV lists the entries"
+"$CUT" verify "${L[@]}" >out 2>err; [ $? -eq 2 ]; ok $? "verify without --since is a usage error"
+
+: >"$T/live/var/log/nginx/access.log"
+( for i in $(seq 40); do echo "1.2.3.4 - - [x] \"GET / HTTP/1.1\" 200 1 \"-\" \"Mozilla\" \"-\"" >>"$T/live/var/log/nginx/access.log"; sleep 0.1; done ) &
+"$CUT" quiet "${L[@]}" --log "$T/live/var/log/nginx/access.log" --interval 0.2 --quiet-period 1 --deadline 1.5 --yes >out 2>err; rc=$?
+wait
+[ $rc -eq 1 ] && grep -q "did not go quiet" err; ok $? "quiet --yes stops at the deadline while requests keep coming"
+"$CUT" quiet "${L[@]}" --log "$T/live/var/log/nginx/access.log" --interval 0.2 --quiet-period 1 --deadline 10 --yes >out 2>err; ok $? "quiet ends once nothing arrives"
+grep -q "The live site is quiet" out; ok $? "quiet says so"
+
+"$CUT" blocked-emails backup -c /nonexistent.ini >out 2>err; [ $? -eq 1 ] && grep -q "not wired" err; ok $? "the SSH path says plainly that it is not wired yet"
+done_testing
