@@ -58,6 +58,7 @@ struct aws_client {
 	aws_log_fn log;
 	void *log_user;
 	char last_code[128];     /* AWS error code of the last failed call */
+	int page_size;
 };
 
 static void
@@ -124,6 +125,7 @@ aws_client_new(const struct aws_client_opts *o, struct aws_client **out,
 	c->total_ms = o && o->total_timeout_ms > 0 ? o->total_timeout_ms : 60000;
 	c->clock_offset = o ? o->clock_offset_s : 0;
 	c->retry_scale = o && o->retry_scale > 0 ? o->retry_scale : 1.0;
+	c->page_size = o && o->page_size > 0 ? o->page_size : 0;
 	c->max_attempts = c->cfg->max_attempts;
 	if (c->max_attempts <= 0)
 		c->max_attempts = (c->cfg->retry_mode && strcmp(c->cfg->retry_mode, "legacy") == 0) ? 5 : 3;
@@ -162,6 +164,7 @@ const struct creds_config *aws_client_config(const struct aws_client *c) { retur
 const char *aws_client_creds_source(const struct aws_client *c) { return c->cr.source; }
 const char *aws_client_access_key(const struct aws_client *c) { return c->cr.access_key; }
 unsigned long aws_client_calls(const struct aws_client *c) { return c->calls; }
+int aws_client_page_size(const struct aws_client *c) { return c->page_size; }
 const char *aws_client_last_code(const struct aws_client *c) { return c->last_code; }
 
 void
@@ -682,6 +685,19 @@ aws_send(struct aws_client *c, const struct aws_service *svc, const char *op,
 	}
 }
 
+/* The XML document of a successful reply (r == 0); frees the reply body. */
+static int
+reply_doc(const struct aws_service *svc, const char *op, int r, long status,
+    struct reply *rep, xmlDoc **doc, struct cut_err *err)
+{
+	if (r == 0 && (*doc = axml_parse(sbuf_str(&rep->body), rep->body.len)) == NULL)
+		r = cut_err_set(err, CUT_EPROTO,
+		    "%s %s answered HTTP %ld with a body that is not XML (request id %s); check the endpoint.",
+		    svc->name, op, status, rep->request_id[0] ? rep->request_id : "none");
+	sbuf_free(&rep->body);
+	return r;
+}
+
 int
 aws_query(struct aws_client *c, const struct aws_service *svc, const char *action,
     struct aws_params *p, xmlDoc **doc, struct cut_err *err)
@@ -700,12 +716,7 @@ aws_query(struct aws_client *c, const struct aws_service *svc, const char *actio
 	    "application/x-www-form-urlencoded; charset=utf-8", NULL, sbuf_str(&p->sb), &rep,
 	    &status, err);
 	aws_params_free(p);
-	if (r == 0 && (*doc = axml_parse(sbuf_str(&rep.body), rep.body.len)) == NULL)
-		r = cut_err_set(err, CUT_EPROTO,
-		    "%s %s answered HTTP %ld with a body that is not XML (request id %s); check the endpoint.",
-		    svc->name, action, status, rep.request_id[0] ? rep.request_id : "none");
-	sbuf_free(&rep.body);
-	return r;
+	return reply_doc(svc, action, r, status, &rep, doc, err);
 }
 
 int
@@ -721,12 +732,7 @@ aws_rest_xml(struct aws_client *c, const struct aws_service *svc, const char *op
 	memset(&rep, 0, sizeof(rep));
 	r = aws_send(c, svc, op, method, path, query, body ? "text/xml" : NULL, NULL, body,
 	    &rep, &status, err);
-	if (r == 0 && (*doc = axml_parse(sbuf_str(&rep.body), rep.body.len)) == NULL)
-		r = cut_err_set(err, CUT_EPROTO,
-		    "%s %s answered HTTP %ld with a body that is not XML (request id %s); check the endpoint.",
-		    svc->name, op, status, rep.request_id[0] ? rep.request_id : "none");
-	sbuf_free(&rep.body);
-	return r;
+	return reply_doc(svc, op, r, status, &rep, doc, err);
 }
 
 int
@@ -793,4 +799,30 @@ aws_request_id(xmlDoc *d, char *buf, size_t size)
 	axml_copy(root, "ResponseMetadata/RequestId", buf, size);
 	if (!buf[0])
 		axml_copy(root, "requestId", buf, size);
+}
+
+int
+aws_query_pages(struct aws_client *c, const struct aws_service *svc, const char *action,
+    const char *token_param, aws_page_build_fn build, aws_page_parse_fn parse, void *ctx,
+    struct cut_err *err)
+{
+	char next[2048] = "";
+	int r, pages = 0;
+
+	do {
+		struct aws_params p;
+		xmlDoc *d;
+		aws_params_init(&p, svc, action);
+		build(&p, ctx);
+		if (next[0])
+			aws_param(&p, token_param, next);
+		if ((r = aws_query(c, svc, action, &p, &d, err)) != 0)
+			return r;
+		r = parse(d, ctx, next, sizeof(next));
+		xmlFreeDoc(d);
+		if (r != 0)
+			return cut_err_set(err, CUT_ENOMEM, "Out of memory reading the reply of %s %s.",
+			    svc->name, action);
+	} while (next[0] && ++pages < 1000);
+	return 0;
 }

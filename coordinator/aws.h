@@ -59,6 +59,7 @@ struct aws_client_opts {
 	long total_timeout_ms;      /* per attempt; 0 = 60000 */
 	long clock_offset_s;        /* added to the signing time: lets tests fake a skewed clock */
 	double retry_scale;         /* multiplies backoff delays; 0 = 1.0 (tests shrink it) */
+	int page_size;              /* MaxRecords/MaxResults for list calls; 0 = AWS's default */
 };
 
 struct aws_client;
@@ -83,6 +84,8 @@ const char *aws_client_creds_source(const struct aws_client *c);
 const char *aws_client_access_key(const struct aws_client *c);
 /* HTTP attempts made so far (retries included): for tests and benchmarks. */
 unsigned long aws_client_calls(const struct aws_client *c);
+/* Page size list calls request (0 = let AWS choose). */
+int aws_client_page_size(const struct aws_client *c);
 /* AWS error code of the last call if it failed with an AWS error, else "". */
 const char *aws_client_last_code(const struct aws_client *c);
 /* Replaces the debug sink (default: stderr when CUTOVER_DEBUG is set). */
@@ -112,6 +115,19 @@ void aws_params_free(struct aws_params *p);
  * caller's (xmlFreeDoc); p is consumed (freed) in every case. */
 int aws_query(struct aws_client *c, const struct aws_service *svc, const char *action,
     struct aws_params *p, xmlDoc **doc, struct cut_err *err);
+
+/* Builds one page's parameters (all but the page token). */
+typedef void (*aws_page_build_fn)(struct aws_params *p, void *ctx);
+/* Parses one page into ctx and copies the next-page token into next ("" on
+ * the last page, or to stop early). Returns 0 or CUT_ENOMEM. */
+typedef int (*aws_page_parse_fn)(xmlDoc *d, void *ctx, char *next, size_t nsz);
+
+/* Calls action page after page, sending the token as token_param
+ * ("NextToken", "Marker"), at most 1000 pages. On failure the pages already
+ * parsed stay in ctx: the caller frees them. */
+int aws_query_pages(struct aws_client *c, const struct aws_service *svc, const char *action,
+    const char *token_param, aws_page_build_fn build, aws_page_parse_fn parse, void *ctx,
+    struct cut_err *err);
 
 /* ---- rest-xml (Route 53) ----------------------------------------------------- */
 

@@ -134,7 +134,7 @@ enter_section(struct ctx *x, int line, const char *section)
 		if (strlen(n) >= sizeof(x->pair->name))
 			return fail(x, line, "the pair name '%s' is too long; shorten it.", n);
 		x->pair = &x->c->pairs[x->c->npairs++];
-		snprintf(x->pair->name, sizeof(x->pair->name), "%s", n);
+		snprintf(x->pair->name, sizeof(x->pair->name), "%.63s", n);
 		x->pair->line = line;
 		x->cur = S_PAIR;
 		return 0;

@@ -1,4 +1,5 @@
-/* cmd_aws.c: `cutover aws whoami`: who the AWS credentials in use belong to. */
+/* cmd_aws.c: `cutover aws whoami` (whose AWS credentials are in use) and
+ * `cutover aws status -c FILE` (the live world the config names, read from AWS). */
 #include <getopt.h>
 #include <stdio.h>
 #include <string.h>
@@ -7,7 +8,7 @@
 
 #include "cmd.h"
 #include "sts.h"
-#include "world.h"
+#include "live.h"
 
 extern const struct cmd_entry cmd_aws_entry;
 
@@ -39,7 +40,7 @@ whoami(int argc, char **argv)
 	}
 	if (optind != argc)
 		return cmd_usage_error(&cmd_aws_entry, "unexpected argument '%s'", argv[optind]);
-	if (world_client(NULL, profile, region, &c, &err) != 0) {
+	if (live_client(NULL, profile, region, &c, &err) != 0) {
 		fprintf(stderr, "cutover aws whoami: %s\n", err.msg);
 		return 1;
 	}
@@ -68,6 +69,60 @@ whoami(int argc, char **argv)
 }
 
 static int
+status(int argc, char **argv)
+{
+	static const struct option lo[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "profile", required_argument, NULL, 'p' },
+		{ "region", required_argument, NULL, 'r' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *path = NULL, *profile = NULL, *region = NULL;
+	struct cfg cfg;
+	struct aws_client *c;
+	struct live_world w;
+	struct cut_err err;
+	int json = 0, ch;
+
+	optind = 1;
+	while ((ch = getopt_long(argc, argv, "c:h", lo, NULL)) != -1) {
+		switch (ch) {
+		case 'c': path = optarg; break;
+		case 'p': profile = optarg; break;
+		case 'r': region = optarg; break;
+		case 'j': json = 1; break;
+		case 'h': return cmd_print_usage(&cmd_aws_entry);
+		default: return cmd_usage_error(&cmd_aws_entry, "unknown option");
+		}
+	}
+	if (optind != argc)
+		return cmd_usage_error(&cmd_aws_entry, "unexpected argument '%s'", argv[optind]);
+	if (path == NULL)
+		return cmd_usage_error(&cmd_aws_entry, "status needs -c FILE");
+	if (cfg_load(path, &cfg, &err) != 0 || live_client(&cfg, profile, region, &c, &err) != 0) {
+		fprintf(stderr, "cutover aws status: %s\n", err.msg);
+		return 1;
+	}
+	if (live_read(c, &cfg, &w, &err) != 0) {
+		fprintf(stderr, "cutover aws status: %s\n", err.msg);
+		aws_client_free(c);
+		return 1;
+	}
+	if (json) {
+		struct json_object *o = live_to_json(&w, &cfg);
+		printf("%s\n", json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE));
+		json_object_put(o);
+	} else {
+		live_print(stdout, &w, &cfg);
+	}
+	live_free(&w);
+	aws_client_free(c);
+	return 0;
+}
+
+static int
 cmd_aws_exec(int argc, char **argv)
 {
 	if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)
@@ -75,18 +130,28 @@ cmd_aws_exec(int argc, char **argv)
 		    cmd_print_usage(&cmd_aws_entry);
 	if (strcmp(argv[1], "whoami") == 0)
 		return whoami(argc - 1, argv + 1);
+	if (strcmp(argv[1], "status") == 0)
+		return status(argc - 1, argv + 1);
 	return cmd_usage_error(&cmd_aws_entry, "unknown subcommand '%s'", argv[1]);
 }
 
 const struct cmd_entry cmd_aws_entry = {
 	.name = "aws",
-	.summary = "AWS helpers: `aws whoami` shows whose credentials are in use",
+	.summary = "AWS: `aws whoami` (whose credentials), `aws status -c FILE` (the live world)",
 	.usage =
 	    "usage: cutover aws whoami [--profile NAME] [--region REGION] [--json]\n"
+	    "       cutover aws status -c FILE [--json] [--profile NAME] [--region REGION]\n"
 	    "\n"
-	    "Prints the account, ARN and user id of the AWS credentials cutover finds\n"
+	    "whoami prints the account, ARN and user id of the AWS credentials cutover finds\n"
 	    "(the AWS CLI's order: environment, --profile/AWS_PROFILE, shared files,\n"
 	    "credential_process, container, instance metadata) and where they came from.\n"
-	    "Endpoints follow AWS_ENDPOINT_URL[_<SERVICE>] and the profile's endpoint_url.\n",
+	    "Endpoints follow AWS_ENDPOINT_URL[_<SERVICE>] and the profile's endpoint_url.\n"
+	    "\n"
+	    "status reads the world FILE names from AWS and prints, per pair, each\n"
+	    "environment's status, health, version and instances, the settings that matter\n"
+	    "(MAINTENANCE_MODE, MP_USE_DJANGO, RDS_HOSTNAME, RDS_DB_NAME; secrets masked),\n"
+	    "which one is live (read from where the pair's DNS records point), each record\n"
+	    "and its target, and the live and new databases with their latest snapshots.\n"
+	    "--json prints the same as one JSON object (all environment settings, masked).\n",
 	.exec = cmd_aws_exec,
 };

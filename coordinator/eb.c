@@ -43,38 +43,47 @@ eb_parse_environments(xmlDoc *d, struct eb_env_list *out, char *next, size_t nex
 	return 0;
 }
 
+struct envs_ctx {
+	struct aws_client *c;
+	const char *application;
+	const char *const *names;
+	size_t nnames;
+	int include_deleted;
+	struct eb_env_list *out;
+};
+
+static void
+envs_build(struct aws_params *p, void *vx)
+{
+	struct envs_ctx *x = vx;
+	size_t i;
+
+	aws_param(p, "ApplicationName", x->application);
+	for (i = 0; i < x->nnames; i++)
+		aws_paramf(p, x->names[i], "EnvironmentNames.member.%zu", i + 1);
+	aws_param(p, "IncludeDeleted", x->include_deleted ? "true" : "false");
+	if (aws_client_page_size(x->c) > 0)
+		aws_param_long(p, "MaxRecords", aws_client_page_size(x->c));
+}
+
+static int
+envs_parse(xmlDoc *d, void *vx, char *next, size_t nsz)
+{
+	return eb_parse_environments(d, ((struct envs_ctx *)vx)->out, next, nsz);
+}
+
 int
 eb_describe_environments(struct aws_client *c, const char *application,
     const char *const *names, size_t nnames, int include_deleted,
     struct eb_env_list *out, struct cut_err *err)
 {
-	char next[1024] = "";
-	int pages = 0, r;
-	size_t i;
+	struct envs_ctx x = { c, application, names, nnames, include_deleted, out };
+	int r;
 
 	memset(out, 0, sizeof(*out));
-	do {
-		struct aws_params p;
-		xmlDoc *d;
-		aws_params_init(&p, &aws_svc_eb, "DescribeEnvironments");
-		aws_param(&p, "ApplicationName", application);
-		for (i = 0; i < nnames; i++)
-			aws_paramf(&p, names[i], "EnvironmentNames.member.%zu", i + 1);
-		aws_param(&p, "IncludeDeleted", include_deleted ? "true" : "false");
-		if (next[0])
-			aws_param(&p, "NextToken", next);
-		if ((r = aws_query(c, &aws_svc_eb, "DescribeEnvironments", &p, &d, err)) != 0)
-			goto fail;
-		r = eb_parse_environments(d, out, next, sizeof(next));
-		xmlFreeDoc(d);
-		if (r != 0) {
-			NOMEM(err, "Elastic Beanstalk environments");
-			goto fail;
-		}
-	} while (next[0] && ++pages < 1000);
-	return 0;
-fail:
-	eb_env_list_free(out);
+	if ((r = aws_query_pages(c, &aws_svc_eb, "DescribeEnvironments", "NextToken", envs_build,
+	    envs_parse, &x, err)) != 0)
+		eb_env_list_free(out);
 	return r;
 }
 
@@ -411,39 +420,53 @@ eb_parse_events(xmlDoc *d, struct eb_event_list *out, char *next, size_t nextsz)
 	return 0;
 }
 
+struct events_ctx {
+	struct aws_client *c;
+	const struct eb_events_query *q;
+	size_t max;
+	struct eb_event_list *out;
+};
+
+static void
+events_build(struct aws_params *p, void *vx)
+{
+	struct events_ctx *x = vx;
+
+	aws_param(p, "ApplicationName", x->q->application);
+	aws_param(p, "EnvironmentName", x->q->env_name);
+	aws_param(p, "RequestId", x->q->request_id);
+	aws_param(p, "StartTime", x->q->start_time);
+	aws_param(p, "Severity", x->q->severity);
+	if (aws_client_page_size(x->c) > 0)
+		aws_param_long(p, "MaxRecords", aws_client_page_size(x->c));
+}
+
+static int
+events_parse(xmlDoc *d, void *vx, char *next, size_t nsz)
+{
+	struct events_ctx *x = vx;
+	int r = eb_parse_events(d, x->out, next, nsz);
+
+	if (x->out->n >= x->max)
+		next[0] = '\0';
+	return r;
+}
+
 int
 eb_describe_events(struct aws_client *c, const struct eb_events_query *q,
     struct eb_event_list *out, struct cut_err *err)
 {
-	char next[1024] = "";
-	size_t max = q->max ? q->max : 1000;
+	struct events_ctx x = { c, q, q->max ? q->max : 1000, out };
 	int r;
 
 	memset(out, 0, sizeof(*out));
-	do {
-		struct aws_params p;
-		xmlDoc *d;
-		aws_params_init(&p, &aws_svc_eb, "DescribeEvents");
-		aws_param(&p, "ApplicationName", q->application);
-		aws_param(&p, "EnvironmentName", q->env_name);
-		aws_param(&p, "RequestId", q->request_id);
-		aws_param(&p, "StartTime", q->start_time);
-		aws_param(&p, "Severity", q->severity);
-		if (next[0])
-			aws_param(&p, "NextToken", next);
-		if ((r = aws_query(c, &aws_svc_eb, "DescribeEvents", &p, &d, err)) != 0) {
-			eb_event_list_free(out);
-			return r;
-		}
-		r = eb_parse_events(d, out, next, sizeof(next));
-		xmlFreeDoc(d);
-		if (r != 0) {
-			eb_event_list_free(out);
-			return NOMEM(err, "Elastic Beanstalk events");
-		}
-	} while (next[0] && out->n < max);
-	if (out->n > max)
-		out->n = max;
+	if ((r = aws_query_pages(c, &aws_svc_eb, "DescribeEvents", "NextToken", events_build,
+	    events_parse, &x, err)) != 0) {
+		eb_event_list_free(out);
+		return r;
+	}
+	if (out->n > x.max)
+		out->n = x.max;
 	return 0;
 }
 

@@ -51,40 +51,58 @@ ec2_parse_instances(xmlDoc *d, struct ec2_instance_list *out, char *next, size_t
 	return 0;
 }
 
+struct ec2_ctx {
+	struct aws_client *c;
+	const char *const *ids;
+	size_t nids;
+	const char *id_param;     /* "InstanceId" / "GroupId" */
+	const struct ec2_filter *filters;
+	size_t nfilters;
+	void *out;
+};
+
+static void
+ec2_build(struct aws_params *p, void *vx)
+{
+	struct ec2_ctx *x = vx;
+	size_t i;
+
+	for (i = 0; i < x->nids; i++)
+		aws_paramf(p, x->ids[i], "%s.%zu", x->id_param, i + 1);
+	for (i = 0; i < x->nfilters; i++) {
+		aws_paramf(p, x->filters[i].name, "Filter.%zu.Name", i + 1);
+		aws_paramf(p, x->filters[i].value, "Filter.%zu.Value.1", i + 1);
+	}
+	/* EC2 refuses MaxResults together with ids. */
+	if (x->nids == 0 && aws_client_page_size(x->c) > 0)
+		aws_param_long(p, "MaxResults", aws_client_page_size(x->c) < 5 ? 5 : aws_client_page_size(x->c));
+}
+
+static int
+instances_parse(xmlDoc *d, void *vx, char *next, size_t nsz)
+{
+	return ec2_parse_instances(d, ((struct ec2_ctx *)vx)->out, next, nsz);
+}
+
+static int
+groups_parse(xmlDoc *d, void *vx, char *next, size_t nsz)
+{
+	return ec2_parse_security_groups(d, ((struct ec2_ctx *)vx)->out, next, nsz);
+}
+
 int
 ec2_describe_instances(struct aws_client *c, const char *const *ids, size_t nids,
     const struct ec2_filter *filters, size_t nfilters, struct ec2_instance_list *out,
     struct cut_err *err)
 {
-	char next[2048] = "";
-	size_t i;
-	int r, pages = 0;
+	struct ec2_ctx x = { c, ids, nids, "InstanceId", filters, nfilters, out };
+	int r;
 
 	memset(out, 0, sizeof(*out));
-	do {
-		struct aws_params p;
-		xmlDoc *d;
-		aws_params_init(&p, &aws_svc_ec2, "DescribeInstances");
-		for (i = 0; i < nids; i++)
-			aws_paramf(&p, ids[i], "InstanceId.%zu", i + 1);
-		for (i = 0; i < nfilters; i++) {
-			aws_paramf(&p, filters[i].name, "Filter.%zu.Name", i + 1);
-			aws_paramf(&p, filters[i].value, "Filter.%zu.Value.1", i + 1);
-		}
-		if (next[0])
-			aws_param(&p, "NextToken", next);
-		if ((r = aws_query(c, &aws_svc_ec2, "DescribeInstances", &p, &d, err)) != 0) {
-			ec2_instance_list_free(out);
-			return r;
-		}
-		r = ec2_parse_instances(d, out, next, sizeof(next));
-		xmlFreeDoc(d);
-		if (r != 0) {
-			ec2_instance_list_free(out);
-			return cut_err_set(err, CUT_ENOMEM, "Out of memory reading EC2 instances.");
-		}
-	} while (next[0] && ++pages < 1000);
-	return 0;
+	if ((r = aws_query_pages(c, &aws_svc_ec2, "DescribeInstances", "NextToken", ec2_build,
+	    instances_parse, &x, err)) != 0)
+		ec2_instance_list_free(out);
+	return r;
 }
 
 void
@@ -137,31 +155,14 @@ int
 ec2_describe_security_groups(struct aws_client *c, const char *const *ids, size_t nids,
     struct ec2_security_group_list *out, struct cut_err *err)
 {
-	char next[2048] = "";
-	size_t i;
-	int r, pages = 0;
+	struct ec2_ctx x = { c, ids, nids, "GroupId", NULL, 0, out };
+	int r;
 
 	memset(out, 0, sizeof(*out));
-	do {
-		struct aws_params p;
-		xmlDoc *d;
-		aws_params_init(&p, &aws_svc_ec2, "DescribeSecurityGroups");
-		for (i = 0; i < nids; i++)
-			aws_paramf(&p, ids[i], "GroupId.%zu", i + 1);
-		if (next[0])
-			aws_param(&p, "NextToken", next);
-		if ((r = aws_query(c, &aws_svc_ec2, "DescribeSecurityGroups", &p, &d, err)) != 0) {
-			ec2_security_group_list_free(out);
-			return r;
-		}
-		r = ec2_parse_security_groups(d, out, next, sizeof(next));
-		xmlFreeDoc(d);
-		if (r != 0) {
-			ec2_security_group_list_free(out);
-			return cut_err_set(err, CUT_ENOMEM, "Out of memory reading EC2 security groups.");
-		}
-	} while (next[0] && ++pages < 1000);
-	return 0;
+	if ((r = aws_query_pages(c, &aws_svc_ec2, "DescribeSecurityGroups", "NextToken", ec2_build,
+	    groups_parse, &x, err)) != 0)
+		ec2_security_group_list_free(out);
+	return r;
 }
 
 void

@@ -83,25 +83,25 @@ static int
 jlog(struct run_ctx *ctx, const char *ev, const char *step, const char *msg, int with_pending,
     struct cut_err *err)
 {
-	struct journal_kv kv[64];
+	struct journal_kv *kv = NULL;
 	struct journal_event e = { .ev = ev, .step = step, .msg = msg };
-	size_t i, n = 0;
+	size_t i;
 	int r;
 
 	if (ctx->opts.dry_run || ctx->journal == NULL)
 		return 0;
-	if (with_pending) {
-		for (i = 0; i < ctx->npending && n < sizeof(kv) / sizeof(kv[0]); i++, n++) {
-			kv[n].key = ctx->pending[i].key;
-			kv[n].value = ctx->pending[i].value;
+	if (with_pending && ctx->npending > 0) {
+		if ((kv = calloc(ctx->npending, sizeof(*kv))) == NULL)
+			return cut_err_set(err, CUT_ENOMEM, "Out of memory writing the journal.");
+		for (i = 0; i < ctx->npending; i++) {
+			kv[i].key = ctx->pending[i].key;
+			kv[i].value = ctx->pending[i].value;
 		}
-		if (i < ctx->npending)
-			return cut_err_set(err, CUT_EINVAL, "Step %s recorded more than %zu values; "
-			    "this is a bug in cutover.", step, sizeof(kv) / sizeof(kv[0]));
 		e.kv = kv;
-		e.nkv = n;
+		e.nkv = ctx->npending;
 	}
 	r = journal_append(ctx->journal, &e, err);
+	free(kv);
 	if (r == 0 && with_pending)
 		engine_clear_pending(ctx);
 	return r;
@@ -219,21 +219,20 @@ pin_names(struct run_ctx *ctx, struct cut_err *err)
 	return jlog_kv(ctx, "names", NULL, NULL, kv, n, err);
 }
 
-static int
-confirm(struct run_ctx *ctx, const struct step_entry *st, const char *desc, struct cut_err *err)
+int
+engine_ask(struct run_ctx *ctx, const char *question)
 {
 	char line[64];
 	ssize_t r;
 	size_t got = 0;
 
-	if (ctx->opts.yes)
-		return 0;
 	if (!isatty(ctx->opts.confirm_fd))
-		return cut_err_set(err, CUT_ECANCEL, "Step %s cannot be undone by running again and "
-		    "needs confirmation, but standard input is not a terminal; run again with --yes "
-		    "to confirm it.", st->name);
-	if (ctx->out)
-		progress_event(ctx->out, "confirm", st->name, "%s -- type yes to go on: ", desc);
+		return 0;
+	if (ctx->out) {
+		progress_wait_end(ctx->out);
+		progress_event(ctx->out, "confirm", ctx->step ? ctx->step->name : NULL,
+		    "%s -- type yes to go on: ", question);
+	}
 	while (got < sizeof(line) - 1) {
 		r = read(ctx->opts.confirm_fd, line + got, 1);
 		if (r <= 0)
@@ -243,7 +242,19 @@ confirm(struct run_ctx *ctx, const struct step_entry *st, const char *desc, stru
 		got++;
 	}
 	line[got] = '\0';
-	if (strcmp(line, "yes") == 0 && !engine_interrupted())
+	return strcmp(line, "yes") == 0 && !engine_interrupted();
+}
+
+static int
+confirm(struct run_ctx *ctx, const struct step_entry *st, const char *desc, struct cut_err *err)
+{
+	if (ctx->opts.yes)
+		return 0;
+	if (!isatty(ctx->opts.confirm_fd))
+		return cut_err_set(err, CUT_ECANCEL, "Step %s cannot be undone by running again and "
+		    "needs confirmation, but standard input is not a terminal; run again with --yes "
+		    "to confirm it.", st->name);
+	if (engine_ask(ctx, desc))
 		return 0;
 	return cut_err_set(err, CUT_ECANCEL, "Step %s was not confirmed, so nothing was changed "
 	    "by it; run again when ready (or with --yes).", st->name);
@@ -308,9 +319,13 @@ run_step(struct run_ctx *ctx, const struct step_entry *st, struct cut_err *err)
 		if (st->flags & STEP_F_DOWNTIME_BEGIN)
 			jlog(ctx, "downtime-begin", st->name, NULL, 0, NULL);
 		engine_crash_point(ctx, st->name, "applied");
-	} else if (ctx->out) {
-		progress_event(ctx->out, "resume", st->name, "applied earlier; waiting for it to "
-		    "take effect");
+	} else {
+		/* Applied by a run that died before journalling it. */
+		if ((st->flags & STEP_F_DOWNTIME_BEGIN) && !js.applied)
+			jlog(ctx, "downtime-begin", st->name, NULL, 0, NULL);
+		if (ctx->out)
+			progress_event(ctx->out, "resume", st->name, "applied earlier; waiting for "
+			    "it to take effect");
 	}
 	if (st->wait && (r = st->wait(ctx, err)) != 0)
 		return r;

@@ -40,6 +40,11 @@ int engine_plan(struct run_ctx *ctx, const struct runbook *rb, struct cut_err *e
 int engine_poll(struct run_ctx *ctx, const char *what, step_poll_fn fn, void *arg,
     struct cut_err *err);
 
+/* Asks the operator a yes/no question on the terminal (opts.confirm_fd).
+ * Returns 1 only when they typed "yes"; 0 otherwise, including when there is
+ * no terminal (callers decide what "no" means). */
+int engine_ask(struct run_ctx *ctx, const char *question);
+
 /* SIGINT/SIGTERM set a flag the engine checks between steps and polls. */
 void engine_catch_signals(void);
 int engine_interrupted(void);

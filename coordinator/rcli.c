@@ -14,7 +14,7 @@
 
 #include "cfg.h"
 #include "fleet.h"
-#include "world.h"
+#include "wlive.h"
 
 /* Set by the SIGINT/SIGTERM handler, read by the request loops: a signal
  * handler can only talk to the rest of the program through such a flag. */
@@ -638,7 +638,7 @@ run_env(const struct cmd_entry *e, const struct rcli_opts *o, const struct rexec
 	int rc = RCLI_EXIT_TOOL, r, opened = 0;
 
 	memset(&f, 0, sizeof(f));
-	if (cfg_load(o->config, &cfg, &err) != 0 || world_client(&cfg, NULL, NULL, &aws, &err) != 0) {
+	if (cfg_load(o->config, &cfg, &err) != 0 || wlive_client(&cfg, &aws, &err) != 0) {
 		fprintf(stderr, "cutover %s: %s\n", e->name, err.msg);
 		goto out;
 	}

@@ -117,34 +117,47 @@ rds_create_db_snapshot(struct aws_client *c, const char *snapshot_id,
 	return 0;
 }
 
+struct rds_ctx {
+	struct aws_client *c;
+	const char *snapshot_id, *instance_id;
+	void *out;
+};
+
+static void
+rds_build(struct aws_params *p, void *vx)
+{
+	struct rds_ctx *x = vx;
+
+	aws_param(p, "DBSnapshotIdentifier", x->snapshot_id);
+	aws_param(p, "DBInstanceIdentifier", x->instance_id);
+	if (aws_client_page_size(x->c) > 0)
+		aws_param_long(p, "MaxRecords", aws_client_page_size(x->c));
+}
+
+static int
+snapshots_parse(xmlDoc *d, void *vx, char *next, size_t nsz)
+{
+	return rds_parse_snapshots(d, "DescribeDBSnapshots", ((struct rds_ctx *)vx)->out, next, nsz);
+}
+
+static int
+instances_parse(xmlDoc *d, void *vx, char *next, size_t nsz)
+{
+	return rds_parse_instances(d, "DescribeDBInstances", ((struct rds_ctx *)vx)->out, next, nsz);
+}
+
 int
 rds_describe_db_snapshots(struct aws_client *c, const char *snapshot_id,
     const char *instance_id, struct rds_snapshot_list *out, struct cut_err *err)
 {
-	char marker[1024] = "";
-	int r, pages = 0;
+	struct rds_ctx x = { c, snapshot_id, instance_id, out };
+	int r;
 
 	memset(out, 0, sizeof(*out));
-	do {
-		struct aws_params p;
-		xmlDoc *d;
-		aws_params_init(&p, &aws_svc_rds, "DescribeDBSnapshots");
-		aws_param(&p, "DBSnapshotIdentifier", snapshot_id);
-		aws_param(&p, "DBInstanceIdentifier", instance_id);
-		if (marker[0])
-			aws_param(&p, "Marker", marker);
-		if ((r = aws_query(c, &aws_svc_rds, "DescribeDBSnapshots", &p, &d, err)) != 0) {
-			rds_snapshot_list_free(out);
-			return r;
-		}
-		r = rds_parse_snapshots(d, "DescribeDBSnapshots", out, marker, sizeof(marker));
-		xmlFreeDoc(d);
-		if (r != 0) {
-			rds_snapshot_list_free(out);
-			return cut_err_set(err, CUT_ENOMEM, "Out of memory reading RDS snapshots.");
-		}
-	} while (marker[0] && ++pages < 1000);
-	return 0;
+	if ((r = aws_query_pages(c, &aws_svc_rds, "DescribeDBSnapshots", "Marker", rds_build,
+	    snapshots_parse, &x, err)) != 0)
+		rds_snapshot_list_free(out);
+	return r;
 }
 
 void
@@ -178,29 +191,14 @@ int
 rds_describe_db_instances(struct aws_client *c, const char *instance_id,
     struct rds_instance_list *out, struct cut_err *err)
 {
-	char marker[1024] = "";
-	int r, pages = 0;
+	struct rds_ctx x = { c, NULL, instance_id, out };
+	int r;
 
 	memset(out, 0, sizeof(*out));
-	do {
-		struct aws_params p;
-		xmlDoc *d;
-		aws_params_init(&p, &aws_svc_rds, "DescribeDBInstances");
-		aws_param(&p, "DBInstanceIdentifier", instance_id);
-		if (marker[0])
-			aws_param(&p, "Marker", marker);
-		if ((r = aws_query(c, &aws_svc_rds, "DescribeDBInstances", &p, &d, err)) != 0) {
-			rds_instance_list_free(out);
-			return r;
-		}
-		r = rds_parse_instances(d, "DescribeDBInstances", out, marker, sizeof(marker));
-		xmlFreeDoc(d);
-		if (r != 0) {
-			rds_instance_list_free(out);
-			return cut_err_set(err, CUT_ENOMEM, "Out of memory reading RDS instances.");
-		}
-	} while (marker[0] && ++pages < 1000);
-	return 0;
+	if ((r = aws_query_pages(c, &aws_svc_rds, "DescribeDBInstances", "Marker", rds_build,
+	    instances_parse, &x, err)) != 0)
+		rds_instance_list_free(out);
+	return r;
 }
 
 void

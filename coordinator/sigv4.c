@@ -184,7 +184,8 @@ canonical_query(const char *q, struct sbuf *out)
 		}
 		p = amp ? amp + 1 : NULL;
 	}
-	qsort(ps, n, sizeof(*ps), qparam_cmp);
+	if (n > 1)
+		qsort(ps, n, sizeof(*ps), qparam_cmp);
 	for (i = 0; i < n; i++) {
 		if (i > 0)
 			sbuf_addc(out, '&');

@@ -68,11 +68,23 @@ poll_quiet(struct run_ctx *ctx, void *arg, char *status, size_t len, int *percen
 		step_put(ctx, "quiet_after_s", "%.0f", q->total);
 		return 1;
 	}
-	if (ctx->names.quiet_deadline > 0 && q->total >= ctx->names.quiet_deadline)
+	if (ctx->names.quiet_deadline > 0 && q->total >= ctx->names.quiet_deadline) {
+		char question[256];
+
+		/* With --yes nobody is there to judge the risk: stop. */
+		snprintf(question, sizeof(question), "%s still has real requests after %d s; take "
+		    "the snapshot anyway (writes after it are lost, see lost-writes)?",
+		    ctx->names.live_web, ctx->names.quiet_deadline);
+		if (!ctx->opts.yes && engine_ask(ctx, question)) {
+			step_put(ctx, "quiet_after_s", "%.0f", q->total);
+			step_put(ctx, "quiet_forced", "yes");
+			return 1;
+		}
 		return cut_err_set(err, CUT_ETIMEOUT, "%s still had real requests after %d s in "
 		    "maintenance mode (%ld in the last %.0f s); find who is still writing (webhooks, "
 		    "an admin) and run again, or raise the quiet deadline.", ctx->names.live_web,
 		    ctx->names.quiet_deadline, rt.requests, rt.interval_s);
+	}
 	return 0;
 }
 

@@ -13,9 +13,11 @@
 #define EARLY_N 4
 static const double early[EARLY_N] = { 0, 1, 2, 4 };
 #define SPARSE_GAP 10.0
-#define QUIET_BEFORE 15.0
-#define DENSE_BEFORE 1.0
-#define DENSE_AFTER 7.0
+#define QUIET_BEFORE 10.0
+#define DENSE_BEFORE 3.0
+#define DENSE_AFTER 5.0
+/* Calls the dense phase needs: one a second over [T-3, T+5]. */
+#define DENSE_N 9
 #define STEADY_GAP 5.0
 #define FIRST_MINUTE_GAP 7.0
 #define MIN_GAP 1.0
@@ -60,7 +62,9 @@ wait_sched_predicted(const struct wait_sched *s)
 		return 0;
 	if (s->have_p && s->p1 > s->p0 && s->p_t1 > s->p_t0) {
 		double rate = (s->p1 - s->p0) / (s->p_t1 - s->p_t0);
-		return s->p_t1 + (100 - s->p1) / rate;
+		/* Percent is floored: the true progress at p_t1 is p1 + 0.5
+		 * on average, so half a step less remains. */
+		return s->p_t1 + (100 - s->p1 - 0.5) / rate;
 	}
 	if (s->expected_s > 0)
 		return s->start + s->expected_s;
@@ -77,8 +81,16 @@ wait_sched_next(struct wait_sched *s, double now)
 		next = s->start + early[s->ncalls];
 	} else if (T > 0) {
 		if (now < T - QUIET_BEFORE) {
+			/* A sparse poll is worth it only if the dense phase
+			 * still has its nine calls in the 60 s window ending
+			 * at T+5. */
+			size_t i, recent = 0, have = s->ncalls < WAIT_MAX_PER_MIN ? s->ncalls : WAIT_MAX_PER_MIN;
+			for (i = 0; i < have; i++)
+				if (s->calls[i] > T + DENSE_AFTER - 60.0)
+					recent++;
 			next = now + SPARSE_GAP;
-			if (next > T - QUIET_BEFORE)
+			if (next > T - QUIET_BEFORE || (next > T + DENSE_AFTER - 60.0 &&
+			    recent + 1 + DENSE_N > WAIT_MAX_PER_MIN))
 				next = T - DENSE_BEFORE;
 		} else if (now < T - DENSE_BEFORE) {
 			next = T - DENSE_BEFORE;

@@ -11,9 +11,12 @@
  *   2. with a predicted completion time T (from PercentProgress, which
  *      snapshots report, extrapolated linearly; else the caller's
  *      expected_s, e.g. how long the same update took on the other
- *      environment): one poll every 10 s while far from T, silence for the
- *      last 15 s before it (saving budget), then one poll a second from T-1
- *      to T+7; if T passes without success, T is forgotten;
+ *      environment, known to a few seconds): one poll every 10 s while far
+ *      from T (unless that would leave the dense phase short of budget),
+ *      silence for the last 10 s before it, then one poll a second from T-3
+ *      to T+5; if T passes without success, T is
+ *      forgotten. A vague expected_s (+-10%) does worse than none: pass it
+ *      only when it is that precise;
  *   3. with no prediction: one poll every 7 s in the first minute (the early
  *      probes used a third of its budget), then every 5 s (the steady rate);
  *   4. always: at least 1 s apart, and never a 13th call inside 60 s (the

@@ -5,12 +5,12 @@
 #include <string.h>
 #include <strings.h>
 
-#include "world.h"
+#include "live.h"
 
 int
 wlive_client(const struct cfg *cfg, struct aws_client **out, struct cut_err *err)
 {
-	return world_client(cfg, NULL, NULL, out, err);
+	return live_client(cfg, NULL, NULL, out, err);
 }
 
 static void
@@ -50,7 +50,7 @@ env_setting(struct aws_client *c, const struct cfg *cfg, const char *env, const 
 int
 wlive_read(struct aws_client *c, const struct cfg *cfg, struct wlive *out, struct cut_err *err)
 {
-	const struct cfg_pair *web = world_web_pair(cfg), *ses = NULL;
+	const struct cfg_pair *web = live_web_pair(cfg), *ses = NULL;
 	struct rds_instance db;
 	struct eb_env e;
 	int live, r;
@@ -63,7 +63,7 @@ wlive_read(struct aws_client *c, const struct cfg *cfg, struct wlive *out, struc
 			ses = &cfg->pairs[i];
 			break;
 		}
-	if ((r = world_live_env(c, cfg, web, &live, err)) != 0)
+	if ((r = live_live_env(c, cfg, web, &live, err)) != 0)
 		return r;
 	snprintf(out->live_web, sizeof(out->live_web), "%s", web->envs[live]);
 	snprintf(out->new_web, sizeof(out->new_web), "%s", web->envs[1 - live]);
@@ -74,14 +74,14 @@ wlive_read(struct aws_client *c, const struct cfg *cfg, struct wlive *out, struc
 			dotted(out->www, sizeof(out->www), web->records[i]);
 	}
 	if (ses != NULL) {
-		if ((r = world_live_env(c, cfg, ses, &live, err)) != 0)
+		if ((r = live_live_env(c, cfg, ses, &live, err)) != 0)
 			return r;
 		snprintf(out->live_ses, sizeof(out->live_ses), "%s", ses->envs[live]);
 		snprintf(out->new_ses, sizeof(out->new_ses), "%s", ses->envs[1 - live]);
 		if (ses->nrecords > 0)
 			dotted(out->ses, sizeof(out->ses), ses->records[0]);
 	}
-	if ((r = world_live_db(c, cfg, &db, err)) != 0)
+	if ((r = live_live_db(c, cfg, &db, err)) != 0)
 		return r;
 	snprintf(out->live_db, sizeof(out->live_db), "%s", db.id);
 	if ((r = eb_describe_environment(c, cfg->aws.application, out->live_web, &e, err)) != 0)

@@ -1,7 +1,6 @@
-/* wlive.h: what world_ops_open needs from the live world (world.h), in plain
- * fields. world.h and world_ops.h both define a struct world_env (the aws
- * and engine parts named them independently), so no file can include both:
- * this is the one place that reads world.h for world_real.c. */
+/* wlive.h: what world_ops_open, exec --env and the data-safety commands need
+ * from the live world (live.h), in plain fields: the names of a cutover as
+ * DNS says them now. */
 #ifndef CUTOVER_WLIVE_H
 #define CUTOVER_WLIVE_H
 
@@ -21,7 +20,7 @@ struct wlive {
 	char apex[256], www[256], ses[256]; /* record names with the final dot ("" if none) */
 };
 
-/* The AWS client for cfg (world_client); the caller frees it. */
+/* The AWS client for cfg (live_client); the caller frees it. */
 int wlive_client(const struct cfg *cfg, struct aws_client **out, struct cut_err *err);
 
 /* Reads the above from AWS now. CUT_ESTATE when DNS does not say which

@@ -219,7 +219,8 @@ struct world_ops {
 	int (*blocked_email_backup)(struct world_ops *w, const char *env, const char *path,
 	    struct world_backup_info *out, struct cut_err *err);
 	/* Restores the backup at `path` into env's database, idempotently, in one
-	 * transaction; unmapped rows are counted and listed to the output sink. */
+	 * transaction; rows whose system number has no user are counted in
+	 * out->unmapped and written (email, system number) to "<path>.unmapped". */
 	int (*blocked_email_restore)(struct world_ops *w, const char *env, const char *path,
 	    struct world_restore_info *out, struct cut_err *err);
 	/* HTTP smoke test of env with Host: `host` (from each instance and

@@ -236,10 +236,10 @@ ready_for_update(struct fw_env *e, const char *name, struct cut_err *err)
 }
 
 static void
-start_update(struct fw_env *e)
+start_update(struct fakeworld *fw, struct fw_env *e)
 {
 	snprintf(e->status, sizeof(e->status), "Updating");
-	e->settle = SETTLE;
+	e->settle = SETTLE + fw->slow;
 }
 
 static int
@@ -259,7 +259,7 @@ f_env_update_vars(struct world_ops *w, const char *env, const struct world_var *
 		if (v)
 			v->present = 0;
 	}
-	start_update(e);
+	start_update(FW(w), e);
 	FW(w)->env_updates++;
 	FW(w)->mutations++;
 	return 0;
@@ -275,7 +275,7 @@ f_env_scale(struct world_ops *w, const char *env, int min, int max, struct cut_e
 		return r;
 	e->min_size = min;
 	e->max_size = max;
-	start_update(e);
+	start_update(FW(w), e);
 	FW(w)->scales++;
 	FW(w)->mutations++;
 	return 0;

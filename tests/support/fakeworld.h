@@ -72,6 +72,7 @@ struct fakeworld {
 	int identity_fail;        /* identity refuses (credentials) */
 	int ssh_fail;             /* env_ssh_check fails */
 	int sigint_at_poll;       /* raise SIGINT at the Nth status poll (0: never) */
+	int slow;                 /* extra polls every environment change takes */
 	int polls;
 };
 

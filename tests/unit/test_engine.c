@@ -708,6 +708,43 @@ test_quiet_period(void **state)
 	    strstr(err.msg, "still had real requests after 120 s") == NULL)
 		fail_msg("%s", err.msg);
 	assert_int_equal(h.fw->snapshots_created, 0);
+
+	/* without --yes, on a terminal, the operator may decide to go on */
+	int m = posix_openpt(O_RDWR | O_NOCTTY);
+	assert_true(m >= 0 && grantpt(m) == 0 && unlockpt(m) == 0);
+	int t = open(ptsname(m), O_RDWR | O_NOCTTY);
+	assert_true(t >= 0);
+	h.opts.yes = 0;
+	h.opts.confirm_fd = t;
+	h.opts.until = "snapshot";
+	assert_int_equal(write(m, "no\n", 3), 3);
+	assert_int_equal(enginerun_cmd(&h, "run", &err), CUT_ETIMEOUT);
+	assert_int_equal(h.fw->snapshots_created, 0);
+	assert_int_equal(write(m, "yes\n", 4), 4);
+	assert_int_equal(enginerun_cmd(&h, "run", &err), 0);
+	assert_non_null(strstr(h.out, "take the snapshot anyway"));
+	assert_int_equal(h.fw->snapshots_created, 1);
+	j = enginerun_journal(&h);
+	assert_non_null(strstr(j, "\"quiet_forced\":\"yes\""));
+	free(j);
+	close(t);
+	close(m);
+	enginerun_done(&h);
+}
+
+/* Slow environment updates: the waits poll until Ready and say so. */
+static void
+test_slow_transitions(void **state)
+{
+	struct enginerun h;
+	struct cut_err err;
+
+	(void)state;
+	enginerun_init(&h, 1);
+	h.fw->slow = 30;
+	assert_int_equal(enginerun_cmd(&h, "run", &err), 0);
+	assert_non_null(strstr(h.out, "environment cobalt-production-blue Ready: Updating/Green"));
+	assert_run_end_state(&h);
 	enginerun_done(&h);
 }
 
@@ -761,6 +798,7 @@ main(void)
 		cmocka_unit_test(test_rehearse),
 		cmocka_unit_test(test_names_pinned),
 		cmocka_unit_test(test_quiet_period),
+		cmocka_unit_test(test_slow_transitions),
 		cmocka_unit_test(test_json_output),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

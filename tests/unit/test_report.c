@@ -165,6 +165,32 @@ test_markdown_and_html(void **state)
 	report_summary_free(&s);
 }
 
+/* A crash right after maintenance mode was switched on, before the journal
+ * said so: the resumed run still starts the downtime window. */
+static void
+test_downtime_after_crash(void **state)
+{
+	struct enginerun h;
+	struct cut_err err;
+	struct report_summary s;
+	char jp[512];
+
+	(void)state;
+	enginerun_init(&h, 1);
+	h.fw->slow = 20;      /* still Updating when the rerun checks: "applied earlier" */
+	h.crash_at = "maint-on:apply";
+	assert_int_equal(enginerun_fork(&h, "run"), 137);
+	h.crash_at = NULL;
+	assert_int_equal(enginerun_cmd(&h, "run", &err), 0);
+	assert_non_null(strstr(h.out, "resume maint-on: applied earlier"));
+	snprintf(jp, sizeof(jp), "%s/journal.jsonl", h.dir);
+	assert_int_equal(report_compute(jp, &s, &err), 0);
+	assert_true(s.has_downtime);
+	assert_false(s.downtime_open);
+	report_summary_free(&s);
+	enginerun_done(&h);
+}
+
 /* The report of a real engine run (prep + run + a crash + resume), written
  * to files from the journal alone. */
 static void
@@ -224,6 +250,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_downtime_window, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_downtime_still_open, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_markdown_and_html, setup, teardown),
+		cmocka_unit_test(test_downtime_after_crash),
 		cmocka_unit_test(test_from_engine_run),
 		cmocka_unit_test(test_missing_journal),
 	};

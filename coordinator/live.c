@@ -1,5 +1,5 @@
-/* world.c: see world.h. */
-#include "world.h"
+/* live.c: see live.h. */
+#include "live.h"
 
 #include <ctype.h>
 #include <stdio.h>
@@ -8,7 +8,7 @@
 #include <strings.h>
 
 int
-world_is_secret_name(const char *name)
+live_is_secret_name(const char *name)
 {
 	static const char *const words[] = { "PASSWORD", "SECRET", "KEY", "TOKEN", "CREDENTIAL",
 		"PRIVATE", "PASSWD", NULL };
@@ -25,11 +25,11 @@ world_is_secret_name(const char *name)
 }
 
 const char *
-world_mask(const char *name, const char *value)
+live_mask(const char *name, const char *value)
 {
 	if (value == NULL)
 		return "";
-	return world_is_secret_name(name) ? "********" : value;
+	return live_is_secret_name(name) ? "********" : value;
 }
 
 /* Lower-cased name without a trailing dot and without the "dualstack."
@@ -50,7 +50,7 @@ canon(const char *in, char *out, size_t sz)
 }
 
 int
-world_target_is_env(const char *target, const struct eb_env *e)
+live_target_is_env(const char *target, const struct eb_env *e)
 {
 	char t[256], a[256];
 
@@ -71,8 +71,8 @@ world_target_is_env(const char *target, const struct eb_env *e)
 }
 
 int
-world_pick_live(const struct cfg_pair *p, const struct eb_env envs[2], const int found[2],
-    const struct r53_record_list *recs, struct world_record *out, char *reason, size_t rsz)
+live_pick_live(const struct cfg_pair *p, const struct eb_env envs[2], const int found[2],
+    const struct r53_record_list *recs, struct live_record *out, char *reason, size_t rsz)
 {
 	size_t i;
 	int live = -2, k;
@@ -80,7 +80,7 @@ world_pick_live(const struct cfg_pair *p, const struct eb_env envs[2], const int
 	reason[0] = '\0';
 	for (i = 0; i < p->nrecords; i++) {
 		const struct r53_record *r = r53_record_find(recs, p->records[i], NULL);
-		struct world_record *w = &out[i];
+		struct live_record *w = &out[i];
 		memset(w, 0, sizeof(*w));
 		snprintf(w->name, sizeof(w->name), "%s", p->records[i]);
 		w->env_idx = -1;
@@ -97,7 +97,7 @@ world_pick_live(const struct cfg_pair *p, const struct eb_env envs[2], const int
 		snprintf(w->target, sizeof(w->target), "%s",
 		    r->is_alias ? r->alias_dns : (r->nvalues ? r->values[0] : ""));
 		for (k = 0; k < 2; k++)
-			if (found[k] && world_target_is_env(w->target, &envs[k]))
+			if (found[k] && live_target_is_env(w->target, &envs[k]))
 				w->env_idx = k;
 		if (w->env_idx < 0) {
 			if (!reason[0])
@@ -126,7 +126,7 @@ world_pick_live(const struct cfg_pair *p, const struct eb_env envs[2], const int
 }
 
 const struct cfg_pair *
-world_web_pair(const struct cfg *cfg)
+live_web_pair(const struct cfg *cfg)
 {
 	size_t i;
 
@@ -174,12 +174,12 @@ describe_pair_envs(struct aws_client *c, const struct cfg *cfg, const struct cfg
 }
 
 int
-world_live_env(struct aws_client *c, const struct cfg *cfg, const struct cfg_pair *p,
+live_live_env(struct aws_client *c, const struct cfg *cfg, const struct cfg_pair *p,
     int *live_idx, struct cut_err *err)
 {
 	struct r53_zone zone;
 	struct r53_record_list recs;
-	struct world_record out[CFG_MAX_RECORDS];
+	struct live_record out[CFG_MAX_RECORDS];
 	struct eb_env envs[2];
 	int found[2], r, live;
 	char reason[512];
@@ -188,7 +188,7 @@ world_live_env(struct aws_client *c, const struct cfg *cfg, const struct cfg_pai
 		return r;
 	if ((r = read_records(c, cfg, &zone, &recs, err)) != 0)
 		return r;
-	live = world_pick_live(p, envs, found, &recs, out, reason, sizeof(reason));
+	live = live_pick_live(p, envs, found, &recs, out, reason, sizeof(reason));
 	r53_record_list_free(&recs);
 	if (live < 0)
 		return cut_err_set(err, CUT_ESTATE, "%s", reason);
@@ -228,17 +228,17 @@ env_var(struct aws_client *c, const struct cfg *cfg, const char *env, const char
 }
 
 int
-world_live_db(struct aws_client *c, const struct cfg *cfg, struct rds_instance *out,
+live_live_db(struct aws_client *c, const struct cfg *cfg, struct rds_instance *out,
     struct cut_err *err)
 {
-	const struct cfg_pair *web = world_web_pair(cfg);
+	const struct cfg_pair *web = live_web_pair(cfg);
 	struct rds_instance_list l;
 	char host[256];
 	int live, r, i;
 
 	if (web == NULL)
 		return cut_err_set(err, CUT_ECONFIG, "%s names no pair, so there is no live web environment.", cfg->path);
-	if ((r = world_live_env(c, cfg, web, &live, err)) != 0)
+	if ((r = live_live_env(c, cfg, web, &live, err)) != 0)
 		return r;
 	if ((r = env_var(c, cfg, web->envs[live], "RDS_HOSTNAME", host, sizeof(host), err)) != 0)
 		return r;
@@ -261,7 +261,7 @@ world_live_db(struct aws_client *c, const struct cfg *cfg, struct rds_instance *
 }
 
 static int
-read_env_details(struct aws_client *c, const struct cfg *cfg, struct world_env *we,
+read_env_details(struct aws_client *c, const struct cfg *cfg, struct live_env *we,
     struct cut_err *err)
 {
 	struct eb_config_settings_list l;
@@ -321,7 +321,7 @@ free_env_vars(struct eb_option_list *l)
 }
 
 int
-world_read(struct aws_client *c, const struct cfg *cfg, struct world *w, struct cut_err *err)
+live_read(struct aws_client *c, const struct cfg *cfg, struct live_world *w, struct cut_err *err)
 {
 	struct r53_record_list recs;
 	struct rds_instance_list dbl;
@@ -332,7 +332,7 @@ world_read(struct aws_client *c, const struct cfg *cfg, struct world *w, struct 
 	if ((r = read_records(c, cfg, &w->zone, &recs, err)) != 0)
 		return r;
 	for (i = 0; i < cfg->npairs; i++) {
-		struct world_pair *wp = &w->pairs[w->npairs++];
+		struct live_pair *wp = &w->pairs[w->npairs++];
 		struct eb_env envs[2];
 		int found[2];
 		wp->cfg = &cfg->pairs[i];
@@ -345,7 +345,7 @@ world_read(struct aws_client *c, const struct cfg *cfg, struct world *w, struct 
 				goto fail;
 		}
 		wp->nrecords = wp->cfg->nrecords;
-		wp->live = world_pick_live(wp->cfg, envs, found, &recs, wp->records, wp->live_reason,
+		wp->live = live_pick_live(wp->cfg, envs, found, &recs, wp->records, wp->live_reason,
 		    sizeof(wp->live_reason));
 	}
 	r53_record_list_free(&recs);
@@ -357,8 +357,8 @@ world_read(struct aws_client *c, const struct cfg *cfg, struct world *w, struct 
 	snprintf(w->dbs[0].role, sizeof(w->dbs[0].role), "live");
 	snprintf(w->dbs[1].role, sizeof(w->dbs[1].role), "new");
 	{
-		const struct cfg_pair *web = world_web_pair(cfg);
-		struct world_pair *wp = NULL;
+		const struct cfg_pair *web = live_web_pair(cfg);
+		struct live_pair *wp = NULL;
 		for (i = 0; i < w->npairs; i++)
 			if (w->pairs[i].cfg == web)
 				wp = &w->pairs[i];
@@ -407,12 +407,12 @@ world_read(struct aws_client *c, const struct cfg *cfg, struct world *w, struct 
 fail:
 	r53_record_list_free(&recs);
 fail_nolist:
-	world_free(w);
+	live_free(w);
 	return r;
 }
 
 void
-world_free(struct world *w)
+live_free(struct live_world *w)
 {
 	size_t i;
 	int k;
@@ -426,7 +426,7 @@ world_free(struct world *w)
 }
 
 int
-world_client(const struct cfg *cfg, const char *profile_flag, const char *region_flag,
+live_client(const struct cfg *cfg, const char *profile_flag, const char *region_flag,
     struct aws_client **out, struct cut_err *err)
 {
 	struct aws_client_opts o = { 0 };
@@ -448,7 +448,7 @@ jstr_or_null(const char *s)
 }
 
 static struct json_object *
-env_json(const struct world_env *we, int live)
+env_json(const struct live_env *we, int live)
 {
 	struct json_object *o = json_object_new_object(), *inst = json_object_new_array(),
 	    *set = json_object_new_object();
@@ -480,7 +480,7 @@ env_json(const struct world_env *we, int live)
 	}
 	for (i = 0; i < we->env_vars.n; i++)
 		json_object_object_add(set, we->env_vars.v[i].name,
-		    json_object_new_string(world_mask(we->env_vars.v[i].name, we->env_vars.v[i].value)));
+		    json_object_new_string(live_mask(we->env_vars.v[i].name, we->env_vars.v[i].value)));
 out:
 	json_object_object_add(o, "instances", inst);
 	json_object_object_add(o, "settings", set);
@@ -488,7 +488,7 @@ out:
 }
 
 static struct json_object *
-db_json(const struct world_db *d)
+db_json(const struct live_db *d)
 {
 	struct json_object *o = json_object_new_object();
 
@@ -517,7 +517,7 @@ db_json(const struct world_db *d)
 }
 
 struct json_object *
-world_to_json(const struct world *w, const struct cfg *cfg)
+live_to_json(const struct live_world *w, const struct cfg *cfg)
 {
 	struct json_object *o = json_object_new_object(), *pairs = json_object_new_array(),
 	    *dbs = json_object_new_array(), *zone = json_object_new_object();
@@ -531,7 +531,7 @@ world_to_json(const struct world *w, const struct cfg *cfg)
 	json_object_object_add(zone, "id", jstr_or_null(w->zone.id));
 	json_object_object_add(o, "zone", zone);
 	for (i = 0; i < w->npairs; i++) {
-		const struct world_pair *wp = &w->pairs[i];
+		const struct live_pair *wp = &w->pairs[i];
 		struct json_object *po = json_object_new_object(), *envs = json_object_new_array(),
 		    *recs = json_object_new_array();
 		json_object_object_add(po, "name", json_object_new_string(wp->cfg->name));
@@ -541,7 +541,7 @@ world_to_json(const struct world *w, const struct cfg *cfg)
 		for (k = 0; k < 2; k++)
 			json_object_array_add(envs, env_json(&wp->envs[k], wp->live == k));
 		for (j = 0; j < wp->nrecords; j++) {
-			const struct world_record *r = &wp->records[j];
+			const struct live_record *r = &wp->records[j];
 			struct json_object *ro = json_object_new_object();
 			json_object_object_add(ro, "name", json_object_new_string(r->name));
 			json_object_object_add(ro, "type", jstr_or_null(r->type));
@@ -565,7 +565,7 @@ world_to_json(const struct world *w, const struct cfg *cfg)
 }
 
 void
-world_print(FILE *f, const struct world *w, const struct cfg *cfg)
+live_print(FILE *f, const struct live_world *w, const struct cfg *cfg)
 {
 	size_t i, j;
 	int k, s;
@@ -573,13 +573,13 @@ world_print(FILE *f, const struct world *w, const struct cfg *cfg)
 	fprintf(f, "%s: application %s in %s, zone %s (%s)\n", cfg->path, cfg->aws.application,
 	    cfg->aws.region, cfg->dns.zone, w->zone.id[0] ? w->zone.id : "?");
 	for (i = 0; i < w->npairs; i++) {
-		const struct world_pair *wp = &w->pairs[i];
+		const struct live_pair *wp = &w->pairs[i];
 		fprintf(f, "\npair %s: live is %s\n", wp->cfg->name,
 		    wp->live >= 0 ? wp->cfg->envs[wp->live] : "UNKNOWN");
 		if (wp->live < 0)
 			fprintf(f, "  ! %s\n", wp->live_reason);
 		for (k = 0; k < 2; k++) {
-			const struct world_env *we = &wp->envs[k];
+			const struct live_env *we = &wp->envs[k];
 			if (!we->found) {
 				fprintf(f, "    %-32s does not exist\n", we->env.name);
 				continue;
@@ -596,13 +596,13 @@ world_print(FILE *f, const struct world *w, const struct cfg *cfg)
 			fprintf(f, "     ");
 			for (s = 0; shown_settings[s]; s++) {
 				const char *v = eb_option_get(&we->env_vars, EB_NS_ENV, shown_settings[s]);
-				fprintf(f, " %s=%s", shown_settings[s], v ? world_mask(shown_settings[s], v) : "(unset)");
+				fprintf(f, " %s=%s", shown_settings[s], v ? live_mask(shown_settings[s], v) : "(unset)");
 			}
 			fprintf(f, "\n");
 		}
 		fprintf(f, "  records:\n");
 		for (j = 0; j < wp->nrecords; j++) {
-			const struct world_record *r = &wp->records[j];
+			const struct live_record *r = &wp->records[j];
 			fprintf(f, "    %-28s %-5s %s%s -> %s\n", r->name, r->type[0] ? r->type : "-",
 			    r->is_alias ? "alias " : "", r->target[0] ? r->target : "(missing)",
 			    r->env_idx >= 0 ? wp->cfg->envs[r->env_idx] : "no environment of the pair");
@@ -610,7 +610,7 @@ world_print(FILE *f, const struct world *w, const struct cfg *cfg)
 	}
 	fprintf(f, "\ndatabases:\n");
 	for (i = 0; i < w->ndbs; i++) {
-		const struct world_db *d = &w->dbs[i];
+		const struct live_db *d = &w->dbs[i];
 		if (i == 1 && w->dbs[0].found && strcmp(d->inst.id, w->dbs[0].inst.id) == 0) {
 			fprintf(f, "  %-5s %s is the live database\n", d->role, d->inst.id);
 			continue;
