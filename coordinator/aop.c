@@ -273,6 +273,18 @@ http_data(void *arg, const msgpack_object *f)
 	return 0;
 }
 
+/* http and reach: the same reply, the same handling. */
+static int
+http_like(struct alink *l, msgpack_sbuffer *sb, uint64_t id, uint64_t timeout_ms,
+    struct aop_http *out, const char *what, struct cut_err *err)
+{
+	struct rsp r = { .data = http_data, .darg = out };
+	int rc = rsp_run(l, sb, id, (timeout_ms ? timeout_ms : 10000) + 15000, &r, what, err);
+
+	free(r.out);
+	return rc;
+}
+
 int
 aop_http(struct alink *l, const char *url, const char *host_header,
     const char *connect_addr, uint64_t timeout_ms, struct aop_http *out, struct cut_err *err)
@@ -280,7 +292,6 @@ aop_http(struct alink *l, const char *url, const char *host_header,
 	msgpack_sbuffer sb;
 	msgpack_packer pk;
 	uint64_t id = alink_new_id(l);
-	struct rsp r = { .data = http_data, .darg = out };
 
 	memset(out, 0, sizeof(*out));
 	out->status = -1;
@@ -291,9 +302,7 @@ aop_http(struct alink *l, const char *url, const char *host_header,
 	pack_kv(&pk, "connect_addr", connect_addr);
 	alink_pack_str(&pk, "timeout_ms");
 	msgpack_pack_uint64(&pk, timeout_ms ? timeout_ms : 10000);
-	int rc = rsp_run(l, &sb, id, (timeout_ms ? timeout_ms : 10000) + 15000, &r, "An HTTP check", err);
-	free(r.out);
-	return rc;
+	return http_like(l, &sb, id, timeout_ms, out, "An HTTP check", err);
 }
 
 int
@@ -303,7 +312,6 @@ aop_reach(struct alink *l, const struct aop_conf *c, const char *key, const char
 	msgpack_sbuffer sb;
 	msgpack_packer pk;
 	uint64_t id = alink_new_id(l);
-	struct rsp r = { .data = http_data, .darg = out };
 
 	memset(out, 0, sizeof(*out));
 	out->status = -1;
@@ -314,10 +322,7 @@ aop_reach(struct alink *l, const struct aop_conf *c, const char *key, const char
 	pack_kv(&pk, "path", path);
 	alink_pack_str(&pk, "timeout_ms");
 	msgpack_pack_uint64(&pk, timeout_ms ? timeout_ms : 10000);
-	int rc = rsp_run(l, &sb, id, (timeout_ms ? timeout_ms : 10000) + 15000, &r,
-	    "The reachability check", err);
-	free(r.out);
-	return rc;
+	return http_like(l, &sb, id, timeout_ms, out, "The reachability check", err);
 }
 
 struct df_out { uint64_t avail, total; int got; };

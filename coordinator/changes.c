@@ -7,43 +7,30 @@
 
 #include "sfile.h"
 
-const struct chg_table chg_lost_tables[] = {
-	{ "events_evententry", "event entries", { "first_created_date", "entry_complete_date" },
+/* One list for both uses; `uses` says which (the Stripe log is not an
+ * entry or a payment, so fail-back has nothing to re-enter from it). */
+const struct chg_table chg_tables[] = {
+	{ "events_evententry", "event entries", CHG_LOST | CHG_ACTIVITY,
+	  { "first_created_date", "entry_complete_date" },
 	  { "event_id", "primary_entrant_id", "entry_status" } },
-	{ "events_evententryplayer", "entry players", { "first_created_date", "entry_complete_date" },
+	{ "events_evententryplayer", "entry players", CHG_LOST | CHG_ACTIVITY,
+	  { "first_created_date", "entry_complete_date" },
 	  { "event_entry_id", "player_id", "paid_by_id", "payment_type", "payment_status", "entry_fee",
 	    "payment_received", "batch_id" } },
-	{ "payments_membertransaction", "member transactions", { "created_date" },
+	{ "payments_membertransaction", "member transactions", CHG_LOST | CHG_ACTIVITY, { "created_date" },
 	  { "member_id", "amount", "balance", "type", "reference_no", "stripe_transaction_id",
 	    "other_member_id", "organisation_id", "event_id", "club_session_id" } },
-	{ "payments_organisationtransaction", "organisation transactions", { "created_date" },
+	{ "payments_organisationtransaction", "organisation transactions", CHG_LOST | CHG_ACTIVITY,
+	  { "created_date" },
 	  { "organisation_id", "member_id", "other_organisation_id", "amount", "balance", "type",
 	    "reference_no", "event_id", "xero_invoice_id" } },
-	{ "payments_stripetransaction", "Stripe transactions", { "created_date", "last_change_date" },
+	{ "payments_stripetransaction", "Stripe transactions", CHG_LOST | CHG_ACTIVITY,
+	  { "created_date", "last_change_date" },
 	  { "member_id", "amount", "status", "stripe_reference" } },
-	{ "payments_stripelog", "Stripe log", { "created_date" }, { "event_type", "cobalt_pay_id" } },
-	{ "payments_userpendingpayment", "pending payments", { "created_at" },
+	{ "payments_stripelog", "Stripe log", CHG_LOST, { "created_date" }, { "event_type", "cobalt_pay_id" } },
+	{ "payments_userpendingpayment", "pending payments", CHG_LOST | CHG_ACTIVITY, { "created_at" },
 	  { "system_number", "organisation_id", "amount", "description" } },
-	{ NULL, NULL, { NULL }, { NULL } },
-};
-
-/* Fail-back: what users did on the new system that the old one must get. */
-const struct chg_table chg_activity_tables[] = {
-	{ "events_evententry", "event entries", { "first_created_date", "entry_complete_date" },
-	  { "event_id", "primary_entrant_id", "entry_status" } },
-	{ "events_evententryplayer", "entry players", { "first_created_date", "entry_complete_date" },
-	  { "event_entry_id", "player_id", "paid_by_id", "payment_type", "payment_status", "entry_fee",
-	    "payment_received", "batch_id" } },
-	{ "payments_membertransaction", "member transactions", { "created_date" },
-	  { "member_id", "amount", "balance", "type", "reference_no", "stripe_transaction_id",
-	    "organisation_id", "event_id" } },
-	{ "payments_organisationtransaction", "organisation transactions", { "created_date" },
-	  { "organisation_id", "member_id", "amount", "balance", "type", "reference_no", "event_id" } },
-	{ "payments_stripetransaction", "Stripe transactions", { "created_date", "last_change_date" },
-	  { "member_id", "amount", "status", "stripe_reference" } },
-	{ "payments_userpendingpayment", "pending payments", { "created_at" },
-	  { "system_number", "organisation_id", "amount", "description" } },
-	{ NULL, NULL, { NULL }, { NULL } },
+	{ NULL, NULL, 0, { NULL }, { NULL } },
 };
 
 void
@@ -81,9 +68,10 @@ has_col(json_object *cols, const char *name)
 }
 
 int
-chg_collect(struct alink *l, const struct aop_conf *c, const struct chg_table *tables,
+chg_collect(struct alink *l, const struct aop_conf *c, unsigned uses,
     const char *since, struct chg_report *out, struct cut_err *err)
 {
+	const struct chg_table *tables = chg_tables;
 	json_object *cols = NULL, *j = NULL;
 	char *sql = NULL;
 	size_t len = 0;
@@ -102,8 +90,10 @@ chg_collect(struct alink *l, const struct aop_conf *c, const struct chg_table *t
 	fputs("SELECT coalesce(jsonb_object_agg(table_name, cols), '{}'::jsonb) FROM (SELECT table_name::text,"
 	    " jsonb_agg(column_name::text) AS cols FROM information_schema.columns"
 	    " WHERE table_schema = current_schema() AND table_name IN (", m);
+	int n = 0;
 	for (const struct chg_table *t = tables; t->table; t++)
-		fprintf(m, "%s'%s'", t == tables ? "" : ", ", t->table);
+		if (t->uses & uses)
+			fprintf(m, "%s'%s'", n++ ? ", " : "", t->table);
 	fputs(") GROUP BY table_name) x;\n", m);
 	fclose(m);
 	r = aop_sql(l, c, sql, 0, NULL, &cols, err);
@@ -113,6 +103,8 @@ chg_collect(struct alink *l, const struct aop_conf *c, const struct chg_table *t
 		return cut_err_wrap(err, "Listing the tables to check");
 	for (const struct chg_table *t = tables; t->table; t++) {
 		json_object *tc;
+		if (!(t->uses & uses))
+			continue;
 		if (!json_object_object_get_ex(cols, t->table, &tc)) {
 			json_object_put(cols);
 			return cut_err_set(err, CUT_ESTATE, "The database behind %s has no table %s; "
@@ -122,11 +114,15 @@ chg_collect(struct alink *l, const struct aop_conf *c, const struct chg_table *t
 
 	m = open_memstream(&sql, &len);
 	fputs("SELECT jsonb_build_object(", m);
+	int first = 1;
 	for (const struct chg_table *t = tables; t->table; t++) {
 		json_object *tc = json_object_object_get(cols, t->table);
 		int nts = 0;
+		if (!(t->uses & uses))
+			continue;
 		fprintf(m, "%s'%s', (SELECT coalesce(jsonb_agg(jsonb_build_object('id', id, 'at', "
-		    "to_char(greatest(", t == tables ? "" : ",\n", t->table);
+		    "to_char(greatest(", first ? "" : ",\n", t->table);
+		first = 0;
 		for (int i = 0; t->ts[i]; i++)
 			if (has_col(tc, t->ts[i]))
 				fprintf(m, "%s%s", nts++ ? ", " : "", t->ts[i]);
@@ -159,6 +155,8 @@ chg_collect(struct alink *l, const struct aop_conf *c, const struct chg_table *t
 		return cut_err_wrap(err, "Reading rows written since %s", since);
 
 	for (const struct chg_table *t = tables; t->table; t++) {
+		if (!(t->uses & uses))
+			continue;
 		json_object *arr = json_object_object_get(j, t->table);
 		size_t n = arr ? json_object_array_length(arr) : 0;
 		struct chg_row *nr = realloc(out->rows, (out->n + n + 1) * sizeof(*nr));
@@ -197,7 +195,7 @@ oom:
 }
 
 static int
-collect_titled(struct alink *l, const struct aop_conf *c, const struct chg_table *tables,
+collect_titled(struct alink *l, const struct aop_conf *c, unsigned tables,
     const char *since, const char *title, const char *zero, struct chg_report *out,
     struct cut_err *err)
 {
@@ -212,7 +210,7 @@ int
 chg_lost_writes(struct alink *l, const struct aop_conf *c, const char *snapshot_time,
     struct chg_report *out, struct cut_err *err)
 {
-	return collect_titled(l, c, chg_lost_tables, snapshot_time, "Lost writes",
+	return collect_titled(l, c, CHG_LOST, snapshot_time, "Lost writes",
 	    "No rows were written to the live database after the snapshot: nothing was lost.", out, err);
 }
 
@@ -220,14 +218,14 @@ int
 chg_activity(struct alink *l, const struct aop_conf *c, const char *since,
     struct chg_report *out, struct cut_err *err)
 {
-	return collect_titled(l, c, chg_activity_tables, since, "Activity on the new system",
+	return collect_titled(l, c, CHG_ACTIVITY, since, "Activity on the new system",
 	    "No entries or payments were made on the new system in that time.", out, err);
 }
 
 static const char *
 label_of(const char *table)
 {
-	for (const struct chg_table *t = chg_lost_tables; t->table; t++)
+	for (const struct chg_table *t = chg_tables; t->table; t++)
 		if (strcmp(t->table, table) == 0)
 			return t->label;
 	return table;

@@ -20,16 +20,18 @@
 #define CHG_MAX_TS 3
 #define CHG_MAX_KEYS 12
 
+enum { CHG_LOST = 1, CHG_ACTIVITY = 2 };
+
 struct chg_table {
 	const char *table;
 	const char *label;                  /* "event entries" */
+	unsigned uses;                      /* CHG_LOST, CHG_ACTIVITY */
 	const char *ts[CHG_MAX_TS + 1];     /* timestamp columns, NULL-ended */
 	const char *keys[CHG_MAX_KEYS + 1]; /* key fields shown, NULL-ended */
 };
 
-/* The tables each use looks at (NULL-ended arrays). */
-extern const struct chg_table chg_lost_tables[];
-extern const struct chg_table chg_activity_tables[];
+/* The tables looked at, NULL-ended; `uses` says by which. */
+extern const struct chg_table chg_tables[];
 
 struct chg_row {
 	const char *table;      /* points into the chg_table */
@@ -51,7 +53,7 @@ void chg_report_free(struct chg_report *r);
 
 /* since: an ISO 8601 time ("2026-11-25T10:00:00Z", offsets allowed).
  * Every table must exist; missing key columns are left out. */
-int chg_collect(struct alink *l, const struct aop_conf *c, const struct chg_table *tables,
+int chg_collect(struct alink *l, const struct aop_conf *c, unsigned uses,
     const char *since, struct chg_report *out, struct cut_err *err);
 /* The two uses, with their titles and zero sentences. */
 int chg_lost_writes(struct alink *l, const struct aop_conf *c, const char *snapshot_time,

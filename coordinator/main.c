@@ -23,6 +23,7 @@ extern const struct cmd_entry cmd_blocked_emails_entry;
 extern const struct cmd_entry cmd_quiet_entry;
 extern const struct cmd_entry cmd_verify_entry;
 extern const struct cmd_entry cmd_activity_entry;
+extern const struct cmd_entry cmd_cron_entry;
 
 static const struct cmd_entry *const cmd_table[] = {
 	&cmd_version_entry,
@@ -41,6 +42,7 @@ static const struct cmd_entry *const cmd_table[] = {
 	&cmd_quiet_entry,
 	&cmd_verify_entry,
 	&cmd_activity_entry,
+	&cmd_cron_entry,
 };
 
 #define NCMDS (sizeof(cmd_table) / sizeof(cmd_table[0]))
