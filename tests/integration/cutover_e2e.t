@@ -2,63 +2,24 @@
 # cutover_e2e.t: the whole runbook against a simulated production of its own
 # (tests/sim/up, the world before Prep): preflight refusals that change
 # nothing, prep, run --yes killed (as kill -9 would) right after each
-# destructive change and rerun, the world checked afterwards (DNS, env
-# settings, instance class, data on the new database, old one untouched,
-# exactly one snapshot / restore / DNS change / user conversion), a rerun
-# that changes nothing, fail-back after completion, and tidy refusing while
-# DNS points at the old environment.
-set -u
-: "${CUTOVER_BUILD:?run through tests/run}"
-top=$(cd "$(dirname "$0")/../.." && pwd)
-CUTOVER="$CUTOVER_BUILD/cutover"
-PY=/usr/bin/python3
-T=$(mktemp -d /tmp/cutover-e2e.XXXXXX)
-chmod 755 "$T"
-D="$T/sim"
-cleanup() { "$top/tests/sim/down" "$D" >/dev/null 2>&1; rm -rf "$T"; }
-trap cleanup EXIT
+# destructive change and rerun under AWS throttling, server errors and slower
+# updates, the world checked afterwards (DNS, env settings, instance class,
+# data on the new database, old one untouched, exactly one snapshot / restore
+# / DNS change / user conversion), a rerun that changes nothing, fail-back
+# after completion, and tidy refusing while DNS points at the old environment.
+. "$(dirname "$0")/sim-lib.sh"
+. "$(dirname "$0")/cutover-lib.sh"
+cutover_up
 
-n=0
-ok()  { n=$((n + 1)); echo "ok $n - $1"; }
-nok() { n=$((n + 1)); echo "not ok $n - $1"; shift; for l in "$@"; do echo "# $l"; done; }
-check() { local name=$1; shift; if "$@"; then ok "$name"; else nok "$name" "failed: $*" "$(tail -c 800 "$T/err" 2>/dev/null)"; fi; }
-eq()  { [ "$1" = "$2" ] || { echo "# expected [$2], got [$1]" >&2; return 1; }; }
-has() { grep -q -- "$2" "$1" || { echo "# [$2] not in $1: $(tail -c 600 "$1")" >&2; return 1; }; }
-
-"$top/tests/sim/before-prep" >"$T/world.json"
-if ! SIM_WORLD="$T/world.json" "$top/tests/sim/up" "$D" >"$T/up.log" 2>&1; then
-	nok "the simulated production comes up" "$(tail -5 "$T/up.log")"
-	echo "1..$n"
-	exit 1
-fi
-ok "the simulated production (before Prep) comes up"
-set -a
-# shellcheck disable=SC1090
-. "$D/aws.env"
-# shellcheck disable=SC1090
-. "$D/simprod.env"
-set +a
-CFG="$T/cutover.ini"
-# Prep builds the new environments on this version, on the test database.
-sed -e '/^\[database\]/a prep = cobalt-test' -e '/^\[app\]/a version = cobalt-6.0.1' "$D/cutover.ini" >"$CFG"
-export CUTOVER_POLL_MS=300 CUTOVER_QUIET_SECONDS=4 CUTOVER_QUIET_DEADLINE=120
-ST="$T/state"
-cut() { "$CUTOVER" "$@" >"$T/out" 2>"$T/err" </dev/null; rc=$?; cat "$T/out" >>"$T/err"; }
-
-dump() { "$top/tests/sim/dump" "$D" >"$T/dump.json"; }
-# q EXPR: a Python expression over the dump `d` (json), printed.
-q() { $PY -c 'import json, sys; d = json.load(open(sys.argv[1])); print(eval(sys.argv[2]))' "$T/dump.json" "$1"; }
-calls() { curl -s "$SIMPROD_ADMIN/calls?service=$1&operation=$2" | $PY -c 'import json,sys; print(json.load(sys.stdin)["count"])'; }
+calls() { admin GET "/calls?service=$1&operation=$2" | $PY -c 'import json,sys; print(json.load(sys.stdin)["count"])'; }
 mutations() {
-	curl -s "$SIMPROD_ADMIN/calls" | $PY -c '
+	admin GET /calls | $PY -c '
 import json, sys
 ro = ("Describe", "List", "Get")
 print(sum(1 for c in json.load(sys.stdin)["calls"] if not c["operation"].startswith(ro)))'
 }
-clear_calls() { curl -s -X DELETE "$SIMPROD_ADMIN/calls" >/dev/null; }
-env_var() { q "next(e for e in d['aws']['environments'] if e['name'] == '$1')['env_vars'].get('$2', '<unset>')"; }
-alias_of() { q "next(r['AliasTarget']['DNSName'] for z in d['aws']['zones'] for r in z['records'] if r['Name'] == '$1' and 'AliasTarget' in r)"; }
-simset() { curl -s -X POST -d "$1" "$SIMPROD_ADMIN/set" >/dev/null; }
+clear_calls() { admin DELETE /calls >/dev/null; }
+simset() { admin POST /set "$1" >/dev/null; }
 
 # ---- preflight refusals before prep: nothing may change ------------------------
 cut plan -c "$CFG" --state "$ST"
@@ -69,9 +30,9 @@ check "plan changes nothing" eq "$(mutations)" 0
 cut prep -c "$CFG" --state "$ST"
 check "prep builds the new environments and backs up blocked emails" eq "$rc" 0
 dump
-check "the new web env exists on the new version" eq "$(q "[e['version'] for e in d['aws']['environments'] if e['name'] == 'cobalt-production-green'][0]")" cobalt-6.0.1
+check "the new web env exists on the new version" eq "$(j "[e['version'] for e in d['aws']['environments'] if e['name'] == 'cobalt-production-green'][0]")" cobalt-6.0.1
 check "the new web env is in maintenance mode" eq "$(env_var cobalt-production-green MAINTENANCE_MODE)" ON
-check "the new SES env exists" eq "$(q "any(e['name'] == 'cobalt-ses-production-blue' for e in d['aws']['environments'])")" True
+check "the new SES env exists" eq "$(j "any(e['name'] == 'cobalt-ses-production-blue' for e in d['aws']['environments'])")" True
 check "the blocked-email backup holds 4 rows" eq "$($PY -c 'import json,sys; print(len(json.load(open(sys.argv[1]))["rows"]))' "$ST/blocked-emails.backup" 2>/dev/null)" 4
 
 # ---- preflight failures of run: each refuses and changes nothing ---------------------
@@ -111,13 +72,13 @@ for point in snapshot:apply restore:apply dns-switch:apply convert-users:apply; 
 	check "run killed right after $point" eq "$rc" 137
 done
 # The rest under AWS throttling, server errors and slower updates.
-curl -s -X POST -d '[{"kind": "throttle", "service": "elasticbeanstalk", "operation": "UpdateEnvironment", "count": 2},
+admin POST /faults '[{"kind": "throttle", "service": "elasticbeanstalk", "operation": "UpdateEnvironment", "count": 2},
 	{"kind": "5xx", "status": 503, "service": "elasticbeanstalk", "operation": "DescribeEnvironments", "count": 2},
-	{"kind": "throttle", "service": "rds", "operation": "*", "count": 2}]' "$SIMPROD_ADMIN/faults" >/dev/null
-curl -s -X POST -d '{"durations": {"env_update": 6}}' "$SIMPROD_ADMIN/time" >/dev/null
+	{"kind": "throttle", "service": "rds", "operation": "*", "count": 2}]' >/dev/null
+admin POST /time '{"durations": {"env_update": 6}}' >/dev/null
 cut run --yes -c "$CFG" --state "$ST"
 check "the rerun finishes the cutover (through throttling and 5xx)" eq "$rc" 0
-check "the faults were met" eq "$(curl -s "$SIMPROD_ADMIN/faults" | $PY -c 'import json,sys; d=json.load(sys.stdin); print(len(d) if isinstance(d, list) else len(d.get("faults", [])))')" 0
+check "the faults were met" eq "$(admin GET /faults | $PY -c 'import json,sys; d=json.load(sys.stdin); print(len(d) if isinstance(d, list) else len(d.get("faults", [])))')" 0
 check "and says where the report is" has "$T/out" "report.md"
 check "exactly one snapshot taken" eq "$(calls rds CreateDBSnapshot)" 1
 check "exactly one restore" eq "$(calls rds RestoreDBInstanceFromDBSnapshot)" 1
@@ -128,21 +89,21 @@ dump
 check "apex points at the new web env" eq "$(alias_of myabf.com.au.)" cobalt-production-green.ap-southeast-2.elasticbeanstalk.com.
 check "www points at the new web env" eq "$(alias_of www.myabf.com.au.)" cobalt-production-green.ap-southeast-2.elasticbeanstalk.com.
 check "ses points at the new SES env" eq "$(alias_of ses.myabf.com.au.)" cobalt-ses-production-blue.ap-southeast-2.elasticbeanstalk.com.
-newaddr=$(q "d['databases']['cobalt-production-green']['address']")
+newaddr=$(j "d['databases']['cobalt-production-green']['address']")
 check "the new web env uses the new database" eq "$(env_var cobalt-production-green RDS_HOSTNAME)" "$newaddr"
 check "RDS_DB_NAME is ebdb" eq "$(env_var cobalt-production-green RDS_DB_NAME)" ebdb
 check "MP_USE_DJANGO is removed, not set" eq "$(env_var cobalt-production-green MP_USE_DJANGO)" "<unset>"
 check "the new system is out of maintenance mode" eq "$(env_var cobalt-production-green MAINTENANCE_MODE)" OFF
 check "the new SES env uses the new database" eq "$(env_var cobalt-ses-production-blue RDS_HOSTNAME)" "$newaddr"
-check "the new database is a db.t3.small" eq "$(q "[i['class'] for i in d['aws']['db_instances'] if i['id'] == 'cobalt-production-green'][0]")" db.t3.small
-check "restored from the cutover's snapshot" eq "$(q "[i['restored_from'] for i in d['aws']['db_instances'] if i['id'] == 'cobalt-production-green'][0]")" "production-blue-cutover-$(date -u +%Y%m%d)"
-check "the new database holds production's events" eq "$(q "d['databases']['cobalt-production-green']['tables']['events_evententry']['rows'] >= d['databases']['production-blue']['tables']['events_evententry']['rows'] > 3")" True
-check "users converted once (ids 11, 12, 14, 15; a second run would burn 16)" eq "$(q "d['databases']['cobalt-production-green']['tables']['accounts_user']['max_id']")" 15
-check "only the duplicate stays unregistered" eq "$(q "d['databases']['cobalt-production-green']['tables']['accounts_unregistereduser']['rows']")" 1
-check "the new database is migrated (0055)" eq "$(q "d['databases']['cobalt-production-green']['notifications_migration']")" 0055_alter_unregisteredblockedemail_un_registered_user
-check "blocked emails are back, 4 rows" eq "$(q "d['databases']['cobalt-production-green']['tables']['notifications_unregisteredblockedemail']['rows']")" 4
-check "the old database is untouched: unregistered users" eq "$(q "d['databases']['production-blue']['tables']['accounts_unregistereduser']['rows']")" 5
-check "the old database is untouched: schema" eq "$(q "d['databases']['production-blue']['notifications_migration']")" 0035_unregisteredblockedemail
+check "the new database is a db.t3.small" eq "$(j "[i['class'] for i in d['aws']['db_instances'] if i['id'] == 'cobalt-production-green'][0]")" db.t3.small
+check "restored from the cutover's snapshot" eq "$(j "[i['restored_from'] for i in d['aws']['db_instances'] if i['id'] == 'cobalt-production-green'][0]")" "production-blue-cutover-$(date -u +%Y%m%d)"
+check "the new database holds production's events" eq "$(j "d['databases']['cobalt-production-green']['tables']['events_evententry']['rows'] >= d['databases']['production-blue']['tables']['events_evententry']['rows'] > 3")" True
+check "users converted once (ids 11, 12, 14, 15; a second run would burn 16)" eq "$(j "d['databases']['cobalt-production-green']['tables']['accounts_user']['max_id']")" 15
+check "only the duplicate stays unregistered" eq "$(j "d['databases']['cobalt-production-green']['tables']['accounts_unregistereduser']['rows']")" 1
+check "the new database is migrated (0055)" eq "$(j "d['databases']['cobalt-production-green']['notifications_migration']")" 0055_alter_unregisteredblockedemail_un_registered_user
+check "blocked emails are back, 4 rows" eq "$(j "d['databases']['cobalt-production-green']['tables']['notifications_unregisteredblockedemail']['rows']")" 4
+check "the old database is untouched: unregistered users" eq "$(j "d['databases']['production-blue']['tables']['accounts_unregistereduser']['rows']")" 5
+check "the old database is untouched: schema" eq "$(j "d['databases']['production-blue']['notifications_migration']")" 0035_unregisteredblockedemail
 check "the old web env is in maintenance mode" eq "$(env_var cobalt-production-blue MAINTENANCE_MODE)" ON
 
 clear_calls
@@ -161,7 +122,7 @@ dump
 check "apex points at the old web env again" eq "$(alias_of myabf.com.au.)" cobalt-production-blue.ap-southeast-2.elasticbeanstalk.com.
 check "ses points at the old SES env again" eq "$(alias_of ses.myabf.com.au.)" cobalt-ses-production-green.ap-southeast-2.elasticbeanstalk.com.
 check "the old web env is out of maintenance mode" eq "$(env_var cobalt-production-blue MAINTENANCE_MODE)" OFF
-check "its scaling is restored" eq "$(q "next(e for e in d['aws']['environments'] if e['name'] == 'cobalt-production-blue')['options']['aws:autoscaling:asg']['MinSize']")" 2
+check "its scaling is restored" eq "$(min_size cobalt-production-blue)" 2
 
 # ---- tidy refuses while DNS points at the old environment ----------------------------
 clear_calls
@@ -169,4 +130,4 @@ cut tidy --yes -c "$CFG" --state "$ST"
 check "tidy refuses while DNS points at the old environment" eq "$rc" 1
 check "and changes nothing (tidy)" eq "$(mutations)" 0
 
-echo "1..$n"
+done_testing
