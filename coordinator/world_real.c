@@ -182,8 +182,8 @@ wr_env_scale(struct world_ops *w, const char *env, int min_size, int max_size, s
 
 	snprintf(mn, sizeof(mn), "%d", min_size);
 	snprintf(mx, sizeof(mx), "%d", max_size);
-	/* Lowering: MinSize first would exceed MaxSize at no point either way
-	 * since both go in one update. */
+	/* Both in one update: EB checks MinSize <= MaxSize on the result, so
+	 * the order of the two never makes an intermediate state invalid. */
 	return update(impl(w), env, s, 2, NULL, 0, err);
 }
 
@@ -514,10 +514,6 @@ wr_unreg_user_count(struct world_ops *w, const char *env, long *n, struct cut_er
 }
 
 /* ---- data safety -------------------------------------------------------------------- */
-
-struct rate_arg {
-	struct world_rate *out;
-};
 
 static int
 rate_cb(void *arg, const struct aop_count *c)
