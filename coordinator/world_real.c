@@ -76,7 +76,11 @@ settings(struct wr *x, const char *env, struct eb_config_settings_list *l, const
 	int r;
 
 	memset(l, 0, sizeof(*l));
-	if ((r = eb_describe_configuration_settings(x->aws, x->cfg.aws.application, env, NULL, l, err)) != 0)
+	r = eb_describe_configuration_settings(x->aws, x->cfg.aws.application, env, NULL, l, err);
+	/* A terminated or never created environment is an answer, not a failure. */
+	if (r != 0 && strstr(err->msg, "No Environment found") != NULL)
+		return cut_err_set(err, CUT_ENOTFOUND, "Elastic Beanstalk has no environment %s.", env);
+	if (r != 0)
 		return r;
 	if ((*d = eb_config_deployed(l)) == NULL) {
 		eb_config_settings_list_free(l);
