@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# `cutover aws whoami` and `cutover status` against the simulated AWS:
+# `cutover aws whoami` and `cutover aws status` against the simulated AWS:
 # which environment is live is read from DNS (and a half-switched pair is
 # reported, not guessed), secrets never reach stdout/stderr, --json is sound,
 # and a broken config names its file and line.
@@ -29,7 +29,7 @@ check "aws whoami exits 0" "[ $? -eq 0 ]"
 check "aws whoami shows account and ARN" "grep -q '^account *123456789012' '$tmp/who' && grep -q 'user/cutover-operator' '$tmp/who'"
 check "aws whoami says where the credentials came from" "grep -q 'credentials *environment' '$tmp/who'"
 
-CUTOVER_DEBUG=1 "$bin" status -c "$cfg" >"$tmp/st" 2>"$tmp/st.err"
+CUTOVER_DEBUG=1 "$bin" aws status -c "$cfg" >"$tmp/st" 2>"$tmp/st.err"
 check "status exits 0" "[ $? -eq 0 ]"
 check "status reads blue as the live web environment" "grep -q '^pair web: live is cobalt-production-blue' '$tmp/st'"
 check "status reads green as the live ses environment (not assumed blue)" "grep -q '^pair ses: live is cobalt-ses-production-green' '$tmp/st'"
@@ -42,7 +42,7 @@ check "status shows each record and the environment it points at" \
 check "debug output went to stderr (one line per AWS call)" "grep -q 'DescribeConfigurationSettings attempt 1/3 -> HTTP 200' '$tmp/st.err'"
 check "no secret in status output or debug log" "no_secrets '$tmp/st' '$tmp/st.err'"
 
-"$bin" status -c "$cfg" --json >"$tmp/j" 2>"$tmp/j.err"
+"$bin" aws status -c "$cfg" --json >"$tmp/j" 2>"$tmp/j.err"
 check "status --json exits 0" "[ $? -eq 0 ]"
 check "status --json is the world as JSON, secrets masked" "/usr/bin/python3 - '$tmp/j' <<'PY'
 import json, sys
@@ -70,16 +70,16 @@ r53.change_resource_record_sets(HostedZoneId='Z0FAKEMYABF00000001', ChangeBatch=
         'HostedZoneId': 'Z2PCDNR3VC2G1N', 'EvaluateTargetHealth': False,
         'DNSName': 'cobalt-production-green.ap-southeast-2.elasticbeanstalk.com.'}}}]})
 PY
-"$bin" status -c "$cfg" >"$tmp/st2" 2>&1
+"$bin" aws status -c "$cfg" >"$tmp/st2" 2>&1
 check "status still exits 0 when a pair is half switched" "[ $? -eq 0 ]"
 check "a half-switched pair is reported, not guessed" \
 	"grep -q '^pair web: live is UNKNOWN' '$tmp/st2' && grep -q 'disagree: myabf.com.au points at cobalt-production-blue but www.myabf.com.au points at cobalt-production-green' '$tmp/st2'"
 check "the live database is then unknown too" "grep -q 'live  unknown' '$tmp/st2'"
 
 printf '[aws]\nregion = ap-southeast-2\napplication = cobalt\nprofle = x\n' >"$tmp/bad.ini"
-"$bin" status -c "$tmp/bad.ini" >"$tmp/bad.out" 2>"$tmp/bad.err"
+"$bin" aws status -c "$tmp/bad.ini" >"$tmp/bad.out" 2>"$tmp/bad.err"
 check "a bad config exits 1" "[ $? -eq 1 ]"
-check "a bad config names the file and line in one sentence" "grep -q \"^cutover status: $tmp/bad.ini line 4: unknown key 'profle' in \\[aws\\]\" '$tmp/bad.err'"
+check "a bad config names the file and line in one sentence" "grep -q \"^cutover aws status: $tmp/bad.ini line 4: unknown key 'profle' in \\[aws\\]\" '$tmp/bad.err'"
 
 AWS_SECRET_ACCESS_KEY=wrong-secret-for-test "$bin" aws whoami >"$tmp/w2" 2>"$tmp/w2.err"
 check "wrong credentials exit 1 with a clear sentence" "[ $? -eq 1 ] && grep -q 'secret access key from environment is wrong' '$tmp/w2.err'"
