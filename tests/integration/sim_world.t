@@ -9,13 +9,17 @@
 SIM_GIVEUP=3 SIM_CRON_INTERVAL=0 sim_up
 admin POST /time '{"durations": {"env_update": 1, "env_launch": 1, "snapshot": 1, "db_create": 1, "dns_change": 1}}' >/dev/null
 BLUE1=i-0b1e0000000000001 BLUE2=i-0b1e0000000000002 GREEN1=i-06e00000000000003
-addr_of() { $AWS ec2 describe-instances --instance-ids "$1" --query 'Reservations[0].Instances[0].PrivateIpAddress'; }
+# Polling and lookups go through the admin API (fast); what the AWS CLI shows is checked where it matters.
+addr_of() { st "[i['private_ip'] for i in w['instances'] if i['id'] == '$1'][0]"; }
+env_ids() { st "' '.join([e['instances'] for e in w['environments'] if e['name'] == '$1' and e['status'] != 'Terminated'][0])"; }
 envfile() { grep "^$2=" "$SIMPROD_DIR/hosts/$1/opt/elasticbeanstalk/deployment/env" | cut -d= -f2-; }
 userreqs() { grep -vc ELB-HealthChecker "$SIMPROD_DIR/hosts/$1/var/log/nginx/access.log"; }
 hcs() { grep -c ELB-HealthChecker "$SIMPROD_DIR/hosts/$1/var/log/nginx/access.log"; }
 
 # --- the AWS CLI sees the world as it really is -------------------------------
-B1=$(addr_of $BLUE1); B2=$(addr_of $BLUE2); G1=$(addr_of $GREEN1)
+$AWS ec2 describe-instances --query 'Reservations[].Instances[].[InstanceId,PrivateIpAddress]' >"$T/instances"
+cli_addr() { awk -v i="$1" '$1 == i { print $2 }' "$T/instances"; }
+B1=$(cli_addr $BLUE1); B2=$(cli_addr $BLUE2); G1=$(cli_addr $GREEN1)
 check "the AWS CLI reports each instance at its own loopback address" \
 	test -n "$B1" -a "$B1" != "$B2" -a "${B1%.*}" = "$SIMPROD_NET"
 out=$(ssh_to "$B1" -i "$SIMPROD_SSH_KEY" "$SIMPROD_SSH_USER@$B1" 'echo $HOME' </dev/null 2>&1)
@@ -100,7 +104,7 @@ check "the new environment's app writes to the restored database, not the old on
 	     "$(psql_at "$ep" "SELECT count(*) FROM payments_stripetransaction WHERE stripe_reference = 'sim-t-green'")" = 0
 check "no user request reached the new environment before the DNS change" test "$g0" = 0
 g1=$(userreqs $GREEN1)
-cname=$($AWS elasticbeanstalk describe-environments --environment-names cobalt-production-green --query 'Environments[0].CNAME')
+cname=$(st "[e['cname'] for e in w['environments'] if e['name'] == 'cobalt-production-green'][0]")
 cat >"$T/dns.json" <<JSON
 {"Changes": [
  {"Action": "UPSERT", "ResourceRecordSet": {"Name": "myabf.com.au.", "Type": "A", "AliasTarget": {"HostedZoneId": "Z2PCDNR3VC2G1N", "DNSName": "$cname.", "EvaluateTargetHealth": false}}},
@@ -129,8 +133,7 @@ check "but not to another one" bash -c "! ssh -o BatchMode=yes -o StrictHostKeyC
 $AWS elasticbeanstalk update-environment --environment-name cobalt-production-green --option-settings \
 	Namespace=aws:autoscaling:asg,OptionName=MinSize,Value=2 >/dev/null
 sleep 0.5; wait_for 30 env_ready cobalt-production-green
-ids=$($AWS elasticbeanstalk describe-environment-resources --environment-name cobalt-production-green --query 'EnvironmentResources.Instances[].Id')
-new=$(echo $ids | tr ' \t' '\n\n' | grep -v "^$GREEN1$" | head -1)
+new=$(env_ids cobalt-production-green | tr ' ' '\n' | grep -v "^$GREEN1$" | head -1)
 NA=$(addr_of "$new")
 check "scaling up starts a new instance at a new address ($NA)" test -n "$new" -a -n "$NA" -a "$NA" != "$G1"
 out=$(ssh_to "$NA" -i "$SIMPROD_SSH_KEY" "$SIMPROD_SSH_USER@$NA" 'grep ^RDS_HOSTNAME= "$HOME/opt/elasticbeanstalk/deployment/env"' </dev/null 2>&1)
@@ -139,9 +142,9 @@ check "and serves the app" test "$(http "$NA" /accounts/login/)" = 200
 $AWS elasticbeanstalk update-environment --environment-name cobalt-production-blue --option-settings \
 	Namespace=aws:autoscaling:asg,OptionName=MinSize,Value=1 Namespace=aws:autoscaling:asg,OptionName=MaxSize,Value=1 >/dev/null
 sleep 0.5; wait_for 30 env_ready cobalt-production-blue
-left=$($AWS elasticbeanstalk describe-environment-resources --environment-name cobalt-production-blue --query 'length(EnvironmentResources.Instances)')
-gone=$B2; [ "$($AWS elasticbeanstalk describe-environment-resources --environment-name cobalt-production-blue --query 'EnvironmentResources.Instances[0].Id')" = $BLUE2 ] && gone=$B1
-check "scaling down to 1 leaves one instance" test "$left" = 1
+left=$(env_ids cobalt-production-blue)
+gone=$B2; [ "$left" = $BLUE2 ] && gone=$B1
+check "scaling down to 1 leaves one instance" test "$(echo $left | wc -w)" = 1
 check "the removed instance's sshd and app stop" bash -c "! (exec 3<>/dev/tcp/$gone/$SIMPROD_SSH_PORT) 2>/dev/null && ! (exec 3<>/dev/tcp/$gone/$SIMPROD_HTTP_PORT) 2>/dev/null"
 
 # --- a deploy runs migrate against the environment's database ------------------
