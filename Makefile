@@ -124,8 +124,7 @@ asan:
 	$(MAKE) BUILD=build-asan OPT=-O1 SAN="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" tests
 	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 tests/run build-asan
 
-BENCH_BINS := $(patsubst %.c,$(BUILD)/%,$(wildcard tests/bench/*.c))
-bench: all $(BENCH_BINS)
+bench: all
 	tests/bench/run $(BUILD)
 
 FUZZ_SECONDS ?= 30
