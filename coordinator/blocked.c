@@ -373,3 +373,27 @@ blocked_verify(struct alink *l, const struct aop_conf *c, const struct blocked_s
 		    "missing ones, and check the rows listed.", l->name, d->missing.n, d->extra.n);
 	return 0;
 }
+
+int
+blocked_write_csv(const char *path, const struct blocked_set *s, struct cut_err *err)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *m = open_memstream(&buf, &len);
+	int r;
+
+	if (m == NULL)
+		return cut_err_set(err, CUT_ENOMEM, "Out of memory writing %s.", path);
+	fputs("email,system_number\r\n", m);
+	for (size_t i = 0; i < s->n; i++) {
+		sfile_csv_field(m, s->rows[i].email);
+		if (s->rows[i].has_number)
+			fprintf(m, ",%lld\r\n", s->rows[i].system_number);
+		else
+			fputs(",\r\n", m);
+	}
+	fclose(m);
+	r = sfile_write(path, buf, len, err);
+	free(buf);
+	return r;
+}

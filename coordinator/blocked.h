@@ -65,6 +65,10 @@ int blocked_restore(struct alink *l, const struct aop_conf *c, const struct bloc
     int replace, struct blocked_restore_result *res, struct cut_err *err);
 void blocked_restore_result_free(struct blocked_restore_result *res);
 
+/* Writes rows as CSV "email,system_number" (RFC 4180 quoting, 0600,
+ * fsync'd): the "<backup>.unmapped" file the runbook's restore step keeps. */
+int blocked_write_csv(const char *path, const struct blocked_set *s, struct cut_err *err);
+
 struct blocked_diff {
 	struct blocked_set missing;   /* in the backup, not on the system */
 	struct blocked_set extra;     /* on the system, not in the backup */

@@ -246,22 +246,6 @@ chg_print(FILE *f, const struct chg_report *r)
 		    r->rows[i].fields);
 }
 
-static void
-csv_field(FILE *f, const char *s)
-{
-	if (strpbrk(s, ",\"\r\n") == NULL) {
-		fputs(s, f);
-		return;
-	}
-	fputc('"', f);
-	for (; *s; s++) {
-		if (*s == '"')
-			fputc('"', f);
-		fputc(*s, f);
-	}
-	fputc('"', f);
-}
-
 int
 chg_write_csv(const char *path, const struct chg_report *r, struct cut_err *err)
 {
@@ -273,11 +257,11 @@ chg_write_csv(const char *path, const struct chg_report *r, struct cut_err *err)
 		return cut_err_set(err, CUT_ENOMEM, "Out of memory writing %s.", path);
 	fputs("table,id,at,fields\r\n", m);
 	for (size_t i = 0; i < r->n; i++) {
-		csv_field(m, r->rows[i].table);
+		sfile_csv_field(m, r->rows[i].table);
 		fprintf(m, ",%lld,", r->rows[i].id);
-		csv_field(m, r->rows[i].at);
+		sfile_csv_field(m, r->rows[i].at);
 		fputc(',', m);
-		csv_field(m, r->rows[i].fields);
+		sfile_csv_field(m, r->rows[i].fields);
 		fputs("\r\n", m);
 	}
 	fclose(m);

@@ -6,6 +6,7 @@
 #define CUTOVER_SFILE_H
 
 #include <stddef.h>
+#include <stdio.h>
 
 #include "err.h"
 
@@ -14,6 +15,10 @@ int sfile_write(const char *path, const void *data, size_t len, struct cut_err *
 /* Reads a whole file (at most max bytes). *out is NUL-terminated and owned
  * by the caller (free). */
 int sfile_read(const char *path, size_t max, char **out, size_t *len, struct cut_err *err);
+
+/* Writes s as one CSV field (RFC 4180: quoted, quotes doubled, when it
+ * holds a comma, quote or line break). */
+void sfile_csv_field(FILE *f, const char *s);
 
 /* Lower-case hex SHA-256 of data into hex[65]. */
 void sfile_sha256_hex(const void *data, size_t len, char hex[65]);

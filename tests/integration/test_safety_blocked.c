@@ -144,6 +144,14 @@ test_restore_after_conversion(void **state)
 	assert_int_equal(res.unmapped.n, 1);
 	assert_string_equal(res.unmapped.rows[0].email, "zoe, \"the\" zed@example.com");
 	assert_int_equal(res.unmapped.rows[0].system_number, 620099);
+	/* Reported in a file too: the runbook keeps "<backup>.unmapped". */
+	char un[600];
+	snprintf(un, sizeof(un), "%s.unmapped", backup);
+	assert_int_equal(blocked_write_csv(un, &res.unmapped, &err), 0);
+	char *csv = sx_out(&X, "cat '%s'", un);
+	assert_non_null(csv);
+	assert_string_equal(csv, "email,system_number\r\n\"zoe, \"\"the\"\" zed@example.com\",620099\r\n");
+	free(csv);
 	blocked_restore_result_free(&res);
 
 	/* Idempotent: a second restore adds nothing. */
