@@ -680,11 +680,18 @@ restore_fn(struct wr *x, const struct fleet_host *h, struct rexec_conn *c, struc
 	b->ri->added = (long)res.inserted;
 	b->ri->present = (long)res.present;
 	b->ri->unmapped = (long)res.unmapped.n;
-	for (size_t i = 0; i < res.unmapped.n; i++)
-		fprintf(stderr, "cutover: blocked email for system number %lld has no user on %s; enter it by hand.\n",
-		    res.unmapped.rows[i].system_number, h->label);
+	if (res.unmapped.n > 0) {
+		/* The people with no accounts_user: kept next to the backup for
+		 * the operator to enter by hand. */
+		char up[600];
+		snprintf(up, sizeof(up), "%s.unmapped", b->path);
+		r = blocked_write_csv(up, &res.unmapped, err);
+		if (r == 0)
+			fprintf(stderr, "cutover: %zu blocked email(s) have no user on %s; they are listed in %s.\n",
+			    res.unmapped.n, h->label, up);
+	}
 	blocked_restore_result_free(&res);
-	return 0;
+	return r;
 }
 
 static int
