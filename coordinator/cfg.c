@@ -10,7 +10,7 @@
 
 #include "inifile.h"
 
-enum sect { S_NONE, S_AWS, S_PAIR, S_DATABASE, S_DNS, S_SSH, S_APP, S_COUNT };
+enum sect { S_NONE, S_AWS, S_PAIR, S_DATABASE, S_DNS, S_SSH, S_APP, S_REHEARSE, S_COUNT };
 
 struct ctx {
 	struct cfg *c;
@@ -111,7 +111,7 @@ strip_dot(char *s)
 		s[l - 1] = '\0';
 }
 
-static const char *const sect_names[S_COUNT] = { "", "aws", "pair", "database", "dns", "ssh", "app" };
+static const char *const sect_names[S_COUNT] = { "", "aws", "pair", "database", "dns", "ssh", "app", "rehearse" };
 
 static int
 enter_section(struct ctx *x, int line, const char *section)
@@ -148,7 +148,7 @@ enter_section(struct ctx *x, int line, const char *section)
 			x->cur = (enum sect)i;
 			return 0;
 		}
-	return fail(x, line, "unknown section [%s]; the sections are [aws], [pair NAME], [database], [dns], [ssh] and [app].",
+	return fail(x, line, "unknown section [%s]; the sections are [aws], [pair NAME], [database], [dns], [ssh], [app] and [rehearse].",
 	    section);
 }
 
@@ -235,7 +235,11 @@ handler(void *user, int line, const char *section, const char *name, const char 
 		}
 		if (strcmp(name, "name") == 0)
 			return copy_val(x, line, name, c->db.name, sizeof(c->db.name), value);
-		return fail(x, line, "unknown key '%s' in [database]; the keys are new, class and name.", name);
+		if (strcmp(name, "prep") == 0)
+			return copy_val(x, line, name, c->db.prep, sizeof(c->db.prep), value);
+		if (strcmp(name, "snapshot") == 0)
+			return copy_val(x, line, name, c->db.snapshot, sizeof(c->db.snapshot), value);
+		return fail(x, line, "unknown key '%s' in [database]; the keys are new, class, name, prep and snapshot.", name);
 	case S_DNS:
 		if (strcmp(name, "zone") == 0) {
 			if (copy_val(x, line, name, c->dns.zone, sizeof(c->dns.zone), value))
@@ -255,6 +259,14 @@ handler(void *user, int line, const char *section, const char *name, const char 
 			return yesno(x, line, name, value, &c->ssh.instance_connect);
 		if (strcmp(name, "open_port") == 0)
 			return yesno(x, line, name, value, &c->ssh.open_port);
+		if (strcmp(name, "port") == 0) {
+			char *end;
+			long p = strtol(value, &end, 10);
+			if (*value == '\0' || *end != '\0' || p < 1 || p > 65535)
+				return fail(x, line, "port must be a number from 1 to 65535, not '%s'; fix the value.", value);
+			c->ssh.port = (int)p;
+			return 0;
+		}
 		if (strcmp(name, "address") == 0) {
 			if (strcmp(value, "private") == 0)
 				c->ssh.address_public = 0;
@@ -264,7 +276,7 @@ handler(void *user, int line, const char *section, const char *name, const char 
 				return fail(x, line, "address must be private or public, not '%s'; fix the value.", value);
 			return 0;
 		}
-		return fail(x, line, "unknown key '%s' in [ssh]; the keys are user, identity, known_hosts, instance_connect, address and open_port.",
+		return fail(x, line, "unknown key '%s' in [ssh]; the keys are user, identity, known_hosts, instance_connect, address, port and open_port.",
 		    name);
 	case S_APP:
 		if (strcmp(name, "dir") == 0)
@@ -275,7 +287,30 @@ handler(void *user, int line, const char *section, const char *name, const char 
 			return copy_val(x, line, name, c->app.python, sizeof(c->app.python), value);
 		if (strcmp(name, "sudo") == 0)
 			return yesno(x, line, name, value, &c->app.sudo);
-		return fail(x, line, "unknown key '%s' in [app]; the keys are dir, env_file, python and sudo.", name);
+		if (strcmp(name, "version") == 0)
+			return copy_val(x, line, name, c->app.version, sizeof(c->app.version), value);
+		if (strcmp(name, "http_port") == 0) {
+			char *end;
+			long p = strtol(value, &end, 10);
+			if (*value == '\0' || *end != '\0' || p < 1 || p > 65535)
+				return fail(x, line, "http_port must be a number from 1 to 65535, not '%s'; fix the value.", value);
+			c->app.http_port = (int)p;
+			return 0;
+		}
+		return fail(x, line, "unknown key '%s' in [app]; the keys are dir, env_file, python, sudo, version and http_port.", name);
+	case S_REHEARSE:
+		if (strcmp(name, "environment") == 0)
+			return copy_val(x, line, name, c->rehearse.env, sizeof(c->rehearse.env), value);
+		if (strcmp(name, "database") == 0)
+			return copy_val(x, line, name, c->rehearse.db, sizeof(c->rehearse.db), value);
+		if (strcmp(name, "snapshot") == 0)
+			return copy_val(x, line, name, c->rehearse.snapshot, sizeof(c->rehearse.snapshot), value);
+		if (strcmp(name, "class") == 0) {
+			if (strncmp(value, "db.", 3) != 0)
+				return fail(x, line, "class '%s' is not an RDS instance class (like db.t3.small); fix it.", value);
+			return copy_val(x, line, name, c->rehearse.klass, sizeof(c->rehearse.klass), value);
+		}
+		return fail(x, line, "unknown key '%s' in [rehearse]; the keys are environment, database, snapshot and class.", name);
 	default:
 		return fail(x, line, "unexpected key '%s'.", name);
 	}
@@ -411,6 +446,8 @@ cfg_parse_text(const char *path, const char *text, struct cfg *out, struct cut_e
 	snprintf(out->ssh.user, sizeof(out->ssh.user), "ec2-user");
 	snprintf(out->ssh.known_hosts, sizeof(out->ssh.known_hosts), "~/.ssh/known_hosts");
 	out->ssh.instance_connect = 1;
+	out->ssh.port = 22;
+	out->app.http_port = 80;
 	snprintf(out->app.dir, sizeof(out->app.dir), "/var/app/current");
 	snprintf(out->app.env_file, sizeof(out->app.env_file), "/opt/elasticbeanstalk/deployment/env");
 	snprintf(out->app.python, sizeof(out->app.python), "/var/app/venv/staging-LQM1lest/bin/python");

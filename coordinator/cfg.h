@@ -5,11 +5,14 @@
  *   [aws]        region, application, profile (optional)
  *   [pair NAME]  environments = A, B        (exactly two)
  *                records = name, name...    (DNS records that point at the live one)
- *   [database]   new, class, name
+ *   [database]   new, class, name, prep (optional), snapshot (optional)
  *   [dns]        zone
  *   [ssh]        user, identity, known_hosts, instance_connect = yes|no,
- *                address = private|public, open_port = yes|no
- *   [app]        dir, env_file, python, sudo = yes|no
+ *                address = private|public, port (default 22), open_port = yes|no
+ *   [app]        dir, env_file, python, sudo = yes|no, version (optional),
+ *                http_port (default 80)
+ *   [rehearse]   environment, database, snapshot, class (optional section: the
+ *                Steps for Test, `cutover rehearse`)
  *
  * Every mistake (unknown section or key, a key given twice, a missing
  * section or key, a bad value, contradictions such as one environment in two
@@ -48,6 +51,9 @@ struct cfg {
 		char new_id[64];             /* identifier of the database the cutover creates */
 		char klass[32];              /* "db.t3.small" */
 		char name[64];               /* "ebdb" */
+		char prep[256];              /* RDS instance id or address the new envs use before
+		                              * the cutover; "" = what the new web env has now */
+		char snapshot[128];          /* snapshot the cutover takes; "" = <live>-cutover-YYYYMMDD */
 	} db;
 	struct {
 		char zone[256];              /* "myabf.com.au" (no trailing dot) */
@@ -59,13 +65,22 @@ struct cfg {
 		int instance_connect;        /* default yes */
 		int address_public;          /* address = public; default private */
 		int open_port;               /* open 22 to the operator's /32 for the session; default no */
+		int port;                    /* SSH port of the instances; default 22 */
 	} ssh;
 	struct {
 		char dir[512];               /* default /var/app/current */
 		char env_file[512];          /* default /opt/elasticbeanstalk/deployment/env */
 		char python[512];            /* default /var/app/venv/staging-LQM1lest/bin/python */
 		int sudo;                    /* default yes */
+		char version[128];           /* version label the new envs run; "" = the new web env's */
+		int http_port;               /* where nginx answers on an instance (smoke test); default 80 */
 	} app;
+	struct {
+		char env[128];               /* the test environment ("cobalt-test-black") */
+		char db[64];                 /* the instance restored for it */
+		char snapshot[256];          /* the production snapshot to restore */
+		char klass[32];              /* its class; "" = [database] class */
+	} rehearse;
 };
 
 /* Reads and checks the file. *out is plain data (nothing to free). */

@@ -44,6 +44,17 @@ const struct cmd_entry cmd_exec_entry = {
 	"                             key is always refused)\n"
 	"  --sudo                     run as root with sudo -n (EB instances need it)\n"
 	"\n"
+	"  or every instance of an Elastic Beanstalk environment:\n"
+	"  --env NAME -c FILE         found through EB and EC2, reached at the [ssh]\n"
+	"                             address with its user, key or EC2 Instance Connect\n"
+	"                             (an ephemeral key pushed just before connecting),\n"
+	"                             known_hosts, and [app] sudo\n"
+	"  --open-port, --no-open-port  open port 22 to this machine's /32 on the\n"
+	"                             instances' security groups for the session and\n"
+	"                             revoke it afterwards, even after a failure or\n"
+	"                             Ctrl-C (default: [ssh] open_port; the address is\n"
+	"                             CUTOVER_OPERATOR_IP, else checkip.amazonaws.com)\n"
+	"\n"
 	"  --timeout SECS             kill the remote process group after SECS\n"
 	"  --json                     one JSON object per line per event (see below)\n"
 	"  --parallel N               hosts at once (default 32)\n"
@@ -61,6 +72,7 @@ const struct cmd_entry cmd_exec_entry = {
 	"\"status\",\"signal\",\"duration_ms\",\"timed_out\",\"error\"}, {\"host\",\n"
 	"\"event\":\"failed\",\"code\",\"message\"}.\n"
 	"\n"
-	"Example: cutover exec --host ec2-user@10.0.1.5 --sudo -- df -h /\n",
+	"Example: cutover exec --host ec2-user@10.0.1.5 --sudo -- df -h /\n"
+	"         cutover exec --env cobalt-production-green -c cutover.ini -- uptime\n",
 	.exec = cmd_exec_exec,
 };

@@ -43,8 +43,11 @@ const struct cmd_entry cmd_manage_entry = {
 	"  --python P      the interpreter, may be a glob (default\n"
 	"                  /var/app/venv/*/bin/python)\n"
 	"\n"
-	"TARGETS, --timeout, --json, --parallel, --connect-timeout, output and exit\n"
-	"status: as for\n"
+	"With --env NAME -c FILE, --app-dir, --env-file and --python default to the\n"
+	"file's [app] dir, env_file and python.\n"
+	"\n"
+	"TARGETS (--host or --env), --timeout, --json, --parallel, --connect-timeout,\n"
+	"output and exit status: as for\n"
 	"'cutover exec' (see cutover exec --help).\n"
 	"\n"
 	"Example: cutover manage --host ec2-user@10.0.1.5 --sudo -- migrate --noinput\n",

@@ -12,6 +12,10 @@
 #include <json-c/json.h>
 #include <openssl/evp.h>
 
+#include "cfg.h"
+#include "fleet.h"
+#include "wlive.h"
+
 /* Set by the SIGINT/SIGTERM handler, read by the request loops: a signal
  * handler can only talk to the rest of the program through such a flag. */
 static volatile sig_atomic_t rcli_cancel;
@@ -73,7 +77,7 @@ rcli_split_host(const char *spec, char *user, size_t ulen, char *host, size_t hl
 }
 
 enum { O_HOST = 1000, O_USER, O_IDENTITY, O_KNOWN, O_ACCEPT, O_SUDO, O_TIMEOUT, O_JSON, O_PARALLEL,
-	O_APPDIR, O_ENVFILE, O_PYTHON, O_HELP, O_CONNTIMEOUT };
+	O_APPDIR, O_ENVFILE, O_PYTHON, O_HELP, O_CONNTIMEOUT, O_ENV, O_CONFIG, O_OPENPORT, O_NOOPENPORT };
 
 int
 rcli_parse(const struct cmd_entry *e, int manage, int argc, char **argv, struct rcli_opts *o)
@@ -93,6 +97,10 @@ rcli_parse(const struct cmd_entry *e, int manage, int argc, char **argv, struct 
 		{"python", required_argument, NULL, O_PYTHON},
 		{"help", no_argument, NULL, O_HELP},
 		{"connect-timeout", required_argument, NULL, O_CONNTIMEOUT},
+		{"env", required_argument, NULL, O_ENV},
+		{"config", required_argument, NULL, O_CONFIG},
+		{"open-port", no_argument, NULL, O_OPENPORT},
+		{"no-open-port", no_argument, NULL, O_NOOPENPORT},
 		{NULL, 0, NULL, 0},
 	};
 	int c;
@@ -100,13 +108,18 @@ rcli_parse(const struct cmd_entry *e, int manage, int argc, char **argv, struct 
 	double d;
 
 	memset(o, 0, sizeof(*o));
+	o->open_port = -1;
 	o->hosts = calloc((size_t)argc, sizeof(char *));
 	if (o->hosts == NULL)
 		return cmd_usage_error(e, "out of memory");
 	optind = 1;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "+", lo, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+c:", lo, NULL)) != -1) {
 		switch (c) {
+		case O_ENV: o->env = optarg; break;
+		case 'c': case O_CONFIG: o->config = optarg; break;
+		case O_OPENPORT: o->open_port = 1; break;
+		case O_NOOPENPORT: o->open_port = 0; break;
 		case O_HOST: o->hosts[o->nhosts++] = optarg; break;
 		case O_USER: o->user = optarg; break;
 		case O_IDENTITY: o->identity = optarg; break;
@@ -158,8 +171,14 @@ rcli_parse(const struct cmd_entry *e, int manage, int argc, char **argv, struct 
 		    argv[optind]);
 	o->rest = argv + optind;
 	o->nrest = argc - optind;
-	if (o->nhosts == 0)
-		return cmd_usage_error(e, "no --host given");
+	if (o->env != NULL && o->nhosts > 0)
+		return cmd_usage_error(e, "give either --host or --env, not both");
+	if (o->env != NULL && o->config == NULL)
+		return cmd_usage_error(e, "--env needs -c FILE, the configuration file that says how to reach the instances");
+	if (o->env == NULL && (o->config != NULL || o->open_port >= 0))
+		return cmd_usage_error(e, "-c, --open-port and --no-open-port go with --env");
+	if (o->nhosts == 0 && o->env == NULL)
+		return cmd_usage_error(e, "no --host or --env given");
 	if (o->nrest == 0)
 		return cmd_usage_error(e, manage ? "no manage.py command given after '--'" : "no program given after '--'");
 	for (size_t i = 0; i < o->nhosts; i++) {
@@ -500,29 +519,26 @@ describe(const struct rexec_host *h, char *buf, size_t len)
 		snprintf(buf, len, "exit %d", h->result.status);
 }
 
+/* Runs req on hosts[0..n) (targets filled by the caller). */
 static int
-run_many(const struct cmd_entry *e, const struct rcli_opts *o, const struct rexec_request *req)
+run_many(const struct cmd_entry *e, const struct rcli_opts *o, struct rexec_host *hosts, size_t n,
+    const struct rexec_request *req)
 {
-	struct rexec_host *hosts = calloc(o->nhosts, sizeof(*hosts));
-	char (*users)[128] = calloc(o->nhosts, sizeof(*users));
-	char (*names)[256] = calloc(o->nhosts, sizeof(*names));
-	struct many_out m = { o, hosts, 0, calloc(2 * o->nhosts, sizeof(struct linebuf)) };
+	struct many_out m = { o, hosts, 0, calloc(2 * n, sizeof(struct linebuf)) };
 	size_t ok = 0, reached = 0;
 	int rc = 0;
 
-	if (hosts == NULL || users == NULL || names == NULL || m.lines == NULL) {
+	if (m.lines == NULL) {
 		fprintf(stderr, "cutover %s: out of memory.\n", e->name);
-		rc = RCLI_EXIT_TOOL;
-		goto out;
+		return RCLI_EXIT_TOOL;
 	}
-	for (size_t i = 0; i < o->nhosts; i++) {
-		fill_target(o, o->hosts[i], &hosts[i].target, users[i], sizeof(users[i]), names[i], sizeof(names[i]));
-		int w = (int)strlen(o->hosts[i]);
+	for (size_t i = 0; i < n; i++) {
+		int w = (int)strlen(hosts[i].target.label);
 		if (w > m.width)
 			m.width = w;
 	}
 	struct rexec_many_cb cb = { many_output, many_done, &m };
-	if (rexec_many(hosts, o->nhosts, req, o->parallel, &cb, &rcli_cancel) != 0) {
+	if (rexec_many(hosts, n, req, o->parallel, &cb, &rcli_cancel) != 0) {
 		fprintf(stderr, "cutover %s: could not start worker threads; lower --parallel.\n", e->name);
 		rc = RCLI_EXIT_TOOL;
 		goto out;
@@ -531,7 +547,7 @@ run_many(const struct cmd_entry *e, const struct rcli_opts *o, const struct rexe
 		int w = m.width < 4 ? 4 : m.width;
 		fprintf(stdout, "\n%-*s  %-22s  %s\n", w, "HOST", "STATUS", "DURATION");
 	}
-	for (size_t i = 0; i < o->nhosts; i++) {
+	for (size_t i = 0; i < n; i++) {
 		struct rexec_host *h = &hosts[i];
 		int st = status_of(e, h->target.label, h->rc, &h->err, &h->result, 1);
 		if (h->rc == 0)
@@ -546,20 +562,140 @@ run_many(const struct cmd_entry *e, const struct rcli_opts *o, const struct rexe
 		}
 	}
 	fflush(stdout);
-	rc = ok == o->nhosts ? 0 : reached == 0 ? RCLI_EXIT_TOOL : 1;
+	rc = ok == n ? 0 : reached == 0 ? RCLI_EXIT_TOOL : 1;
 	if (rcli_cancel) {
 		fprintf(stderr, "cutover %s: interrupted; running commands were cancelled (process groups killed).\n",
 		    e->name);
 		rc = RCLI_EXIT_INTERRUPTED;
 	}
 out:
-	if (m.lines != NULL)
-		for (size_t i = 0; i < 2 * o->nhosts; i++)
-			free(m.lines[i].buf);
+	for (size_t i = 0; i < 2 * n; i++)
+		free(m.lines[i].buf);
 	free(m.lines);
+	return rc;
+}
+
+/* One host: the remote program's streams and status are ours. */
+static int
+run_one(const struct cmd_entry *e, const struct rcli_opts *o, const struct rexec_target *t,
+    const struct rexec_request *req)
+{
+	struct rexec_conn *c = NULL;
+	struct rexec_result res;
+	struct cut_err err;
+	struct one_ctx ctx = { t->label, o->json, 0 };
+	struct rexec_io io = { one_output, &ctx, 0, &rcli_cancel };
+	int rc;
+
+	cut_err_clear(&err);
+	memset(&res, 0, sizeof(res));
+	if ((rc = rexec_connect(&c, t, &err)) == 0)
+		rc = rexec_run(c, req, &io, &res, &err);
+	rexec_close(c);
+	if (o->json) {
+		json_result(t->label, rc, &err, &res);
+		return status_of(e, t->label, rc, &err, &res, 1);
+	}
+	return status_of(e, t->label, rc, &err, &res, 0);
+}
+
+static int
+run_hosts(const struct cmd_entry *e, const struct rcli_opts *o, const struct rexec_request *req)
+{
+	struct rexec_host *hosts = calloc(o->nhosts, sizeof(*hosts));
+	char (*users)[128] = calloc(o->nhosts, sizeof(*users));
+	char (*names)[256] = calloc(o->nhosts, sizeof(*names));
+	int rc;
+
+	if (hosts == NULL || users == NULL || names == NULL) {
+		fprintf(stderr, "cutover %s: out of memory.\n", e->name);
+		rc = RCLI_EXIT_TOOL;
+		goto out;
+	}
+	for (size_t i = 0; i < o->nhosts; i++)
+		fill_target(o, o->hosts[i], &hosts[i].target, users[i], sizeof(users[i]), names[i], sizeof(names[i]));
+	if (o->nhosts > 1)
+		rc = run_many(e, o, hosts, o->nhosts, req);
+	else
+		rc = run_one(e, o, &hosts[0].target, req);
+out:
 	free(hosts);
 	free(users);
 	free(names);
+	return rc;
+}
+
+/* --env: the instances of an EB environment, as the configuration says. */
+static int
+run_env(const struct cmd_entry *e, const struct rcli_opts *o, const struct rexec_request *req0)
+{
+	struct cfg cfg;
+	struct aws_client *aws = NULL;
+	struct fleet f;
+	struct cut_err err;
+	struct rexec_host *hosts = NULL;
+	struct rexec_request req = *req0;
+	int rc = RCLI_EXIT_TOOL, r, opened = 0;
+
+	memset(&f, 0, sizeof(f));
+	if (cfg_load(o->config, &cfg, &err) != 0 || wlive_client(&cfg, &aws, &err) != 0) {
+		fprintf(stderr, "cutover %s: %s\n", e->name, err.msg);
+		goto out;
+	}
+	if (req.kind == REXEC_MANAGE) {
+		if (req.app_dir == NULL)
+			req.app_dir = cfg.app.dir;
+		if (req.env_file == NULL)
+			req.env_file = cfg.app.env_file;
+		if (req.python == NULL)
+			req.python = cfg.app.python;
+	}
+	if ((r = fleet_find(aws, &cfg, o->env, &f, &err)) != 0) {
+		fprintf(stderr, "cutover %s: %s\n", e->name, err.msg);
+		goto out;
+	}
+	if (rcli_cancel)
+		goto out;
+	r = fleet_open(&f, o->open_port, &err);
+	opened = 1;
+	if (r != 0) {
+		fprintf(stderr, "cutover %s: %s\n", e->name, err.msg);
+		goto out;
+	}
+	if ((hosts = calloc(f.n, sizeof(*hosts))) == NULL) {
+		fprintf(stderr, "cutover %s: out of memory.\n", e->name);
+		goto out;
+	}
+	for (size_t i = 0; i < f.n && !rcli_cancel; i++) {
+		/* The pushed key is good for 60 s: push right before connecting. */
+		if ((r = fleet_push_key(&f, i, &err)) != 0) {
+			fprintf(stderr, "cutover %s: %s\n", e->name, err.msg);
+			goto out;
+		}
+		fleet_target(&f, i, &hosts[i].target);
+		hosts[i].target.ssh.accept_new_host_key = o->accept_new;
+		hosts[i].target.ssh.connect_timeout_ms = o->connect_timeout_ms;
+	}
+	if (rcli_cancel) {
+		fprintf(stderr, "cutover %s: interrupted before running anything.\n", e->name);
+		rc = 130;
+		goto out;
+	}
+	if (f.n > 1)
+		rc = run_many(e, o, hosts, f.n, &req);
+	else
+		rc = run_one(e, o, &hosts[0].target, &req);
+out:
+	free(hosts);
+	if (opened || f.hosts != NULL) {
+		/* Always, whatever happened above (Ctrl-C only set a flag). */
+		if (fleet_close(&f, &err) != 0) {
+			fprintf(stderr, "cutover %s: %s\n", e->name, err.msg);
+			if (rc == 0)
+				rc = RCLI_EXIT_TOOL;
+		}
+	}
+	aws_client_free(aws);
 	return rc;
 }
 
@@ -575,30 +711,9 @@ rcli_run(const struct cmd_entry *e, const struct rcli_opts *o, const struct rexe
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
+	if (oo.env != NULL)
+		return run_env(e, &oo, req);
 	if (oo.identity == NULL)
 		oo.identity = default_identity(idbuf, sizeof(idbuf));
-	if (oo.nhosts > 1)
-		return run_many(e, &oo, req);
-
-	/* One host: the remote program's streams and status are ours. */
-	struct rexec_target t;
-	char user[128], host[256];
-	struct rexec_conn *c = NULL;
-	struct rexec_result res;
-	struct cut_err err;
-	struct one_ctx ctx = { oo.hosts[0], oo.json, 0 };
-	struct rexec_io io = { one_output, &ctx, 0, &rcli_cancel };
-	int rc;
-
-	cut_err_clear(&err);
-	memset(&res, 0, sizeof(res));
-	fill_target(&oo, oo.hosts[0], &t, user, sizeof(user), host, sizeof(host));
-	if ((rc = rexec_connect(&c, &t, &err)) == 0)
-		rc = rexec_run(c, req, &io, &res, &err);
-	rexec_close(c);
-	if (oo.json) {
-		json_result(oo.hosts[0], rc, &err, &res);
-		return status_of(e, oo.hosts[0], rc, &err, &res, 1);
-	}
-	return status_of(e, oo.hosts[0], rc, &err, &res, 0);
+	return run_hosts(e, &oo, req);
 }

@@ -33,6 +33,9 @@ struct rcli_opts {
 	int connect_timeout_ms;      /* 0: ssh.h's default */
 	int64_t timeout_ms;
 	const char *app_dir, *env_file, *python;   /* manage only */
+	const char *env;             /* --env NAME: the instances of that EB environment */
+	const char *config;          /* -c FILE, with --env */
+	int open_port;               /* --open-port 1, --no-open-port 0, else -1 (the config's) */
 	char **rest;                 /* after "--" */
 	int nrest;
 };
@@ -43,8 +46,10 @@ struct rcli_opts {
 int rcli_parse(const struct cmd_entry *e, int manage, int argc, char **argv, struct rcli_opts *o);
 void rcli_opts_free(struct rcli_opts *o);
 
-/* Runs req on every --host and prints by the rules above; returns the
- * process exit status. */
+/* Runs req on every --host (or every instance of --env, found and reached
+ * as the configuration file says: fleet.h) and prints by the rules above;
+ * returns the process exit status. With --env, port 22 opened for the
+ * session is revoked before returning, whatever happened (Ctrl-C too). */
 int rcli_run(const struct cmd_entry *e, const struct rcli_opts *o, const struct rexec_request *req);
 
 /* Splits "[USER@]HOST[:PORT]" (IPv6 as [ADDR]:PORT) into the caller's

@@ -12,6 +12,7 @@
 #include <openssl/evp.h>
 
 #include "agent_blobs.h"
+#include "alink.h"
 #include "frame.h"
 
 #define OUT_HIGH (256u * 1024u)     /* stop reading local stdin above this much unsent */
@@ -719,6 +720,103 @@ fail:
 	msgpack_zone_destroy(&zone);
 	c->broken = 1;
 	return r;
+}
+
+/* ---- the data-safety link ----------------------------------------------------- */
+
+/* alink_ops.request over the SSH channel: sends the caller's payload and
+ * hands every frame carrying its id to on_reply until "exit" or "error". */
+static int
+rl_request(void *ctx, const msgpack_sbuffer *payload, uint64_t id, alink_reply_fn on_reply, void *arg,
+    uint64_t timeout_ms, struct cut_err *err)
+{
+	struct rexec_conn *c = ctx;
+	int64_t deadline = timeout_ms ? ssh_now_ms() + (int64_t)timeout_ms : -1;
+	int r, result = 0, cancelled = 0, progress;
+	msgpack_zone zone;
+	msgpack_object o;
+
+	if (c->broken || c->ch == NULL)
+		return cut_err_set(err, CUT_ESTATE, "The connection to %s is no longer usable; connect again.",
+		    ssh_label(c->ssh));
+	if ((r = queue(c, (msgpack_sbuffer *)payload, err)) != 0)
+		return r;
+	msgpack_zone_init(&zone, 8192);
+	for (;;) {
+		while ((r = frame_reader_next(c->fr, &zone, &o)) == FRAME_OK) {
+			uint64_t fid = 0;
+			if (!frame_get_u64(&o, "id", &fid) || fid != id) {
+				msgpack_zone_clear(&zone);
+				continue;
+			}
+			int last = frame_is(&o, "exit") || frame_is(&o, "error");
+			int cr = on_reply(arg, &o);
+			msgpack_zone_clear(&zone);
+			if (cr != 0 && !cancelled && !last) {
+				if ((r = queue_simple(c, "cancel", id, err)) != 0)
+					goto fail;
+				cancelled = 1;
+				deadline = ssh_now_ms() + CANCEL_WAIT_MS;
+			}
+			if (cr < 0 && result == 0)
+				result = cr;
+			if (last) {
+				msgpack_zone_destroy(&zone);
+				return result;
+			}
+		}
+		if (r != FRAME_EAGAIN) {
+			r = cut_err_set(err, CUT_EPROTO, "The agent on %s sent a bad frame (%s); the connection was dropped.",
+			    ssh_label(c->ssh), frame_strerror(r));
+			goto fail;
+		}
+		if ((r = pump(c, &progress, NULL, 0, NULL, err)) != 0)
+			goto fail;
+		if (c->eof_seen) {
+			r = cut_err_set(err, CUT_ENET, "The agent on %s stopped in the middle of a request; its outcome is "
+			    "unknown.", ssh_label(c->ssh));
+			goto fail;
+		}
+		if (progress)
+			continue;
+		r = ssh_wait(c->ssh, c->out_off < c->out.size, -1, deadline, NULL, err);
+		if (r == CUT_ETIMEOUT && !cancelled) {
+			if ((r = queue_simple(c, "cancel", id, err)) != 0)
+				goto fail;
+			cancelled = 1;
+			deadline = ssh_now_ms() + CANCEL_WAIT_MS;
+			result = cut_err_set(err, CUT_ETIMEOUT, "A request to the agent on %s did not finish within %llu ms "
+			    "and was cancelled.", ssh_label(c->ssh), (unsigned long long)timeout_ms);
+			continue;
+		}
+		if (r == CUT_ETIMEOUT)
+			r = cut_err_set(err, CUT_ETIMEOUT, "The agent on %s did not end a cancelled request; the connection "
+			    "was dropped.", ssh_label(c->ssh));
+		if (r != 0)
+			goto fail;
+	}
+fail:
+	msgpack_zone_destroy(&zone);
+	c->broken = 1;
+	return r;
+}
+
+static void
+rl_close(void *ctx)
+{
+	rexec_close(ctx);
+}
+
+static const struct alink_ops rl_ops = { rl_request, rl_close };
+
+void
+rexec_alink(struct rexec_conn *c, struct alink *l, const char *name)
+{
+	memset(l, 0, sizeof(*l));
+	l->ops = &rl_ops;
+	l->ctx = c;
+	l->next_id = (uint64_t)1 << 40;
+	snprintf(l->name, sizeof(l->name), "%s", name ? name : ssh_label(c->ssh));
 }
 
 /* ---- many hosts ------------------------------------------------------------ */

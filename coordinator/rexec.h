@@ -96,6 +96,14 @@ const char *rexec_arch(const struct rexec_conn *c);
 /* 1 when this connection had to upload the agent (missing or tampered). */
 int rexec_uploaded(const struct rexec_conn *c);
 
+/* ---- the data-safety link (alink.h) over this connection ------------ */
+
+struct alink;
+/* Makes l an alink (alink.h) whose requests travel over c; alink_close(l)
+ * then closes c too. Request ids of the link start far above rexec_run's
+ * own so both can share the connection. name labels the link. */
+void rexec_alink(struct rexec_conn *c, struct alink *l, const char *name);
+
 /* ---- many hosts --------------------------------------------------------- */
 
 struct rexec_host {

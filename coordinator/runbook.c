@@ -29,6 +29,7 @@ static const struct step_entry *const run_steps[] = {
 	&step_snapshot_entry,
 	&step_restore_entry,
 	&step_point_new_entry,
+	&step_migrate_new_entry,
 	&step_dns_switch_entry,
 	&step_convert_users_entry,
 	&step_smoke_test_entry,

@@ -1,6 +1,8 @@
 /* safety_links.c: see safety_links.h. */
 #include "safety_links.h"
 
+#include "safety_ssh.h"
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -17,18 +19,6 @@ safety_cli_opt(struct safety_cli *o, int c, const char *arg)
 	return 0;
 }
 
-/* The SSH way: configuration -> environment -> instances -> agents. */
-static int
-safety_links_ssh(const struct safety_cli *o, enum safety_role role, struct safety_target *t,
-    struct cut_err *err)
-{
-	(void)t;
-	return cut_err_set(err, CUT_ECONFIG, "Reaching the %s environment's instances from %s is not "
-	    "wired into this build yet (it needs the configuration reader and the SSH transport); "
-	    "run the command on an instance with --local-agent, or use a build that has them.",
-	    o->env ? o->env : role == SAFETY_LIVE ? "live" : "new", o->config);
-}
-
 int
 safety_links_open(const struct safety_cli *o, enum safety_role role, struct safety_target *t,
     struct cut_err *err)
@@ -41,7 +31,9 @@ safety_links_open(const struct safety_cli *o, enum safety_role role, struct safe
 	if (o->local_agent == NULL) {
 		if (o->config == NULL)
 			return cut_err_set(err, CUT_EINVAL, "No configuration file: give -c FILE.");
-		return safety_links_ssh(o, role, t, err);
+		if ((r = safety_ssh_open(o, role, t, err)) != 0)
+			safety_links_close(t);
+		return r;
 	}
 	if ((t->links = calloc(1, sizeof(*t->links))) == NULL)
 		return cut_err_set(err, CUT_ENOMEM, "Out of memory.");
@@ -62,4 +54,6 @@ safety_links_close(struct safety_target *t)
 	free(t->links);
 	t->links = NULL;
 	t->n = 0;
+	safety_ssh_close(t->ssh);
+	t->ssh = NULL;
 }

@@ -58,6 +58,7 @@ struct safety_target {
 	struct alink *links;
 	size_t n;
 	struct aop_conf conf;
+	void *ssh;                 /* the SSH session (safety_ssh.h), NULL with --local-agent */
 };
 
 int safety_links_open(const struct safety_cli *o, enum safety_role role, struct safety_target *t,

@@ -47,6 +47,10 @@ pair_apply(struct run_ctx *ctx, const char *const env[2], const char *value, str
 	snprintf(v.value, sizeof(v.value), "%s", value);
 	v.present = 1;
 	for (i = 0; i < 2; i++) {
+		/* Fail-back passes one env twice: a second update would find it
+		 * Updating, and EB refuses updates unless Ready. */
+		if (i == 1 && strcmp(env[0], env[1]) == 0)
+			break;
 		if ((r = step_env_vars_are(ctx, env[i], names, vals, 1, err)) < 0)
 			return r;
 		if (r == 1)

@@ -121,6 +121,47 @@ const struct step_entry step_convert_users_entry = {
 	.apply = conv_apply,
 };
 
+/* --- migrate-new ---------------------------------------------------------- */
+
+/* Every deploy runs migrate (cobalt.md), but pointing the new environment
+ * at the restored database is a configuration change, not a deploy: the
+ * restored copy still has the live system's schema until migrate runs on
+ * it, and the new code (and the blocked-email restore, which needs
+ * migration 0055) expects the new one. Idempotent, so no ONCE flag. */
+static int
+migrate_describe(struct run_ctx *ctx, char *buf, size_t len, struct cut_err *err)
+{
+	(void)err;
+	snprintf(buf, len, "run manage.py migrate --noinput on %s against database %s", ctx->names.new_web,
+	    ctx->names.new_db);
+	return 0;
+}
+
+static int
+migrate_check(struct run_ctx *ctx, struct cut_err *err)
+{
+	(void)err;
+	return ran_ok(ctx) ? STEP_DONE : STEP_TODO;
+}
+
+static int
+migrate_apply(struct run_ctx *ctx, struct cut_err *err)
+{
+	int r = uses_db(ctx, ctx->names.new_web, ctx->names.new_db, err);
+
+	return r ? r : run_manage(ctx, ctx->names.new_web, "migrate --noinput", err);
+}
+
+const struct step_entry step_migrate_new_entry = {
+	.name = "migrate-new",
+	.phase = STEP_PHASE_RUN,
+	.summary = "bring the new database's schema up to the new code",
+	.flags = STEP_F_DESTRUCTIVE,
+	.describe = migrate_describe,
+	.check = migrate_check,
+	.apply = migrate_apply,
+};
+
 /* --- rehearse ----------------------------------------------------------- */
 
 static int

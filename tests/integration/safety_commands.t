@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# The data-safety commands end to end with --local-agent (the SSH path is
-# wired by the lead): exit statuses, files written, messages.
+# The data-safety commands end to end with --local-agent (the SSH path, -c
+# FILE, is tested in exec_env.t): exit statuses, files written, messages.
 . "$(dirname "$0")/../fixture/testlib.sh"
 B=${CUTOVER_BUILD:-$(cd "$(dirname "$0")/../.." && pwd)/build}
 CUT="$B/cutover"; AGENT="$B/agent/cutover-agent-x86_64"
@@ -46,5 +46,7 @@ wait
 "$CUT" quiet "${L[@]}" --log "$T/live/var/log/nginx/access.log" --interval 0.2 --quiet-period 1 --deadline 10 --yes >out 2>err; ok $? "quiet ends once nothing arrives"
 grep -q "The live site is quiet" out; ok $? "quiet says so"
 
-"$CUT" blocked-emails backup -c /nonexistent.ini >out 2>err; [ $? -eq 1 ] && grep -q "not wired" err; ok $? "the SSH path says plainly that it is not wired yet"
+# The SSH path (-c FILE) is tested against the simulated production in
+# exec_env.t; here: a configuration that cannot be read is one clear sentence.
+"$CUT" blocked-emails backup -c /nonexistent.ini >out 2>err; [ $? -eq 1 ] && grep -q "/nonexistent.ini" err; ok $? "an unreadable configuration is named in one sentence"
 done_testing

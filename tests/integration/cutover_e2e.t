@@ -1,0 +1,133 @@
+#!/usr/bin/env bash
+# cutover_e2e.t: the whole runbook against a simulated production of its own
+# (tests/sim/up, the world before Prep): preflight refusals that change
+# nothing, prep, run --yes killed (as kill -9 would) right after each
+# destructive change and rerun under AWS throttling, server errors and slower
+# updates, the world checked afterwards (DNS, env settings, instance class,
+# data on the new database, old one untouched, exactly one snapshot / restore
+# / DNS change / user conversion), a rerun that changes nothing, fail-back
+# after completion, and tidy refusing while DNS points at the old environment.
+. "$(dirname "$0")/sim-lib.sh"
+. "$(dirname "$0")/cutover-lib.sh"
+cutover_up
+
+calls() { admin GET "/calls?service=$1&operation=$2" | $PY -c 'import json,sys; print(json.load(sys.stdin)["count"])'; }
+mutations() {
+	admin GET /calls | $PY -c '
+import json, sys
+ro = ("Describe", "List", "Get")
+print(sum(1 for c in json.load(sys.stdin)["calls"] if not c["operation"].startswith(ro)))'
+}
+clear_calls() { admin DELETE /calls >/dev/null; }
+simset() { admin POST /set "$1" >/dev/null; }
+
+# ---- preflight refusals before prep: nothing may change ------------------------
+cut plan -c "$CFG" --state "$ST"
+check "plan reads the live world and lists the steps" has "$T/out" "dns-switch"
+check "plan changes nothing" eq "$(mutations)" 0
+
+# ---- prep ------------------------------------------------------------------------------
+cut prep -c "$CFG" --state "$ST"
+check "prep builds the new environments and backs up blocked emails" eq "$rc" 0
+dump
+check "the new web env exists on the new version" eq "$(j "[e['version'] for e in d['aws']['environments'] if e['name'] == 'cobalt-production-green'][0]")" cobalt-6.0.1
+check "the new web env is in maintenance mode" eq "$(env_var cobalt-production-green MAINTENANCE_MODE)" ON
+check "the new SES env exists" eq "$(j "any(e['name'] == 'cobalt-ses-production-blue' for e in d['aws']['environments'])")" True
+check "the blocked-email backup holds 4 rows" eq "$($PY -c 'import json,sys; print(len(json.load(open(sys.argv[1]))["rows"]))' "$ST/blocked-emails.backup" 2>/dev/null)" 4
+
+# ---- preflight failures of run: each refuses and changes nothing ---------------------
+clear_calls
+simset '{"kind": "environment", "id": "cobalt-production-blue", "set": {"status": "Updating"}}'
+cut run --yes -c "$CFG" --state "$ST"
+check "run refuses when the live env is not Ready" eq "$rc" 1
+check "saying which environment" has "$T/err" "cobalt-production-blue"
+check "and changes nothing" eq "$(mutations)" 0
+simset '{"kind": "environment", "id": "cobalt-production-blue", "set": {"status": "Ready"}}'
+
+clear_calls
+/usr/bin/aws --endpoint-url "$AWS_ENDPOINT_URL" route53 change-resource-record-sets --hosted-zone-id Z0FAKEMYABF00000001 \
+	--change-batch '{"Changes":[{"Action":"UPSERT","ResourceRecordSet":{"Name":"www.myabf.com.au.","Type":"A","AliasTarget":{"HostedZoneId":"Z2PCDNR3VC2G1N","DNSName":"cobalt-production-green.ap-southeast-2.elasticbeanstalk.com.","EvaluateTargetHealth":false}}}]}' >/dev/null
+clear_calls
+cut run --yes -c "$CFG" --state "$ST"
+check "run refuses when DNS does not say one live colour" eq "$rc" 1
+check "saying the records disagree" has "$T/err" "www.myabf.com.au"
+check "and changes nothing (wrong live colour)" eq "$(mutations)" 0
+/usr/bin/aws --endpoint-url "$AWS_ENDPOINT_URL" route53 change-resource-record-sets --hosted-zone-id Z0FAKEMYABF00000001 \
+	--change-batch '{"Changes":[{"Action":"UPSERT","ResourceRecordSet":{"Name":"www.myabf.com.au.","Type":"A","AliasTarget":{"HostedZoneId":"Z2PCDNR3VC2G1N","DNSName":"cobalt-production-blue.ap-southeast-2.elasticbeanstalk.com.","EvaluateTargetHealth":false}}}]}' >/dev/null
+
+sed '/^\[database\]/a snapshot = taken-already' "$CFG" >"$T/taken.ini"
+/usr/bin/aws --endpoint-url "$AWS_ENDPOINT_URL" rds create-db-snapshot --db-instance-identifier cobalt-test \
+	--db-snapshot-identifier taken-already >/dev/null
+clear_calls
+cut run --yes -c "$T/taken.ini" --state "$T/state-taken"
+check "run refuses when the snapshot name is taken" eq "$rc" 1
+check "naming it" has "$T/err" "taken-already"
+check "and changes nothing (name taken)" eq "$(mutations)" 0
+
+# ---- run, killed after each destructive change, rerun --------------------------------
+clear_calls
+for point in snapshot:apply restore:apply dns-switch:apply convert-users:apply; do
+	CUTOVER_TEST_CRASH_AT=$point "$CUTOVER" run --yes -c "$CFG" --state "$ST" >"$T/out" 2>"$T/err" </dev/null
+	rc=$?
+	check "run killed right after $point" eq "$rc" 137
+done
+# The rest under AWS throttling, server errors and slower updates.
+admin POST /faults '[{"kind": "throttle", "service": "elasticbeanstalk", "operation": "UpdateEnvironment", "count": 2},
+	{"kind": "5xx", "status": 503, "service": "elasticbeanstalk", "operation": "DescribeEnvironments", "count": 2},
+	{"kind": "throttle", "service": "rds", "operation": "*", "count": 2}]' >/dev/null
+admin POST /time '{"durations": {"env_update": 6}}' >/dev/null
+cut run --yes -c "$CFG" --state "$ST"
+check "the rerun finishes the cutover (through throttling and 5xx)" eq "$rc" 0
+check "the faults were met" eq "$(admin GET /faults | $PY -c 'import json,sys; d=json.load(sys.stdin); print(len(d) if isinstance(d, list) else len(d.get("faults", [])))')" 0
+check "and says where the report is" has "$T/out" "report.md"
+check "exactly one snapshot taken" eq "$(calls rds CreateDBSnapshot)" 1
+check "exactly one restore" eq "$(calls rds RestoreDBInstanceFromDBSnapshot)" 1
+check "exactly one DNS change" eq "$(calls route53 ChangeResourceRecordSets)" 1
+
+# ---- the world afterwards --------------------------------------------------------------
+dump
+check "apex points at the new web env" eq "$(alias_of myabf.com.au.)" cobalt-production-green.ap-southeast-2.elasticbeanstalk.com.
+check "www points at the new web env" eq "$(alias_of www.myabf.com.au.)" cobalt-production-green.ap-southeast-2.elasticbeanstalk.com.
+check "ses points at the new SES env" eq "$(alias_of ses.myabf.com.au.)" cobalt-ses-production-blue.ap-southeast-2.elasticbeanstalk.com.
+newaddr=$(j "d['databases']['cobalt-production-green']['address']")
+check "the new web env uses the new database" eq "$(env_var cobalt-production-green RDS_HOSTNAME)" "$newaddr"
+check "RDS_DB_NAME is ebdb" eq "$(env_var cobalt-production-green RDS_DB_NAME)" ebdb
+check "MP_USE_DJANGO is removed, not set" eq "$(env_var cobalt-production-green MP_USE_DJANGO)" "<unset>"
+check "the new system is out of maintenance mode" eq "$(env_var cobalt-production-green MAINTENANCE_MODE)" OFF
+check "the new SES env uses the new database" eq "$(env_var cobalt-ses-production-blue RDS_HOSTNAME)" "$newaddr"
+check "the new database is a db.t3.small" eq "$(j "[i['class'] for i in d['aws']['db_instances'] if i['id'] == 'cobalt-production-green'][0]")" db.t3.small
+check "restored from the cutover's snapshot" eq "$(j "[i['restored_from'] for i in d['aws']['db_instances'] if i['id'] == 'cobalt-production-green'][0]")" "production-blue-cutover-$(date -u +%Y%m%d)"
+check "the new database holds production's events" eq "$(j "d['databases']['cobalt-production-green']['tables']['events_evententry']['rows'] >= d['databases']['production-blue']['tables']['events_evententry']['rows'] > 3")" True
+check "users converted once (ids 11, 12, 14, 15; a second run would burn 16)" eq "$(j "d['databases']['cobalt-production-green']['tables']['accounts_user']['max_id']")" 15
+check "only the duplicate stays unregistered" eq "$(j "d['databases']['cobalt-production-green']['tables']['accounts_unregistereduser']['rows']")" 1
+check "the new database is migrated (0055)" eq "$(j "d['databases']['cobalt-production-green']['notifications_migration']")" 0055_alter_unregisteredblockedemail_un_registered_user
+check "blocked emails are back, 4 rows" eq "$(j "d['databases']['cobalt-production-green']['tables']['notifications_unregisteredblockedemail']['rows']")" 4
+check "the old database is untouched: unregistered users" eq "$(j "d['databases']['production-blue']['tables']['accounts_unregistereduser']['rows']")" 5
+check "the old database is untouched: schema" eq "$(j "d['databases']['production-blue']['notifications_migration']")" 0035_unregisteredblockedemail
+check "the old web env is in maintenance mode" eq "$(env_var cobalt-production-blue MAINTENANCE_MODE)" ON
+
+clear_calls
+cut run --yes -c "$CFG" --state "$ST"
+check "a rerun of the finished cutover succeeds" eq "$rc" 0
+check "and changes nothing" eq "$(mutations)" 0
+
+cut status -c "$CFG" --state "$ST"
+check "status shows the new env live" has "$T/out" "cobalt-production-green"
+check "and the journal's steps" has "$T/out" "dns-switch: done"
+
+# ---- fail back after completion ------------------------------------------------------
+cut failback --yes -c "$CFG" --state "$ST"
+check "fail-back succeeds" eq "$rc" 0
+dump
+check "apex points at the old web env again" eq "$(alias_of myabf.com.au.)" cobalt-production-blue.ap-southeast-2.elasticbeanstalk.com.
+check "ses points at the old SES env again" eq "$(alias_of ses.myabf.com.au.)" cobalt-ses-production-green.ap-southeast-2.elasticbeanstalk.com.
+check "the old web env is out of maintenance mode" eq "$(env_var cobalt-production-blue MAINTENANCE_MODE)" OFF
+check "its scaling is restored" eq "$(min_size cobalt-production-blue)" 2
+
+# ---- tidy refuses while DNS points at the old environment ----------------------------
+clear_calls
+cut tidy --yes -c "$CFG" --state "$ST"
+check "tidy refuses while DNS points at the old environment" eq "$rc" 1
+check "and changes nothing (tidy)" eq "$(mutations)" 0
+
+done_testing
