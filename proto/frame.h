@@ -21,7 +21,10 @@
 #define PROTO_VERSION 1
 #define FRAME_MAX (1024u * 1024u)  /* largest payload accepted or sent */
 #define FRAME_DEPTH_MAX 16         /* deepest nesting accepted */
-#define FRAME_DATA_CHUNK (64u * 1024u) /* largest "data" in one out/stdin frame */
+#define FRAME_DATA_CHUNK (64u * 1024u) /* largest "data" in one stdin frame */
+/* Largest "data" in one out frame: what FRAME_MAX leaves after the frame's
+ * other fields (an out frame's map without its data is under 64 bytes). */
+#define FRAME_OUT_CHUNK (FRAME_MAX - 64u)
 
 enum frame_code {
 	FRAME_OK = 0,
