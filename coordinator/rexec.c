@@ -199,6 +199,13 @@ pump(struct rexec_conn *c, int *progress, char *raw, size_t rawcap, size_t *rawl
 				    "dropped.", ssh_label(c->ssh), frame_strerror(r));
 		}
 	}
+	/* stderr (the agent's diagnostics, normally nothing) only once stdout
+	 * has nothing: each read asks the socket again, and while stdout
+	 * flows that is a wasted system call per round. Unread stderr cannot
+	 * block stdout for good: once it fills the window, stdout runs dry and
+	 * stderr is read. */
+	if (*progress)
+		return 0;
 	do {
 		if ((r = ssh_chan_read(c->ch, 1, ebuf, sizeof(ebuf), &n, err)) != 0)
 			return r;
