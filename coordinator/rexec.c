@@ -87,8 +87,8 @@ queued(struct rexec_conn *c, int rc, struct cut_err *err)
 		    ssh_label(c->ssh));
 	if (rc == FRAME_ENOMEM)
 		return cut_err_set(err, CUT_ENOMEM, "Out of memory.");
-	return cut_err_set(err, CUT_EINVAL, "A request to %s has an argument the agent would refuse (an empty "
-	    "environment variable name?); fix the request.", ssh_label(c->ssh));
+	return cut_err_set(err, CUT_EINVAL, "A request to %s could not be built from its arguments; check the "
+	    "program and its environment list.", ssh_label(c->ssh));
 }
 
 /* The run or manage request for req. msg_run takes env as key, value
