@@ -22,7 +22,8 @@
 #define AGENT_BUILD_ID "dev"
 #endif
 #define AGENT_MAX_REQS 64
-#define AGENT_OUTQ_HIGH (256u * 1024u)   /* stop reading children above this */
+#define AGENT_CHILD_PIPE (256u * 1024u)  /* a child's stdout/stderr pipe (F_SETPIPE_SZ) */
+#define AGENT_OUT_PIPE (1024u * 1024u)   /* the agent's own stdout pipe, when it is one */
 #define AGENT_STDIN_HIGH (1024u * 1024u) /* stop reading the coordinator above this */
 #define AGENT_KILL_GRACE_MS 2000          /* TERM, then KILL this much later */
 #define AGENT_DRAIN_MS 1000               /* pipes kept open after the child exited */
@@ -79,6 +80,14 @@ struct agent {
 	int closing;            /* bye or lost coordinator: end children, then exit */
 	int exit_code;
 	int out_broken;         /* stdout write failed: discard replies */
+	/* Zero-copy output: when stdout is a pipe, an out frame's header goes
+	 * into outq and its payload stays in the child's pipe until splice(2)
+	 * moves it to stdout, right behind the header; nothing else is written
+	 * in between. */
+	int splice_ok;          /* stdout is a pipe */
+	int splice_fd;          /* the child pipe holding the payload */
+	size_t splice_left;     /* payload bytes not yet moved (0: none pending) */
+	size_t splice_before;   /* outq bytes that go out before the payload */
 	int sig_fd;             /* signalfd for SIGCHLD */
 };
 
@@ -92,13 +101,20 @@ int agent_send_error(struct agent *a, uint64_t id, const char *code, const char 
 int agent_send_start_error(struct agent *a, uint64_t id, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 int agent_send_exit(struct agent *a, const struct req *r);
-/* Reads at most FRAME_DATA_CHUNK bytes of the child's fd straight into an
- * "out" frame for stream `which` (1 stdout, 2 stderr); returns what read()
- * returned (errno ENOMEM when the queue could not grow). */
+/* Takes what the child's fd holds as one "out" frame for stream `which`
+ * (1 stdout, 2 stderr): spliced from the pipe when stdout is a pipe and
+ * nothing else is pending, else read (at most FRAME_DATA_CHUNK bytes)
+ * straight into the reply queue. Returns the payload size, or what read()
+ * returned (0 at EOF; -1 with errno, ENOMEM when the queue could not grow,
+ * EAGAIN when fd's bytes are already promised to a pending frame). */
 ssize_t agent_read_out(struct agent *a, uint64_t id, int which, int fd);
-/* Writes what the stdout queue holds without blocking (blocking when
- * `block`, used just before exit). */
+/* Bytes of replies not yet written to stdout (queued and to be spliced). */
+size_t agent_out_pending(const struct agent *a);
+/* Writes what is pending without blocking (blocking when `block`, used
+ * just before exit). */
 int agent_flush(struct agent *a, int block);
+/* Sets up stdout for agent_read_out (pipe size, splice); call once. */
+void agent_out_init(struct agent *a);
 
 /* ---- requests (proc.c) ---- */
 struct req *agent_find(struct agent *a, uint64_t id);

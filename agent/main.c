@@ -195,7 +195,9 @@ static int
 timers(struct agent *a)
 {
 	int64_t now = agent_now_ms(), next = -1;
-	int throttled = abuf_live(&a->outq) >= AGENT_OUTQ_HIGH;
+	/* Children are not read while output is pending (see reply.c), so
+	 * that time must not count against their drain period. */
+	int throttled = agent_out_pending(a) > 0;
 
 #define NEXT(t) do { if (next < 0 || (t) < next) next = (t); } while (0)
 	for (int i = 0; i < a->nreqs; i++) {
@@ -268,12 +270,12 @@ run(struct agent *a)
 		ADD(a->sig_fd, POLLIN, NULL, 0);
 		if (!a->closing && !stdin_throttled(a))
 			ADD(a->in_fd, POLLIN, NULL, 1);
-		if (abuf_live(&a->outq) > 0 && !a->out_broken)
+		if (agent_out_pending(a) > 0 && !a->out_broken)
 			ADD(a->out_fd, POLLOUT, NULL, 2);
 		for (int i = 0; i < a->nreqs; i++) {
 			struct req *r = a->reqs[i];
 
-			if (abuf_live(&a->outq) < AGENT_OUTQ_HIGH || a->out_broken) {
+			if (agent_out_pending(a) == 0 || a->out_broken) {
 				if (r->out_fd[0] >= 0)
 					ADD(r->out_fd[0], POLLIN, r, 3);
 				if (r->out_fd[1] >= 0)
@@ -331,6 +333,7 @@ main(void)
 	/* Replies are queued and written as stdout accepts them; a slow
 	 * coordinator must never stall the loop. */
 	fcntl(a.out_fd, F_SETFL, fcntl(a.out_fd, F_GETFL) | O_NONBLOCK);
+	agent_out_init(&a);
 	if ((a.reader = frame_reader_new()) == NULL)
 		return 2;
 	rc = run(&a);

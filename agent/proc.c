@@ -148,6 +148,11 @@ req_spawn(struct agent *a, uint64_t id, const struct spawn_spec *spec)
 	}
 	fcntl(out[0], F_SETFL, O_NONBLOCK);
 	fcntl(err[0], F_SETFL, O_NONBLOCK);
+	/* A larger pipe lets the child run ahead while the coordinator drains,
+	 * and the next out frame then takes it all at once (fewer, larger
+	 * frames). Best effort: the user's pipe quota may refuse it. */
+	(void)fcntl(out[0], F_SETPIPE_SZ, (int)AGENT_CHILD_PIPE);
+	(void)fcntl(err[0], F_SETPIPE_SZ, (int)AGENT_CHILD_PIPE);
 	if (in[1] >= 0)
 		fcntl(in[1], F_SETFL, O_NONBLOCK);
 	r->id = id;

@@ -1,8 +1,16 @@
 /* reply.c: the agent's outgoing frames and the byte buffers behind them.
  *
  * Replies go into one queue written to stdout without blocking, so a slow
- * coordinator never stalls the poll loop; the loop stops reading children
- * while the queue is above AGENT_OUTQ_HIGH, which bounds memory. */
+ * coordinator never stalls the poll loop; the loop reads children only
+ * while nothing is pending, which bounds memory and lets a child's pipe
+ * fill meanwhile, so the next frame carries a pipe's worth at once.
+ *
+ * Child output is the bulk of the traffic. When stdout is a pipe (sshd's),
+ * an out frame's payload is never copied through the agent: its header is
+ * queued and splice(2) moves the bytes from the child's pipe to stdout
+ * right behind it. Measured on a 256 MiB stream, copying (read + write of
+ * every byte in ~17 KiB pieces) cost the agent about 0.2-0.3 s of CPU,
+ * which on a 2-core host is taken from sshd and the stream. */
 #include "agent.h"
 
 #include <errno.h>
@@ -13,6 +21,9 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <fcntl.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 
 int
@@ -102,15 +113,54 @@ agent_send(struct agent *a, const msgpack_sbuffer *payload)
 	return agent_flush(a, 0);
 }
 
+size_t
+agent_out_pending(const struct agent *a)
+{
+	return abuf_live(&a->outq) + a->splice_left;
+}
+
+void
+agent_out_init(struct agent *a)
+{
+	struct stat st;
+
+	a->splice_fd = -1;
+	if (fstat(a->out_fd, &st) == 0 && S_ISFIFO(st.st_mode)) {
+		a->splice_ok = 1;
+		/* Room for a few frames, so a splice seldom stops half way.
+		 * Best effort: the user's pipe quota may refuse it. */
+		(void)fcntl(a->out_fd, F_SETPIPE_SZ, (int)AGENT_OUT_PIPE);
+	}
+}
+
 int
 agent_flush(struct agent *a, int block)
 {
-	while (abuf_live(&a->outq) > 0 && !a->out_broken) {
-		ssize_t w = write(a->out_fd, a->outq.data + a->outq.off, abuf_live(&a->outq));
+	while (agent_out_pending(a) > 0 && !a->out_broken) {
+		ssize_t w;
 
-		if (w > 0) {
-			abuf_consume(&a->outq, (size_t)w);
-			continue;
+		if (a->splice_left > 0 && a->splice_before == 0) {
+			w = splice(a->splice_fd, NULL, a->out_fd, NULL, a->splice_left, SPLICE_F_NONBLOCK | SPLICE_F_MOVE);
+			if (w > 0) {
+				a->splice_left -= (size_t)w;
+				continue;
+			}
+			/* 0: the child's pipe lost bytes FIONREAD counted, which
+			 * cannot happen; the frame cannot be completed either way. */
+			if (w == 0)
+				goto broken;
+		} else {
+			size_t len = abuf_live(&a->outq);
+
+			if (a->splice_left > 0 && len > a->splice_before)
+				len = a->splice_before;
+			w = write(a->out_fd, a->outq.data + a->outq.off, len);
+			if (w > 0) {
+				abuf_consume(&a->outq, (size_t)w);
+				if (a->splice_left > 0)
+					a->splice_before -= (size_t)w;
+				continue;
+			}
 		}
 		if (w < 0 && errno == EINTR)
 			continue;
@@ -127,6 +177,8 @@ broken:
 		/* The coordinator is gone: keep running only to end the children. */
 		a->out_broken = 1;
 		abuf_free(&a->outq);
+		a->splice_left = a->splice_before = 0;
+		a->splice_fd = -1;
 		return FRAME_EIO;
 	}
 	return FRAME_OK;
@@ -249,17 +301,51 @@ put_be(unsigned char *p, uint64_t v, int n)
 		p[i] = (unsigned char)v;
 }
 
+/* Fills an out frame's head for a payload of n bytes. */
+static void
+out_head_fill(unsigned char *h, uint64_t id, int which, size_t n)
+{
+	memcpy(h, out_head, sizeof(out_head));
+	put_be(h, sizeof(out_head) - 4 + n, 4);
+	put_be(h + OUT_ID_AT, id, 8);
+	h[OUT_FD_AT] = (unsigned char)which;
+	put_be(h + OUT_LEN_AT, (uint64_t)n, 4);
+}
+
 ssize_t
 agent_read_out(struct agent *a, uint64_t id, int which, int fd)
 {
 	unsigned char *h;
 	ssize_t n;
+	int avail = 0;
 
 	if (a->out_broken) {
 		char sink[FRAME_DATA_CHUNK];
 
 		return read(fd, sink, sizeof(sink));
 	}
+	if (a->splice_left > 0 && fd == a->splice_fd) {
+		/* Its bytes are promised to the frame being spliced. */
+		errno = EAGAIN;
+		return -1;
+	}
+	if (a->splice_ok && agent_out_pending(a) == 0 && ioctl(fd, FIONREAD, &avail) == 0 && avail > 0) {
+		size_t take = (size_t)avail < FRAME_OUT_CHUNK ? (size_t)avail : FRAME_OUT_CHUNK;
+
+		if (abuf_reserve(&a->outq, sizeof(out_head)) != FRAME_OK) {
+			errno = ENOMEM;
+			return -1;
+		}
+		out_head_fill((unsigned char *)a->outq.data + a->outq.len, id, which, take);
+		a->outq.len += sizeof(out_head);
+		a->splice_fd = fd;
+		a->splice_left = take;
+		a->splice_before = sizeof(out_head);
+		agent_flush(a, 0);
+		return (ssize_t)take;
+	}
+	/* Copy path (stdout not a pipe, output already pending, or nothing
+	 * counted: EOF is told by read() returning 0). */
 	if (abuf_reserve(&a->outq, sizeof(out_head) + FRAME_DATA_CHUNK) != FRAME_OK) {
 		errno = ENOMEM;
 		return -1;
@@ -268,11 +354,7 @@ agent_read_out(struct agent *a, uint64_t id, int which, int fd)
 	n = read(fd, h + sizeof(out_head), FRAME_DATA_CHUNK);
 	if (n <= 0)
 		return n;
-	memcpy(h, out_head, sizeof(out_head));
-	put_be(h, sizeof(out_head) - 4 + (size_t)n, 4);
-	put_be(h + OUT_ID_AT, id, 8);
-	h[OUT_FD_AT] = (unsigned char)which;
-	put_be(h + OUT_LEN_AT, (uint64_t)n, 4);
+	out_head_fill(h, id, which, (size_t)n);
 	a->outq.len += sizeof(out_head) + (size_t)n;
 	agent_flush(a, 0);
 	return n;

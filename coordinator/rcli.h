@@ -8,7 +8,8 @@
  *   {"host":H,"event":"output","stream":"stdout"|"stderr","data":STR}
  *       data holds the chunk as text when it is valid UTF-8; otherwise the
  *       key is "data_base64" and holds the raw bytes in base64. Chunks are
- *       cut where the agent read them (at most 64 KiB), not at lines.
+ *       cut where the agent read them (at most what the program's pipe holds,
+ *       256 KiB), not at lines.
  *   {"host":H,"event":"exit","status":N|null,"signal":N|null,
  *    "duration_ms":N,"timed_out":BOOL,"error":STR|null}
  *   {"host":H,"event":"failed","code":NAME,"message":STR}   the tool's failure

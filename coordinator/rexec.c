@@ -14,8 +14,10 @@
 #include "agent_blobs.h"
 #include "alink.h"
 #include "frame.h"
+#include "msg.h"
 
 #define OUT_HIGH (256u * 1024u)     /* stop reading local stdin above this much unsent */
+#define READ_CHUNK (256u * 1024u)   /* largest read from the channel (as the bare libssh2 baseline) */
 #define SETUP_MS 30000              /* upload, checks, hello */
 #define GRACE_MS 10000              /* after timeout_ms before we cancel ourselves */
 #define CANCEL_WAIT_MS 5000         /* after a cancel, how long the agent may take to report */
@@ -75,158 +77,61 @@ blob_for(const char *arch)
 
 /* ---- frames out ---------------------------------------------------------- */
 
-static void
-pk_str(msgpack_packer *pk, const char *s)
-{
-	size_t n = strlen(s);
-	msgpack_pack_str(pk, n);
-	msgpack_pack_str_body(pk, s, n);
-}
-
+/* Turns a proto/msg.h builder's result into ours. */
 static int
-queue(struct rexec_conn *c, msgpack_sbuffer *payload, struct cut_err *err)
+queued(struct rexec_conn *c, int rc, struct cut_err *err)
 {
-	if (payload->size > FRAME_MAX || frame_wrap_sbuf(&c->out, payload) != 0)
+	if (rc == FRAME_OK)
+		return 0;
+	if (rc == FRAME_ETOOBIG)
 		return cut_err_set(err, CUT_EINVAL, "A request to %s is too large (over 1 MiB); shorten its arguments.",
 		    ssh_label(c->ssh));
-	return 0;
+	if (rc == FRAME_ENOMEM)
+		return cut_err_set(err, CUT_ENOMEM, "Out of memory.");
+	return cut_err_set(err, CUT_EINVAL, "A request to %s could not be built from its arguments; check the "
+	    "program and its environment list.", ssh_label(c->ssh));
 }
 
-/* A message being built; msg_send frames and queues it, then frees. */
-struct msg {
-	msgpack_sbuffer sb;
-	msgpack_packer pk;
-};
-
-static msgpack_packer *
-msg_begin(struct msg *m, const char *type, size_t nfields)
-{
-	msgpack_sbuffer_init(&m->sb);
-	msgpack_packer_init(&m->pk, &m->sb, msgpack_sbuffer_write);
-	msgpack_pack_map(&m->pk, nfields);
-	pk_str(&m->pk, "t");
-	pk_str(&m->pk, type);
-	return &m->pk;
-}
-
-static int
-msg_send(struct rexec_conn *c, struct msg *m, struct cut_err *err)
-{
-	int r = queue(c, &m->sb, err);
-
-	msgpack_sbuffer_destroy(&m->sb);
-	return r;
-}
-
-static int
-queue_simple(struct rexec_conn *c, const char *t, uint64_t id, struct cut_err *err)
-{
-	struct msg m;
-	msgpack_packer *pk = msg_begin(&m, t, 2);
-
-	if (strcmp(t, "hello") == 0) {
-		pk_str(pk, "v");
-		msgpack_pack_uint64(pk, PROTO_VERSION);
-	} else {
-		pk_str(pk, "id");
-		msgpack_pack_uint64(pk, id);
-	}
-	return msg_send(c, &m, err);
-}
-
-static int
-queue_stdin(struct rexec_conn *c, uint64_t id, const void *data, size_t len, struct cut_err *err)
-{
-	struct msg m;
-	msgpack_packer *pk = msg_begin(&m, "stdin", 3);
-
-	pk_str(pk, "id");
-	msgpack_pack_uint64(pk, id);
-	if (data == NULL) {
-		pk_str(pk, "eof");
-		msgpack_pack_true(pk);
-	} else {
-		pk_str(pk, "data");
-		msgpack_pack_bin(pk, len);
-		msgpack_pack_bin_body(pk, data, len);
-	}
-	return msg_send(c, &m, err);
-}
-
-static void
-pk_strv(msgpack_packer *pk, const char *const *v)
-{
-	size_t n = 0;
-
-	while (v != NULL && v[n] != NULL)
-		n++;
-	msgpack_pack_array(pk, n);
-	for (size_t i = 0; i < n; i++)
-		pk_str(pk, v[i]);
-}
-
-static void
-pk_env(msgpack_packer *pk, const char *const *env)
-{
-	size_t n = 0;
-
-	while (env != NULL && env[n] != NULL)
-		n++;
-	msgpack_pack_map(pk, n);
-	for (size_t i = 0; i < n; i++) {
-		const char *eq = strchr(env[i], '=');
-		size_t kl = eq ? (size_t)(eq - env[i]) : strlen(env[i]);
-		msgpack_pack_str(pk, kl);
-		msgpack_pack_str_body(pk, env[i], kl);
-		pk_str(pk, eq ? eq + 1 : "");
-	}
-}
-
+/* The run or manage request for req. msg_run takes env as key, value
+ * pairs; ours are "KEY=value" strings, so the keys are copied here. */
 static int
 queue_request(struct rexec_conn *c, uint64_t id, const struct rexec_request *req, int with_stdin,
     struct cut_err *err)
 {
-	struct msg m;
-	size_t n = 6;
+	struct msg_run m = {
+		.id = id, .argv = req->argv, .cwd = req->cwd, .want_stdin = with_stdin,
+		.timeout_ms = req->timeout_ms > 0 ? (uint64_t)req->timeout_ms : 0,
+		.app_dir = req->app_dir, .env_file = req->env_file, .python = req->python,
+	};
+	const char **kv = NULL;
+	char **keys = NULL;
+	size_t n = 0;
+	int rc = FRAME_ENOMEM;
 
-	if (req->kind == REXEC_RUN)
-		n += req->cwd != NULL;
-	else
-		n += (req->app_dir != NULL) + (req->env_file != NULL) + (req->python != NULL);
-	msgpack_packer *pk = msg_begin(&m, req->kind == REXEC_RUN ? "run" : "manage", n);
-	pk_str(pk, "id");
-	msgpack_pack_uint64(pk, id);
-	pk_str(pk, req->kind == REXEC_RUN ? "argv" : "args");
-	pk_strv(pk, req->argv);
-	pk_str(pk, "env");
-	pk_env(pk, req->env);
-	pk_str(pk, "stdin");
-	if (with_stdin)
-		msgpack_pack_true(pk);
-	else
-		msgpack_pack_false(pk);
-	pk_str(pk, "timeout_ms");
-	msgpack_pack_uint64(pk, req->timeout_ms > 0 ? (uint64_t)req->timeout_ms : 0);
-	if (req->kind == REXEC_RUN) {
-		if (req->cwd != NULL) {
-			pk_str(pk, "cwd");
-			pk_str(pk, req->cwd);
+	while (req->env != NULL && req->env[n] != NULL)
+		n++;
+	if (n > 0) {
+		kv = calloc(2 * n + 1, sizeof(*kv));
+		keys = calloc(n, sizeof(*keys));
+		if (kv == NULL || keys == NULL)
+			goto out;
+		for (size_t i = 0; i < n; i++) {
+			const char *eq = strchr(req->env[i], '=');
+			keys[i] = strndup(req->env[i], eq ? (size_t)(eq - req->env[i]) : strlen(req->env[i]));
+			if (keys[i] == NULL)
+				goto out;
+			kv[2 * i] = keys[i];
+			kv[2 * i + 1] = eq ? eq + 1 : "";
 		}
-	} else {
-		if (req->app_dir != NULL) {
-			pk_str(pk, "app_dir");
-			pk_str(pk, req->app_dir);
-		}
-		if (req->env_file != NULL) {
-			pk_str(pk, "env_file");
-			pk_str(pk, req->env_file);
-		}
-		if (req->python != NULL) {
-			pk_str(pk, "python");
-			pk_str(pk, req->python);
-		}
+		m.env = kv;
 	}
-	return msg_send(c, &m, err);
+	rc = req->kind == REXEC_RUN ? msg_run(&c->out, &m) : msg_manage(&c->out, &m);
+out:
+	for (size_t i = 0; keys != NULL && i < n; i++)
+		free(keys[i]);
+	free(keys);
+	free(kv);
+	return queued(c, rc, err);
 }
 
 /* ---- the I/O pump --------------------------------------------------------- */
@@ -248,14 +153,15 @@ keep_err(struct rexec_conn *c, const char *p, size_t n)
 	c->errtail[c->errlen] = '\0';
 }
 
-/* One round of non-blocking I/O: write what is queued, read one chunk of
- * stdout into the frame reader (or into raw if not NULL), drain stderr.
- * *progress says whether anything moved. */
+/* One round of non-blocking I/O: write what is queued, read what stdout
+ * has (up to READ_CHUNK) straight into the frame reader (or into raw if not
+ * NULL), drain stderr. *progress says whether anything moved. */
 static int
 pump(struct rexec_conn *c, int *progress, char *raw, size_t rawcap, size_t *rawlen, struct cut_err *err)
 {
-	char buf[65536];
-	size_t n;
+	char ebuf[4096];
+	void *space;
+	size_t n, avail;
 	int r;
 
 	*progress = 0;
@@ -279,25 +185,34 @@ pump(struct rexec_conn *c, int *progress, char *raw, size_t rawcap, size_t *rawl
 		*rawlen += n;
 		*progress |= n > 0;
 	} else {
-		/* Several reads per round (bounded, so frames are taken and the
-		 * reader's buffer stays small): fewer polls of stderr and the socket. */
-		for (int k = 0; k < 4; k++) {
-			if ((r = ssh_chan_read(c->ch, 0, buf, sizeof(buf), &n, err)) != 0)
-				return r;
-			if (n == 0)
-				break;
+		/* One large read into the reader's own buffer: libssh2 copies
+		 * every packet it holds, and frames are used where they lie
+		 * (frame_reader_next_inplace), so the payload is copied once
+		 * here and never again. */
+		if ((r = frame_reader_space(c->fr, READ_CHUNK, &space, &avail)) != 0)
+			return cut_err_set(err, CUT_ENOMEM, "Out of memory reading from the agent on %s.", ssh_label(c->ssh));
+		if ((r = ssh_chan_read(c->ch, 0, space, avail < READ_CHUNK ? avail : READ_CHUNK, &n, err)) != 0)
+			return r;
+		if (n > 0) {
 			*progress = 1;
-			if ((r = frame_reader_feed(c->fr, buf, n)) != 0)
+			if ((r = frame_reader_commit(c->fr, n)) != 0)
 				return cut_err_set(err, CUT_EPROTO, "The agent on %s sent a bad frame (%s); the connection was "
 				    "dropped.", ssh_label(c->ssh), frame_strerror(r));
 		}
 	}
+	/* stderr (the agent's diagnostics, normally nothing) only once stdout
+	 * has nothing: each read asks the socket again, and while stdout
+	 * flows that is a wasted system call per round. Unread stderr cannot
+	 * block stdout for good: once it fills the window, stdout runs dry and
+	 * stderr is read. */
+	if (*progress)
+		return 0;
 	do {
-		if ((r = ssh_chan_read(c->ch, 1, buf, sizeof(buf), &n, err)) != 0)
+		if ((r = ssh_chan_read(c->ch, 1, ebuf, sizeof(ebuf), &n, err)) != 0)
 			return r;
 		if (n > 0) {
 			*progress = 1;
-			keep_err(c, buf, n);
+			keep_err(c, ebuf, n);
 		}
 	} while (n > 0);
 	if (n == 0 && !*progress && ssh_chan_eof(c->ch))
@@ -365,7 +280,7 @@ launch_once(struct rexec_conn *c, const struct rexec_target *t, int64_t deadline
 	c->errtail[0] = '\0';
 	if ((r = ssh_chan_exec(c->ssh, cmd, deadline, &c->ch, err)) != 0)
 		return r;
-	if ((r = queue_simple(c, "hello", 0, err)) != 0)
+	if ((r = queued(c, msg_hello(&c->out), err)) != 0)
 		return r;
 	msgpack_zone_init(&zone, 4096);
 	for (;;) {
@@ -387,22 +302,16 @@ launch_once(struct rexec_conn *c, const struct rexec_target *t, int64_t deadline
 		if (first != -1 && first != 'C') {
 			r = frame_reader_next(c->fr, &zone, &o);
 			if (r == FRAME_OK) {
-				size_t tl = 0, ml = 0;
-				const char *ty = frame_get_str(&o, "t", &tl), *s;
-				uint64_t v = 0;
-				if (ty != NULL && tl == 5 && memcmp(ty, "hello", 5) == 0 &&
-				    frame_get_u64(&o, "v", &v) && v == PROTO_VERSION) {
-					if ((s = frame_get_str(&o, "agent", &ml)) != NULL)
-						snprintf(c->agent, sizeof(c->agent), "%.*s", (int)ml, s);
-					if ((s = frame_get_str(&o, "arch", &ml)) != NULL)
-						snprintf(c->arch, sizeof(c->arch), "%.*s", (int)ml, s);
-					*what = L_HELLO;
-					r = 0;
-					goto out;
-				}
-				/* Another version (or anything else): never trusted, replaced. */
+				struct msg_reply h;
+				/* Another version (or anything else, an error included):
+				 * never trusted, replaced. */
 				*what = L_REPLACE;
 				r = 0;
+				if (msg_parse_reply(&o, &h) == FRAME_OK && h.type == MSG_HELLO && h.v == PROTO_VERSION) {
+					snprintf(c->agent, sizeof(c->agent), "%.*s", (int)h.agent_len, h.agent);
+					snprintf(c->arch, sizeof(c->arch), "%.*s", (int)h.arch_len, h.arch);
+					*what = L_HELLO;
+				}
 				goto out;
 			} else if (r != FRAME_EAGAIN) {
 				r = cut_err_set(err, CUT_EPROTO, "The agent on %s sent a bad frame (%s).", ssh_label(c->ssh),
@@ -521,7 +430,7 @@ rexec_close(struct rexec_conn *c)
 			struct cut_err e;
 			int progress, status, sig;
 			int64_t dl = ssh_now_ms() + 2000;
-			if (queue_simple(c, "bye", 1, &e) == 0) {
+			if (queued(c, msg_bye(&c->out), &e) == 0) {
 				while (c->out_off < c->out.size && ssh_now_ms() < dl) {
 					if (pump(c, &progress, NULL, 0, NULL, &e) != 0)
 						break;
@@ -562,66 +471,42 @@ rexec_uploaded(const struct rexec_conn *c)
 
 /* ---- one request ---------------------------------------------------------- */
 
-static int
-frame_is(const msgpack_object *o, const char *t)
-{
-	size_t l = 0;
-	const char *s = frame_get_str(o, "t", &l);
-	return s != NULL && l == strlen(t) && memcmp(s, t, l) == 0;
-}
-
 /* Applies one frame of request `id`; *done when it ended it. */
 static int
 on_frame(struct rexec_conn *c, uint64_t id, const msgpack_object *o, const struct rexec_io *io,
     struct rexec_result *res, int *done, struct cut_err *err)
 {
-	uint64_t fid = 0, u = 0;
-	int64_t i = 0;
-	const msgpack_object *v;
-	size_t l = 0;
-	const char *s;
+	struct msg_reply m;
 
-	if (!frame_get_u64(o, "id", &fid) || (fid != id && fid != 0))
+	if (msg_parse_reply(o, &m) != FRAME_OK)
+		return cut_err_set(err, CUT_EPROTO, "The agent on %s sent a malformed reply; the connection was dropped.",
+		    ssh_label(c->ssh));
+	if (m.id != id && !(m.type == MSG_ERROR && m.id == 0))
 		return 0;   /* not ours (a late reply to something cancelled) */
-	if (frame_is(o, "out")) {
-		v = frame_get(o, "data");
-		if (v == NULL || (v->type != MSGPACK_OBJECT_BIN && v->type != MSGPACK_OBJECT_STR) ||
-		    !frame_get_u64(o, "fd", &u) || (u != 1 && u != 2))
-			return cut_err_set(err, CUT_EPROTO, "The agent on %s sent a malformed out frame.", ssh_label(c->ssh));
-		if (io != NULL && io->on_output != NULL) {
-			if (v->type == MSGPACK_OBJECT_BIN)
-				io->on_output(io->ctx, (int)u, v->via.bin.ptr, v->via.bin.size);
-			else
-				io->on_output(io->ctx, (int)u, v->via.str.ptr, v->via.str.size);
-		}
+	switch (m.type) {
+	case MSG_OUT:
+		if (io != NULL && io->on_output != NULL)
+			io->on_output(io->ctx, m.fd, m.data, m.data_len);
 		return 0;
-	}
-	if (frame_is(o, "exit")) {
-		v = frame_get(o, "status");
-		if (v != NULL && v->type != MSGPACK_OBJECT_NIL && frame_get_i64(o, "status", &i))
-			res->status = (int)i;
-		v = frame_get(o, "signal");
-		if (v != NULL && v->type != MSGPACK_OBJECT_NIL && frame_get_i64(o, "signal", &i))
-			res->signal = (int)i;
-		if (frame_get_u64(o, "duration_ms", &u))
-			res->duration_ms = u;
-		v = frame_get(o, "timed_out");
-		res->timed_out = v != NULL && v->type == MSGPACK_OBJECT_BOOLEAN && v->via.boolean;
-		if ((s = frame_get_str(o, "error", &l)) != NULL && l > 0)
-			snprintf(res->error, sizeof(res->error), "%.*s", (int)l, s);
+	case MSG_EXIT:
+		if (m.has_status)
+			res->status = m.status;
+		if (m.has_signal)
+			res->signal = m.signal;
+		res->duration_ms = m.duration_ms;
+		res->timed_out = m.timed_out;
+		if (m.error != NULL && m.error_len > 0)
+			snprintf(res->error, sizeof(res->error), "%.*s", (int)m.error_len, m.error);
 		*done = 1;
 		return 0;
-	}
-	if (frame_is(o, "error")) {
-		const char *code = frame_get_str(o, "code", &l);
-		size_t ml = 0;
-		const char *m = frame_get_str(o, "message", &ml);
-		snprintf(res->error, sizeof(res->error), "agent refused the request (%.*s): %.*s", (int)(code ? l : 0),
-		    code ? code : "", (int)(m ? ml : 0), m ? m : "");
+	case MSG_ERROR:
+		snprintf(res->error, sizeof(res->error), "agent refused the request (%.*s): %.*s", (int)m.code_len,
+		    m.code, (int)m.message_len, m.message);
 		*done = 1;
 		return 0;
+	default:
+		return 0;   /* unknown types are ignored: later agents may add some */
 	}
-	return 0;   /* unknown types are ignored: later agents may add some */
 }
 
 int
@@ -651,7 +536,7 @@ rexec_run(struct rexec_conn *c, const struct rexec_request *req, const struct re
 	msgpack_zone_init(&zone, 8192);
 	while (!done) {
 		/* Take every whole frame first: output is passed on as it comes. */
-		while (!done && (r = frame_reader_next(c->fr, &zone, &o)) == FRAME_OK) {
+		while (!done && (r = frame_reader_next_inplace(c->fr, &zone, &o)) == FRAME_OK) {
 			r = on_frame(c, id, &o, io, res, &done, err);
 			msgpack_zone_clear(&zone);
 			if (r != 0)
@@ -665,7 +550,7 @@ rexec_run(struct rexec_conn *c, const struct rexec_request *req, const struct re
 			goto fail;
 		}
 		if (io != NULL && io->cancel != NULL && *io->cancel && !cancelled) {
-			if ((r = queue_simple(c, "cancel", id, err)) != 0)
+			if ((r = queued(c, msg_cancel(&c->out, id), err)) != 0)
 				goto fail;
 			cancelled = 1;
 			deadline = ssh_now_ms() + CANCEL_WAIT_MS;
@@ -687,7 +572,7 @@ rexec_run(struct rexec_conn *c, const struct rexec_request *req, const struct re
 			if (!cancelled) {
 				/* The agent should have ended it at timeout_ms; ask
 				 * once more before giving up on the connection. */
-				if ((r = queue_simple(c, "cancel", id, err)) != 0)
+				if ((r = queued(c, msg_cancel(&c->out, id), err)) != 0)
 					goto fail;
 				cancelled = 1;
 				deadline = ssh_now_ms() + CANCEL_WAIT_MS;
@@ -705,9 +590,9 @@ rexec_run(struct rexec_conn *c, const struct rexec_request *req, const struct re
 				continue;
 			if (n <= 0) {
 				stdin_open = 0;
-				r = queue_stdin(c, id, NULL, 0, err);
+				r = queued(c, msg_stdin_eof(&c->out, id), err);
 			} else
-				r = queue_stdin(c, id, ibuf, (size_t)n, err);
+				r = queued(c, msg_stdin(&c->out, id, ibuf, (size_t)n), err);
 			if (r != 0)
 				goto fail;
 		}

@@ -198,17 +198,15 @@ reader_scan(struct frame_reader *r)
 }
 
 int
-frame_reader_feed(struct frame_reader *r, const void *buf, size_t len)
+frame_reader_space(struct frame_reader *r, size_t min, void **buf, size_t *avail)
 {
 	if (r->err)
 		return r->err;
-	if (len == 0)
-		return FRAME_OK;
 	if (r->start > 0 && r->start == r->end) {
 		r->scan -= r->start;
 		r->start = r->end = 0;
 	}
-	if (r->cap - r->end < len) {
+	if (r->cap - r->end < min) {
 		size_t live = r->end - r->start;
 		size_t want, ncap;
 		unsigned char *nb;
@@ -220,10 +218,10 @@ frame_reader_feed(struct frame_reader *r, const void *buf, size_t len)
 			r->start = 0;
 			r->end = live;
 		}
-		if (r->cap - r->end < len) {
-			if (len > SIZE_MAX / 2 - live)
+		if (r->cap - r->end < min) {
+			if (min > SIZE_MAX / 2 - live)
 				return r->err = FRAME_ENOMEM;
-			want = live + len;
+			want = live + min;
 			ncap = r->cap ? r->cap : 4096;
 			while (ncap < want)
 				ncap *= 2;
@@ -234,17 +232,47 @@ frame_reader_feed(struct frame_reader *r, const void *buf, size_t len)
 			r->cap = ncap;
 		}
 	}
-	memcpy(r->buf + r->end, buf, len);
-	r->end += len;
+	*buf = r->buf + r->end;
+	*avail = r->cap - r->end;
+	return FRAME_OK;
+}
+
+int
+frame_reader_commit(struct frame_reader *r, size_t n)
+{
+	if (r->err)
+		return r->err;
+	if (n > r->cap - r->end)
+		return r->err = FRAME_ENOMEM;   /* more than frame_reader_space gave */
+	r->end += n;
 	return reader_scan(r);
 }
 
 int
-frame_reader_next(struct frame_reader *r, msgpack_zone *zone, msgpack_object *out)
+frame_reader_feed(struct frame_reader *r, const void *buf, size_t len)
+{
+	void *space;
+	size_t avail;
+	int rc;
+
+	if (r->err)
+		return r->err;
+	if (len == 0)
+		return FRAME_OK;
+	if ((rc = frame_reader_space(r, len, &space, &avail)) != FRAME_OK)
+		return rc;
+	memcpy(space, buf, len);
+	return frame_reader_commit(r, len);
+}
+
+/* Decodes the frame at r->start from src (the payload itself, or a copy). */
+static int
+reader_take(struct frame_reader *r, msgpack_zone *zone, msgpack_object *out, int copy)
 {
 	uint32_t n;
 	const unsigned char *payload;
-	char *copy;
+	const char *src;
+	char *dup;
 	size_t off = 0;
 	int rc;
 
@@ -260,12 +288,16 @@ frame_reader_next(struct frame_reader *r, msgpack_zone *zone, msgpack_object *ou
 	payload = r->buf + r->start + 4;
 	if ((rc = frame_check(payload, n)) != FRAME_OK)
 		return r->err = rc;
-	/* msgpack_unpack points str/bin objects into its input; the copy in
-	 * the caller's zone keeps them valid after the reader moves on. */
-	if ((copy = msgpack_zone_malloc(zone, n)) == NULL)
-		return r->err = FRAME_ENOMEM;
-	memcpy(copy, payload, n);
-	switch (msgpack_unpack(copy, n, &off, zone, out)) {
+	src = (const char *)payload;
+	if (copy) {
+		/* msgpack_unpack points str/bin objects into its input; the copy
+		 * in the caller's zone keeps them valid after the reader moves on. */
+		if ((dup = msgpack_zone_malloc(zone, n)) == NULL)
+			return r->err = FRAME_ENOMEM;
+		memcpy(dup, payload, n);
+		src = dup;
+	}
+	switch (msgpack_unpack(src, n, &off, zone, out)) {
 	case MSGPACK_UNPACK_SUCCESS:
 		break;
 	case MSGPACK_UNPACK_NOMEM_ERROR:
@@ -277,6 +309,18 @@ frame_reader_next(struct frame_reader *r, msgpack_zone *zone, msgpack_object *ou
 		return r->err = FRAME_EMALFORMED;
 	r->start += 4 + (size_t)n;
 	return FRAME_OK;
+}
+
+int
+frame_reader_next(struct frame_reader *r, msgpack_zone *zone, msgpack_object *out)
+{
+	return reader_take(r, zone, out, 1);
+}
+
+int
+frame_reader_next_inplace(struct frame_reader *r, msgpack_zone *zone, msgpack_object *out)
+{
+	return reader_take(r, zone, out, 0);
 }
 
 int

@@ -21,7 +21,10 @@
 #define PROTO_VERSION 1
 #define FRAME_MAX (1024u * 1024u)  /* largest payload accepted or sent */
 #define FRAME_DEPTH_MAX 16         /* deepest nesting accepted */
-#define FRAME_DATA_CHUNK (64u * 1024u) /* largest "data" in one out/stdin frame */
+#define FRAME_DATA_CHUNK (64u * 1024u) /* largest "data" in one stdin frame */
+/* Largest "data" in one out frame: what FRAME_MAX leaves after the frame's
+ * other fields (an out frame's map without its data is under 64 bytes). */
+#define FRAME_OUT_CHUNK (FRAME_MAX - 64u)
 
 enum frame_code {
 	FRAME_OK = 0,
@@ -52,10 +55,25 @@ void frame_reader_free(struct frame_reader *r);
  * 4 + FRAME_MAX plus one read. */
 int frame_reader_feed(struct frame_reader *r, const void *buf, size_t len);
 
+/* Reading straight into the reader (no intermediate buffer, no copy):
+ * frame_reader_space() makes room for at least min more bytes and gives
+ * where they go (*buf, owned by the reader) and how many fit (*avail, at
+ * least min); read at most *avail bytes there, then frame_reader_commit()
+ * the count, which checks length prefixes as frame_reader_feed() does.
+ * The space is valid until the next call on r. */
+int frame_reader_space(struct frame_reader *r, size_t min, void **buf, size_t *avail);
+int frame_reader_commit(struct frame_reader *r, size_t n);
+
 /* Takes the next whole frame. On FRAME_OK, *out is the decoded map, valid
  * until msgpack_zone_destroy(zone) (the caller's zone, initialised by the
  * caller, destroyed by the caller). FRAME_EAGAIN when no whole frame yet. */
 int frame_reader_next(struct frame_reader *r, msgpack_zone *zone, msgpack_object *out);
+
+/* Like frame_reader_next() without copying the payload into the zone: the
+ * str and bin objects in *out point into the reader's buffer, so *out is
+ * valid only until the next call on r (any call) and while the zone lives.
+ * For streams of large data frames that are used at once. */
+int frame_reader_next_inplace(struct frame_reader *r, msgpack_zone *zone, msgpack_object *out);
 
 /* Call when the stream ended: FRAME_EEOF when it ended between frames,
  * FRAME_ETRUNC when inside one (or the reader's earlier error). */

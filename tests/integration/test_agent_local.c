@@ -19,6 +19,7 @@
 #include <unistd.h>
 #include <sys/stat.h>
 #include <sys/utsname.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 
 #include <json-c/json.h>
@@ -77,17 +78,25 @@ agent_path(char *out, size_t n, const char *arch)
 	snprintf(out, n, "%s/agent/cutover-agent-%s", b ? b : "build", arch);
 }
 
+/* ac_start flags: the aarch64 agent under qemu; the agent's stdout a
+ * socket instead of a pipe (it then copies output instead of splicing). */
+#define AC_AARCH64 1
+#define AC_SOCKET 2
+
 static void
-ac_start(struct ac *c, int aarch64)
+ac_start(struct ac *c, int flags)
 {
-	int in[2], out[2];
+	int in[2], out[2], aarch64 = flags & AC_AARCH64;
 	char path[4096];
 
 	memset(c, 0, sizeof(*c));
 	agent_path(path, sizeof(path), aarch64 ? "aarch64" : "x86_64");
 	assert_int_equal(access(path, X_OK), 0);
 	assert_int_equal(pipe2(in, O_CLOEXEC), 0);
-	assert_int_equal(pipe2(out, O_CLOEXEC), 0);
+	if (flags & AC_SOCKET)
+		assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, out), 0);
+	else
+		assert_int_equal(pipe2(out, O_CLOEXEC), 0);
 	c->pid = fork();
 	assert_true(c->pid >= 0);
 	if (c->pid == 0) {
@@ -385,7 +394,7 @@ collect(struct ac *c, struct result **rs, int n)
 		assert_false(r->done);
 		switch (m.type) {
 		case MSG_OUT:
-			assert_true(m.data_len > 0 && m.data_len <= FRAME_DATA_CHUNK);
+			assert_true(m.data_len > 0 && m.data_len <= FRAME_OUT_CHUNK);
 			if (r->count_only && m.fd == 1)
 				r->out_bytes += m.data_len;
 			else
@@ -432,13 +441,13 @@ run_one(struct ac *c, struct result *r, uint64_t id, const char *const *argv, co
 
 /* Starts an agent and completes the handshake. */
 static void
-ac_hello(struct ac *c, int aarch64)
+ac_hello(struct ac *c, int flags)
 {
 	msgpack_object o;
 
-	ac_start(c, aarch64);
+	ac_start(c, flags);
 	send_hello(c, PROTO_VERSION);
-	assert_int_equal(ac_next(c, &o, aarch64 ? 60000 : WAIT_MS), 0);
+	assert_int_equal(ac_next(c, &o, (flags & AC_AARCH64) ? 60000 : WAIT_MS), 0);
 	assert_true(frame_str_eq(frame_get(&o, "t"), "hello"));
 }
 
@@ -650,6 +659,59 @@ test_binary_output(void **state)
 	assert_memory_equal(want, got, 32);
 	result_free(&r);
 	ac_end(&c);
+	unlink(path);
+	rmdir(dir);
+	free(data);
+}
+
+/* Output of two requests at once, each writing stdout and stderr together,
+ * arrives byte-exact both when the agent splices (stdout a pipe) and when
+ * it copies (stdout a socket); frames of both paths interleave when a
+ * splice is pending while another stream has output. */
+static void
+test_output_paths(void **state)
+{
+	enum { SIZE = 3 * 1024 * 1024 + 123 };
+	char dir[] = "/tmp/cutover-agent-test.XXXXXX", path[128], cmd[300];
+	unsigned char want[32], got[32];
+	char *data = malloc(SIZE);
+	const char *argv[] = { "sh", "-c", cmd, NULL };
+	int fd;
+
+	(void)state;
+	assert_non_null(data);
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/data", dir);
+	for (size_t i = 0; i < SIZE; i++)
+		data[i] = (char)(i * 7919 % 251);
+	assert_true((fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600)) >= 0);
+	assert_int_equal(write(fd, data, SIZE), SIZE);
+	close(fd);
+	sha256(data, SIZE, want);
+	snprintf(cmd, sizeof(cmd), "cat %s & cat %s >&2; wait", path, path);
+	for (int sock = 0; sock < 2; sock++) {
+		struct ac c;
+		struct result r[2], *rp[2] = { &r[0], &r[1] };
+
+		ac_hello(&c, sock ? AC_SOCKET : 0);
+		for (int i = 0; i < 2; i++) {
+			memset(&r[i], 0, sizeof(r[i]));
+			r[i].id = (uint64_t)i + 1;
+			send_run(&c, r[i].id, argv, NULL);
+		}
+		collect(&c, rp, 2);
+		for (int i = 0; i < 2; i++) {
+			assert_int_equal(r[i].status, 0);
+			assert_int_equal(r[i].out.len, SIZE);
+			assert_int_equal(r[i].err.len, SIZE);
+			sha256(r[i].out.d, r[i].out.len, got);
+			assert_memory_equal(want, got, 32);
+			sha256(r[i].err.d, r[i].err.len, got);
+			assert_memory_equal(want, got, 32);
+			result_free(&r[i]);
+		}
+		ac_end(&c);
+	}
 	unlink(path);
 	rmdir(dir);
 	free(data);
@@ -1228,6 +1290,7 @@ main(void)
 		cmocka_unit_test(test_signals),
 		cmocka_unit_test(test_streams_apart),
 		cmocka_unit_test(test_binary_output),
+		cmocka_unit_test(test_output_paths),
 		cmocka_unit_test(test_stdin),
 		cmocka_unit_test(test_output_memory_bounded),
 		cmocka_unit_test(test_timeout_kills_group),

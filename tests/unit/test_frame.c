@@ -122,6 +122,69 @@ test_object_outlives_reader_buffer(void **state)
 	frame_reader_free(r);
 }
 
+/* Reading straight into the reader: space/commit in uneven pieces gives the
+ * same frames as feed, in-place objects point into the reader's buffer,
+ * and a giant length prefix is refused at commit, before its payload. */
+static void
+test_space_commit_inplace(void **state)
+{
+	msgpack_sbuffer all, f;
+	struct frame_reader *r = frame_reader_new();
+	msgpack_zone zone;
+	msgpack_object o;
+	const msgpack_object *d;
+	void *space;
+	size_t avail, off = 0, step = 7;
+	uint64_t id;
+	int got = 0;
+
+	(void)state;
+	msgpack_sbuffer_init(&all);
+	for (int i = 0; i < 4; i++) {
+		make_frame(&f, "out", (uint64_t)i, 20000 + (size_t)i);
+		msgpack_sbuffer_write(&all, f.data, f.size);
+		msgpack_sbuffer_destroy(&f);
+	}
+	msgpack_zone_init(&zone, 1024);
+	while (off < all.size) {
+		size_t n;
+
+		assert_int_equal(frame_reader_space(r, 100, &space, &avail), FRAME_OK);
+		assert_true(avail >= 100);
+		n = all.size - off < step ? all.size - off : step;
+		n = n < avail ? n : avail;
+		memcpy(space, all.data + off, n);
+		assert_int_equal(frame_reader_commit(r, n), FRAME_OK);
+		off += n;
+		step = step * 3 % 30011 + 1;
+		while (frame_reader_next_inplace(r, &zone, &o) == FRAME_OK) {
+			assert_true(frame_get_u64(&o, "id", &id));
+			assert_int_equal(id, (uint64_t)got);
+			d = frame_get(&o, "data");
+			assert_non_null(d);
+			assert_int_equal(d->via.bin.size, 20000 + (size_t)got);
+			assert_int_equal(d->via.bin.ptr[0], 'x');
+			assert_int_equal(d->via.bin.ptr[d->via.bin.size - 1], 'x');
+			got++;
+			msgpack_zone_clear(&zone);
+		}
+	}
+	assert_int_equal(got, 4);
+	assert_int_equal(frame_reader_eof(r), FRAME_EEOF);
+	/* more than the space given is refused, and a giant prefix at once */
+	assert_int_equal(frame_reader_space(r, 8, &space, &avail), FRAME_OK);
+	memcpy(space, "\x7f\xff\xff\xff", 4);
+	assert_int_equal(frame_reader_commit(r, 4), FRAME_ETOOBIG);
+	assert_int_equal(frame_reader_next_inplace(r, &zone, &o), FRAME_ETOOBIG);
+	frame_reader_free(r);
+	r = frame_reader_new();
+	assert_int_equal(frame_reader_space(r, 8, &space, &avail), FRAME_OK);
+	assert_int_equal(frame_reader_commit(r, avail + 1), FRAME_ENOMEM);
+	msgpack_zone_destroy(&zone);
+	msgpack_sbuffer_destroy(&all);
+	frame_reader_free(r);
+}
+
 static void
 test_byte_at_a_time(void **state)
 {
@@ -464,6 +527,7 @@ main(void)
 		cmocka_unit_test(test_round_trip),
 		cmocka_unit_test(test_object_outlives_reader_buffer),
 		cmocka_unit_test(test_byte_at_a_time),
+		cmocka_unit_test(test_space_commit_inplace),
 		cmocka_unit_test(test_several_frames_in_one_feed),
 		cmocka_unit_test(test_giant_and_zero_length),
 		cmocka_unit_test(test_huge_claimed_counts),
