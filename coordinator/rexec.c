@@ -624,7 +624,7 @@ rl_request(void *ctx, const msgpack_sbuffer *payload, uint64_t id, alink_reply_f
 	if (c->broken || c->ch == NULL)
 		return cut_err_set(err, CUT_ESTATE, "The connection to %s is no longer usable; connect again.",
 		    ssh_label(c->ssh));
-	if ((r = queue(c, (msgpack_sbuffer *)payload, err)) != 0)
+	if ((r = queued(c, frame_wrap_sbuf(&c->out, payload), err)) != 0)
 		return r;
 	msgpack_zone_init(&zone, 8192);
 	for (;;) {
@@ -634,11 +634,12 @@ rl_request(void *ctx, const msgpack_sbuffer *payload, uint64_t id, alink_reply_f
 				msgpack_zone_clear(&zone);
 				continue;
 			}
-			int last = frame_is(&o, "exit") || frame_is(&o, "error");
+			const msgpack_object *t = frame_get(&o, "t");
+			int last = frame_str_eq(t, "exit") || frame_str_eq(t, "error");
 			int cr = on_reply(arg, &o);
 			msgpack_zone_clear(&zone);
 			if (cr != 0 && !cancelled && !last) {
-				if ((r = queue_simple(c, "cancel", id, err)) != 0)
+				if ((r = queued(c, msg_cancel(&c->out, id), err)) != 0)
 					goto fail;
 				cancelled = 1;
 				deadline = ssh_now_ms() + CANCEL_WAIT_MS;
@@ -666,7 +667,7 @@ rl_request(void *ctx, const msgpack_sbuffer *payload, uint64_t id, alink_reply_f
 			continue;
 		r = ssh_wait(c->ssh, c->out_off < c->out.size, -1, deadline, NULL, err);
 		if (r == CUT_ETIMEOUT && !cancelled) {
-			if ((r = queue_simple(c, "cancel", id, err)) != 0)
+			if ((r = queued(c, msg_cancel(&c->out, id), err)) != 0)
 				goto fail;
 			cancelled = 1;
 			deadline = ssh_now_ms() + CANCEL_WAIT_MS;
