@@ -80,9 +80,6 @@ status(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *path = NULL, *profile = NULL, *region = NULL;
-	struct cfg cfg;
-	struct aws_client *c;
-	struct live_world w;
 	struct cut_err err;
 	int json = 0, ch;
 
@@ -101,24 +98,10 @@ status(int argc, char **argv)
 		return cmd_usage_error(&cmd_aws_entry, "unexpected argument '%s'", argv[optind]);
 	if (path == NULL)
 		return cmd_usage_error(&cmd_aws_entry, "status needs -c FILE");
-	if (cfg_load(path, &cfg, &err) != 0 || live_client(&cfg, profile, region, &c, &err) != 0) {
+	if (live_show(stdout, path, profile, region, json, &err) != 0) {
 		fprintf(stderr, "cutover aws status: %s\n", err.msg);
 		return 1;
 	}
-	if (live_read(c, &cfg, &w, &err) != 0) {
-		fprintf(stderr, "cutover aws status: %s\n", err.msg);
-		aws_client_free(c);
-		return 1;
-	}
-	if (json) {
-		struct json_object *o = live_to_json(&w, &cfg);
-		printf("%s\n", json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE));
-		json_object_put(o);
-	} else {
-		live_print(stdout, &w, &cfg);
-	}
-	live_free(&w);
-	aws_client_free(c);
 	return 0;
 }
 

@@ -1,6 +1,9 @@
 /* cmd_status.c: `cutover status`: the journal and the live world. */
 #include "cmd.h"
 #include "cmdrun.h"
+#include "live.h"
+
+#include <stdio.h>
 
 extern const struct cmd_entry cmd_status_entry;
 
@@ -8,9 +11,21 @@ static int
 cmd_status_exec(int argc, char **argv)
 {
 	struct cmdrun_opts o;
+	struct cut_err err;
 	int r = cmdrun_parse(&cmd_status_entry, argc, argv, 0, &o);
 
-	return r >= 0 ? r : cmdrun_status(&o);
+	if (r >= 0)
+		return r;
+	r = cmdrun_status(&o);
+	/* Then the live world at a glance (the same view as `aws status`). */
+	fflush(stdout);
+	if (!o.json)
+		printf("\n");
+	if (live_show(stdout, o.config, NULL, NULL, o.json ? 2 : 0, &err) != 0) {
+		fprintf(stderr, "cutover status: %s\n", err.msg);
+		return r != 0 ? r : 1;
+	}
+	return r;
 }
 
 const struct cmd_entry cmd_status_entry = {
@@ -19,6 +34,8 @@ const struct cmd_entry cmd_status_entry = {
 	.usage = "usage: cutover status -c FILE [--state DIR] [--json]\n"
 	    "\n"
 	    "Prints the state of every step from the journal (done, started, failed) and where\n"
-	    "DNS sends the site now. Changes nothing and does not need the lock.\n",
+	    "DNS sends the site now, then the live world the configuration names (as\n"
+	    "`cutover aws status`: environments, settings with secrets masked, which one is\n"
+	    "live, databases and snapshots, DNS records). Changes nothing; needs no lock.\n",
 	.exec = cmd_status_exec,
 };

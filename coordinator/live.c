@@ -631,3 +631,31 @@ live_print(FILE *f, const struct live_world *w, const struct cfg *cfg)
 			fprintf(f, "        no snapshot\n");
 	}
 }
+
+int
+live_show(FILE *f, const char *path, const char *profile, const char *region, int json,
+    struct cut_err *err)
+{
+	struct cfg cfg;
+	struct aws_client *c;
+	struct live_world w;
+	int r;
+
+	if ((r = cfg_load(path, &cfg, err)) != 0 || (r = live_client(&cfg, profile, region, &c, err)) != 0)
+		return r;
+	if ((r = live_read(c, &cfg, &w, err)) != 0) {
+		aws_client_free(c);
+		return r;
+	}
+	if (json) {
+		struct json_object *o = live_to_json(&w, &cfg);
+		fprintf(f, "%s\n", json_object_to_json_string_ext(o, JSON_C_TO_STRING_NOSLASHESCAPE |
+		    (json == 2 ? JSON_C_TO_STRING_PLAIN : JSON_C_TO_STRING_PRETTY)));
+		json_object_put(o);
+	} else {
+		live_print(f, &w, &cfg);
+	}
+	live_free(&w);
+	aws_client_free(c);
+	return 0;
+}

@@ -111,6 +111,13 @@ struct json_object *live_to_json(const struct live_world *w, const struct cfg *c
 /* The world as text for `status`, secret values masked. */
 void live_print(FILE *f, const struct live_world *w, const struct cfg *cfg);
 
+/* Loads the configuration at path, reads the live world it names and prints
+ * it to f (text; json 1: one pretty JSON object; json 2: the object on one line,
+ * for event streams). profile and region
+ * may be NULL. Allocates nothing that outlives the call. */
+int live_show(FILE *f, const char *path, const char *profile, const char *region, int json,
+    struct cut_err *err);
+
 /* The web pair: [pair web], else the first pair. */
 const struct cfg_pair *live_web_pair(const struct cfg *cfg);
 

@@ -114,6 +114,9 @@ check "and changes nothing" eq "$(mutations)" 0
 cut status -c "$CFG" --state "$ST"
 check "status shows the new env live" has "$T/out" "cobalt-production-green"
 check "and the journal's steps" has "$T/out" "dns-switch: done"
+check "and the live world: which env of the web pair is live" has "$T/out" "pair web: live is cobalt-production-green"
+check "and the live world: settings that matter" has "$T/out" "MAINTENANCE_MODE=OFF"
+check "and the live world: databases" has "$T/out" "cobalt-production-green .*available"
 
 # ---- fail back after completion ------------------------------------------------------
 cut failback --yes -c "$CFG" --state "$ST"
