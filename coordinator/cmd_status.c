@@ -16,16 +16,18 @@ cmd_status_exec(int argc, char **argv)
 
 	if (r >= 0)
 		return r;
-	r = cmdrun_status(&o);
+	if ((r = cmdrun_status(&o)) != 0)
+		return r;   /* it has said why */
 	/* Then the live world at a glance (the same view as `aws status`). */
 	fflush(stdout);
 	if (!o.json)
 		printf("\n");
 	if (live_show(stdout, o.config, NULL, NULL, o.json ? 2 : 0, &err) != 0) {
+		fflush(stdout);
 		fprintf(stderr, "cutover status: %s\n", err.msg);
-		return r != 0 ? r : 1;
+		return 1;
 	}
-	return r;
+	return 0;
 }
 
 const struct cmd_entry cmd_status_entry = {
