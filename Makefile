@@ -41,6 +41,8 @@ AGENTS  := $(BUILD)/agent/cutover-agent-x86_64 $(BUILD)/agent/cutover-agent-aarc
 CORE_A  := $(BUILD)/libcutover.a
 
 .PHONY: all deps test unit asan bench fuzz demo clean agents tests
+# Test support objects are intermediate to make; keep them so a rebuild relinks only what changed.
+.SECONDARY:
 all: $(BUILD)/cutover $(AGENTS)
 agents: $(AGENTS)
 tests: all $(TEST_BINS)
