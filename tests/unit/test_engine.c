@@ -492,6 +492,18 @@ assert_refused_at(struct enginerun *h, const char *step, const char *says)
 	free(j);
 }
 
+/* A world after `cutover prep` and `cutover run --until step`. */
+static void
+init_until(struct enginerun *h, const char *step)
+{
+	struct cut_err err;
+
+	enginerun_init(h, 1);
+	h->opts.until = step;
+	assert_int_equal(enginerun_cmd(h, "run", &err), 0);
+	h->opts.until = NULL;
+}
+
 /* Issue 5: the restore refuses, before restoring anything, while the new
  * web environment's instances use the live database, or are short of disk;
  * once that is fixed the same run finishes. */
@@ -502,10 +514,7 @@ test_restore_refuses_live_db(void **state)
 	struct cut_err err;
 
 	(void)state;
-	enginerun_init(&h, 1);
-	h.opts.until = "snapshot";
-	assert_int_equal(enginerun_cmd(&h, "run", &err), 0);
-	h.opts.until = NULL;
+	init_until(&h, "snapshot");
 	set_env_var(h.fw, "cobalt-production-green", "RDS_HOSTNAME", LIVE_DB_HOST);
 	assert_refused_at(&h, "restore", "LIVE database");
 	assert_int_equal(h.fw->restores, 0);
@@ -539,10 +548,7 @@ test_convert_refuses_live_db(void **state)
 	struct cut_err err;
 
 	(void)state;
-	enginerun_init(&h, 1);
-	h.opts.until = "dns-switch";
-	assert_int_equal(enginerun_cmd(&h, "run", &err), 0);
-	h.opts.until = NULL;
+	init_until(&h, "dns-switch");
 	assert_int_equal(h.fw->restores, 1);
 	snprintf(h.fw->instance_db_host, sizeof(h.fw->instance_db_host), "%s",
 	    "PRODUCTION-BLUE.c97jawiow7ed.fake.rds");
@@ -778,10 +784,7 @@ test_names_pinned(void **state)
 	char tmp[64];
 
 	(void)state;
-	enginerun_init(&h, 1);
-	h.opts.until = "dns-switch";
-	assert_int_equal(enginerun_cmd(&h, "run", &err), 0);
-	h.opts.until = NULL;
+	init_until(&h, "dns-switch");
 	snprintf(tmp, sizeof(tmp), "%s", h.names.live_web);
 	snprintf(h.names.live_web, sizeof(h.names.live_web), "%s", h.names.new_web);
 	snprintf(h.names.new_web, sizeof(h.names.new_web), "%s", tmp);
