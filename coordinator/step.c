@@ -184,6 +184,18 @@ step_state_path(struct run_ctx *ctx, const char *file, char *buf, size_t len,
 }
 
 int
+step_target_db_check(struct run_ctx *ctx, const char *env, struct cut_err *err)
+{
+	struct world_db live;
+	int r;
+
+	if ((r = ctx->world->db_describe(ctx->world, ctx->names.live_db, &live, err)) != 0)
+		return r;
+	return ctx->world->target_db_check(ctx->world, env, live.endpoint, live.port,
+	    STEP_MIN_FREE_BYTES, err);
+}
+
+int
 step_same_host(const char *a, const char *b)
 {
 	size_t la = strlen(a), lb = strlen(b);

@@ -180,6 +180,18 @@ int step_env_ready(struct run_ctx *ctx, const char *env, struct cut_err *err);
 /* 1 when two DNS names are the same host: no case, final dot optional. */
 int step_same_host(const char *a, const char *b);
 
+/* Free space the new web environment's instances must have before the
+ * restore and the user conversion: the steps after them (migrate, the
+ * conversion, the blocked-email restore) write logs and temporary files
+ * there, and running out half way leaves the new data half converted. */
+#define STEP_MIN_FREE_BYTES ((uint64_t)1 << 30)
+
+/* The precondition of the restore and the user conversion (issue 5): env's
+ * instances do not use the live database (its endpoint, from RDS, compared
+ * with what the instances' own settings say) and have STEP_MIN_FREE_BYTES
+ * free. Changes nothing; 0 or CUT_E* with one sentence. */
+int step_target_db_check(struct run_ctx *ctx, const char *env, struct cut_err *err);
+
 /* Writes "<state_dir>/<file>" into buf. */
 int step_state_path(struct run_ctx *ctx, const char *file, char *buf, size_t len,
     struct cut_err *err);

@@ -101,7 +101,10 @@ conv_apply(struct run_ctx *ctx, struct cut_err *err)
 	long before = -1, after = -1;
 	int r;
 
-	if ((r = uses_db(ctx, ctx->names.new_web, ctx->names.new_db, err)) != 0)
+	/* RDS_HOSTNAME in EB says what the instances should use; the check
+	 * reads what they will actually connect to. */
+	if ((r = uses_db(ctx, ctx->names.new_web, ctx->names.new_db, err)) != 0 ||
+	    (r = step_target_db_check(ctx, ctx->names.new_web, err)) != 0)
 		return r;
 	ctx->world->unreg_user_count(ctx->world, ctx->names.new_web, &before, NULL);
 	if ((r = run_manage(ctx, ctx->names.new_web, "temp_copy_unreg_to_user", err)) != 0)

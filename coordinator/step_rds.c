@@ -181,9 +181,15 @@ restore_check(struct run_ctx *ctx, struct cut_err *err)
 	return r ? r : db_state(ctx, ctx->names.new_db, err);
 }
 
+/* Before anything is restored: the environment that will run on the new
+ * database must not be running on the live one already. */
 static int
 restore_apply(struct run_ctx *ctx, struct cut_err *err)
 {
+	int r = step_target_db_check(ctx, ctx->names.new_web, err);
+
+	if (r != 0)
+		return r;
 	return ctx->world->db_restore(ctx->world, ctx->names.snapshot, ctx->names.new_db,
 	    ctx->names.new_db_class, ctx->names.live_db, err);
 }

@@ -236,6 +236,13 @@ struct world_ops {
 	    const char *csv_path, long *entries, long *payments, struct cut_err *err);
 	/* GLOBAL_MPSERVER answers from env's instance (before mpc_sync). */
 	int (*mpserver_check)(struct world_ops *w, const char *env, struct cut_err *err);
+	/* Before the restore and the user conversion, from env's instance: the
+	 * database its app uses (the instance's own env file, read by the agent,
+	 * which is what manage.py will connect to) is not on the server
+	 * live_host:live_port (port 0: 5432), and at least min_free_bytes are
+	 * free in the app's folder. CUT_ESTATE with one sentence otherwise. */
+	int (*target_db_check)(struct world_ops *w, const char *env, const char *live_host,
+	    int live_port, uint64_t min_free_bytes, struct cut_err *err);
 
 	/* Releases the implementation (connections, temp files) and w itself
 	 * (world_ops_close calls it); may be NULL when there is nothing to free. */

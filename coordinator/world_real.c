@@ -765,6 +765,43 @@ wr_mpserver_check(struct world_ops *w, const char *env, struct cut_err *err)
 	return with_hosts(impl(w), env, 0, mpc_fn, NULL, err);
 }
 
+struct tdb_arg {
+	struct aop_dbenv live;
+	uint64_t min_free;
+};
+
+static int
+tdb_fn(struct wr *x, const struct fleet_host *h, struct rexec_conn *c, struct alink *l, void *arg,
+    struct cut_err *err)
+{
+	struct tdb_arg *a = arg;
+	struct aop_dbenv target;
+	int r;
+
+	(void)h; (void)c;
+	if ((r = precond_target_db(l, &x->aconf, &a->live, &target, err)) != 0)
+		return r;
+	return precond_disk(l, x->cfg.app.dir, a->min_free, err);
+}
+
+/* Every instance: each one runs the app against its own env file. */
+static int
+wr_target_db_check(struct world_ops *w, const char *env, const char *live_host, int live_port,
+    uint64_t min_free_bytes, struct cut_err *err)
+{
+	struct tdb_arg a;
+
+	memset(&a, 0, sizeof(a));
+	if (live_host == NULL || live_host[0] == '\0')
+		return cut_err_set(err, CUT_ESTATE, "The live database's endpoint is unknown, so cannot "
+		    "prove %s does not use it; run again once RDS reports it.", env);
+	snprintf(a.live.host, sizeof(a.live.host), "%s", live_host);
+	if (live_port > 0)
+		snprintf(a.live.port, sizeof(a.live.port), "%d", live_port);
+	a.min_free = min_free_bytes;
+	return with_hosts(impl(w), env, 1, tdb_fn, &a, err);
+}
+
 struct chg_arg {
 	int activity;
 	const char *since, *csv;
@@ -1255,6 +1292,7 @@ world_real_open(const struct cfg *cfg, struct run_names *names, struct world_ops
 	w->lost_writes = wr_lost_writes;
 	w->activity = wr_activity;
 	w->mpserver_check = wr_mpserver_check;
+	w->target_db_check = wr_target_db_check;
 	w->close = wr_close;
 	if (names != NULL && (r = fill_names(x, names, err)) != 0) {
 		wr_close(w);

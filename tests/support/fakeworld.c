@@ -9,6 +9,8 @@
 #include <sys/mman.h>
 #include <time.h>
 
+#include "precond.h"
+
 #define FW(w) ((struct fakeworld *)(w)->impl)
 #define SETTLE 2
 
@@ -729,6 +731,40 @@ f_mpserver_check(struct world_ops *w, const char *env, struct cut_err *err)
 	return 0;
 }
 
+/* The instances read RDS_HOSTNAME from their env file: the environment's
+ * setting unless a test says the file names another host. */
+static int
+f_target_db_check(struct world_ops *w, const char *env, const char *live_host, int live_port,
+    uint64_t min_free_bytes, struct cut_err *err)
+{
+	struct fakeworld *fw = FW(w);
+	struct fw_env *e = fakeworld_env(fw, env);
+	struct aop_dbenv live, target;
+	struct world_var *v;
+
+	if (e == NULL)
+		return cut_err_set(err, CUT_ENOTFOUND, "No environment %s.", env);
+	fw->target_db_checks++;
+	memset(&live, 0, sizeof(live));
+	memset(&target, 0, sizeof(target));
+	snprintf(live.host, sizeof(live.host), "%s", live_host);
+	if (live_port > 0)
+		snprintf(live.port, sizeof(live.port), "%d", live_port);
+	v = env_var(e, "RDS_HOSTNAME");
+	snprintf(target.host, sizeof(target.host), "%s",
+	    fw->instance_db_host[0] ? fw->instance_db_host : v ? v->value : "");
+	if (live_host[0] == '\0' || precond_same_server(&target, &live))
+		return cut_err_set(err, CUT_ESTATE, "Refusing: %s-i-0 uses the database at %s:5432, "
+		    "which is the LIVE database; point the new environment at the restored database "
+		    "(RDS_HOSTNAME, RDS_DB_NAME) before restoring or converting.", env, target.host);
+	if (fw->free_bytes > 0 && fw->free_bytes < min_free_bytes)
+		return cut_err_set(err, CUT_ESTATE, "Only %llu MiB are free at /var/app/current on "
+		    "%s-i-0, and %llu MiB are needed; free some space (old logs, /tmp) and run again.",
+		    (unsigned long long)(fw->free_bytes >> 20), env,
+		    (unsigned long long)(min_free_bytes >> 20));
+	return 0;
+}
+
 struct world_ops *
 fakeworld_new(struct fakeworld **fwp)
 {
@@ -769,6 +805,7 @@ fakeworld_new(struct fakeworld **fwp)
 	w->lost_writes = f_lost_writes;
 	w->activity = f_activity;
 	w->mpserver_check = f_mpserver_check;
+	w->target_db_check = f_target_db_check;
 	*fwp = fw;
 	return w;
 }
@@ -859,6 +896,7 @@ fakeworld_reset_counters(struct fakeworld *fw)
 	fw->terminates = fw->db_deletes = fw->backups = fw->email_restores = 0;
 	fw->cron_pauses = fw->cron_resumes = fw->smoke_tests = fw->mutations = 0;
 	fw->emails_added = 0;
+	fw->target_db_checks = 0;
 	fw->polls = 0;
 }
 

@@ -66,6 +66,7 @@ struct fakeworld {
 	int env_updates, scales, clones, terminates, db_deletes, backups, email_restores;
 	int cron_pauses, cron_resumes, smoke_tests, mutations;
 	int emails_added;          /* blocked-email rows added by restores */
+	int target_db_checks;      /* target_db_check calls */
 
 	/* behaviour */
 	int smoke_fail;           /* smoke tests report a failure */
@@ -74,6 +75,9 @@ struct fakeworld {
 	int sigint_at_poll;       /* raise SIGINT at the Nth status poll (0: never) */
 	int slow;                 /* extra polls every environment change takes */
 	int polls;
+	/* What target_db_check sees on the instances: */
+	char instance_db_host[256]; /* their env file's RDS_HOSTNAME ("": the env's setting) */
+	uint64_t free_bytes;        /* free disk (0: plenty) */
 };
 
 /* A world_ops over a fresh world mapped shared (survives fork). `fw` gets

@@ -451,6 +451,122 @@ test_smoke_failure_stops(void **state)
 	enginerun_done(&h);
 }
 
+#define LIVE_DB_HOST "production-blue.c97jawiow7ed.fake.rds"
+
+static void
+set_env_var(struct fakeworld *fw, const char *env, const char *name, const char *value)
+{
+	struct fw_env *e = fakeworld_env(fw, env);
+	int i;
+
+	assert_non_null(e);
+	for (i = 0; i < FW_VARS; i++)
+		if (e->vars[i].present && strcmp(e->vars[i].name, name) == 0) {
+			snprintf(e->vars[i].value, sizeof(e->vars[i].value), "%s", value);
+			return;
+		}
+	fail_msg("%s has no %s", env, name);
+}
+
+/* A run over a world the caller made unsafe must stop at `step` with
+ * CUT_ESTATE and a sentence holding `says`, changing nothing at all. */
+static void
+assert_refused_at(struct enginerun *h, const char *step, const char *says)
+{
+	struct cut_err err;
+	char want[128];
+	int mutations = h->fw->mutations, restores = h->fw->restores;
+	int conversions = h->fw->conversions;
+	long unreg = h->fw->unreg_users;
+
+	assert_int_equal(enginerun_cmd(h, "run", &err), CUT_ESTATE);
+	assert_non_null(strstr(err.msg, says));
+	assert_int_equal(h->fw->mutations, mutations);
+	assert_int_equal(h->fw->restores, restores);
+	assert_int_equal(h->fw->conversions, conversions);
+	assert_int_equal(h->fw->unreg_users, unreg);
+	assert_true(h->fw->target_db_checks > 0);
+	char *j = enginerun_journal(h);
+	snprintf(want, sizeof(want), "\"ev\":\"step-failed\",\"step\":\"%s\"", step);
+	assert_non_null(strstr(j, want));
+	free(j);
+}
+
+/* A world after `cutover prep` and `cutover run --until step`. */
+static void
+init_until(struct enginerun *h, const char *step)
+{
+	struct cut_err err;
+
+	enginerun_init(h, 1);
+	h->opts.until = step;
+	assert_int_equal(enginerun_cmd(h, "run", &err), 0);
+	h->opts.until = NULL;
+}
+
+/* Issue 5: the restore refuses, before restoring anything, while the new
+ * web environment's instances use the live database, or are short of disk;
+ * once that is fixed the same run finishes. */
+static void
+test_restore_refuses_live_db(void **state)
+{
+	struct enginerun h;
+	struct cut_err err;
+
+	(void)state;
+	init_until(&h, "snapshot");
+	set_env_var(h.fw, "cobalt-production-green", "RDS_HOSTNAME", LIVE_DB_HOST);
+	assert_refused_at(&h, "restore", "LIVE database");
+	assert_int_equal(h.fw->restores, 0);
+	assert_null(fakeworld_db(h.fw, "cobalt-production-green"));
+
+	/* the env's setting is right but an instance's env file is not */
+	set_env_var(h.fw, "cobalt-production-green", "RDS_HOSTNAME", h.names.prep_db_host);
+	snprintf(h.fw->instance_db_host, sizeof(h.fw->instance_db_host), "%s", LIVE_DB_HOST ".");
+	assert_refused_at(&h, "restore", "LIVE database");
+	assert_null(fakeworld_db(h.fw, "cobalt-production-green"));
+	h.fw->instance_db_host[0] = '\0';
+
+	h.fw->free_bytes = (uint64_t)100 << 20;
+	assert_refused_at(&h, "restore", "Only 100 MiB are free");
+	assert_null(fakeworld_db(h.fw, "cobalt-production-green"));
+
+	h.fw->free_bytes = (uint64_t)8 << 30;
+	assert_int_equal(enginerun_cmd(&h, "run", &err), 0);
+	assert_run_end_state(&h);
+	enginerun_done(&h);
+}
+
+/* Issue 5: the user conversion refuses while the new web environment's
+ * instances still connect to the live database (EB says the new one, the
+ * instance's env file says otherwise) or are short of disk; nothing is
+ * converted, and it goes on once fixed. */
+static void
+test_convert_refuses_live_db(void **state)
+{
+	struct enginerun h;
+	struct cut_err err;
+
+	(void)state;
+	init_until(&h, "dns-switch");
+	assert_int_equal(h.fw->restores, 1);
+	snprintf(h.fw->instance_db_host, sizeof(h.fw->instance_db_host), "%s",
+	    "PRODUCTION-BLUE.c97jawiow7ed.fake.rds");
+	assert_refused_at(&h, "convert-users", "LIVE database");
+	assert_int_equal(h.fw->conversions, 0);
+	assert_int_equal(h.fw->unreg_users, 1234);
+	h.fw->instance_db_host[0] = '\0';
+
+	h.fw->free_bytes = (uint64_t)200 << 20;
+	assert_refused_at(&h, "convert-users", "Only 200 MiB are free");
+	assert_int_equal(h.fw->conversions, 0);
+
+	h.fw->free_bytes = 0;
+	assert_int_equal(enginerun_cmd(&h, "run", &err), 0);
+	assert_run_end_state(&h);
+	enginerun_done(&h);
+}
+
 static void
 assert_failed_back(struct enginerun *h, const struct world_rrset before[3])
 {
@@ -668,10 +784,7 @@ test_names_pinned(void **state)
 	char tmp[64];
 
 	(void)state;
-	enginerun_init(&h, 1);
-	h.opts.until = "dns-switch";
-	assert_int_equal(enginerun_cmd(&h, "run", &err), 0);
-	h.opts.until = NULL;
+	init_until(&h, "dns-switch");
 	snprintf(tmp, sizeof(tmp), "%s", h.names.live_web);
 	snprintf(h.names.live_web, sizeof(h.names.live_web), "%s", h.names.new_web);
 	snprintf(h.names.new_web, sizeof(h.names.new_web), "%s", tmp);
@@ -789,6 +902,8 @@ main(void)
 		cmocka_unit_test(test_ctrl_c),
 		cmocka_unit_test(test_second_ctrl_c),
 		cmocka_unit_test(test_smoke_failure_stops),
+		cmocka_unit_test(test_restore_refuses_live_db),
+		cmocka_unit_test(test_convert_refuses_live_db),
 		cmocka_unit_test(test_failback_after_completion),
 		cmocka_unit_test(test_failback_after_dns),
 		cmocka_unit_test(test_failback_before_dns),
