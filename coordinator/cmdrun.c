@@ -97,11 +97,14 @@ session_open(struct session *s, const struct cmdrun_opts *o, const char *cmd, in
 	s->ctx.opts.dry_run = o->dry_run;
 	s->ctx.opts.until = o->until;
 	s->ctx.opts.confirm_fd = STDIN_FILENO;
-	/* 5 s between polls: the AWS CLI waiters' 15-30 s notices readiness late,
-	 * and that lag is downtime. CUTOVER_POLL_MS overrides it (tests, tuning). */
-	s->ctx.opts.poll_ms = 5000;
-	if (getenv("CUTOVER_POLL_MS") != NULL)
+	/* Waits follow the adaptive schedule of wait.h: the AWS CLI waiters'
+	 * 20-30 s delays notice readiness late, and that lag is downtime.
+	 * CUTOVER_POLL_MS forces a fixed interval instead (tests, tuning). */
+	s->ctx.opts.poll_adaptive = 1;
+	if (getenv("CUTOVER_POLL_MS") != NULL) {
+		s->ctx.opts.poll_adaptive = 0;
 		s->ctx.opts.poll_ms = (unsigned)strtoul(getenv("CUTOVER_POLL_MS"), NULL, 10);
+	}
 	s->ctx.opts.wait_timeout_s = 3600;
 	/* Test hook for the kill -9 crash tests, see engine.h. */
 	s->ctx.crash_at = getenv("CUTOVER_TEST_CRASH_AT");

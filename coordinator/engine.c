@@ -9,9 +9,12 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <json-c/json.h>
+
 #include "journal.h"
 #include "progress.h"
 #include "runbook.h"
+#include "wait.h"
 
 /* Set from the signal handler, read by the engine between calls: a signal
  * handler can only communicate through static storage of this type. */
@@ -118,71 +121,164 @@ jlog_kv(struct run_ctx *ctx, const char *ev, const char *step, const char *msg,
 	return journal_append(ctx->journal, &e, err);
 }
 
-static void
-sleep_ms(unsigned ms)
+double
+engine_now(const struct run_ctx *ctx)
 {
-	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
+	struct timespec t;
 
-	/* An interrupted sleep ends early; the caller checks the flag. */
-	nanosleep(&ts, NULL);
+	if (ctx->clock)
+		return ctx->clock->now(ctx->clock->arg);
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}
+
+/* Sleeps until t on ctx's clock; returns early when interrupted (the caller
+ * checks the flag). */
+static void
+sleep_until(struct run_ctx *ctx, double t)
+{
+	double left;
+
+	if (ctx->clock) {
+		ctx->clock->sleep_until(ctx->clock->arg, t);
+		return;
+	}
+	while (!engine_interrupted() && (left = t - engine_now(ctx)) > 0) {
+		struct timespec d;
+
+		/* nanosleep ends early on a signal, and the handler is installed
+		 * without SA_RESTART, so Ctrl-C is seen at once. */
+		if (left > 1.0)
+			left = 1.0;
+		d.tv_sec = 0;
+		d.tv_nsec = (long)(left * 1e9);
+		if (d.tv_nsec > 999999999L)
+			d.tv_nsec = 999999999L;
+		nanosleep(&d, NULL);
+	}
+}
+
+struct learn {
+	const char *kind;
+	double s;
+};
+
+static int
+learn_visit(void *arg, struct json_object *rec)
+{
+	struct learn *l = arg;
+	struct json_object *o, *kv, *k, *v;
+
+	if (!json_object_object_get_ex(rec, "ev", &o) ||
+	    strcmp(json_object_get_string(o), "wait-end") != 0 ||
+	    !json_object_object_get_ex(rec, "kv", &kv) ||
+	    !json_object_object_get_ex(kv, "wait_kind", &k) ||
+	    !json_object_object_get_ex(kv, "wait_s", &v) ||
+	    strcmp(json_object_get_string(k), l->kind) != 0)
+		return 0;
+	l->s = strtod(json_object_get_string(v), NULL);
+	return 0;
+}
+
+double
+engine_learned_s(struct run_ctx *ctx, const char *kind)
+{
+	struct learn l = { kind, 0 };
+	struct cut_err e;
+
+	if (kind == NULL || ctx->journal == NULL)
+		return 0;
+	/* A few hundred lines at most; read once per wait. */
+	if (journal_read(journal_file(ctx->journal), learn_visit, &l, &e) != 0)
+		return 0;
+	return l.s > 0 ? l.s : 0;
+}
+
+static int
+wait_end(struct run_ctx *ctx, const char *step, const char *msg, const char *kind,
+    double learned, struct cut_err *err)
+{
+	struct journal_kv kv[2];
+	char secs[32];
+
+	if (ctx->out)
+		progress_wait_end(ctx->out);
+	if (kind == NULL || learned <= 0)
+		return jlog(ctx, "wait-end", step, msg, 0, err);
+	snprintf(secs, sizeof(secs), "%.1f", learned);
+	kv[0] = (struct journal_kv){ "wait_kind", kind };
+	kv[1] = (struct journal_kv){ "wait_s", secs };
+	return jlog_kv(ctx, "wait-end", step, msg, kv, 2, err);
 }
 
 int
 engine_poll(struct run_ctx *ctx, const char *what, step_poll_fn fn, void *arg,
     struct cut_err *err)
 {
+	return engine_poll_kind(ctx, what, NULL, fn, arg, err);
+}
+
+int
+engine_poll_kind(struct run_ctx *ctx, const char *what, const char *kind, step_poll_fn fn,
+    void *arg, struct cut_err *err)
+{
 	const char *step = ctx->step ? ctx->step->name : "";
 	char status[128] = "";
-	int64_t t0 = journal_now_ms(), el;
+	double t0 = engine_now(ctx), now, next, deadline, pending_at = -1;
 	unsigned limit = ctx->opts.wait_timeout_s ? ctx->opts.wait_timeout_s : 3600;
+	/* The change began when apply() returned, if this run applied it. */
+	double began = ctx->applied_at > 0 && ctx->applied_at <= t0 ? ctx->applied_at : 0;
+	struct wait_sched ws;
 	int r;
 
+	wait_sched_init(&ws, began ? began : t0, began ? engine_learned_s(ctx, kind) : 0);
+	deadline = t0 + limit;
 	if ((r = jlog(ctx, "wait-begin", step, what, 0, err)) != 0)
 		return r;
 	engine_crash_point(ctx, step, "wait");
 	for (;;) {
 		struct progress_sample s;
 		int pct = -1;
-		double rate = -1;
+		double rate = -1, at = engine_now(ctx);
 
 		status[0] = '\0';
+		wait_sched_record_call(&ws, at);
 		r = fn(ctx, arg, status, sizeof(status), &pct, &rate, err);
-		el = journal_now_ms() - t0;
+		now = engine_now(ctx);
 		if (r < 0) {
-			if (ctx->out)
-				progress_wait_end(ctx->out);
-			jlog(ctx, "wait-end", step, "failed", 0, NULL);
+			wait_end(ctx, step, "failed", NULL, 0, NULL);
 			return r;
 		}
+		if (pct >= 0)
+			wait_sched_observe_percent(&ws, now, pct);
 		s.what = what;
 		s.status = status;
 		s.percent = pct;
 		s.rate = rate;
-		s.elapsed_ms = el;
+		s.elapsed_ms = (int64_t)((now - t0) * 1000);
 		if (ctx->out)
 			progress_wait(ctx->out, step, &s);
-		if (r == 1)
-			break;
+		if (r == 1) {
+			/* Done between the last pending poll and this one. */
+			double learned = began && pending_at >= 0 ? (pending_at + at) / 2 - began : 0;
+			return wait_end(ctx, step, status, kind, learned, err);
+		}
+		pending_at = at;
 		if (engine_interrupted()) {
-			if (ctx->out)
-				progress_wait_end(ctx->out);
-			jlog(ctx, "wait-end", step, "interrupted", 0, NULL);
+			wait_end(ctx, step, "interrupted", NULL, 0, NULL);
 			return cut_err_set(err, CUT_ECANCEL, "Interrupted while waiting for %s "
 			    "(last status: %s).", what, status);
 		}
-		if (el / 1000 >= (int64_t)limit) {
-			if (ctx->out)
-				progress_wait_end(ctx->out);
-			jlog(ctx, "wait-end", step, "timed out", 0, NULL);
+		if (now >= deadline) {
+			wait_end(ctx, step, "timed out", NULL, 0, NULL);
 			return cut_err_set(err, CUT_ETIMEOUT, "Waited %u s for %s and it is still "
 			    "'%s'; look at it in the AWS console, then run again to resume waiting.",
 			    limit, what, status);
 		}
-		sleep_ms(ctx->opts.poll_ms);
+		next = ctx->opts.poll_adaptive ? wait_sched_next(&ws, now) :
+		    now + ctx->opts.poll_ms / 1000.0;
+		sleep_until(ctx, next < deadline ? next : deadline);
 	}
-	if (ctx->out)
-		progress_wait_end(ctx->out);
-	return jlog(ctx, "wait-end", step, status, 0, err);
 }
 
 /* Loads the names pinned by the first run, or pins the given ones. */
@@ -276,6 +372,7 @@ run_step(struct run_ctx *ctx, const struct step_entry *st, struct cut_err *err)
 	char desc[1024] = "";
 	int r, state;
 
+	ctx->applied_at = 0;
 	if ((r = jlog(ctx, "step-begin", st->name, NULL, 0, err)) != 0)
 		return r;
 	engine_crash_point(ctx, st->name, "before");
@@ -313,6 +410,7 @@ run_step(struct run_ctx *ctx, const struct step_entry *st, struct cut_err *err)
 			progress_event(ctx->out, "begin", st->name, "%s", desc);
 		if ((r = st->apply(ctx, err)) != 0)
 			return r;
+		ctx->applied_at = engine_now(ctx);
 		engine_crash_point(ctx, st->name, "apply");
 		if ((r = jlog(ctx, "step-applied", st->name, NULL, 1, err)) != 0)
 			return r;

@@ -36,9 +36,36 @@ int engine_run(struct run_ctx *ctx, const struct runbook *rb, struct cut_err *er
 int engine_plan(struct run_ctx *ctx, const struct runbook *rb, struct cut_err *err);
 
 /* Polls fn (see step_poll_fn) until done, with progress, deadline, Ctrl-C
- * and the "wait" crash point; journals wait-begin/wait-end. */
+ * and the "wait" crash point; journals wait-begin/wait-end.
+ *
+ * When (poll) are made: with ctx->opts.poll_adaptive, on the schedule of
+ * wait.h (wait_sched_*: early probes, then one poll a second around a
+ * predicted completion, never more than 12 calls in 60 s); otherwise every
+ * ctx->opts.poll_ms (CUTOVER_POLL_MS, tests). The prediction comes from the
+ * percent fn reports (snapshots' PercentProgress), else, for a wait of a
+ * `kind`, from the earlier waits of that kind in this cutover's journal:
+ *
+ *   A successful wait of a kind, whose step was applied by this run, writes
+ *   kv {"wait_kind": kind, "wait_s": D} on its wait-end, where D is how long
+ *   after apply() the change finished: between the last poll that saw it
+ *   pending and the one that saw it done, so the middle of the two (a wait
+ *   done at its first poll tells nothing and writes nothing). The next wait
+ *   of that kind expects to be done D after its own apply() (e.g. how long
+ *   scale-live's update took predicts maint-on's). A resumed wait (applied
+ *   by an earlier run) has no start to predict from and uses no prediction.
+ */
+#define ENGINE_WAIT_ENV_UPDATE "env-update"   /* UpdateEnvironment -> Ready */
+#define ENGINE_WAIT_ENV_LAUNCH "env-launch"   /* CreateEnvironment -> Ready */
 int engine_poll(struct run_ctx *ctx, const char *what, step_poll_fn fn, void *arg,
     struct cut_err *err);
+/* The same, learning and predicting waits of `kind` (NULL: engine_poll). */
+int engine_poll_kind(struct run_ctx *ctx, const char *what, const char *kind, step_poll_fn fn,
+    void *arg, struct cut_err *err);
+/* How long the latest wait of `kind` recorded in the journal took (wait_s,
+ * seconds), or 0 when none did. */
+double engine_learned_s(struct run_ctx *ctx, const char *kind);
+/* Now on ctx's clock (struct run_clock), in seconds. */
+double engine_now(const struct run_ctx *ctx);
 
 /* Asks the operator a yes/no question on the terminal (opts.confirm_fd).
  * Returns 1 only when they typed "yes"; 0 otherwise, including when there is

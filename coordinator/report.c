@@ -150,7 +150,9 @@ visit(void *arg, struct json_object *rec)
 		s->down_end_ms = t;
 		s->downtime_open = 0;
 	}
-	if (step && strcmp(ev, "names") != 0 && json_object_object_get_ex(rec, "kv", &kv) &&
+	/* A wait's learnt length (engine.h) is the engine's, not a step's value. */
+	if (step && strcmp(ev, "names") != 0 && strcmp(ev, "wait-end") != 0 &&
+	    json_object_object_get_ex(rec, "kv", &kv) &&
 	    json_object_is_type(kv, json_type_object)) {
 		json_object_object_foreach(kv, key, val)
 			add_value(b, step, key, json_object_get_string(val));

@@ -170,7 +170,16 @@ step_wait_env_ready(struct run_ctx *ctx, const char *env, struct cut_err *err)
 	char what[128];
 
 	snprintf(what, sizeof(what), "environment %s Ready", env);
-	return engine_poll(ctx, what, poll_env_ready, (void *)env, err);
+	return engine_poll_kind(ctx, what, ENGINE_WAIT_ENV_UPDATE, poll_env_ready, (void *)env, err);
+}
+
+int
+step_wait_env_launched(struct run_ctx *ctx, const char *env, struct cut_err *err)
+{
+	char what[128];
+
+	snprintf(what, sizeof(what), "environment %s Ready", env);
+	return engine_poll_kind(ctx, what, ENGINE_WAIT_ENV_LAUNCH, poll_env_ready, (void *)env, err);
 }
 
 int

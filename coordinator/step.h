@@ -100,13 +100,25 @@ struct run_opts {
 	int dry_run;             /* --dry-run: describe, change nothing */
 	const char *until;       /* --until STEP: stop after STEP (NULL: to the end) */
 	int confirm_fd;          /* where confirmations are read from (normally 0) */
-	unsigned poll_ms;        /* delay between polls in waits (tests: 0) */
+	unsigned poll_ms;        /* fixed delay between polls when !poll_adaptive (tests: 0) */
+	int poll_adaptive;       /* 1: waits follow wait_sched (wait.h), learning how long
+				  * environment updates take; the commands set it unless
+				  * CUTOVER_POLL_MS asks for a fixed interval (tests) */
 	unsigned wait_timeout_s; /* deadline of one wait (default 3600) */
 };
 
 /* A recorded value: what fail-back (or a later step) needs. */
 struct step_kv {
 	char *key, *value;
+};
+
+/* The clock waits run on: tests give a virtual one so that a schedule is
+ * checked by counting calls instead of sleeping. NULL in run_ctx means
+ * CLOCK_MONOTONIC and nanosleep. */
+struct run_clock {
+	double (*now)(void *arg);                 /* seconds, any origin */
+	void (*sleep_until)(void *arg, double t); /* may return early (a signal) */
+	void *arg;
 };
 
 struct run_ctx {
@@ -123,6 +135,9 @@ struct run_ctx {
 	struct step_kv *pending; /* values put by the current step, not yet journalled */
 	size_t npending, cappending;
 	const char *crash_at;    /* test hook, see engine.h */
+	const struct run_clock *clock; /* NULL: the real clock (see struct run_clock) */
+	double applied_at;       /* clock time the current step's apply() returned; 0 when
+				  * it was applied by an earlier run (engine-owned) */
 };
 
 struct step_entry {
@@ -167,8 +182,11 @@ int step_get_rrset(struct run_ctx *ctx, const char *step, const char *prefix,
 typedef int (*step_poll_fn)(struct run_ctx *ctx, void *arg, char *status, size_t len,
     int *percent, double *rate, struct cut_err *err);
 
-/* Waits until env is Ready (after an update) — the common wait. */
+/* Waits until env is Ready after an update (UpdateEnvironment) — the common
+ * wait; it learns from and predicts the other updates of this cutover. */
 int step_wait_env_ready(struct run_ctx *ctx, const char *env, struct cut_err *err);
+/* The same after CreateEnvironment (launches predict launches). */
+int step_wait_env_launched(struct run_ctx *ctx, const char *env, struct cut_err *err);
 
 /* Helpers over the vtable used by several families. */
 /* 1 if every var in `want` has that value (or, with value NULL, is absent). */

@@ -90,7 +90,7 @@ create_wait(struct run_ctx *ctx, struct cut_err *err)
 	const char *source, *name;
 
 	clone_pair(ctx, &source, &name);
-	return step_wait_env_ready(ctx, name, err);
+	return step_wait_env_launched(ctx, name, err);
 }
 
 const struct step_entry step_create_web_entry = {

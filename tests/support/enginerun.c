@@ -74,6 +74,7 @@ enginerun_cmd(struct enginerun *h, const char *cmd, struct cut_err *err)
 	ctx.opts = h->opts;
 	ctx.state_dir = h->dir;
 	ctx.crash_at = h->crash_at;
+	ctx.clock = h->clock;
 	r = engine_run(&ctx, rb, err);
 	progress_free(ctx.out);
 	fclose(f);

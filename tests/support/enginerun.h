@@ -16,6 +16,7 @@ struct enginerun {
 	struct run_names names;
 	struct run_opts opts;     /* defaults: yes, poll_ms 0 */
 	const char *crash_at;
+	const struct run_clock *clock; /* NULL: the real clock */
 	char *out;                /* everything printed by the last run (malloc'd) */
 	size_t outlen;
 	int json;

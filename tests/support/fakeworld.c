@@ -185,8 +185,16 @@ f_env_describe(struct world_ops *w, const char *name, struct world_env *out, str
 	struct fw_env *e = fakeworld_env(fw, name);
 
 	poll_tick(fw);
+	if (fw->ndescribe < FW_CALLS)
+		fw->describe_t[fw->ndescribe] = fw->clock;
+	fw->ndescribe++;
 	if (e == NULL)
 		return cut_err_set(err, CUT_ENOTFOUND, "No environment %s.", name);
+	if (e->ready_at > 0 && fw->clock >= e->ready_at) {
+		e->notice_lag = fw->clock - e->ready_at;
+		e->ready_at = 0;
+		snprintf(e->status, sizeof(e->status), "Ready");
+	}
 	if (e->settle > 0 && --e->settle == 0) {
 		if (e->terminating) {
 			e->exists = 0;
@@ -241,7 +249,35 @@ static void
 start_update(struct fakeworld *fw, struct fw_env *e)
 {
 	snprintf(e->status, sizeof(e->status), "Updating");
+	if (fw->update_s > 0) {
+		e->settle = 0;
+		e->ready_at = fw->clock + fw->update_s;
+		return;
+	}
 	e->settle = SETTLE + fw->slow;
+}
+
+static double
+vclock_now(void *arg)
+{
+	return ((struct fakeworld *)arg)->clock;
+}
+
+static void
+vclock_sleep_until(void *arg, double t)
+{
+	struct fakeworld *fw = arg;
+
+	if (t > fw->clock)
+		fw->clock = t;
+}
+
+void
+fakeworld_clock(struct fakeworld *fw, struct run_clock *out)
+{
+	out->now = vclock_now;
+	out->sleep_until = vclock_sleep_until;
+	out->arg = fw;
 }
 
 static int

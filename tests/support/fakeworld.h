@@ -22,11 +22,14 @@
 #define FW_RRS 16
 #define FW_CHANGES 32
 #define FW_TOKENS 16
+#define FW_CALLS 1024
 
 struct fw_env {
 	int exists;
 	char name[64], cname[256], status[32], version[128];
 	int min_size, max_size, settle;   /* settle: polls until Ready */
+	double ready_at;                  /* timed updates: Ready at this clock time */
+	double notice_lag;                /* timed updates: clock time from Ready to the first poll that saw it */
 	int terminating;
 	int cron_paused;
 	struct world_var vars[FW_VARS];
@@ -78,6 +81,15 @@ struct fakeworld {
 	/* What target_db_check sees on the instances: */
 	char instance_db_host[256]; /* their env file's RDS_HOSTNAME ("": the env's setting) */
 	uint64_t free_bytes;        /* free disk (0: plenty) */
+
+	/* A virtual clock (seconds) for the wait schedule tests: with
+	 * update_s > 0 an environment update (variables or scaling) takes
+	 * update_s of it instead of a number of polls. fakeworld_clock is a
+	 * run_clock over it whose sleeps jump the clock forward. Every
+	 * env_describe call's time is kept in describe_t (the first FW_CALLS). */
+	double clock, update_s;
+	double describe_t[FW_CALLS];
+	int ndescribe;
 };
 
 /* A world_ops over a fresh world mapped shared (survives fork). `fw` gets
@@ -88,6 +100,9 @@ void fakeworld_free(struct world_ops *w);
 /* Fills the world as it is after `cutover prep` (or before it, when
  * with_new_envs is 0) and names as the configuration would. */
 void fakeworld_cobalt(struct fakeworld *fw, struct run_names *names, int with_new_envs);
+
+/* A run_clock over fw->clock (see struct fakeworld). */
+void fakeworld_clock(struct fakeworld *fw, struct run_clock *out);
 
 /* Zeroes the counters of what was done (after setting a scene up). */
 void fakeworld_reset_counters(struct fakeworld *fw);
