@@ -12,35 +12,59 @@
 
 extern const struct cmd_entry cmd_aws_entry;
 
+/* Options both subcommands take; -c only where want_config. */
+struct aws_cli_opts {
+	const char *config, *profile, *region;
+	int json;
+};
+
+/* Returns -1 to go on, or the exit status to return now (help, usage error). */
 static int
-whoami(int argc, char **argv)
+aws_cli_parse(int argc, char **argv, int want_config, struct aws_cli_opts *o)
 {
 	static const struct option lo[] = {
+		{ "config", required_argument, NULL, 'c' },
 		{ "profile", required_argument, NULL, 'p' },
 		{ "region", required_argument, NULL, 'r' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *profile = NULL, *region = NULL;
-	struct aws_client *c;
-	struct sts_identity id;
-	struct cut_err err;
-	int json = 0, ch;
+	int ch;
 
+	memset(o, 0, sizeof(*o));
 	optind = 1;
-	while ((ch = getopt_long(argc, argv, "", lo, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, want_config ? "c:h" : "h", lo, NULL)) != -1) {
 		switch (ch) {
-		case 'p': profile = optarg; break;
-		case 'r': region = optarg; break;
-		case 'j': json = 1; break;
+		case 'c':
+			if (!want_config)
+				return cmd_usage_error(&cmd_aws_entry, "%s takes no -c", argv[0]);
+			o->config = optarg;
+			break;
+		case 'p': o->profile = optarg; break;
+		case 'r': o->region = optarg; break;
+		case 'j': o->json = 1; break;
 		case 'h': return cmd_print_usage(&cmd_aws_entry);
 		default: return cmd_usage_error(&cmd_aws_entry, "unknown option");
 		}
 	}
 	if (optind != argc)
 		return cmd_usage_error(&cmd_aws_entry, "unexpected argument '%s'", argv[optind]);
-	if (live_client(NULL, profile, region, &c, &err) != 0) {
+	return -1;
+}
+
+static int
+whoami(int argc, char **argv)
+{
+	struct aws_cli_opts o;
+	struct aws_client *c;
+	struct sts_identity id;
+	struct cut_err err;
+	int r;
+
+	if ((r = aws_cli_parse(argc, argv, 0, &o)) >= 0)
+		return r;
+	if (live_client(NULL, o.profile, o.region, &c, &err) != 0) {
 		fprintf(stderr, "cutover aws whoami: %s\n", err.msg);
 		return 1;
 	}
@@ -49,16 +73,16 @@ whoami(int argc, char **argv)
 		aws_client_free(c);
 		return 1;
 	}
-	if (json) {
-		struct json_object *o = json_object_new_object();
-		json_object_object_add(o, "account", json_object_new_string(id.account));
-		json_object_object_add(o, "arn", json_object_new_string(id.arn));
-		json_object_object_add(o, "user_id", json_object_new_string(id.user_id));
-		json_object_object_add(o, "credentials", json_object_new_string(aws_client_creds_source(c)));
-		json_object_object_add(o, "profile", json_object_new_string(aws_client_config(c)->profile));
-		json_object_object_add(o, "region", json_object_new_string(aws_client_region(c)));
-		printf("%s\n", json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY));
-		json_object_put(o);
+	if (o.json) {
+		struct json_object *j = json_object_new_object();
+		json_object_object_add(j, "account", json_object_new_string(id.account));
+		json_object_object_add(j, "arn", json_object_new_string(id.arn));
+		json_object_object_add(j, "user_id", json_object_new_string(id.user_id));
+		json_object_object_add(j, "credentials", json_object_new_string(aws_client_creds_source(c)));
+		json_object_object_add(j, "profile", json_object_new_string(aws_client_config(c)->profile));
+		json_object_object_add(j, "region", json_object_new_string(aws_client_region(c)));
+		printf("%s\n", json_object_to_json_string_ext(j, JSON_C_TO_STRING_PRETTY));
+		json_object_put(j);
 	} else {
 		printf("account      %s\narn          %s\nuser id      %s\ncredentials  %s (profile %s)\nregion       %s\n",
 		    id.account, id.arn, id.user_id, aws_client_creds_source(c),
@@ -71,34 +95,15 @@ whoami(int argc, char **argv)
 static int
 status(int argc, char **argv)
 {
-	static const struct option lo[] = {
-		{ "config", required_argument, NULL, 'c' },
-		{ "profile", required_argument, NULL, 'p' },
-		{ "region", required_argument, NULL, 'r' },
-		{ "json", no_argument, NULL, 'j' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
-	const char *path = NULL, *profile = NULL, *region = NULL;
+	struct aws_cli_opts o;
 	struct cut_err err;
-	int json = 0, ch;
+	int r;
 
-	optind = 1;
-	while ((ch = getopt_long(argc, argv, "c:h", lo, NULL)) != -1) {
-		switch (ch) {
-		case 'c': path = optarg; break;
-		case 'p': profile = optarg; break;
-		case 'r': region = optarg; break;
-		case 'j': json = 1; break;
-		case 'h': return cmd_print_usage(&cmd_aws_entry);
-		default: return cmd_usage_error(&cmd_aws_entry, "unknown option");
-		}
-	}
-	if (optind != argc)
-		return cmd_usage_error(&cmd_aws_entry, "unexpected argument '%s'", argv[optind]);
-	if (path == NULL)
+	if ((r = aws_cli_parse(argc, argv, 1, &o)) >= 0)
+		return r;
+	if (o.config == NULL)
 		return cmd_usage_error(&cmd_aws_entry, "status needs -c FILE");
-	if (live_show(stdout, path, profile, region, json, &err) != 0) {
+	if (live_show(stdout, o.config, o.profile, o.region, o.json, &err) != 0) {
 		fprintf(stderr, "cutover aws status: %s\n", err.msg);
 		return 1;
 	}
