@@ -14,6 +14,7 @@
 #include <curl/curl.h>
 
 #include "sigv4.h"
+#include "sts.h"
 #include "version.h"
 
 #define RESPONSE_MAX (32u * 1024 * 1024)
@@ -57,7 +58,7 @@ struct aws_client {
 	uint64_t rng;            /* per-client jitter source, not shared state */
 	aws_log_fn log;
 	void *log_user;
-	char last_code[128];     /* AWS error code of the last failed call */
+	struct aws_error last;   /* AWS error of the last failed call (code "" if none) */
 	int page_size;
 };
 
@@ -96,6 +97,30 @@ rnd01(struct aws_client *c)
 	return (double)((c->rng * 2685821657736338717ULL) >> 11) / 9007199254740992.0;
 }
 
+/* creds_assume_fn of every client: STS AssumeRole through a copy of c that
+ * borrows its settings, connection and region but signs with the source
+ * keys. The copy never refreshes its credentials (expiration 0): refreshing
+ * is the parent's, which re-resolves the whole chain. */
+static int
+assume_hook(void *user, const struct creds_config *p, const struct creds *src,
+    struct creds *out, struct cut_err *err)
+{
+	struct aws_client *c = user, sub = *c;
+	struct sts_assume_req rq = { 0 };
+	int r;
+
+	sub.cr = *src;
+	sub.cr.expiration = 0;
+	rq.role_arn = p->role_arn;
+	rq.session_name = p->role_session_name;
+	rq.external_id = p->external_id;
+	rq.duration_s = p->duration_s;
+	rq.profile = p->profile;
+	r = sts_assume_role(&sub, &rq, out, NULL, 0, err);
+	c->calls = sub.calls;
+	return r;
+}
+
 int
 aws_client_new(const struct aws_client_opts *o, struct aws_client **out,
     struct cut_err *err)
@@ -119,8 +144,6 @@ aws_client_new(const struct aws_client_opts *o, struct aws_client **out,
 		goto fail;
 	}
 	snprintf(c->region, sizeof(c->region), "%s", c->cfg->region);
-	if ((r = creds_resolve(c->cfg, &c->cr, err)) != 0)
-		goto fail;
 	c->connect_ms = o && o->connect_timeout_ms > 0 ? o->connect_timeout_ms : 5000;
 	c->total_ms = o && o->total_timeout_ms > 0 ? o->total_timeout_ms : 60000;
 	c->clock_offset = o ? o->clock_offset_s : 0;
@@ -140,6 +163,9 @@ aws_client_new(const struct aws_client_opts *o, struct aws_client **out,
 		r = cut_err_set(err, CUT_ENOMEM, "Cannot initialise libcurl; check the installation.");
 		goto fail;
 	}
+	/* Last: a role profile's AssumeRole goes through this client. */
+	if ((r = creds_resolve_with(c->cfg, assume_hook, c, &c->cr, err)) != 0)
+		goto fail;
 	*out = c;
 	return 0;
 fail:
@@ -165,7 +191,8 @@ const char *aws_client_creds_source(const struct aws_client *c) { return c->cr.s
 const char *aws_client_access_key(const struct aws_client *c) { return c->cr.access_key; }
 unsigned long aws_client_calls(const struct aws_client *c) { return c->calls; }
 int aws_client_page_size(const struct aws_client *c) { return c->page_size; }
-const char *aws_client_last_code(const struct aws_client *c) { return c->last_code; }
+const char *aws_client_last_code(const struct aws_client *c) { return c->last.code; }
+const struct aws_error *aws_client_last_error(const struct aws_client *c) { return &c->last; }
 
 void
 aws_client_set_log(struct aws_client *c, aws_log_fn fn, void *user)
@@ -484,7 +511,7 @@ ensure_fresh_creds(struct aws_client *c, struct cut_err *err)
 
 	if (!creds_expired(&c->cr, time(NULL), 300))
 		return 0;
-	if ((r = creds_resolve(c->cfg, &n, err)) != 0)
+	if ((r = creds_resolve_with(c->cfg, assume_hook, c, &n, err)) != 0)
 		return r;
 	creds_free(&c->cr);
 	c->cr = n;
@@ -504,7 +531,7 @@ aws_send(struct aws_client *c, const struct aws_service *svc, const char *op,
 	int attempt, r, refreshed = 0;
 	long skew = 0;
 
-	c->last_code[0] = '\0';
+	memset(&c->last, 0, sizeof(c->last));
 	aws_client_endpoint(c, svc, base, sizeof(base));
 	authority = strstr(base, "://");
 	authority = authority ? authority + 3 : base;
@@ -671,7 +698,7 @@ aws_send(struct aws_client *c, const struct aws_service *svc, const char *op,
 				attempt--;
 				continue;
 			} else {
-				snprintf(c->last_code, sizeof(c->last_code), "%s", e.code);
+				c->last = e;
 				aws_error_sentence(svc, op, &e, *status, c->cr.source, skew, err);
 				return err ? err->code : CUT_EAWS;
 			}

@@ -88,6 +88,9 @@ unsigned long aws_client_calls(const struct aws_client *c);
 int aws_client_page_size(const struct aws_client *c);
 /* AWS error code of the last call if it failed with an AWS error, else "". */
 const char *aws_client_last_code(const struct aws_client *c);
+/* The whole AWS error of the last call (code "" if it did not fail with
+ * one); its message is already free of the client's secrets. */
+const struct aws_error *aws_client_last_error(const struct aws_client *c);
 /* Replaces the debug sink (default: stderr when CUTOVER_DEBUG is set). */
 void aws_client_set_log(struct aws_client *c, aws_log_fn fn, void *user);
 /* Base URL of a service for this client (endpoint override or public), into

@@ -179,9 +179,26 @@ load_handler(void *user, int lineno, const char *section, const char *name,
 		c->max_attempts = atoi(value);
 	else if (strcmp(name, "retry_mode") == 0 && c->retry_mode == NULL && *value)
 		set_str(&c->retry_mode, value);
-	else if (strcmp(name, "role_arn") == 0 || strcmp(name, "sso_start_url") == 0 ||
-	    strcmp(name, "sso_session") == 0 || strcmp(name, "web_identity_token_file") == 0)
-		c->file_source = "unsupported";
+	else if (strcmp(name, "role_arn") == 0)
+		set_str(&c->role_arn, value);
+	else if (strcmp(name, "source_profile") == 0)
+		set_str(&c->source_profile, value);
+	else if (strcmp(name, "credential_source") == 0)
+		set_str(&c->credential_source, value);
+	else if (strcmp(name, "role_session_name") == 0)
+		set_str(&c->role_session_name, value);
+	else if (strcmp(name, "external_id") == 0)
+		set_str(&c->external_id, value);
+	else if (strcmp(name, "mfa_serial") == 0)
+		set_str(&c->mfa_serial, value);
+	else if (strcmp(name, "duration_seconds") == 0) {
+		char *end;
+		long n = strtol(value, &end, 10);
+		c->duration_s = (*value == '\0' || *end || n < 900 || n > 43200) ? -1 : (int)n;
+	} else if ((strcmp(name, "sso_session") == 0 || strcmp(name, "sso_start_url") == 0) && *value)
+		set_str(&c->sso, value);
+	else if (strcmp(name, "web_identity_token_file") == 0 && *value)
+		set_str(&c->web_identity, value);
 	return 0;
 }
 
@@ -211,9 +228,93 @@ home_path(const char *rel)
 	return sbuf_steal(&b);
 }
 
+static int load_text(const struct creds_opts *o, const char *credentials_text,
+    const char *config_text, int depth, const char *const *chain,
+    struct creds_config **out, struct cut_err *err);
+
+/* Checks a role profile's settings and loads its source_profile (whose own
+ * role, if any, loads its source in turn). chain holds the profiles already
+ * on the way here, to refuse a loop instead of recursing forever. */
+static int
+load_role(const struct creds_opts *o, const char *credentials_text, const char *config_text,
+    struct creds_config *c, int depth, const char *const *chain, struct cut_err *err)
+{
+	static const char *const sources[] = { "Environment", "Ec2InstanceMetadata", "EcsContainer" };
+	const char *where = c->config_path;
+	const char *next[CREDS_MAX_ROLE_CHAIN + 2];
+	struct creds_opts so = { 0 };
+	size_t i;
+	int r;
+
+	if (c->role_arn == NULL) {
+		if (c->source_profile || c->credential_source)
+			return cut_err_set(err, CUT_ECONFIG,
+			    "AWS profile '%s' in %s has %s but no role_arn; add the role_arn to assume or remove it.",
+			    c->profile, where, c->source_profile ? "source_profile" : "credential_source");
+		return 0;
+	}
+	if (strncmp(c->role_arn, "arn:", 4) != 0 || strstr(c->role_arn, ":role/") == NULL)
+		return cut_err_set(err, CUT_ECONFIG,
+		    "The role_arn of AWS profile '%s' in %s is not a role ARN (arn:aws:iam::ACCOUNT:role/NAME); fix it.",
+		    c->profile, where);
+	if (c->duration_s < 0)
+		return cut_err_set(err, CUT_ECONFIG,
+		    "The duration_seconds of AWS profile '%s' in %s is not a number of seconds from 900 to 43200; fix it.",
+		    c->profile, where);
+	if (c->source_profile && c->credential_source)
+		return cut_err_set(err, CUT_ECONFIG,
+		    "AWS profile '%s' in %s has both source_profile and credential_source; keep only one.",
+		    c->profile, where);
+	if (!c->source_profile && !c->credential_source)
+		return cut_err_set(err, CUT_ECONFIG,
+		    "AWS profile '%s' in %s has role_arn but neither source_profile nor credential_source; add one of them.",
+		    c->profile, where);
+	if (c->credential_source) {
+		for (i = 0; i < sizeof(sources) / sizeof(sources[0]); i++)
+			if (strcmp(c->credential_source, sources[i]) == 0)
+				return 0;
+		return cut_err_set(err, CUT_ECONFIG,
+		    "The credential_source of AWS profile '%s' in %s is '%.64s', not Environment, Ec2InstanceMetadata or EcsContainer; fix it.",
+		    c->profile, where, c->credential_source);
+	}
+	/* A profile that is its own source uses its own static keys (checked
+	 * when resolving), as the AWS CLI allows. */
+	if (strcmp(c->source_profile, c->profile) == 0)
+		return 0;
+	for (i = 0; (int)i < depth; i++)
+		if (strcmp(chain[i], c->source_profile) == 0)
+			return cut_err_set(err, CUT_ECONFIG,
+			    "The source_profile settings of AWS profiles '%s' and '%s' in %s form a loop; point one of them at a profile with keys.",
+			    c->profile, c->source_profile, where);
+	if (depth >= CREDS_MAX_ROLE_CHAIN)
+		return cut_err_set(err, CUT_ECONFIG,
+		    "AWS profile '%s' chains more than %d roles through source_profile; shorten the chain in %s.",
+		    chain[0], CREDS_MAX_ROLE_CHAIN, where);
+	for (i = 0; (int)i < depth; i++)
+		next[i] = chain[i];
+	next[depth] = c->profile;
+	so.profile = c->source_profile;
+	so.region = c->region;
+	so.http_timeout_ms = o ? o->http_timeout_ms : 0;
+	r = load_text(&so, credentials_text, config_text, depth + 1, next, &c->source, err);
+	if (r == CUT_ECONFIG && c->source == NULL && strstr(err->msg, "is in neither") != NULL)
+		return cut_err_set(err, CUT_ECONFIG,
+		    "The source_profile '%.64s' of AWS profile '%s' is in neither %s nor %s; fix source_profile or create that profile.",
+		    c->source_profile, c->profile, c->credentials_path, c->config_path);
+	return r;
+}
+
 int
 creds_config_load_text(const struct creds_opts *o, const char *credentials_text,
     const char *config_text, struct creds_config **out, struct cut_err *err)
+{
+	return load_text(o, credentials_text, config_text, 0, NULL, out, err);
+}
+
+static int
+load_text(const struct creds_opts *o, const char *credentials_text,
+    const char *config_text, int depth, const char *const *chain,
+    struct creds_config **out, struct cut_err *err)
 {
 	struct creds_config *c;
 	struct load_ctx x;
@@ -289,14 +390,6 @@ creds_config_load_text(const struct creds_opts *o, const char *credentials_text,
 	}
 	if (x.oom)
 		goto oom;
-	if (c->file_source && strcmp(c->file_source, "unsupported") == 0 &&
-	    c->file_access_key == NULL && x.cfg_ak == NULL && c->credential_process == NULL) {
-		r = cut_err_set(err, CUT_ECONFIG,
-		    "AWS profile '%s' uses role_arn, SSO or web identity, which cutover does not support yet; "
-		    "export temporary keys (e.g. `aws configure export-credentials --profile %s --format env`) and run again.",
-		    c->profile, c->profile);
-		goto fail;
-	}
 	c->file_source = NULL;
 	if (c->file_access_key || c->file_secret_key) {
 		c->file_source = "shared-credentials-file";
@@ -335,6 +428,8 @@ creds_config_load_text(const struct creds_opts *o, const char *credentials_text,
 		}
 	}
 	if ((r = validate_settings(c, err)) != 0)
+		goto fail;
+	if ((r = load_role(o, credentials_text, config_text, c, depth, chain, err)) != 0)
 		goto fail;
 	goto done;
 oom:
@@ -415,6 +510,15 @@ creds_config_free(struct creds_config *c)
 	free(c->credential_process);
 	free(c->credentials_path);
 	free(c->config_path);
+	free(c->role_arn);
+	free(c->source_profile);
+	free(c->credential_source);
+	free(c->role_session_name);
+	free(c->external_id);
+	free(c->mfa_serial);
+	free(c->sso);
+	free(c->web_identity);
+	creds_config_free(c->source);
 	free(c);
 }
 
@@ -859,38 +963,141 @@ out:
 	return r;
 }
 
-int
-creds_resolve(const struct creds_config *c, struct creds *out, struct cut_err *err)
+static int
+dup_keys(struct creds *out, const char *ak, const char *sk, const char *tok, const char *source,
+    struct cut_err *err)
 {
-	const char *ak, *sk;
+	out->access_key = strdup(ak);
+	out->secret_key = strdup(sk);
+	out->session_token = xstrdup(tok);
+	out->source = source;
+	if (out->access_key == NULL || out->secret_key == NULL || (tok && !out->session_token)) {
+		creds_free(out);
+		return cut_err_set(err, CUT_ENOMEM, "Out of memory reading credentials.");
+	}
+	return 0;
+}
+
+/* 1 when the environment holds keys (0 with *r set if only one is). */
+static int
+env_keys(struct creds *out, int *r, struct cut_err *err)
+{
+	const char *ak = env("AWS_ACCESS_KEY_ID"), *sk = env("AWS_SECRET_ACCESS_KEY");
+
+	*r = 0;
+	if (!ak && !sk)
+		return 0;
+	if (!ak || !sk) {
+		*r = cut_err_set(err, CUT_EAUTH,
+		    "Only one of AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY is set; set both or unset both.");
+		return 1;
+	}
+	*r = dup_keys(out, ak, sk, env("AWS_SESSION_TOKEN"), "environment", err);
+	return 1;
+}
+
+static int resolve_profile(const struct creds_config *c, int top, creds_assume_fn assume,
+    void *user, struct creds *out, struct cut_err *err);
+
+/* The credentials a role profile assumes its role with. */
+static int
+role_source(const struct creds_config *c, creds_assume_fn assume, void *user, struct creds *src,
+    struct cut_err *err)
+{
+	const char *cs = c->credential_source;
+	int r;
+
+	if (cs && strcmp(cs, "Environment") == 0) {
+		if (!env_keys(src, &r, err))
+			return cut_err_set(err, CUT_EAUTH,
+			    "AWS profile '%s' takes its source credentials from the environment, but AWS_ACCESS_KEY_ID is not set; set it and AWS_SECRET_ACCESS_KEY.",
+			    c->profile);
+		return r;
+	}
+	if (cs && strcmp(cs, "EcsContainer") == 0) {
+		if (!env("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI") && !env("AWS_CONTAINER_CREDENTIALS_FULL_URI"))
+			return cut_err_set(err, CUT_EAUTH,
+			    "AWS profile '%s' takes its source credentials from the container, but AWS_CONTAINER_CREDENTIALS_RELATIVE_URI/_FULL_URI is not set; run it in the container or change credential_source.",
+			    c->profile);
+		return container_creds(c, src, err);
+	}
+	if (cs) {
+		if ((r = imds_creds(c, src, err)) == CUT_ENOTFOUND)
+			r = cut_err_set(err, CUT_EAUTH,
+			    "AWS profile '%s' takes its source credentials from EC2 instance metadata, which did not answer; run it on an instance with a role or change credential_source.",
+			    c->profile);
+		return r;
+	}
+	if (strcmp(c->source_profile, c->profile) == 0) {
+		if (c->file_access_key && c->file_secret_key)
+			return dup_keys(src, c->file_access_key, c->file_secret_key, c->file_session_token,
+			    c->file_source, err);
+		return cut_err_set(err, CUT_ECONFIG,
+		    "AWS profile '%s' is its own source_profile but has no aws_access_key_id; add the keys or point source_profile at a profile that has them.",
+		    c->profile);
+	}
+	return resolve_profile(c->source, 0, assume, user, src, err);
+}
+
+static int
+assume_role(const struct creds_config *c, creds_assume_fn assume, void *user, struct creds *out,
+    struct cut_err *err)
+{
+	struct creds src = { 0 };
+	int r;
+
+	if (assume == NULL)
+		return cut_err_set(err, CUT_ECONFIG,
+		    "AWS profile '%s' assumes a role, which needs an STS call this caller cannot make; use the AWS client (aws_client_new).",
+		    c->profile);
+	if (c->mfa_serial)
+		return cut_err_set(err, CUT_EAUTH,
+		    "AWS profile '%s' needs an MFA code (mfa_serial) and cutover does not prompt for one; run `aws sts get-session-token --serial-number %.100s --token-code CODE`, put the temporary keys in a profile or the environment, and run again.",
+		    c->profile, c->mfa_serial);
+	if ((r = role_source(c, assume, user, &src, err)) != 0)
+		return r;
+	r = assume(user, c, &src, out, err);
+	creds_free(&src);
+	if (r == 0)
+		out->source = "assume-role";
+	return r;
+}
+
+/* top: the selected profile (environment keys and the container/IMDS
+ * fallbacks apply); else a source_profile, which must hold credentials
+ * itself, as in the AWS CLI. */
+static int
+resolve_profile(const struct creds_config *c, int top, creds_assume_fn assume, void *user,
+    struct creds *out, struct cut_err *err)
+{
 	int r;
 
 	memset(out, 0, sizeof(*out));
-	ak = env("AWS_ACCESS_KEY_ID");
-	sk = env("AWS_SECRET_ACCESS_KEY");
-	if (!c->profile_explicit && (ak || sk)) {
-		if (!ak || !sk)
-			return cut_err_set(err, CUT_EAUTH,
-			    "Only one of AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY is set; set both or unset both.");
-		out->access_key = strdup(ak);
-		out->secret_key = strdup(sk);
-		out->session_token = xstrdup(env("AWS_SESSION_TOKEN"));
-		out->source = "environment";
-		goto check;
-	}
-	if (c->file_access_key && c->file_secret_key) {
-		out->access_key = strdup(c->file_access_key);
-		out->secret_key = strdup(c->file_secret_key);
-		out->session_token = xstrdup(c->file_session_token);
-		out->source = c->file_source;
-		goto check;
-	}
+	if (top && !c->profile_explicit && env_keys(out, &r, err))
+		return r;
+	if (c->role_arn)
+		return assume_role(c, assume, user, out, err);
+	if (c->sso)
+		return cut_err_set(err, CUT_ECONFIG,
+		    "AWS profile '%s' uses IAM Identity Center (SSO), which cutover does not read; run `aws sso login --profile %s`, then `eval \"$(aws configure export-credentials --profile %s --format env)\"` and run cutover again without --profile.",
+		    c->profile, c->profile, c->profile);
+	if (c->web_identity)
+		return cut_err_set(err, CUT_ECONFIG,
+		    "AWS profile '%s' uses web_identity_token_file, which cutover does not support; run `eval \"$(aws configure export-credentials --profile %s --format env)\"` and run cutover again without --profile.",
+		    c->profile, c->profile);
+	if (c->file_access_key && c->file_secret_key)
+		return dup_keys(out, c->file_access_key, c->file_secret_key, c->file_session_token,
+		    c->file_source, err);
 	if (c->credential_process) {
 		if ((r = run_credential_process(c, out, err)) != 0)
 			return r;
 		out->source = "credential_process";
 		return 0;
 	}
+	if (!top)
+		return cut_err_set(err, CUT_EAUTH,
+		    "The source_profile '%s' has no credentials (no keys, credential_process or role_arn) in %s or %s; add them there.",
+		    c->profile, c->credentials_path, c->config_path);
 	if (env("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI") || env("AWS_CONTAINER_CREDENTIALS_FULL_URI"))
 		return container_creds(c, out, err);
 	if (!env_true("AWS_EC2_METADATA_DISABLED")) {
@@ -902,12 +1109,19 @@ creds_resolve(const struct creds_config *c, struct creds *out, struct cut_err *e
 	    "No AWS credentials found (profile '%s': nothing in the environment, %s, %s, a container or instance metadata); "
 	    "run `aws configure` or set AWS_PROFILE, then try again.",
 	    c->profile, c->credentials_path, c->config_path);
-check:
-	if (out->access_key == NULL || out->secret_key == NULL) {
-		creds_free(out);
-		return cut_err_set(err, CUT_ENOMEM, "Out of memory reading credentials.");
-	}
-	return 0;
+}
+
+int
+creds_resolve_with(const struct creds_config *c, creds_assume_fn assume, void *user,
+    struct creds *out, struct cut_err *err)
+{
+	return resolve_profile(c, 1, assume, user, out, err);
+}
+
+int
+creds_resolve(const struct creds_config *c, struct creds *out, struct cut_err *err)
+{
+	return resolve_profile(c, 1, NULL, NULL, out, err);
 }
 
 int

@@ -8,6 +8,9 @@
  *
  *   1. environment (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY,
  *      AWS_SESSION_TOKEN), skipped when a profile was given with --profile
+ *   1b. (role profiles) role_arn: STS AssumeRole with the credentials of
+ *      source_profile or credential_source, chained up to
+ *      CREDS_MAX_ROLE_CHAIN deep (see creds_resolve_with)
  *   2. the profile's static keys (credentials file over config file)
  *   3. the profile's credential_process (run without a shell, JSON on stdout)
  *   4. container credentials (AWS_CONTAINER_CREDENTIALS_RELATIVE_URI or
@@ -38,7 +41,8 @@ struct creds {
 	char *session_token;  /* owned or NULL */
 	time_t expiration;    /* 0 = does not expire */
 	const char *source;   /* static string: "environment", "shared-credentials-file",
-	                         "config-file", "credential_process", "container", "imds" */
+	                         "config-file", "credential_process", "container", "imds",
+	                         "assume-role" */
 };
 
 struct creds_opts {
@@ -72,7 +76,20 @@ struct creds_config {
 	char *credential_process;
 	char *credentials_path, *config_path; /* the files read (for messages) */
 	long http_timeout_ms;
+	/* Role to assume (the profile's role_arn), as the AWS CLI does: the
+	 * source credentials come from source_profile (its settings in
+	 * `source`, loaded recursively, or this profile's own static keys when
+	 * it names itself) or from credential_source. */
+	char *role_arn, *source_profile, *credential_source;
+	char *role_session_name, *external_id, *mfa_serial;
+	int duration_s;             /* duration_seconds; 0 = STS's default (3600) */
+	struct creds_config *source; /* source_profile's settings, owned, or NULL */
+	char *sso;                  /* sso_session or sso_start_url when set (not supported) */
+	char *web_identity;         /* web_identity_token_file when set (not supported) */
 };
+
+/* Longest chain of role profiles followed through source_profile. */
+#define CREDS_MAX_ROLE_CHAIN 5
 
 /* Reads the environment and the shared files. A missing file is not an
  * error; a profile named with --profile/AWS_PROFILE that exists in neither
@@ -87,8 +104,25 @@ int creds_config_load_text(const struct creds_opts *o, const char *credentials_t
 
 void creds_config_free(struct creds_config *c);
 
-/* Walks the credential chain. Fills *out (caller frees with creds_free). */
+/* Walks the credential chain. Fills *out (caller frees with creds_free).
+ * A role profile fails here (CUT_ECONFIG): assuming a role takes an STS
+ * call, which creds_resolve_with makes through its callback. */
 int creds_resolve(const struct creds_config *c, struct creds *out, struct cut_err *err);
+
+/* Assumes the role of profile p (p->role_arn, session name, external id,
+ * duration) with the source credentials src; fills out (caller frees). The
+ * AWS client supplies it (STS AssumeRole, sts.c) so this module makes no
+ * signed calls itself. */
+typedef int (*creds_assume_fn)(void *user, const struct creds_config *p,
+    const struct creds *src, struct creds *out, struct cut_err *err);
+
+/* The chain of creds_resolve, where a profile with role_arn (checked right
+ * after the environment, before the profile's static keys, as the AWS CLI
+ * does) resolves its source credentials and calls assume once per role in
+ * the chain, innermost first. An mfa_serial, SSO or web-identity profile
+ * fails with the sentence saying what to run instead. */
+int creds_resolve_with(const struct creds_config *c, creds_assume_fn assume, void *user,
+    struct creds *out, struct cut_err *err);
 
 /* Credentials that expire within `margin` seconds of now count as expired. */
 int creds_expired(const struct creds *cr, time_t now, int margin);

@@ -51,7 +51,7 @@ OPERATIONS = {
                 'ChangeResourceRecordSets', 'GetChange'],
     'ec2': ['DescribeInstances', 'DescribeSecurityGroups',
             'AuthorizeSecurityGroupIngress', 'RevokeSecurityGroupIngress'],
-    'sts': ['GetCallerIdentity'],
+    'sts': ['GetCallerIdentity', 'AssumeRole'],
     'ec2-instance-connect': ['SendSSHPublicKey'],
 }
 ROUTE53_NS = 'https://route53.amazonaws.com/doc/2013-04-01/'

@@ -45,6 +45,35 @@ class Sim:
         self.calls = []
         self.imds_tokens = {}
         self.lock = threading.Lock()
+        self.roles = {}            # role ARN -> spec; the world file's "roles" plus /_sim/roles
+        self.load_roles(self.world_spec_roles(world_path))
+
+    @staticmethod
+    def world_spec_roles(path, spec=None):
+        if spec is None:
+            with open(path) as f:
+                spec = json.load(f)
+        return spec.get('roles', [])
+
+    def load_roles(self, specs):
+        self.roles = {}
+        for r in specs:
+            self.add_role(r)
+
+    def add_role(self, spec):
+        """A role STS AssumeRole can hand out: {"name", optional "account",
+        "trust": [principal ARNs or account root ARNs] (default: the world's
+        account), "external_id", "max_session_duration" (default 3600),
+        "credential_lifetime" (the Expiration the issued credentials report,
+        in seconds; shorter than the session to exercise client refresh)}."""
+        r = dict(spec)
+        acct = r.setdefault('account', self.world.account)
+        r.setdefault('arn', 'arn:aws:iam::%s:role/%s' % (acct, r['name']))
+        r.setdefault('trust', ['arn:aws:iam::%s:root' % self.world.account])
+        r.setdefault('max_session_duration', 3600)
+        r.setdefault('role_id', 'AROA' + uuid.uuid5(uuid.NAMESPACE_URL, r['arn']).hex[:17].upper())
+        self.roles[r['arn']] = r
+        return r
 
     def take_fault(self, service, op):
         with self.lock:
@@ -210,7 +239,8 @@ class Handler(BaseHTTPRequestHandler):
                     return
             awsproto.validate(proto, op, params)
             w = sim.world
-            handler = getattr(w, 'op_%s_%s' % (service.replace('-', '_'), op_name))
+            handler = getattr(self, 'op_%s_%s' % (service.replace('-', '_'), op_name), None) or \
+                getattr(w, 'op_%s_%s' % (service.replace('-', '_'), op_name))
             with w.lock:
                 w.tick()
                 result = handler(params, {'request_id': rid, 'credential': cred})
@@ -299,7 +329,7 @@ class Handler(BaseHTTPRequestHandler):
                 raise AwsError('SignatureDoesNotMatch', 'The request signature we calculated does not match the '
                                'signature you provided. Check your AWS Secret Access Key and signing method. '
                                'Consult the service documentation for details.', 403)
-            if cred.get('expired'):
+            if cred.get('expired') or cred.get('expires', float('inf')) <= time.time():
                 raise AwsError('ExpiredToken', 'The security token included in the request is expired', 403)
             now = time.time() + sim.clock_skew
             skew = dt_req.timestamp() - now
@@ -318,6 +348,54 @@ class Handler(BaseHTTPRequestHandler):
         except AwsError as e:
             raise _with_service(e, service)
         return service, cred
+
+    # ------------------------------------------------------- STS roles
+    def op_sts_AssumeRole(self, p, ctx):
+        """AssumeRole as IAM answers it: the role must exist and trust the
+        caller (its ARN, or its account's root), the external id must match,
+        the duration must fit the role (1 h when chaining roles). The
+        temporary credentials it returns are registered in the world, so
+        later calls signed with them pass and GetCallerIdentity names the
+        assumed role."""
+        sim, w, caller = self.sim, self.sim.world, ctx['credential']
+        arn = p['RoleArn']
+        role = sim.roles.get(arn)
+        root = 'arn:aws:iam::%s:root' % caller['account']
+        # A role trusted by ARN lets in every session of that role.
+        m = re.fullmatch(r'arn:aws:sts::(\d+):assumed-role/([^/]+)/.*', caller['arn'])
+        principal = 'arn:aws:iam::%s:role/%s' % m.groups() if m else caller['arn']
+        denied = AwsError('AccessDenied', 'User: %s is not authorized to perform: sts:AssumeRole on resource: %s'
+                          % (caller['arn'], arn), 403)
+        if role is None or not (principal in role['trust'] or root in role['trust'] or '*' in role['trust']):
+            raise denied
+        if role.get('external_id') is not None and p.get('ExternalId') != role['external_id']:
+            raise denied
+        duration = int(p.get('DurationSeconds', 3600))
+        chained = ':assumed-role/' in caller['arn']
+        if chained and duration > 3600:
+            raise AwsError('ValidationError', 'The requested DurationSeconds exceeds the 1 hour session limit '
+                           'for roles assumed by role chaining.', 400)
+        if duration > role['max_session_duration']:
+            raise AwsError('ValidationError', 'The requested DurationSeconds exceeds the MaxSessionDuration set '
+                           'for this role.', 400)
+        session = p['RoleSessionName']
+        if not re.fullmatch(r'[\w+=,.@-]{2,64}', session):
+            raise AwsError('ValidationError', "1 validation error detected: Value '%s' at 'roleSessionName' failed "
+                           "to satisfy constraint: Member must satisfy regular expression pattern: [\\w+=,.@-]*"
+                           % session, 400)
+        now = time.time()
+        lifetime = float(role.get('credential_lifetime', duration))
+        akid = 'ASIA' + uuid.uuid4().hex[:16].upper()
+        cred = w.add_credential({
+            'access_key': akid, 'secret_key': uuid.uuid4().hex + uuid.uuid4().hex[:8],
+            'session_token': 'FwoGZXIvYXdzE' + uuid.uuid4().hex * 3, 'account': role['account'],
+            'arn': 'arn:aws:sts::%s:assumed-role/%s/%s' % (role['account'], role['name'], session),
+            'user_id': '%s:%s' % (role['role_id'], session), 'expires': now + min(lifetime, duration),
+            'assumed_by': caller['arn']})
+        exp = datetime.datetime.fromtimestamp(now + min(lifetime, duration), datetime.timezone.utc)
+        return {'Credentials': {'AccessKeyId': akid, 'SecretAccessKey': cred['secret_key'],
+                                'SessionToken': cred['session_token'], 'Expiration': exp},
+                'AssumedRoleUser': {'AssumedRoleId': cred['user_id'], 'Arn': cred['arn']}}
 
     def _hang_up(self):
         try:
@@ -396,6 +474,7 @@ class Handler(BaseHTTPRequestHandler):
                 w.offset = 0.0
                 w.load(spec)
             with sim.lock:
+                sim.load_roles(sim.world_spec_roles(None, spec))
                 sim.faults.clear()
                 sim.calls.clear()
                 sim.clock_skew = 0.0
@@ -431,6 +510,12 @@ class Handler(BaseHTTPRequestHandler):
                     if 'secret_key' in req:
                         c['secret_key'] = req['secret_key']
             return self._json(200, {'ok': True})
+        if path == '/_sim/roles':
+            with sim.lock:
+                if m == 'POST':
+                    for r in (req['add'] if isinstance(req.get('add'), list) else [req['add']]):
+                        sim.add_role(r)
+                return self._json(200, {'roles': list(sim.roles.values())})
         if path == '/_sim/outcomes':
             with w.lock:
                 _edit_queue(m, req, w.outcomes, ('env_update', 'env_launch', 'snapshot', 'restore'), 'outcome')
