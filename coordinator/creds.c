@@ -246,6 +246,8 @@ load_role(const struct creds_opts *o, const char *credentials_text, const char *
 	size_t i;
 	int r;
 
+	if (c->role_arn && c->web_identity && !c->source_profile && !c->credential_source)
+		return 0; /* AssumeRoleWithWebIdentity: refused when resolving */
 	if (c->role_arn == NULL) {
 		if (c->source_profile || c->credential_source)
 			return cut_err_set(err, CUT_ECONFIG,
@@ -297,7 +299,8 @@ load_role(const struct creds_opts *o, const char *credentials_text, const char *
 	so.region = c->region;
 	so.http_timeout_ms = o ? o->http_timeout_ms : 0;
 	r = load_text(&so, credentials_text, config_text, depth + 1, next, &c->source, err);
-	if (r == CUT_ECONFIG && c->source == NULL && strstr(err->msg, "is in neither") != NULL)
+	if (r == CUT_ECONFIG && c->source == NULL && strncmp(err->msg, "The AWS profile '", 17) == 0 &&
+	    strstr(err->msg, "is in neither") != NULL)
 		return cut_err_set(err, CUT_ECONFIG,
 		    "The source_profile '%.64s' of AWS profile '%s' is in neither %s nor %s; fix source_profile or create that profile.",
 		    c->source_profile, c->profile, c->credentials_path, c->config_path);
@@ -1075,7 +1078,7 @@ resolve_profile(const struct creds_config *c, int top, creds_assume_fn assume, v
 	memset(out, 0, sizeof(*out));
 	if (top && !c->profile_explicit && env_keys(out, &r, err))
 		return r;
-	if (c->role_arn)
+	if (c->role_arn && (c->source_profile || c->credential_source))
 		return assume_role(c, assume, user, out, err);
 	if (c->sso)
 		return cut_err_set(err, CUT_ECONFIG,
