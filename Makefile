@@ -21,7 +21,7 @@ PKGS    := libssh2 msgpack libcurl libxml-2.0 openssl inih json-c
 WARN    := -Wall -Wextra -Werror
 CFLAGS  := -std=c11 -D_GNU_SOURCE -g $(OPT) $(WARN) $(SAN) -Iproto -Icoordinator \
            $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-LDLIBS  := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpthread
+LDLIBS  := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpthread -lm
 LDFLAGS := $(SAN)
 
 PROTO_SRC := $(wildcard proto/*.c)

@@ -13,6 +13,7 @@
 
 #include <curl/curl.h>
 
+#include "ratelim.h"
 #include "sigv4.h"
 #include "sts.h"
 #include "version.h"
@@ -60,7 +61,31 @@ struct aws_client {
 	void *log_user;
 	struct aws_error last;   /* AWS error of the last failed call (code "" if none) */
 	int page_size;
+	int adaptive;            /* retry_mode adaptive: rl paces the sends */
+	struct ratelim rl;
 };
+
+static double
+mono_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static void
+sleep_s(double s)
+{
+	struct timespec d;
+
+	if (s <= 0)
+		return;
+	d.tv_sec = (time_t)s;
+	d.tv_nsec = (long)((s - (double)d.tv_sec) * 1e9);
+	while (nanosleep(&d, &d) != 0 && errno == EINTR)
+		;
+}
 
 static void
 stderr_log(void *user, const char *line)
@@ -152,6 +177,8 @@ aws_client_new(const struct aws_client_opts *o, struct aws_client **out,
 	c->max_attempts = c->cfg->max_attempts;
 	if (c->max_attempts <= 0)
 		c->max_attempts = (c->cfg->retry_mode && strcmp(c->cfg->retry_mode, "legacy") == 0) ? 5 : 3;
+	c->adaptive = c->cfg->retry_mode && strcmp(c->cfg->retry_mode, "adaptive") == 0;
+	ratelim_init(&c->rl, mono_now());
 	clock_gettime(CLOCK_REALTIME, &ts);
 	c->rng = ((uint64_t)ts.tv_nsec << 20) ^ (uint64_t)ts.tv_sec ^ ((uint64_t)getpid() << 40) ^
 	    (uint64_t)(uintptr_t)c;
@@ -190,6 +217,7 @@ const struct creds_config *aws_client_config(const struct aws_client *c) { retur
 const char *aws_client_creds_source(const struct aws_client *c) { return c->cr.source; }
 const char *aws_client_access_key(const struct aws_client *c) { return c->cr.access_key; }
 unsigned long aws_client_calls(const struct aws_client *c) { return c->calls; }
+double aws_client_rate_limit(const struct aws_client *c) { return c->adaptive ? ratelim_rate(&c->rl) : 0; }
 int aws_client_page_size(const struct aws_client *c) { return c->page_size; }
 const char *aws_client_last_code(const struct aws_client *c) { return c->last.code; }
 const struct aws_error *aws_client_last_error(const struct aws_client *c) { return &c->last; }
@@ -631,6 +659,13 @@ aws_send(struct aws_client *c, const struct aws_service *svc, const char *op,
 		curl_easy_setopt(c->h, CURLOPT_HEADERFUNCTION, on_header);
 		curl_easy_setopt(c->h, CURLOPT_HEADERDATA, rep);
 		curl_easy_setopt(c->h, CURLOPT_ERRORBUFFER, errbuf);
+		if (c->adaptive) {
+			double wait = ratelim_acquire(&c->rl, mono_now());
+			if (wait > 0)
+				aws_log(c, "aws: adaptive retry mode holds %s for %.0f ms (allowed rate %.2f/s)",
+				    op, wait * 1000, ratelim_rate(&c->rl));
+			sleep_s(wait);
+		}
 		clock_gettime(CLOCK_MONOTONIC, &t0);
 		cc = curl_easy_perform(c->h);
 		clock_gettime(CLOCK_MONOTONIC, &t1);
@@ -646,6 +681,8 @@ aws_send(struct aws_client *c, const struct aws_service *svc, const char *op,
 		    cc == CURLE_OK ? *status : (long)cc,
 		    (long)((t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000),
 		    rep->request_id[0] ? rep->request_id : "-");
+		if (c->adaptive && (cc != CURLE_OK || (*status >= 200 && *status < 300)))
+			ratelim_update(&c->rl, mono_now(), 0);
 		if (cc != CURLE_OK) {
 			if (curl_retryable(cc) && attempt < c->max_attempts) {
 				retry = 1;
@@ -681,6 +718,8 @@ aws_send(struct aws_client *c, const struct aws_service *svc, const char *op,
 				strcpy(e.code, "ServiceUnavailable");
 			if (!e.code[0] && *status == 429)
 				strcpy(e.code, "TooManyRequestsException");
+			if (c->adaptive)
+				ratelim_update(&c->rl, mono_now(), aws_code_is_throttle(e.code) || *status == 429);
 			redact(e.message, c->cr.secret_key);
 			redact(e.message, c->cr.session_token);
 			if (rep->date[0] && (srv = curl_getdate(rep->date, NULL)) > 0)
@@ -703,12 +742,8 @@ aws_send(struct aws_client *c, const struct aws_service *svc, const char *op,
 				return err ? err->code : CUT_EAWS;
 			}
 		}
-		if (retry) {
-			long ms = (long)(aws_backoff_ms(attempt + 1, rnd01(c)) * c->retry_scale);
-			struct timespec d = { ms / 1000, (ms % 1000) * 1000000L };
-			while (nanosleep(&d, &d) != 0 && errno == EINTR)
-				;
-		}
+		if (retry)
+			sleep_s(aws_backoff_ms(attempt + 1, rnd01(c)) * c->retry_scale / 1000.0);
 	}
 }
 

@@ -9,8 +9,11 @@
  * AWS_MAX_ATTEMPTS / max_attempts) for throttling codes, transient codes,
  * HTTP 500/502/503/504 and connection failures, sleeping
  * min(rand(0,1) * 2^(attempt-1), 20) seconds between attempts. "legacy" mode
- * defaults to 5 attempts with the same backoff; "adaptive" behaves as
- * standard (no client-side rate limiter: cutover makes few calls).
+ * defaults to 5 attempts with the same backoff; "adaptive" adds the SDKs'
+ * client-side rate limiter (ratelim.h), one per client: after the first
+ * throttling answer every attempt waits for a token from a bucket whose
+ * rate follows CUBIC, so a throttled client slows down instead of retrying
+ * into the throttle.
  *
  * Every failure is ONE sentence with the service, operation, AWS error code
  * and request id; bad or expired credentials and clock skew get a sentence
@@ -82,6 +85,8 @@ const struct creds_config *aws_client_config(const struct aws_client *c);
 const char *aws_client_creds_source(const struct aws_client *c);
 /* Access key id in use (not a secret, but shown only on request). */
 const char *aws_client_access_key(const struct aws_client *c);
+/* Send rate adaptive mode allows now (requests/s), 0 when not limiting. */
+double aws_client_rate_limit(const struct aws_client *c);
 /* HTTP attempts made so far (retries included): for tests and benchmarks. */
 unsigned long aws_client_calls(const struct aws_client *c);
 /* Page size list calls request (0 = let AWS choose). */
