@@ -80,6 +80,22 @@ class Sim:
             for f in self.faults:
                 if f.get('service', '*') not in ('*', service) or f.get('operation', '*') not in ('*', op):
                     continue
+                if f['kind'] == 'ratelimit':
+                    # A request-rate quota as AWS enforces one: a token bucket
+                    # of `rate` per second holding up to `burst`; a request that
+                    # finds it empty is throttled. It stays until removed.
+                    now = time.monotonic()
+                    rate, burst = float(f.get('rate', 5)), float(f.get('burst', f.get('rate', 5)))
+                    tokens = min(burst, f.get('_tokens', burst) + (now - f.get('_at', now)) * rate)
+                    f['_at'] = now
+                    f['admitted'] = f.get('admitted', 0)
+                    if tokens >= 1:
+                        f['_tokens'] = tokens - 1
+                        f['admitted'] += 1
+                        continue
+                    f['_tokens'] = tokens
+                    f['fired'] = f.get('fired', 0) + 1
+                    return dict(f, kind='throttle')
                 if f.get('skip', 0) > 0:
                     f['skip'] -= 1
                     continue
@@ -496,7 +512,8 @@ class Handler(BaseHTTPRequestHandler):
                                     'clock_skew': sim.clock_skew})
         if path == '/_sim/faults':
             with sim.lock:
-                _edit_queue(m, req, sim.faults, ('throttle', '5xx', 'drop', 'latency', 'error', 'truncate', 'garbage'),
+                _edit_queue(m, req, sim.faults, ('throttle', '5xx', 'drop', 'latency', 'error', 'truncate', 'garbage',
+                                                 'ratelimit'),
                             'fault')
                 return self._json(200, {'faults': sim.faults})
         if path == '/_sim/credentials' and m == 'POST':
