@@ -22,6 +22,15 @@
  *   4. always: at least 1 s apart, and never a 13th call inside 60 s (the
  *      next poll is pushed until the oldest of the last 12 leaves the window).
  *
+ * Why a hint matters: with at most 12 calls in any 60 s and no information
+ * about when readiness comes, a poll lands within x seconds after the
+ * moment of readiness for at most 12 x of every 60 s of possible moments,
+ * so P(lag < x) <= x / 5 s whatever the schedule, and no schedule can have
+ * a median lag under 2.5 s (step 3 gets about 2.6 s). The 2 s goal is met
+ * only with a prediction: PercentProgress, or the engine's learned duration
+ * of the same change on the twin environment (engine_poll_kind), which
+ * tests/bench/bench_waiters measures beside the bound.
+ *
  * Success and failure states are botocore's (waiters-2.json) plus the
  * obvious ones botocore lacks (an environment that starts terminating while
  * we wait for Ready fails at once instead of spinning to the deadline).
