@@ -16,6 +16,7 @@
 
 #include <curl/curl.h>
 #include <json-c/json.h>
+#include <openssl/sha.h>
 
 #include "inifile.h"
 #include "sbuf.h"
@@ -69,6 +70,10 @@ struct svc_line {
 	char *url;
 };
 
+struct sso_section {
+	char *name, *start_url, *region;
+};
+
 struct load_ctx {
 	struct creds_config *c;
 	int in_credentials;   /* parsing the credentials file (else config) */
@@ -79,6 +84,8 @@ struct load_ctx {
 	int oom;
 	/* config-file values, applied after the credentials file wins */
 	char *cfg_ak, *cfg_sk, *cfg_tok;
+	struct sso_section *sso;   /* every [sso-session NAME] */
+	size_t nsso;
 };
 
 static int
@@ -147,6 +154,36 @@ load_handler(void *user, int lineno, const char *section, const char *name,
 		x->nsvc++;
 		return 0;
 	}
+	if (!x->in_credentials && strncmp(section, "sso-session", 11) == 0 &&
+	    isspace((unsigned char)section[11])) {
+		const char *sn = section + 12;
+		struct sso_section *ss = NULL;
+		size_t i;
+		while (isspace((unsigned char)*sn))
+			sn++;
+		for (i = 0; i < x->nsso; i++)
+			if (strcmp(x->sso[i].name, sn) == 0)
+				ss = &x->sso[i];
+		if (ss == NULL) {
+			ss = realloc(x->sso, (x->nsso + 1) * sizeof(*ss));
+			if (ss == NULL) {
+				x->oom = 1;
+				return 1;
+			}
+			x->sso = ss;
+			ss = &x->sso[x->nsso++];
+			memset(ss, 0, sizeof(*ss));
+			if ((ss->name = strdup(sn)) == NULL) {
+				x->oom = 1;
+				return 1;
+			}
+		}
+		if (strcmp(name, "sso_start_url") == 0)
+			set_str(&ss->start_url, value);
+		else if (strcmp(name, "sso_region") == 0)
+			set_str(&ss->region, value);
+		return 0;
+	}
 	if (!is_profile_section(x, section))
 		return 0;
 	x->found_profile = 1;
@@ -195,8 +232,16 @@ load_handler(void *user, int lineno, const char *section, const char *name,
 		char *end;
 		long n = strtol(value, &end, 10);
 		c->duration_s = (*value == '\0' || *end || n < 900 || n > 43200) ? -1 : (int)n;
-	} else if ((strcmp(name, "sso_session") == 0 || strcmp(name, "sso_start_url") == 0) && *value)
-		set_str(&c->sso, value);
+	} else if (strcmp(name, "sso_session") == 0 && *value)
+		set_str(&c->sso_session, value);
+	else if (strcmp(name, "sso_start_url") == 0 && *value)
+		set_str(&c->sso_start_url, value);
+	else if (strcmp(name, "sso_region") == 0 && *value)
+		set_str(&c->sso_region, value);
+	else if (strcmp(name, "sso_account_id") == 0 && *value)
+		set_str(&c->sso_account_id, value);
+	else if (strcmp(name, "sso_role_name") == 0 && *value)
+		set_str(&c->sso_role_name, value);
 	else if (strcmp(name, "web_identity_token_file") == 0 && *value)
 		set_str(&c->web_identity, value);
 	return 0;
@@ -226,6 +271,35 @@ home_path(const char *rel)
 	sbuf_add(&b, h && *h ? h : "/");
 	sbuf_add(&b, rel);
 	return sbuf_steal(&b);
+}
+
+/* Completes an SSO profile from its [sso-session] and checks it has what
+ * GetRoleCredentials needs. */
+static int
+load_sso(struct creds_config *c, struct load_ctx *x, struct cut_err *err)
+{
+	size_t i;
+
+	if (c->sso_session) {
+		for (i = 0; i < x->nsso; i++)
+			if (strcmp(x->sso[i].name, c->sso_session) == 0)
+				break;
+		if (i == x->nsso)
+			return cut_err_set(err, CUT_ECONFIG,
+			    "AWS profile '%s' names sso_session '%.64s', which has no [sso-session %.64s] section in %s; add it (aws configure sso).",
+			    c->profile, c->sso_session, c->sso_session, c->config_path);
+		if (x->sso[i].start_url && !c->sso_start_url)
+			set_str(&c->sso_start_url, x->sso[i].start_url);
+		if (x->sso[i].region && !c->sso_region)
+			set_str(&c->sso_region, x->sso[i].region);
+	}
+	if (!c->sso_session && !c->sso_start_url)
+		return 0;
+	if (!c->sso_start_url || !c->sso_region || !c->sso_account_id || !c->sso_role_name)
+		return cut_err_set(err, CUT_ECONFIG,
+		    "AWS profile '%s' in %s is an SSO profile without all of sso_start_url, sso_region, sso_account_id and sso_role_name; run `aws configure sso --profile %s` to complete it.",
+		    c->profile, c->config_path, c->profile);
+	return 0;
 }
 
 static int load_text(const struct creds_opts *o, const char *credentials_text,
@@ -432,6 +506,8 @@ load_text(const struct creds_opts *o, const char *credentials_text,
 	}
 	if ((r = validate_settings(c, err)) != 0)
 		goto fail;
+	if ((r = load_sso(c, &x, err)) != 0)
+		goto fail;
 	if ((r = load_role(o, credentials_text, config_text, c, depth, chain, err)) != 0)
 		goto fail;
 	goto done;
@@ -447,6 +523,12 @@ done:
 		free(x.svc[i].url);
 	}
 	free(x.svc);
+	for (i = 0; i < x.nsso; i++) {
+		free(x.sso[i].name);
+		free(x.sso[i].start_url);
+		free(x.sso[i].region);
+	}
+	free(x.sso);
 	free(x.services_name);
 	zfree(x.cfg_ak);
 	zfree(x.cfg_sk);
@@ -519,7 +601,11 @@ creds_config_free(struct creds_config *c)
 	free(c->role_session_name);
 	free(c->external_id);
 	free(c->mfa_serial);
-	free(c->sso);
+	free(c->sso_session);
+	free(c->sso_start_url);
+	free(c->sso_region);
+	free(c->sso_account_id);
+	free(c->sso_role_name);
 	free(c->web_identity);
 	creds_config_free(c->source);
 	free(c);
@@ -815,10 +901,11 @@ collect(char *p, size_t sz, size_t n, void *user)
 	return b->oom ? 0 : sz * n;
 }
 
-/* One small HTTP request with tight timeouts. Returns the HTTP status (0 if
+/* One small HTTP request with tight timeouts (cainfo: CA file for https, or
+ * NULL for the system's). Returns the HTTP status (0 if
  * the request failed), body in *body (caller frees). */
 static long
-small_http(const char *method, const char *url, const char *hdr1, const char *hdr2,
+small_http(const char *method, const char *url, const char *hdr1, const char *cainfo,
     long timeout_ms, char **body)
 {
 	CURL *h = curl_easy_init();
@@ -838,10 +925,10 @@ small_http(const char *method, const char *url, const char *hdr1, const char *hd
 	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, collect);
 	curl_easy_setopt(h, CURLOPT_WRITEDATA, &b);
 	curl_easy_setopt(h, CURLOPT_NOPROXY, "*");
+	if (cainfo)
+		curl_easy_setopt(h, CURLOPT_CAINFO, cainfo);
 	if (hdr1)
 		hl = curl_slist_append(hl, hdr1);
-	if (hdr2)
-		hl = curl_slist_append(hl, hdr2);
 	if (hl)
 		curl_easy_setopt(h, CURLOPT_HTTPHEADER, hl);
 	if (strcmp(method, "PUT") == 0) {
@@ -1002,6 +1089,151 @@ env_keys(struct creds *out, int *r, struct cut_err *err)
 static int resolve_profile(const struct creds_config *c, int top, creds_assume_fn assume,
     void *user, struct creds *out, struct cut_err *err);
 
+#define SSO_TIMEOUT_MS 10000
+
+/* The `aws sso login` access token of c's session (caller frees, zeroing
+ * it first); CUT_EAUTH with what to run when there is none or it expired. */
+static int
+sso_token(const struct creds_config *c, char **token, struct cut_err *err)
+{
+	const char *key = c->sso_session ? c->sso_session : c->sso_start_url;
+	unsigned char md[SHA_DIGEST_LENGTH];
+	char hex[2 * SHA_DIGEST_LENGTH + 1], *rel, *path, *text = NULL;
+	struct json_object *o = NULL;
+	const char *tok, *exp;
+	time_t t;
+	int i, r;
+
+	*token = NULL;
+	SHA1((const unsigned char *)key, strlen(key), md);
+	for (i = 0; i < SHA_DIGEST_LENGTH; i++)
+		snprintf(hex + 2 * i, 3, "%02x", md[i]);
+	if (asprintf(&rel, "/.aws/sso/cache/%s.json", hex) < 0)
+		return cut_err_set(err, CUT_ENOMEM, "Out of memory reading the SSO token cache.");
+	path = home_path(rel);
+	free(rel);
+	if (path == NULL)
+		return cut_err_set(err, CUT_ENOMEM, "Out of memory reading the SSO token cache.");
+	r = inifile_read(path, &text, err);
+	if (r == CUT_ENOTFOUND) {
+		r = cut_err_set(err, CUT_EAUTH,
+		    "AWS profile '%s' uses SSO and there is no login for it in ~/.aws/sso/cache; run `aws sso login --profile %s` and run again.",
+		    c->profile, c->profile);
+		goto out;
+	}
+	if (r != 0)
+		goto out;
+	o = json_tokener_parse(text);
+	tok = o ? jstr(o, "accessToken") : NULL;
+	exp = o ? jstr(o, "expiresAt") : NULL;
+	if (tok == NULL || !*tok || exp == NULL || creds_parse_time(exp, &t) != 0) {
+		r = cut_err_set(err, CUT_EAUTH,
+		    "The SSO token cache %s lacks accessToken or expiresAt; run `aws sso login --profile %s` and run again.",
+		    path, c->profile);
+		goto out;
+	}
+	if (t <= time(NULL) + 60) {
+		r = cut_err_set(err, CUT_EAUTH,
+		    "The SSO login of AWS profile '%s' expired at %s; run `aws sso login --profile %s` and run again.",
+		    c->profile, exp, c->profile);
+		goto out;
+	}
+	if ((*token = strdup(tok)) == NULL)
+		r = cut_err_set(err, CUT_ENOMEM, "Out of memory reading the SSO token cache.");
+out:
+	if (o) {
+		/* The token also lives in the json object: wipe what we can. */
+		json_object_put(o);
+	}
+	if (text) {
+		explicit_bzero(text, strlen(text));
+		free(text);
+	}
+	free(path);
+	return r;
+}
+
+int
+creds_sso(const struct creds_config *c, struct creds *out, struct cut_err *err)
+{
+	const char *ep = creds_endpoint(c, "SSO", "sso");
+	struct sbuf url = SBUF_INIT, hdr = SBUF_INIT;
+	struct json_object *o = NULL, *rc;
+	char *token, *body = NULL;
+	long st;
+	int r;
+
+	memset(out, 0, sizeof(*out));
+	if ((r = sso_token(c, &token, err)) != 0)
+		return r;
+	if (ep) {
+		size_t l = strlen(ep);
+		while (l > 0 && ep[l - 1] == '/')
+			l--;
+		sbuf_addn(&url, ep, l);
+	} else {
+		sbuf_addf(&url, "https://portal.sso.%s.amazonaws.com", c->sso_region);
+	}
+	sbuf_add(&url, "/federation/credentials?account_id=");
+	sbuf_add_uri(&url, c->sso_account_id, strlen(c->sso_account_id), NULL);
+	sbuf_add(&url, "&role_name=");
+	sbuf_add_uri(&url, c->sso_role_name, strlen(c->sso_role_name), NULL);
+	sbuf_addf(&hdr, "x-amz-sso_bearer_token: %s", token);
+	explicit_bzero(token, strlen(token));
+	free(token);
+	if (url.oom || hdr.oom) {
+		r = cut_err_set(err, CUT_ENOMEM, "Out of memory calling the SSO portal.");
+		goto out;
+	}
+	st = small_http("GET", sbuf_str(&url), sbuf_str(&hdr), c->ca_bundle, SSO_TIMEOUT_MS, &body);
+	if (st == 401) {
+		r = cut_err_set(err, CUT_EAUTH,
+		    "The SSO portal refused the login of AWS profile '%s' (expired or signed out); run `aws sso login --profile %s` and run again.",
+		    c->profile, c->profile);
+		goto out;
+	}
+	if (st == 403 || st == 404) {
+		r = cut_err_set(err, CUT_EAUTH,
+		    "The SSO portal says the login of AWS profile '%s' has no role %.64s in account %.32s; check sso_role_name and sso_account_id (aws sso list-account-roles).",
+		    c->profile, c->sso_role_name, c->sso_account_id);
+		goto out;
+	}
+	if (st != 200) {
+		r = cut_err_set(err, CUT_EAUTH,
+		    "The SSO portal for AWS profile '%s' answered %s%ld; check the network, sso_region and the endpoint settings, then run again.",
+		    c->profile, st ? "HTTP " : "nothing (status ", st);
+		goto out;
+	}
+	o = json_tokener_parse(body ? body : "");
+	if (o == NULL || !json_object_object_get_ex(o, "roleCredentials", &rc) ||
+	    !jstr(rc, "accessKeyId") || !jstr(rc, "secretAccessKey") || !jstr(rc, "sessionToken")) {
+		r = cut_err_set(err, CUT_EPROTO,
+		    "The SSO portal answered AWS profile '%s' without role credentials; check the endpoint settings.",
+		    c->profile);
+		goto out;
+	}
+	if ((r = dup_keys(out, jstr(rc, "accessKeyId"), jstr(rc, "secretAccessKey"),
+	    jstr(rc, "sessionToken"), "sso", err)) != 0)
+		goto out;
+	{
+		struct json_object *e;
+		/* Milliseconds since the epoch. */
+		if (json_object_object_get_ex(rc, "expiration", &e))
+			out->expiration = (time_t)(json_object_get_int64(e) / 1000);
+	}
+out:
+	json_object_put(o);
+	if (hdr.s)
+		explicit_bzero(hdr.s, hdr.len);
+	sbuf_free(&hdr);
+	sbuf_free(&url);
+	if (body) {
+		explicit_bzero(body, strlen(body));
+		free(body);
+	}
+	return r;
+}
+
 /* The credentials a role profile assumes its role with. */
 static int
 role_source(const struct creds_config *c, creds_assume_fn assume, void *user, struct creds *src,
@@ -1080,10 +1312,8 @@ resolve_profile(const struct creds_config *c, int top, creds_assume_fn assume, v
 		return r;
 	if (c->role_arn && (c->source_profile || c->credential_source))
 		return assume_role(c, assume, user, out, err);
-	if (c->sso)
-		return cut_err_set(err, CUT_ECONFIG,
-		    "AWS profile '%s' uses IAM Identity Center (SSO), which cutover does not read; run `aws sso login --profile %s`, then `eval \"$(aws configure export-credentials --profile %s --format env)\"` and run cutover again without --profile.",
-		    c->profile, c->profile, c->profile);
+	if (c->sso_start_url)
+		return creds_sso(c, out, err);
 	if (c->web_identity)
 		return cut_err_set(err, CUT_ECONFIG,
 		    "AWS profile '%s' uses web_identity_token_file, which cutover does not support; run `eval \"$(aws configure export-credentials --profile %s --format env)\"` and run cutover again without --profile.",

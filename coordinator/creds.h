@@ -11,6 +11,8 @@
  *   1b. (role profiles) role_arn: STS AssumeRole with the credentials of
  *      source_profile or credential_source, chained up to
  *      CREDS_MAX_ROLE_CHAIN deep (see creds_resolve_with)
+ *   1c. (SSO profiles) the `aws sso login` token cache, traded for role
+ *      credentials at the SSO portal (creds_sso)
  *   2. the profile's static keys (credentials file over config file)
  *   3. the profile's credential_process (run without a shell, JSON on stdout)
  *   4. container credentials (AWS_CONTAINER_CREDENTIALS_RELATIVE_URI or
@@ -42,7 +44,7 @@ struct creds {
 	time_t expiration;    /* 0 = does not expire */
 	const char *source;   /* static string: "environment", "shared-credentials-file",
 	                         "config-file", "credential_process", "container", "imds",
-	                         "assume-role" */
+	                         "assume-role", "sso" */
 };
 
 struct creds_opts {
@@ -84,9 +86,19 @@ struct creds_config {
 	char *role_session_name, *external_id, *mfa_serial;
 	int duration_s;             /* duration_seconds; 0 = STS's default (3600) */
 	struct creds_config *source; /* source_profile's settings, owned, or NULL */
-	char *sso;                  /* sso_session or sso_start_url when set (not supported) */
+	/* IAM Identity Center (SSO): the profile's sso_account_id and
+	 * sso_role_name, and the start URL and region from its [sso-session]
+	 * (sso_session) or from the profile itself (the legacy form). */
+	char *sso_session, *sso_start_url, *sso_region, *sso_account_id, *sso_role_name;
 	char *web_identity;         /* web_identity_token_file when set (not supported) */
 };
+
+/* An SSO profile's credentials: the access token `aws sso login` cached in
+ * ~/.aws/sso/cache/<sha1 of the session name or start URL>.json, traded
+ * for role credentials at the SSO portal (GetRoleCredentials, endpoint
+ * AWS_ENDPOINT_URL_SSO or the other endpoint settings). Fills out (caller
+ * frees); a missing or expired token says to run `aws sso login`. */
+int creds_sso(const struct creds_config *c, struct creds *out, struct cut_err *err);
 
 /* Longest chain of role profiles followed through source_profile. */
 #define CREDS_MAX_ROLE_CHAIN 5

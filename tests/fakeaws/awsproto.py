@@ -56,6 +56,10 @@ OPERATIONS = {
 }
 ROUTE53_NS = 'https://route53.amazonaws.com/doc/2013-04-01/'
 
+# Services answered without SigV4: the SSO portal takes the `aws sso login`
+# bearer token instead (GetRoleCredentials, authtype none).
+UNSIGNED_SERVICES = {'sso': '2019-06-10'}
+
 _models = {}
 
 
@@ -64,7 +68,7 @@ def model(service):
     so the server starts fast)."""
     m = _models.get(service)
     if m is None:
-        data = Loader().load_service_model(service, 'service-2', SERVICES[service])
+        data = Loader().load_service_model(service, 'service-2', SERVICES.get(service) or UNSIGNED_SERVICES[service])
         m = ServiceModel(data, service_name=service)
         _models[service] = m
     return m

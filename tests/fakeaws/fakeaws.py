@@ -46,6 +46,7 @@ class Sim:
         self.imds_tokens = {}
         self.lock = threading.Lock()
         self.roles = {}            # role ARN -> spec; the world file's "roles" plus /_sim/roles
+        self.sso_tokens = {}       # SSO access token -> {"roles": [[account, role]], "user", "expires"}
         self.load_roles(self.world_spec_roles(world_path))
 
     @staticmethod
@@ -174,7 +175,62 @@ class Handler(BaseHTTPRequestHandler):
         if self.path.startswith('/latest/'):
             self._imds()
             return
+        if urllib.parse.urlsplit(self.path).path == '/federation/credentials':
+            self._sso_portal()
+            return
         self._aws(body)
+
+    def _sso_portal(self):
+        """The IAM Identity Center portal's GetRoleCredentials (rest-json,
+        unsigned: the `aws sso login` access token rides in a header), for
+        the tokens and roles given with POST /_sim/sso. Parameters are
+        checked against the botocore model (sso 2019-06-10)."""
+        sim, w = self.sim, self.sim.world
+        hdr = {'Content-Type': 'application/json'}
+
+        def error(st, code, msg):
+            self._send(st, dict(hdr, **{'x-amzn-ErrorType': code}), json.dumps({'message': msg}).encode())
+            sim.log_call(service='sso', operation='GetRoleCredentials', status=st, code=code,
+                         request_id='-', sim_t=w.now())
+
+        if self.command != 'GET':
+            return error(404, 'UnknownOperationException', 'Unknown operation')
+        q = dict(urllib.parse.parse_qsl(urllib.parse.urlsplit(self.path).query, keep_blank_values=True))
+        token = self.headers.get('x-amz-sso_bearer_token')
+        op = awsproto.model('sso').operation_model('GetRoleCredentials')
+        members = op.input_shape.members
+        for name, loc in (('roleName', q.get('role_name')), ('accountId', q.get('account_id')),
+                          ('accessToken', token)):
+            if loc is None:
+                return error(400, 'InvalidRequestException', '%s is required' % name)
+            if name == 'accountId' and not re.fullmatch(r'\d{12}', loc):
+                return error(400, 'InvalidRequestException', 'accountId must be 12 digits')
+            assert name in members
+        if self.headers.get('Authorization'):
+            return error(400, 'InvalidRequestException', 'GetRoleCredentials is not signed')
+        with sim.lock:
+            grant = sim.sso_tokens.get(token)
+        if grant is None or grant.get('expires', float('inf')) <= time.time():
+            return error(401, 'UnauthorizedException', 'Session token not found or invalid')
+        role = (q['account_id'], q['role_name'])
+        if [q['account_id'], q['role_name']] not in [list(r) for r in grant['roles']]:
+            return error(403, 'ForbiddenException', 'No access')
+        now = time.time()
+        with w.lock:
+            akid = 'ASIA' + uuid.uuid4().hex[:16].upper()
+            c = w.add_credential({
+                'access_key': akid, 'secret_key': uuid.uuid4().hex + uuid.uuid4().hex[:8],
+                'session_token': 'IQoJb3JpZ2luX2Vj' + uuid.uuid4().hex * 3, 'account': role[0],
+                'arn': 'arn:aws:sts::%s:assumed-role/AWSReservedSSO_%s_0123456789abcdef/%s'
+                       % (role[0], role[1], grant.get('user', 'operator')),
+                'user_id': 'AROASSO%s:%s' % (uuid.uuid5(uuid.NAMESPACE_URL, role[1]).hex[:12].upper(),
+                                             grant.get('user', 'operator')),
+                'expires': now + 3600})
+        out = {'roleCredentials': {'accessKeyId': akid, 'secretAccessKey': c['secret_key'],
+                                   'sessionToken': c['session_token'], 'expiration': int((now + 3600) * 1000)}}
+        self._send(200, hdr, json.dumps(out).encode())
+        sim.log_call(service='sso', operation='GetRoleCredentials', status=200, code=None, request_id='-',
+                     sim_t=w.now())
 
     # ------------------------------------------- credential providers
     def _issued(self, access_key):
@@ -491,6 +547,7 @@ class Handler(BaseHTTPRequestHandler):
                 w.load(spec)
             with sim.lock:
                 sim.load_roles(sim.world_spec_roles(None, spec))
+                sim.sso_tokens.clear()
                 sim.faults.clear()
                 sim.calls.clear()
                 sim.clock_skew = 0.0
@@ -533,6 +590,14 @@ class Handler(BaseHTTPRequestHandler):
                     for r in (req['add'] if isinstance(req.get('add'), list) else [req['add']]):
                         sim.add_role(r)
                 return self._json(200, {'roles': list(sim.roles.values())})
+        if path == '/_sim/sso' and m == 'POST':
+            # {"token": T, "roles": [[ACCOUNT, ROLE], ...], "user": U, "expires_in": S}
+            with sim.lock:
+                g = {'roles': req['roles'], 'user': req.get('user', 'operator')}
+                if 'expires_in' in req:
+                    g['expires'] = time.time() + float(req['expires_in'])
+                sim.sso_tokens[req['token']] = g
+            return self._json(200, {'ok': True})
         if path == '/_sim/outcomes':
             with w.lock:
                 _edit_queue(m, req, w.outcomes, ('env_update', 'env_launch', 'snapshot', 'restore'), 'outcome')

@@ -6,7 +6,9 @@
 # role, a chain of roles and credential_source = Environment; the STS
 # endpoint settings apply to AssumeRole; a role the source may not assume is
 # one clear sentence; no secret of the source or of the role reaches the
-# output or the debug log.
+# output or the debug log. SSO profiles trade the `aws sso login` token
+# cache for role credentials at the simulated SSO portal; botocore, reading
+# the same files, agrees on every ARN.
 set -u
 top=${CUTOVER_TOP:-$(cd "$(dirname "$0")/../.." && pwd)}
 bin=${CUTOVER_BUILD:-$top/build}/cutover
@@ -65,10 +67,21 @@ role_arn = arn:aws:iam::$acct:role/cutover-deploy
 source_profile = base
 mfa_serial = arn:aws:iam::$acct:mfa/operator
 [profile sso]
+sso_session = abf
+sso_account_id = $acct
+sso_role_name = CutoverOperator
+[sso-session abf]
 sso_start_url = https://abf.awsapps.com/start
 sso_region = ap-southeast-2
+[profile sso-legacy]
+sso_start_url = https://legacy.awsapps.com/start
+sso_region = ap-southeast-2
 sso_account_id = $acct
-sso_role_name = Operator
+sso_role_name = ReadOnly
+[profile sso-other-role]
+sso_session = abf
+sso_account_id = $acct
+sso_role_name = Admin
 CONF
 secret_seen() { # the source's secret, or anything shaped like the sim's role secrets/tokens
 	grep -qF -- "$AWS_SECRET_ACCESS_KEY" "$@" || grep -qE 'FwoGZXIvYXdzE[0-9a-f]|[0-9a-f]{40}' "$@"
@@ -114,7 +127,59 @@ curl -fsS -X DELETE "$FAKEAWS_ADMIN/calls" >/dev/null
 check "an mfa_serial profile is refused with what to run instead" \
 	"[ \$? -ne 0 ] && grep -q 'needs an MFA code .*aws sts get-session-token --serial-number arn:aws:iam::$acct:mfa/operator' '$tmp/e'"
 "$bin" aws whoami --profile sso >"$tmp/o" 2>"$tmp/e"
-check "an SSO profile is refused with what to run instead" \
-	"[ \$? -ne 0 ] && grep -q 'aws sso login --profile sso.*aws configure export-credentials --profile sso --format env' '$tmp/e'"
+check "an SSO profile without an \`aws sso login\` says to log in" \
+	"[ \$? -ne 0 ] && grep -q \"no login for it in ~/.aws/sso/cache; run \\\`aws sso login --profile sso\\\` and run again\" '$tmp/e'"
 check "... and neither called AWS" \
 	"[ \"\$(curl -fsS '$FAKEAWS_ADMIN/calls' | /usr/bin/python3 -c 'import json,sys; print(json.load(sys.stdin)[\"count\"])')\" = 0 ]"
+
+# `aws sso login` leaves the token in ~/.aws/sso/cache/<sha1 of the session
+# name (sso_session) or of the start URL (legacy form)>.json.
+sso_cache() { # KEY TOKEN EXPIRES
+	mkdir -p "$tmp/.aws/sso/cache"
+	printf '{"startUrl": "https://abf.awsapps.com/start", "region": "ap-southeast-2", "accessToken": "%s", "expiresAt": "%s"}\n' \
+		"$2" "$3" >"$tmp/.aws/sso/cache/$(printf '%s' "$1" | sha1sum | cut -d' ' -f1).json"
+}
+later=$(date -u -d '+1 hour' +%Y-%m-%dT%H:%M:%SZ)
+curl -fsS -X POST -d "{\"token\": \"fake-sso-token-abf-0001\", \"user\": \"jane@abf\",
+	\"roles\": [[\"$acct\", \"CutoverOperator\"], [\"$acct\", \"ReadOnly\"]]}" "$FAKEAWS_ADMIN/sso" >/dev/null
+curl -fsS -X POST -d '{"token": "fake-sso-token-legacy-0002", "roles": [["'$acct'", "ReadOnly"]]}' "$FAKEAWS_ADMIN/sso" >/dev/null
+sso_cache abf fake-sso-token-abf-0001 "$later"
+sso_cache https://legacy.awsapps.com/start fake-sso-token-legacy-0002 "$later"
+CUTOVER_DEBUG=1 "$bin" aws whoami --profile sso >"$tmp/o" 2>"$tmp/e"
+check "an SSO profile (sso-session form) trades the cached login for role credentials" \
+	"grep -q '^arn *arn:aws:sts::$acct:assumed-role/AWSReservedSSO_CutoverOperator_[0-9a-f]*/jane@abf$' '$tmp/o' && grep -q '^credentials *sso (profile sso)' '$tmp/o'"
+check "... and no token or secret in output or debug log" \
+	"! grep -q 'fake-sso-token' '$tmp/o' '$tmp/e' && ! grep -q IQoJb3JpZ2luX2Vj '$tmp/o' '$tmp/e' && ! secret_seen '$tmp/o' '$tmp/e'"
+"$bin" aws whoami --profile sso-legacy >"$tmp/o" 2>"$tmp/e"
+check "an SSO profile in the legacy form (start URL in the profile) works" \
+	"grep -q 'assumed-role/AWSReservedSSO_ReadOnly_' '$tmp/o'"
+"$bin" aws whoami --profile sso-other-role >"$tmp/o" 2>"$tmp/e"
+check "a role the SSO user lacks is one sentence naming role and account" \
+	"[ \$? -ne 0 ] && [ \$(wc -l <'$tmp/e') -eq 1 ] && grep -q 'has no role Admin in account $acct; check sso_role_name' '$tmp/e'"
+sso_cache abf fake-sso-token-abf-0001 "$(date -u -d '-1 minute' +%Y-%m-%dT%H:%M:%SZ)"
+"$bin" aws whoami --profile sso >"$tmp/o" 2>"$tmp/e"
+check "an expired SSO login says to log in again" \
+	"[ \$? -ne 0 ] && grep -q \"SSO login of AWS profile 'sso' expired at .*aws sso login --profile sso\" '$tmp/e'"
+sso_cache abf fake-sso-token-revoked "$later"
+"$bin" aws whoami --profile sso >"$tmp/o" 2>"$tmp/e"
+check "a login the portal no longer knows says to log in again" \
+	"[ \$? -ne 0 ] && grep -q 'SSO portal refused the login .*aws sso login --profile sso' '$tmp/e'"
+
+# botocore (the AWS CLI's own credential code, same config files and token
+# cache) agrees on every ARN. Its version predates endpoint settings in the
+# config, so its STS and SSO clients are pointed at the simulation by hand.
+sso_cache abf fake-sso-token-abf-0001 "$later"
+for p in deploy admin sso; do "$bin" aws whoami --profile $p --json; done >"$tmp/ours" 2>"$tmp/e"
+env -u AWS_ACCESS_KEY_ID -u AWS_SECRET_ACCESS_KEY AWS_DEFAULT_REGION=$AWS_REGION /usr/bin/python3 - >"$tmp/boto" 2>"$tmp/boto.err" <<'PY'
+import os, botocore.session
+url = os.environ['FAKEAWS_URL']
+for prof in ('deploy', 'admin', 'sso'):
+    s = botocore.session.Session(profile=prof)
+    resolver = s.get_component('credential_provider')
+    for name in ('assume-role', 'sso'):
+        p = resolver.get_provider(name)
+        p._client_creator = (lambda orig: lambda *a, **kw: orig(*a, **dict(kw, endpoint_url=url)))(p._client_creator)
+    print(s.create_client('sts', endpoint_url=url).get_caller_identity()['Arn'])
+PY
+check "botocore with the same files gets the same ARNs (role, chain, SSO)" \
+	"/usr/bin/python3 -c 'import json,re,sys; ours=[json.loads(x)[\"arn\"] for x in re.findall(r\"\\{[^}]*\\}\", open(sys.argv[1]).read())]; boto=open(sys.argv[2]).read().split(); assert ours == boto and len(ours) == 3, (ours, boto)' '$tmp/ours' '$tmp/boto'"

@@ -1,7 +1,8 @@
 /* Unit tests for role profiles in creds.c: role_arn with source_profile or
  * credential_source, chains and their loop check, the settings passed to
  * AssumeRole, precedence against static keys in the same profile (the AWS
- * CLI assumes the role), and the sentences for MFA, SSO and web identity.
+ * CLI assumes the role), SSO settings, and the sentences for MFA, a missing
+ * SSO login and web identity.
  * The STS call itself is the callback's (the integration test aws_roles.t
  * makes it against the simulated AWS); here it records what it was asked. */
 #include <stdarg.h>
@@ -104,6 +105,16 @@ static const char *CONF =
 	"mfa_serial = arn:aws:iam::123456789012:mfa/me\n"
 	"[profile sso]\n"
 	"sso_session = corp\n"
+	"sso_account_id = 123456789012\n"
+	"sso_role_name = Admin\n"
+	"[sso-session corp]\n"
+	"sso_start_url = https://corp.awsapps.com/start\n"
+	"sso_region = ap-southeast-2\n"
+	"[profile ssohalf]\n"
+	"sso_start_url = https://corp.awsapps.com/start\n"
+	"sso_account_id = 123456789012\n"
+	"[profile ssonosession]\n"
+	"sso_session = other\n"
 	"sso_account_id = 123456789012\n"
 	"sso_role_name = Admin\n"
 	"[profile webid]\n"
@@ -297,12 +308,18 @@ test_unsupported_say_what_to_do(void **state)
 	assert_int_equal(k.n, 0);
 	creds_config_free(c);
 
+	/* SSO: the session's settings complete the profile; without an
+	 * `aws sso login` token cache (HOME has none) it says to log in. */
 	assert_int_equal(load("sso", CONF, &c, &err), 0);
-	assert_int_equal(creds_resolve_with(c, fake_assume, &k, &cr, &err), CUT_ECONFIG);
-	assert_non_null(strstr(err.msg, "IAM Identity Center (SSO)"));
-	assert_non_null(strstr(err.msg, "aws sso login --profile sso"));
-	assert_non_null(strstr(err.msg, "aws configure export-credentials --profile sso --format env"));
+	assert_string_equal(c->sso_start_url, "https://corp.awsapps.com/start");
+	assert_string_equal(c->sso_region, "ap-southeast-2");
+	assert_int_equal(creds_resolve_with(c, fake_assume, &k, &cr, &err), CUT_EAUTH);
+	assert_non_null(strstr(err.msg, "no login for it in ~/.aws/sso/cache; run `aws sso login --profile sso`"));
 	creds_config_free(c);
+	assert_int_equal(load("ssohalf", CONF, &c, &err), CUT_ECONFIG);
+	assert_non_null(strstr(err.msg, "aws configure sso --profile ssohalf"));
+	assert_int_equal(load("ssonosession", CONF, &c, &err), CUT_ECONFIG);
+	assert_non_null(strstr(err.msg, "no [sso-session other] section"));
 
 	assert_int_equal(load("webid", CONF, &c, &err), 0);
 	assert_int_equal(creds_resolve_with(c, fake_assume, &k, &cr, &err), CUT_ECONFIG);
