@@ -5,6 +5,7 @@
 # Drives a private server with real botocore clients, so every call also
 # passes the server's SigV4 check.
 import base64
+import datetime
 import os
 import sys
 import time
@@ -212,6 +213,19 @@ def test_ec2_sts_eic():
          'GetCallerIdentity names the caller')
     r = T.client(srv, 'sts', cred=T.SESSION).get_caller_identity()
     t.eq(r['Arn'], T.SESSION['arn'], 'session credentials (signed X-Amz-Security-Token) are accepted')
+    srv.admin('POST', '/roles', {'add': {'name': 'cutover-deploy', 'external_id': 'x-1'}})
+    r = sts.assume_role(RoleArn='arn:aws:iam::123456789012:role/cutover-deploy', RoleSessionName='bench',
+                        ExternalId='x-1', DurationSeconds=900)
+    did('sts', 'AssumeRole')
+    rc = r['Credentials']
+    t.eq(r['AssumedRoleUser']['Arn'], 'arn:aws:sts::123456789012:assumed-role/cutover-deploy/bench',
+         'AssumeRole names the assumed role and session')
+    t.ok(799 < (rc['Expiration'] - datetime.datetime.now(datetime.timezone.utc)).total_seconds() <= 900,
+         'AssumeRole credentials expire after DurationSeconds')
+    role = {'access_key': rc['AccessKeyId'], 'secret_key': rc['SecretAccessKey'], 'session_token': rc['SessionToken']}
+    r = T.client(srv, 'sts', cred=role).get_caller_identity()
+    t.eq(r['Arn'], 'arn:aws:sts::123456789012:assumed-role/cutover-deploy/bench',
+         'the assumed-role credentials sign later calls')
     key = 'ssh-ed25519 ' + base64.b64encode(b'\x00\x00\x00\x0bssh-ed25519\x00\x00\x00\x20' + b'k' * 32).decode()
     r = eic.send_ssh_public_key(InstanceId='i-0b1e0000000000001', InstanceOSUser='ec2-user', SSHPublicKey=key)
     did('ec2-instance-connect', 'SendSSHPublicKey')
