@@ -29,6 +29,11 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		creds_endpoint(c, "RDS", "rds");
 		creds_config_free(c);
 	}
+	/* A named profile: role chains (source_profile) and [sso-session]
+	 * lookups start from it. */
+	o.profile = "a";
+	if (creds_config_load_text(&o, buf, second, &c, &err) == 0)
+		creds_config_free(c);
 	if (creds_parse_json(buf, "fuzz", &cr, &err) == 0)
 		creds_free(&cr);
 	creds_parse_time(buf, &t);
