@@ -7,8 +7,8 @@
 # endpoint settings apply to AssumeRole; a role the source may not assume is
 # one clear sentence; no secret of the source or of the role reaches the
 # output or the debug log. SSO profiles trade the `aws sso login` token
-# cache for role credentials at the simulated SSO portal; botocore, reading
-# the same files, agrees on every ARN.
+# cache for role credentials at the simulated SSO portal; the AWS CLI's
+# credential code, reading the same files, agrees on every ARN.
 set -u
 top=${CUTOVER_TOP:-$(cd "$(dirname "$0")/../.." && pwd)}
 bin=${CUTOVER_BUILD:-$top/build}/cutover
@@ -165,21 +165,24 @@ sso_cache abf fake-sso-token-revoked "$later"
 check "a login the portal no longer knows says to log in again" \
 	"[ \$? -ne 0 ] && grep -q 'SSO portal refused the login .*aws sso login --profile sso' '$tmp/e'"
 
-# botocore (the AWS CLI's own credential code, same config files and token
-# cache) agrees on every ARN. Its version predates endpoint settings in the
-# config, so its STS and SSO clients are pointed at the simulation by hand.
+# The AWS CLI's own credential code (/usr/bin/aws runs awscli.botocore, its
+# bundled botocore), with the same config files and token cache, agrees on
+# every ARN. CLI 2.9 predates endpoint settings in the config, so the STS and
+# SSO clients of its role and SSO providers are pointed at the simulation by
+# hand; everything else (profile reading, chain, cache key) is the CLI's.
 sso_cache abf fake-sso-token-abf-0001 "$later"
 for p in deploy admin sso; do "$bin" aws whoami --profile $p --json; done >"$tmp/ours" 2>"$tmp/e"
 env -u AWS_ACCESS_KEY_ID -u AWS_SECRET_ACCESS_KEY AWS_DEFAULT_REGION=$AWS_REGION /usr/bin/python3 - >"$tmp/boto" 2>"$tmp/boto.err" <<'PY'
-import os, botocore.session
+import os
+import awscli.botocore.session as cli_session
 url = os.environ['FAKEAWS_URL']
 for prof in ('deploy', 'admin', 'sso'):
-    s = botocore.session.Session(profile=prof)
+    s = cli_session.Session(profile=prof)
     resolver = s.get_component('credential_provider')
     for name in ('assume-role', 'sso'):
         p = resolver.get_provider(name)
         p._client_creator = (lambda orig: lambda *a, **kw: orig(*a, **dict(kw, endpoint_url=url)))(p._client_creator)
     print(s.create_client('sts', endpoint_url=url).get_caller_identity()['Arn'])
 PY
-check "botocore with the same files gets the same ARNs (role, chain, SSO)" \
+check "the AWS CLI's credential code with the same files gets the same ARNs (role, chain, SSO)" \
 	"/usr/bin/python3 -c 'import json,re,sys; ours=[json.loads(x)[\"arn\"] for x in re.findall(r\"\\{[^}]*\\}\", open(sys.argv[1]).read())]; boto=open(sys.argv[2]).read().split(); assert ours == boto and len(ours) == 3, (ours, boto)' '$tmp/ours' '$tmp/boto'"
