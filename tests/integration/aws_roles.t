@@ -32,6 +32,9 @@ cat >"$tmp/.aws/credentials" <<CRED
 [base]
 aws_access_key_id = $AWS_ACCESS_KEY_ID
 aws_secret_access_key = $AWS_SECRET_ACCESS_KEY
+[selfref]
+aws_access_key_id = $AWS_ACCESS_KEY_ID
+aws_secret_access_key = $AWS_SECRET_ACCESS_KEY
 CRED
 cat >"$tmp/.aws/config" <<CONF
 [profile deploy]
@@ -62,6 +65,10 @@ role_arn = arn:aws:iam::$acct:role/cutover-deploy
 source_profile = base
 role_session_name = via-config
 endpoint_url = $FAKEAWS_URL
+[profile selfref]
+role_arn = arn:aws:iam::$acct:role/cutover-deploy
+source_profile = selfref
+role_session_name = self
 [profile mfa]
 role_arn = arn:aws:iam::$acct:role/cutover-deploy
 source_profile = base
@@ -171,12 +178,12 @@ check "a login the portal no longer knows says to log in again" \
 # SSO clients of its role and SSO providers are pointed at the simulation by
 # hand; everything else (profile reading, chain, cache key) is the CLI's.
 sso_cache abf fake-sso-token-abf-0001 "$later"
-for p in deploy admin sso; do "$bin" aws whoami --profile $p --json; done >"$tmp/ours" 2>"$tmp/e"
+for p in deploy admin sso selfref; do "$bin" aws whoami --profile $p --json; done >"$tmp/ours" 2>"$tmp/e"
 env -u AWS_ACCESS_KEY_ID -u AWS_SECRET_ACCESS_KEY AWS_DEFAULT_REGION=$AWS_REGION /usr/bin/python3 - >"$tmp/boto" 2>"$tmp/boto.err" <<'PY'
 import os
 import awscli.botocore.session as cli_session
 url = os.environ['FAKEAWS_URL']
-for prof in ('deploy', 'admin', 'sso'):
+for prof in ('deploy', 'admin', 'sso', 'selfref'):
     s = cli_session.Session(profile=prof)
     resolver = s.get_component('credential_provider')
     for name in ('assume-role', 'sso'):
@@ -184,5 +191,5 @@ for prof in ('deploy', 'admin', 'sso'):
         p._client_creator = (lambda orig: lambda *a, **kw: orig(*a, **dict(kw, endpoint_url=url)))(p._client_creator)
     print(s.create_client('sts', endpoint_url=url).get_caller_identity()['Arn'])
 PY
-check "the AWS CLI's credential code with the same files gets the same ARNs (role, chain, SSO)" \
-	"/usr/bin/python3 -c 'import json,re,sys; ours=[json.loads(x)[\"arn\"] for x in re.findall(r\"\\{[^}]*\\}\", open(sys.argv[1]).read())]; boto=open(sys.argv[2]).read().split(); assert ours == boto and len(ours) == 3, (ours, boto)' '$tmp/ours' '$tmp/boto'"
+check "the AWS CLI's credential code with the same files gets the same ARNs (role, chain, SSO, and keys beside role_arn in one profile: the role wins)" \
+	"/usr/bin/python3 -c 'import json,re,sys; ours=[json.loads(x)[\"arn\"] for x in re.findall(r\"\\{[^}]*\\}\", open(sys.argv[1]).read())]; boto=open(sys.argv[2]).read().split(); assert ours == boto and len(ours) == 4, (ours, boto)' '$tmp/ours' '$tmp/boto'"
