@@ -232,6 +232,26 @@ pf_test_env(struct run_ctx *ctx, struct cut_err *err)
 	return 0;
 }
 
+/* Tidy terminates the old environments before it deletes the old database;
+ * any OTHER environment still using that database (a test environment
+ * pointed at production, the new SES environment never repointed) must stop
+ * tidy before it changes anything, not half way. */
+static int
+pf_old_db_unused(struct run_ctx *ctx, struct cut_err *err)
+{
+	const char *skip[2] = { ctx->names.live_web, ctx->names.live_ses };
+	char who[64];
+	int r;
+
+	if ((r = step_db_user(ctx, ctx->names.live_db, skip, 2, who, sizeof(who), err)) < 0)
+		return r;
+	if (r == 1)
+		return cut_err_set(err, CUT_ESTATE, "Refusing to tidy: environment %s still uses "
+		    "the old database %s (its RDS_HOSTNAME); point it at another database or "
+		    "terminate it, then run tidy again.", who, ctx->names.live_db);
+	return 0;
+}
+
 #define PF(id, nm, sm) const struct preflight_entry preflight_##id = { nm, sm, pf_##id }
 PF(identity, "identity", "AWS credentials work (caller identity)");
 PF(live_envs, "live-envs", "the live environments exist and are Ready");
@@ -243,6 +263,7 @@ PF(ssh, "ssh", "SSH reaches the instances");
 PF(names_free, "names-free", "the snapshot and new database names are free");
 PF(new_names_free, "new-names-free", "the new environment names are free");
 PF(cutover_done, "cutover-done", "the cutover finished and was not failed back");
+PF(old_db_unused, "old-db-unused", "no environment but the old ones uses the old database");
 PF(test_env, "test-env", "the test environment is Ready and its database name free");
 #undef PF
 

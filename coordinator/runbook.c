@@ -61,7 +61,7 @@ static const struct step_entry *const tidy_steps[] = {
 	&step_tidy_db_entry,
 };
 static const struct preflight_entry *const tidy_checks[] = {
-	&preflight_identity, &preflight_cutover_done,
+	&preflight_identity, &preflight_cutover_done, &preflight_old_db_unused,
 };
 
 /* [Steps for Test] */

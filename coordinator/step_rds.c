@@ -257,16 +257,14 @@ tdb_describe(struct run_ctx *ctx, char *buf, size_t len, struct cut_err *err)
 	return 0;
 }
 
-/* Refuses while a running environment's RDS_HOSTNAME is the old database. */
+/* Refuses while any environment's RDS_HOSTNAME is the old database (the
+ * preflight asked the same before tidy began; this covers a change since). */
 static int
 tdb_check(struct run_ctx *ctx, struct cut_err *err)
 {
-	const char *envs[4] = { ctx->names.new_web, ctx->names.new_ses, ctx->names.live_web,
-		ctx->names.live_ses };
-	const char *names[1] = { "RDS_HOSTNAME" };
 	struct world_db d;
-	struct world_var v;
-	int i, r;
+	char who[64];
+	int r;
 
 	r = ctx->world->db_describe(ctx->world, ctx->names.live_db, &d, err);
 	if (r == CUT_ENOTFOUND) {
@@ -277,19 +275,12 @@ tdb_check(struct run_ctx *ctx, struct cut_err *err)
 		return r;
 	if (strcmp(d.status, "deleting") == 0)
 		return STEP_PENDING;
-	for (i = 0; i < 4; i++) {
-		r = ctx->world->env_get_vars(ctx->world, envs[i], names, 1, &v, err);
-		if (r == CUT_ENOTFOUND) {
-			cut_err_clear(err);
-			continue;
-		}
-		if (r != 0)
-			return r;
-		if (v.present && d.endpoint[0] && strcmp(v.value, d.endpoint) == 0)
-			return cut_err_set(err, CUT_ESTATE, "Refusing to delete database %s: "
-			    "environment %s still uses it (RDS_HOSTNAME); point it elsewhere or "
-			    "terminate it first.", ctx->names.live_db, envs[i]);
-	}
+	if ((r = step_db_user(ctx, ctx->names.live_db, NULL, 0, who, sizeof(who), err)) < 0)
+		return r;
+	if (r == 1)
+		return cut_err_set(err, CUT_ESTATE, "Refusing to delete database %s: "
+		    "environment %s still uses it (RDS_HOSTNAME); point it elsewhere or "
+		    "terminate it first.", ctx->names.live_db, who);
 	return STEP_TODO;
 }
 

@@ -679,20 +679,58 @@ test_tidy(void **state)
 	assert_int_equal(h.fw->mutations, m);
 	*www = keep;
 
-	/* refuses to delete the database a running environment still uses */
-	struct world_var v = { "RDS_HOSTNAME", "production-blue.c97jawiow7ed.fake.rds", 1 };
-	struct fw_env *e = fakeworld_env(h.fw, "cobalt-ses-production-blue");
-	struct world_var saved = e->vars[1];
-	for (int i = 0; i < FW_VARS; i++)
-		if (strcmp(e->vars[i].name, "RDS_HOSTNAME") == 0)
-			saved = e->vars[i], e->vars[i] = v;
-	assert_int_equal(enginerun_cmd(&h, "tidy", &err), CUT_ESTATE);
-	assert_non_null(strstr(err.msg, "cobalt-ses-production-blue still uses it"));
-	assert_int_equal(h.fw->db_deletes, 0);
-	assert_null(fakeworld_env(h.fw, "cobalt-production-blue"));  /* envs went first */
-	for (int i = 0; i < FW_VARS; i++)
-		if (strcmp(e->vars[i].name, "RDS_HOSTNAME") == 0)
-			e->vars[i] = saved;
+	/* refuses, before changing anything, to delete the database a running
+	 * environment still uses: a new one of the pairs, or one outside them
+	 * (the test environment pointed at production) */
+	const char *users[2] = { "cobalt-ses-production-blue", "cobalt-test-black" };
+	for (int u = 0; u < 2; u++) {
+		struct world_var v = { "RDS_HOSTNAME", "production-blue.c97jawiow7ed.fake.rds", 1 };
+		struct fw_env *e = fakeworld_env(h.fw, users[u]);
+		struct world_var saved = v;
+		int k = -1;
+		for (int i = 0; i < FW_VARS; i++)
+			if (strcmp(e->vars[i].name, "RDS_HOSTNAME") == 0)
+				k = i;
+		assert_true(k >= 0);
+		saved = e->vars[k];
+		e->vars[k] = v;
+		m = h.fw->mutations;
+		assert_int_equal(enginerun_cmd(&h, "tidy", &err), CUT_ESTATE);
+		assert_non_null(strstr(h.out, users[u]));
+		assert_non_null(strstr(h.out, "still uses the old database production-blue"));
+		assert_int_equal(h.fw->mutations, m);
+		assert_int_equal(h.fw->db_deletes, 0);
+		assert_non_null(fakeworld_env(h.fw, "cobalt-production-blue"));
+		assert_non_null(fakeworld_rr(h.fw, "cobalt-production-blue.myabf.com.au."));
+		e->vars[k] = saved;
+	}
+
+	/* tidy-db asks the same itself, of every environment: one repointed at
+	 * the old database after the preflight (spelt with other case and a
+	 * final dot) stops the deletion; the old environments go first */
+	h.opts.until = "tidy-envs";
+	assert_int_equal(enginerun_cmd(&h, "tidy", &err), 0);
+	h.opts.until = NULL;
+	assert_null(fakeworld_env(h.fw, "cobalt-production-blue"));
+	{
+		struct fw_env *e = fakeworld_env(h.fw, "cobalt-test-black");
+		struct run_ctx ctx;
+		struct world_var saved;
+		int k = -1;
+		for (int i = 0; i < FW_VARS; i++)
+			if (strcmp(e->vars[i].name, "RDS_HOSTNAME") == 0)
+				k = i;
+		saved = e->vars[k];
+		snprintf(e->vars[k].value, sizeof(e->vars[k].value), "PRODUCTION-BLUE.c97jawiow7ed.fake.rds.");
+		memset(&ctx, 0, sizeof(ctx));
+		ctx.world = h.w;
+		ctx.names = h.names;
+		cut_err_clear(&err);
+		assert_int_equal(step_tidy_db_entry.check(&ctx, &err), CUT_ESTATE);
+		assert_non_null(strstr(err.msg, "environment cobalt-test-black still uses it"));
+		e->vars[k] = saved;
+		assert_int_equal(step_tidy_db_entry.check(&ctx, &err), STEP_TODO);
+	}
 
 	assert_int_equal(enginerun_cmd(&h, "tidy", &err), 0);
 	assert_null(fakeworld_rr(h.fw, "cobalt-production-blue.myabf.com.au."));
