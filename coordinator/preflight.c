@@ -219,10 +219,20 @@ pf_test_env(struct run_ctx *ctx, struct cut_err *err)
 	struct world_db d;
 	int r;
 
+	if (ctx->names.test_env[0] == '\0' || ctx->names.test_db[0] == '\0')
+		return cut_err_set(err, CUT_ECONFIG, "The configuration names no test environment and "
+		    "database to rehearse on; add a [rehearse] section with environment and database "
+		    "(see deploy/cutover.example.ini).");
+	if (strcmp(ctx->names.test_db, ctx->names.live_db) == 0 ||
+	    strcmp(ctx->names.test_db, ctx->names.new_db) == 0)
+		return cut_err_set(err, CUT_ECONFIG, "The test database %s is a production database; "
+		    "name a new instance for the rehearsal in [rehearse] database.", ctx->names.test_db);
 	if ((r = env_ok(ctx, ctx->names.test_env, !began(ctx, "rehearse-mp-django"), err)) != 0)
 		return r;
 	if (strcmp(ctx->names.test_env, ctx->names.live_web) == 0 ||
-	    strcmp(ctx->names.test_env, ctx->names.new_web) == 0)
+	    strcmp(ctx->names.test_env, ctx->names.new_web) == 0 ||
+	    strcmp(ctx->names.test_env, ctx->names.live_ses) == 0 ||
+	    strcmp(ctx->names.test_env, ctx->names.new_ses) == 0)
 		return cut_err_set(err, CUT_ECONFIG, "The test environment %s is a production "
 		    "environment; rehearse only on a test environment.", ctx->names.test_env);
 	if (!began(ctx, "rehearse-restore") &&

@@ -67,6 +67,7 @@ static const struct preflight_entry *const tidy_checks[] = {
 /* [Steps for Test] */
 static const struct step_entry *const rehearse_steps[] = {
 	&step_rehearse_mp_django_entry,
+	&step_rehearse_snapshot_entry,
 	&step_rehearse_restore_entry,
 	&step_rehearse_point_entry,
 	&step_rehearse_migrate_entry,

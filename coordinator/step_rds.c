@@ -209,6 +209,55 @@ const struct step_entry step_restore_entry = {
 
 /* --- rehearse: production data into the test environment's database ---- */
 
+/* The snapshot the rehearsal restores: one named in [rehearse] (an automated
+ * one, say) is used as it is; otherwise a new one of the live database,
+ * taken once. A snapshot reads the database and changes no data. */
+static int
+rsnap_describe(struct run_ctx *ctx, char *buf, size_t len, struct cut_err *err)
+{
+	(void)err;
+	snprintf(buf, len, "take snapshot %s of production database %s, unless it exists",
+	    ctx->names.test_snapshot, ctx->names.live_db);
+	return 0;
+}
+
+static int
+rsnap_check(struct run_ctx *ctx, struct cut_err *err)
+{
+	return snap_state(ctx, ctx->names.test_snapshot, err);
+}
+
+static int
+rsnap_apply(struct run_ctx *ctx, struct cut_err *err)
+{
+	int r = ctx->world->snapshot_create(ctx->world, ctx->names.live_db, ctx->names.test_snapshot,
+	    err);
+
+	if (r == 0)
+		step_put(ctx, "snapshot", "%s", ctx->names.test_snapshot);
+	return r;
+}
+
+static int
+rsnap_wait(struct run_ctx *ctx, struct cut_err *err)
+{
+	char what[192];
+
+	snprintf(what, sizeof(what), "snapshot %s", ctx->names.test_snapshot);
+	return engine_poll(ctx, what, poll_snapshot, ctx->names.test_snapshot, err);
+}
+
+const struct step_entry step_rehearse_snapshot_entry = {
+	.name = "rehearse-snapshot",
+	.phase = STEP_PHASE_REHEARSE,
+	.summary = "a snapshot of production to copy the data from",
+	.flags = STEP_F_ONCE,
+	.describe = rsnap_describe,
+	.check = rsnap_check,
+	.apply = rsnap_apply,
+	.wait = rsnap_wait,
+};
+
 static int
 rrestore_describe(struct run_ctx *ctx, char *buf, size_t len, struct cut_err *err)
 {

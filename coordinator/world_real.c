@@ -1253,7 +1253,11 @@ fill_names(struct wr *x, struct run_names *names, struct cut_err *err)
 	SETN(site_host, c->dns.zone);
 	SETN(test_env, c->rehearse.env);
 	SETN(test_db, c->rehearse.db);
-	SETN(test_snapshot, c->rehearse.snapshot);
+	if (c->rehearse.snapshot[0])
+		SETN(test_snapshot, c->rehearse.snapshot);
+	else  /* rehearse-snapshot takes it: production's data as it is today */
+		snprintf(names->test_snapshot, sizeof(names->test_snapshot), "%.64s-rehearse-%.8s",
+		    lv.live_db, day);
 	SETN(test_db_class, c->rehearse.klass[0] ? c->rehearse.klass : c->db.klass);
 	/* Tuning, not part of the world: the engine's defaults (60 s quiet,
 	 * 15 min deadline) unless the operator (or a test) asks otherwise. */

@@ -809,6 +809,47 @@ test_rehearse(void **state)
 	assert_non_null(strstr(h.out, "manage.py mpc_sync on cobalt-test-black: exit 0"));
 	/* production was not touched */
 	assert_string_equal(fakeworld_rr(h.fw, "myabf.com.au.")->alias_dns, BLUE_CNAME ".");
+	/* the snapshot named in [rehearse] existed: none taken */
+	assert_int_equal(h.fw->snapshots_created, 1);
+	enginerun_done(&h);
+}
+
+/* Without a snapshot of its own, rehearse takes one of production, once;
+ * it refuses a test database that is a production one, and a missing
+ * [rehearse] section, before changing anything. */
+static void
+test_rehearse_snapshot(void **state)
+{
+	struct enginerun h;
+	struct cut_err err;
+
+	(void)state;
+	for (int k = 0; k < 3; k++) {
+		enginerun_init(&h, 0);
+		if (k < 2)
+			snprintf(h.names.test_db, sizeof(h.names.test_db), "%s",
+			    k ? h.names.live_db : h.names.new_db);
+		else
+			h.names.test_env[0] = '\0';
+		assert_int_equal(enginerun_cmd(&h, "rehearse", &err), CUT_ESTATE);
+		assert_non_null(strstr(h.out, k < 2 ? "is a production database" :
+		    "add a [rehearse] section"));
+		assert_int_equal(h.fw->mutations, 0);
+		enginerun_done(&h);
+	}
+
+	/* a fresh state folder: the first run there pins the names, refused or not */
+	enginerun_init(&h, 0);
+	snprintf(h.names.test_snapshot, sizeof(h.names.test_snapshot), "production-blue-rehearse");
+	assert_int_equal(enginerun_cmd(&h, "rehearse", &err), 0);
+	assert_int_equal(h.fw->snapshots_created, 1);
+	assert_int_equal(h.fw->restores, 1);
+	assert_int_equal(h.fw->mpc_syncs, 1);
+	assert_non_null(strstr(h.out, "done rehearse-snapshot"));
+	fakeworld_reset_counters(h.fw);
+	assert_int_equal(enginerun_cmd(&h, "rehearse", &err), 0);
+	assert_int_equal(h.fw->mutations, 0);
+	assert_int_equal(h.fw->snapshots_created + h.fw->restores + h.fw->mpc_syncs, 0);
 	enginerun_done(&h);
 }
 
@@ -949,6 +990,7 @@ main(void)
 		cmocka_unit_test(test_prep),
 		cmocka_unit_test(test_prep_name_taken),
 		cmocka_unit_test(test_rehearse),
+		cmocka_unit_test(test_rehearse_snapshot),
 		cmocka_unit_test(test_names_pinned),
 		cmocka_unit_test(test_quiet_period),
 		cmocka_unit_test(test_slow_transitions),
