@@ -778,9 +778,9 @@ f_activity(struct world_ops *w, const char *env, int64_t since, const char *csv,
 static int
 f_mpserver_check(struct world_ops *w, const char *env, struct cut_err *err)
 {
-	(void)w;
-	(void)env;
-	(void)err;
+	if (FW(w)->mpc_down)
+		return cut_err_set(err, CUT_ESTATE, "Refusing to run mpc_sync: the Masterpoints server "
+		    "does not answer from %s.", env);
 	return 0;
 }
 

@@ -850,6 +850,24 @@ test_rehearse_snapshot(void **state)
 	assert_int_equal(enginerun_cmd(&h, "rehearse", &err), 0);
 	assert_int_equal(h.fw->mutations, 0);
 	assert_int_equal(h.fw->snapshots_created + h.fw->restores + h.fw->mpc_syncs, 0);
+	/* nothing is left to protect once mpc_sync ran: a server away now does not fail it */
+	h.fw->mpc_down = 1;
+	assert_int_equal(enginerun_cmd(&h, "rehearse", &err), 0);
+	assert_int_equal(h.fw->mutations, 0);
+	enginerun_done(&h);
+
+	/* the server down before mpc_sync: refused, mpc_sync never runs; back: resumed */
+	enginerun_init(&h, 0);
+	snprintf(h.names.test_snapshot, sizeof(h.names.test_snapshot), "production-blue-rehearse");
+	h.fw->mpc_down = 1;
+	assert_int_equal(enginerun_cmd(&h, "rehearse", &err), CUT_ESTATE);
+	assert_non_null(strstr(err.msg, "Refusing to run mpc_sync"));
+	assert_int_equal(h.fw->conversions, 1);
+	assert_int_equal(h.fw->mpc_syncs, 0);
+	h.fw->mpc_down = 0;
+	assert_int_equal(enginerun_cmd(&h, "rehearse", &err), 0);
+	assert_int_equal(h.fw->conversions, 1);
+	assert_int_equal(h.fw->mpc_syncs, 1);
 	enginerun_done(&h);
 }
 
