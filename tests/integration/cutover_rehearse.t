@@ -51,6 +51,12 @@ check "rehearse without a [rehearse] section refuses" eq "$rc" 1
 check "saying what to add" has "$T/err" "add a \[rehearse\] section"
 check "and changes nothing" eq "$(mutations)" 0
 
+clear_calls
+cut plan -c "$RCFG" --state "$RST" rehearse
+check "plan lists the rehearsal's steps" has "$T/out" "take snapshot $snap of production database production-blue"
+check "  down to mpc_sync" has "$T/out" "run manage.py mpc_sync on cobalt-test-black"
+check "  and changes nothing" eq "$(mutations)" 0
+
 # ---- the Masterpoints server is down --------------------------------------------
 mpc_hostport=${SIMPROD_MPC_URL#http://}
 kill "$(cat "$S/mpc.pid")" && wait_for 10 sh -c "! curl -s -m 1 -o /dev/null $SIMPROD_MPC_URL/id/518001"

@@ -55,6 +55,13 @@ dump
 check "the old web env is still there" eq "$(env_status cobalt-production-blue)" Ready
 check "the old database is still there" eq "$(db_there production-blue)" True
 
+clear_calls
+cut plan -c "$CFG" --state "$ST" tidy
+check "plan tidy names the DNS records it would delete" has "$T/out" "delete 2 DNS record(s) of the old environments: cobalt-production-blue.myabf.com.au., cobalt-ses-production-green.myabf.com.au."
+check "  the environments" has "$T/out" "terminate environments cobalt-production-blue and cobalt-ses-production-green"
+check "  and the database" has "$T/out" "delete database production-blue after final snapshot production-blue-final-"
+check "  and changes nothing" eq "$(mutations)" 0
+
 # ---- tidy ---------------------------------------------------------------------------
 clear_calls
 cut tidy --yes -c "$CFG" --state "$ST"
