@@ -81,13 +81,15 @@ poll_snapshot(struct run_ctx *ctx, void *arg, char *status, size_t len, int *per
 }
 
 static int
-snap_wait(struct run_ctx *ctx, struct cut_err *err)
+wait_snapshot(struct run_ctx *ctx, const char *id, struct cut_err *err)
 {
 	char what[192];
 
-	snprintf(what, sizeof(what), "snapshot %s", ctx->names.snapshot);
-	return engine_poll(ctx, what, poll_snapshot, ctx->names.snapshot, err);
+	snprintf(what, sizeof(what), "snapshot %s", id);
+	return engine_poll(ctx, what, poll_snapshot, (void *)id, err);
 }
+
+static int snap_wait(struct run_ctx *ctx, struct cut_err *err) { return wait_snapshot(ctx, ctx->names.snapshot, err); }
 
 const struct step_entry step_snapshot_entry = {
 	.name = "snapshot",
@@ -238,14 +240,7 @@ rsnap_apply(struct run_ctx *ctx, struct cut_err *err)
 	return r;
 }
 
-static int
-rsnap_wait(struct run_ctx *ctx, struct cut_err *err)
-{
-	char what[192];
-
-	snprintf(what, sizeof(what), "snapshot %s", ctx->names.test_snapshot);
-	return engine_poll(ctx, what, poll_snapshot, ctx->names.test_snapshot, err);
-}
+static int rsnap_wait(struct run_ctx *ctx, struct cut_err *err) { return wait_snapshot(ctx, ctx->names.test_snapshot, err); }
 
 const struct step_entry step_rehearse_snapshot_entry = {
 	.name = "rehearse-snapshot",

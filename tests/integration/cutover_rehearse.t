@@ -14,14 +14,6 @@
 cutover_up
 admin POST /time '{"durations": {"env_update": 2, "snapshot": 2, "db_create": 3, "dns_change": 1}}' >/dev/null
 
-mutations() {
-	admin GET /calls | $PY -c '
-import json, sys
-ro = ("Describe", "List", "Get")
-print(sum(1 for c in json.load(sys.stdin)["calls"] if not c["operation"].startswith(ro)))'
-}
-calls() { admin GET "/calls?service=$1&operation=$2" | $PY -c 'import json,sys; print(json.load(sys.stdin)["count"])'; }
-clear_calls() { admin DELETE /calls >/dev/null; }
 # What production is, from the dump: its environments and DNS.
 prod_state() {
 	j "json.dumps([sorted((e['name'], e['status'], e['version'], sorted(e['env_vars'].items())) for e in d['aws']['environments'] if 'production' in e['name']), sorted(json.dumps(r, sort_keys=True) for z in d['aws']['zones'] for r in z['records'])], sort_keys=True)"

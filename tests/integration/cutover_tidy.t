@@ -13,14 +13,6 @@ cutover_up
 # Fast simulated AWS: tidy's own waits are what this test is about.
 admin POST /time '{"durations": {"env_update": 2, "env_launch": 3, "env_terminate": 2, "snapshot": 2, "db_create": 3, "db_delete": 2, "dns_change": 1}}' >/dev/null
 
-mutations() {
-	admin GET /calls | $PY -c '
-import json, sys
-ro = ("Describe", "List", "Get")
-print(sum(1 for c in json.load(sys.stdin)["calls"] if not c["operation"].startswith(ro)))'
-}
-calls() { admin GET "/calls?service=$1&operation=$2" | $PY -c 'import json,sys; print(json.load(sys.stdin)["count"])'; }
-clear_calls() { admin DELETE /calls >/dev/null; }
 env_status() { j "([e['status'] for e in d['aws']['environments'] if e['name'] == '$1' and e['status'] != 'Terminated'] + ['Terminated'])[0]"; }
 db_there() { j "any(i['id'] == '$1' for i in d['aws']['db_instances'])"; }
 record() { j "sorted({r['Type'] for z in d['aws']['zones'] for r in z['records'] if r['Name'] == '$1'})"; }
