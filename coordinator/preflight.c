@@ -219,16 +219,46 @@ pf_test_env(struct run_ctx *ctx, struct cut_err *err)
 	struct world_db d;
 	int r;
 
+	if (ctx->names.test_env[0] == '\0' || ctx->names.test_db[0] == '\0')
+		return cut_err_set(err, CUT_ECONFIG, "The configuration names no test environment and "
+		    "database to rehearse on; add a [rehearse] section with environment and database "
+		    "(see deploy/cutover.example.ini).");
+	if (strcmp(ctx->names.test_db, ctx->names.live_db) == 0 ||
+	    strcmp(ctx->names.test_db, ctx->names.new_db) == 0)
+		return cut_err_set(err, CUT_ECONFIG, "The test database %s is a production database; "
+		    "name a new instance for the rehearsal in [rehearse] database.", ctx->names.test_db);
 	if ((r = env_ok(ctx, ctx->names.test_env, !began(ctx, "rehearse-mp-django"), err)) != 0)
 		return r;
 	if (strcmp(ctx->names.test_env, ctx->names.live_web) == 0 ||
-	    strcmp(ctx->names.test_env, ctx->names.new_web) == 0)
+	    strcmp(ctx->names.test_env, ctx->names.new_web) == 0 ||
+	    strcmp(ctx->names.test_env, ctx->names.live_ses) == 0 ||
+	    strcmp(ctx->names.test_env, ctx->names.new_ses) == 0)
 		return cut_err_set(err, CUT_ECONFIG, "The test environment %s is a production "
 		    "environment; rehearse only on a test environment.", ctx->names.test_env);
 	if (!began(ctx, "rehearse-restore") &&
 	    ctx->world->db_describe(ctx->world, ctx->names.test_db, &d, NULL) == 0)
 		return cut_err_set(err, CUT_ESTATE, "A database named %s already exists; choose "
 		    "another test database name or delete it.", ctx->names.test_db);
+	return 0;
+}
+
+/* Tidy terminates the old environments before it deletes the old database;
+ * any OTHER environment still using that database (a test environment
+ * pointed at production, the new SES environment never repointed) must stop
+ * tidy before it changes anything, not half way. */
+static int
+pf_old_db_unused(struct run_ctx *ctx, struct cut_err *err)
+{
+	const char *skip[2] = { ctx->names.live_web, ctx->names.live_ses };
+	char who[64];
+	int r;
+
+	if ((r = step_db_user(ctx, ctx->names.live_db, skip, 2, who, sizeof(who), err)) < 0)
+		return r;
+	if (r == 1)
+		return cut_err_set(err, CUT_ESTATE, "Refusing to tidy: environment %s still uses "
+		    "the old database %s (its RDS_HOSTNAME); point it at another database or "
+		    "terminate it, then run tidy again.", who, ctx->names.live_db);
 	return 0;
 }
 
@@ -243,6 +273,7 @@ PF(ssh, "ssh", "SSH reaches the instances");
 PF(names_free, "names-free", "the snapshot and new database names are free");
 PF(new_names_free, "new-names-free", "the new environment names are free");
 PF(cutover_done, "cutover-done", "the cutover finished and was not failed back");
+PF(old_db_unused, "old-db-unused", "no environment but the old ones uses the old database");
 PF(test_env, "test-env", "the test environment is Ready and its database name free");
 #undef PF
 

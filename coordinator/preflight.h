@@ -26,6 +26,6 @@ int preflight_run(struct run_ctx *ctx, const struct preflight_entry *const *chec
 extern const struct preflight_entry preflight_identity, preflight_live_envs,
     preflight_new_envs, preflight_dns_live, preflight_new_version, preflight_live_db,
     preflight_ssh, preflight_names_free, preflight_new_names_free, preflight_cutover_done,
-    preflight_test_env;
+    preflight_test_env, preflight_old_db_unused;
 
 #endif

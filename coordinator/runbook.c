@@ -61,12 +61,13 @@ static const struct step_entry *const tidy_steps[] = {
 	&step_tidy_db_entry,
 };
 static const struct preflight_entry *const tidy_checks[] = {
-	&preflight_identity, &preflight_cutover_done,
+	&preflight_identity, &preflight_cutover_done, &preflight_old_db_unused,
 };
 
 /* [Steps for Test] */
 static const struct step_entry *const rehearse_steps[] = {
 	&step_rehearse_mp_django_entry,
+	&step_rehearse_snapshot_entry,
 	&step_rehearse_restore_entry,
 	&step_rehearse_point_entry,
 	&step_rehearse_migrate_entry,

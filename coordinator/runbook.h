@@ -40,7 +40,8 @@ extern const struct step_entry step_create_web_entry, step_create_ses_entry,
     step_failback_dns_entry, step_failback_maint_entry, step_failback_cron_entry,
     step_failback_scale_entry, step_failback_activity_entry,
     step_tidy_dns_entry, step_tidy_envs_entry, step_tidy_db_entry,
-    step_rehearse_mp_django_entry, step_rehearse_restore_entry, step_rehearse_point_entry,
+    step_rehearse_mp_django_entry, step_rehearse_snapshot_entry, step_rehearse_restore_entry,
+    step_rehearse_point_entry,
     step_rehearse_migrate_entry, step_rehearse_convert_entry, step_rehearse_mpc_check_entry,
     step_rehearse_mpc_sync_entry;
 

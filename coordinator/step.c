@@ -205,6 +205,49 @@ step_target_db_check(struct run_ctx *ctx, const char *env, struct cut_err *err)
 }
 
 int
+step_db_user(struct run_ctx *ctx, const char *db_id, const char *const *skip, size_t nskip,
+    char *who, size_t len, struct cut_err *err)
+{
+	const char *names[1] = { "RDS_HOSTNAME" };
+	char envs[STEP_MAX_ENVS][64];
+	struct world_db d;
+	struct world_var v;
+	size_t n, i, k;
+	int r;
+
+	who[0] = '\0';
+	r = ctx->world->db_describe(ctx->world, db_id, &d, err);
+	if (r == CUT_ENOTFOUND) {
+		cut_err_clear(err);
+		return 0;
+	}
+	if (r != 0)
+		return r;
+	if (d.endpoint[0] == '\0')
+		return 0;
+	if ((r = ctx->world->env_list(ctx->world, envs, STEP_MAX_ENVS, &n, err)) != 0)
+		return r;
+	for (i = 0; i < n; i++) {
+		for (k = 0; k < nskip && strcmp(envs[i], skip[k]) != 0; k++)
+			;
+		if (k < nskip)
+			continue;
+		r = ctx->world->env_get_vars(ctx->world, envs[i], names, 1, &v, err);
+		if (r == CUT_ENOTFOUND) {  /* terminated since the list was read */
+			cut_err_clear(err);
+			continue;
+		}
+		if (r != 0)
+			return r;
+		if (v.present && step_same_host(v.value, d.endpoint)) {
+			snprintf(who, len, "%s", envs[i]);
+			return 1;
+		}
+	}
+	return 0;
+}
+
+int
 step_same_host(const char *a, const char *b)
 {
 	size_t la = strlen(a), lb = strlen(b);

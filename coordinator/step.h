@@ -195,6 +195,18 @@ int step_env_vars_are(struct run_ctx *ctx, const char *env, const char *const *n
 /* 1 if env exists and is Ready. */
 int step_env_ready(struct run_ctx *ctx, const char *env, struct cut_err *err);
 
+/* Environments one application may hold for step_db_user (Cobalt has ~10). */
+#define STEP_MAX_ENVS 64
+
+/* Does any environment of the application (other than the nskip names in
+ * skip) use database db_id, i.e. is its RDS_HOSTNAME that database's
+ * endpoint? Returns 1 with the first such environment's name in who, 0 when
+ * none does (or the database is gone), CUT_E* on failure. Tidy asks this of
+ * every environment, not only the pairs: a test or UAT environment pointed
+ * at production must stop tidy from deleting its database. */
+int step_db_user(struct run_ctx *ctx, const char *db_id, const char *const *skip, size_t nskip,
+    char *who, size_t len, struct cut_err *err);
+
 /* 1 when two DNS names are the same host: no case, final dot optional. */
 int step_same_host(const char *a, const char *b);
 

@@ -147,6 +147,12 @@ struct world_ops {
 	 * applied over the copied settings. CUT_ESTATE if `name` already exists. */
 	int (*env_clone)(struct world_ops *w, const char *source, const char *name,
 	    const char *version, const struct world_var *set, size_t nset, struct cut_err *err);
+	/* The names of the application's environments that are not Terminated,
+	 * into the caller's names[0..max); *n their number. CUT_EPROTO when the
+	 * application has more than max (nothing is allocated: the caller's
+	 * buffer is the result). Tidy asks every one what database it uses. */
+	int (*env_list)(struct world_ops *w, char (*names)[64], size_t max, size_t *n,
+	    struct cut_err *err);
 	/* TerminateEnvironment (TerminateResources=true). */
 	int (*env_terminate)(struct world_ops *w, const char *env, struct cut_err *err);
 	/* SSH reaches every instance of the environment and the agent answers. */

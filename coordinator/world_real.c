@@ -124,6 +124,31 @@ wr_env_describe(struct world_ops *w, const char *env, struct world_env *out, str
 }
 
 static int
+wr_env_list(struct world_ops *w, char (*names)[64], size_t max, size_t *n, struct cut_err *err)
+{
+	struct wr *x = impl(w);
+	struct eb_env_list el;
+	size_t i;
+	int r;
+
+	*n = 0;
+	if ((r = eb_describe_environments(x->aws, x->cfg.aws.application, NULL, 0, 0, &el, err)) != 0)
+		return r;
+	for (i = 0; i < el.n && r == 0; i++) {
+		if (strcmp(el.v[i].status, "Terminated") == 0)
+			continue;
+		if (*n == max)
+			r = cut_err_set(err, CUT_EPROTO, "Application %s has more than %zu environments, "
+			    "more than cutover can check; terminate the ones no longer used.",
+			    x->cfg.aws.application, max);
+		else
+			r = copy(names[(*n)++], 64, el.v[i].name, "environment name", err);
+	}
+	eb_env_list_free(&el);
+	return r;
+}
+
+static int
 wr_env_get_vars(struct world_ops *w, const char *env, const char *const *names, size_t n,
     struct world_var *out, struct cut_err *err)
 {
@@ -1228,7 +1253,11 @@ fill_names(struct wr *x, struct run_names *names, struct cut_err *err)
 	SETN(site_host, c->dns.zone);
 	SETN(test_env, c->rehearse.env);
 	SETN(test_db, c->rehearse.db);
-	SETN(test_snapshot, c->rehearse.snapshot);
+	if (c->rehearse.snapshot[0])
+		SETN(test_snapshot, c->rehearse.snapshot);
+	else  /* rehearse-snapshot takes it: production's data as it is today */
+		snprintf(names->test_snapshot, sizeof(names->test_snapshot), "%.64s-rehearse-%.8s",
+		    lv.live_db, day);
 	SETN(test_db_class, c->rehearse.klass[0] ? c->rehearse.klass : c->db.klass);
 	/* Tuning, not part of the world: the engine's defaults (60 s quiet,
 	 * 15 min deadline) unless the operator (or a test) asks otherwise. */
@@ -1269,6 +1298,7 @@ world_real_open(const struct cfg *cfg, struct run_names *names, struct world_ops
 	w->env_update_vars = wr_env_update_vars;
 	w->env_scale = wr_env_scale;
 	w->env_clone = wr_env_clone;
+	w->env_list = wr_env_list;
 	w->env_terminate = wr_env_terminate;
 	w->env_ssh_check = wr_env_ssh_check;
 	w->db_describe = wr_db_describe;

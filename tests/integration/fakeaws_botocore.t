@@ -35,14 +35,15 @@ def test_eb():
     did('elasticbeanstalk', 'DescribeEnvironments')
     names = sorted(e['EnvironmentName'] for e in r['Environments'])
     t.eq(names, ['cobalt-production-blue', 'cobalt-production-green', 'cobalt-ses-production-blue',
-                 'cobalt-ses-production-green'], 'DescribeEnvironments lists the four environments')
+                 'cobalt-ses-production-green', 'cobalt-test-black'],
+         'DescribeEnvironments lists the five environments (two pairs, one test)')
     blue = next(e for e in r['Environments'] if e['EnvironmentName'] == 'cobalt-production-blue')
     t.eq((blue['Status'], blue['Health'], blue['CNAME']),
          ('Ready', 'Green', 'cobalt-production-blue.ap-southeast-2.elasticbeanstalk.com'),
          'an environment has status, health and CNAME')
     pages = list(eb.get_paginator('describe_environments').paginate(PaginationConfig={'PageSize': 1}))
-    t.eq(sum(len(p['Environments']) for p in pages), 4, 'DescribeEnvironments pages with NextToken')
-    t.ok(len(pages) >= 4, 'one environment per page when MaxRecords=1', len(pages))
+    t.eq(sum(len(p['Environments']) for p in pages), 5, 'DescribeEnvironments pages with NextToken')
+    t.ok(len(pages) >= 5, 'one environment per page when MaxRecords=1', len(pages))
 
     r = eb.describe_environment_resources(EnvironmentName='cobalt-production-blue')
     did('elasticbeanstalk', 'DescribeEnvironmentResources')

@@ -41,7 +41,7 @@ def test_cli():
                'AWS_SESSION_TOKEN': T.EXPIRED['session_token']}
     cases = [
         (('elasticbeanstalk', 'describe-environments', '--application-name', 'cobalt'), None,
-         lambda rc, out, err: rc == 0 and len(out['Environments']) == 4, 'aws elasticbeanstalk describe-environments'),
+         lambda rc, out, err: rc == 0 and len(out['Environments']) == 5, 'aws elasticbeanstalk describe-environments'),
         (('rds', 'describe-db-instances'), None,
          lambda rc, out, err: rc == 0 and {d['DBInstanceIdentifier'] for d in out['DBInstances']} ==
          {'production-blue', 'cobalt-test'}, 'aws rds describe-db-instances'),

@@ -8,8 +8,8 @@ ok "tests/sim/up brings the simulation up ($((SECONDS - t0)) s)"
 echo "# $(cat "$T/up.out")"
 sleep 1
 dump
-check "five instances, each with sshd and the app answering" \
-	test "$(j "sum(1 for h in d['hosts'].values() if h['running'] and h['sshd'] and h['web'])")" = 5
+check "six instances (two pairs, one test env), each with sshd and the app answering" \
+	test "$(j "sum(1 for h in d['hosts'].values() if h['running'] and h['sshd'] and h['web'])")" = 6
 check "the live database is on the old schema (blocked emails point at accounts_unregistereduser)" \
 	test "$(j "d['databases']['production-blue']['blocked_email_fk_target']")" = accounts_unregistereduser
 check "the test database is migrated (0055 applied)" \
@@ -19,7 +19,7 @@ check "RDS_HOSTNAME of the live environment's instances names the live database'
 check "secrets in the dump are masked" \
 	test "$(j "d['hosts']['i-0b1e0000000000001']['env_file']['RDS_PASSWORD']")" = '***'
 check "every instance has its own loopback address" \
-	test "$(j "len({h['address'] for h in d['hosts'].values()})")" = 5
+	test "$(j "len({h['address'] for h in d['hosts'].values()})")" = 6
 # Every instance over SSH with the launch key pair and known_hosts, HOME laid out like EB.
 good=0
 for a in $(j "' '.join(h['address'] for h in d['hosts'].values())"); do
@@ -27,14 +27,14 @@ for a in $(j "' '.join(h['address'] for h in d['hosts'].values())"); do
 		'cd "$HOME" && test -x var/app/venv/staging-LQM1lest/bin/python && grep -c "^RDS_HOSTNAME=" opt/elasticbeanstalk/deployment/env && crontab -l | grep -c wrapper.sh' </dev/null 2>&1)
 	[ "$(echo $out | cut -d' ' -f1)" = 1 ] && good=$((good + 1)) || echo "# $a: $out"
 done
-check "SSH reaches every instance (strict host keys) and finds the EB layout and crontab" test "$good" = 5
+check "SSH reaches every instance (strict host keys) and finds the EB layout and crontab" test "$good" = 6
 # The cutover agent on the instances, with the paths the config file names.
 CUTOVER=${CUTOVER_BUILD:-$top/build}/cutover
 ini() { sed -n "s/^$1 = //p" "$SIMPROD_CONFIG"; }
 hosts=(); for a in $(j "' '.join(h['address'] for h in d['hosts'].values())"); do hosts+=(--host "$SIMPROD_SSH_USER@$a"); done
 "$CUTOVER" exec "${hosts[@]}" --identity "$SIMPROD_SSH_KEY" --known-hosts "$SIMPROD_KNOWN_HOSTS" -- \
 	sh -c "cd \"\$HOME\" && test -r $(ini env_file) && crontab -l >/dev/null" >"$T/exec.out" 2>&1 </dev/null
-check "cutover exec reaches all five instances through the agent" test $? = 0
+check "cutover exec reaches all six instances through the agent" test $? = 0
 "$CUTOVER" manage --host "$SIMPROD_SSH_USER@$(j "d['hosts']['i-0b1e0000000000001']['address']")" --identity "$SIMPROD_SSH_KEY" \
 	--known-hosts "$SIMPROD_KNOWN_HOSTS" --app-dir "$(ini dir)" --env-file "$(ini env_file)" --python "$(ini python)" -- \
 	showmigrations notifications >"$T/manage.out" 2>&1 </dev/null

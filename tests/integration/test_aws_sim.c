@@ -109,7 +109,7 @@ test_sts_and_eb_reads(void **state)
 	assert_string_equal(id.account, "123456789012");
 	assert_string_equal(id.arn, "arn:aws:iam::123456789012:user/cutover-operator");
 	CHECK(eb_describe_environments(c, APP, NULL, 0, 0, &el, &err));
-	assert_int_equal(el.n, 4);
+	assert_int_equal(el.n, 5); /* two pairs and the test environment */
 	eb_env_list_free(&el);
 	CHECK(eb_describe_environment(c, APP, "cobalt-production-blue", &e, &err));
 	assert_string_equal(e.status, "Ready");
@@ -498,7 +498,7 @@ test_pagination(void **state)
 	assert_non_null(r53_record_find(&l, "_amazonses.myabf.com.au", "TXT"));
 	r53_record_list_free(&l);
 	CHECK(eb_describe_environments(c, APP, NULL, 0, 0, &el, &err));
-	assert_int_equal(el.n, 4);
+	assert_int_equal(el.n, 5); /* two pairs and the test environment */
 	eb_env_list_free(&el);
 	assert_true(sim_calls("elasticbeanstalk", "DescribeEnvironments") >= 4);
 	CHECK(rds_describe_db_snapshots(c, NULL, "production-blue", &sl, &err));

@@ -216,6 +216,23 @@ f_env_describe(struct world_ops *w, const char *name, struct world_env *out, str
 }
 
 static int
+f_env_list(struct world_ops *w, char (*names)[64], size_t max, size_t *n, struct cut_err *err)
+{
+	struct fakeworld *fw = FW(w);
+	int i;
+
+	*n = 0;
+	for (i = 0; i < FW_ENVS; i++) {
+		if (!fw->envs[i].exists)
+			continue;
+		if (*n == max)
+			return cut_err_set(err, CUT_EPROTO, "More than %zu environments.", max);
+		snprintf(names[(*n)++], 64, "%s", fw->envs[i].name);
+	}
+	return 0;
+}
+
+static int
 f_env_get_vars(struct world_ops *w, const char *env, const char *const *names, size_t n,
     struct world_var *out, struct cut_err *err)
 {
@@ -761,9 +778,9 @@ f_activity(struct world_ops *w, const char *env, int64_t since, const char *csv,
 static int
 f_mpserver_check(struct world_ops *w, const char *env, struct cut_err *err)
 {
-	(void)w;
-	(void)env;
-	(void)err;
+	if (FW(w)->mpc_down)
+		return cut_err_set(err, CUT_ESTATE, "Refusing to run mpc_sync: the Masterpoints server "
+		    "does not answer from %s.", env);
 	return 0;
 }
 
@@ -818,6 +835,7 @@ fakeworld_new(struct fakeworld **fwp)
 	w->env_update_vars = f_env_update_vars;
 	w->env_scale = f_env_scale;
 	w->env_clone = f_env_clone;
+	w->env_list = f_env_list;
 	w->env_terminate = f_env_terminate;
 	w->env_ssh_check = f_env_ssh_check;
 	w->db_describe = f_db_describe;

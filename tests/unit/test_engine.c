@@ -679,20 +679,58 @@ test_tidy(void **state)
 	assert_int_equal(h.fw->mutations, m);
 	*www = keep;
 
-	/* refuses to delete the database a running environment still uses */
-	struct world_var v = { "RDS_HOSTNAME", "production-blue.c97jawiow7ed.fake.rds", 1 };
-	struct fw_env *e = fakeworld_env(h.fw, "cobalt-ses-production-blue");
-	struct world_var saved = e->vars[1];
-	for (int i = 0; i < FW_VARS; i++)
-		if (strcmp(e->vars[i].name, "RDS_HOSTNAME") == 0)
-			saved = e->vars[i], e->vars[i] = v;
-	assert_int_equal(enginerun_cmd(&h, "tidy", &err), CUT_ESTATE);
-	assert_non_null(strstr(err.msg, "cobalt-ses-production-blue still uses it"));
-	assert_int_equal(h.fw->db_deletes, 0);
-	assert_null(fakeworld_env(h.fw, "cobalt-production-blue"));  /* envs went first */
-	for (int i = 0; i < FW_VARS; i++)
-		if (strcmp(e->vars[i].name, "RDS_HOSTNAME") == 0)
-			e->vars[i] = saved;
+	/* refuses, before changing anything, to delete the database a running
+	 * environment still uses: a new one of the pairs, or one outside them
+	 * (the test environment pointed at production) */
+	const char *users[2] = { "cobalt-ses-production-blue", "cobalt-test-black" };
+	for (int u = 0; u < 2; u++) {
+		struct world_var v = { "RDS_HOSTNAME", "production-blue.c97jawiow7ed.fake.rds", 1 };
+		struct fw_env *e = fakeworld_env(h.fw, users[u]);
+		struct world_var saved = v;
+		int k = -1;
+		for (int i = 0; i < FW_VARS; i++)
+			if (strcmp(e->vars[i].name, "RDS_HOSTNAME") == 0)
+				k = i;
+		assert_true(k >= 0);
+		saved = e->vars[k];
+		e->vars[k] = v;
+		m = h.fw->mutations;
+		assert_int_equal(enginerun_cmd(&h, "tidy", &err), CUT_ESTATE);
+		assert_non_null(strstr(h.out, users[u]));
+		assert_non_null(strstr(h.out, "still uses the old database production-blue"));
+		assert_int_equal(h.fw->mutations, m);
+		assert_int_equal(h.fw->db_deletes, 0);
+		assert_non_null(fakeworld_env(h.fw, "cobalt-production-blue"));
+		assert_non_null(fakeworld_rr(h.fw, "cobalt-production-blue.myabf.com.au."));
+		e->vars[k] = saved;
+	}
+
+	/* tidy-db asks the same itself, of every environment: one repointed at
+	 * the old database after the preflight (spelt with other case and a
+	 * final dot) stops the deletion; the old environments go first */
+	h.opts.until = "tidy-envs";
+	assert_int_equal(enginerun_cmd(&h, "tidy", &err), 0);
+	h.opts.until = NULL;
+	assert_null(fakeworld_env(h.fw, "cobalt-production-blue"));
+	{
+		struct fw_env *e = fakeworld_env(h.fw, "cobalt-test-black");
+		struct run_ctx ctx;
+		struct world_var saved;
+		int k = -1;
+		for (int i = 0; i < FW_VARS; i++)
+			if (strcmp(e->vars[i].name, "RDS_HOSTNAME") == 0)
+				k = i;
+		saved = e->vars[k];
+		snprintf(e->vars[k].value, sizeof(e->vars[k].value), "PRODUCTION-BLUE.c97jawiow7ed.fake.rds.");
+		memset(&ctx, 0, sizeof(ctx));
+		ctx.world = h.w;
+		ctx.names = h.names;
+		cut_err_clear(&err);
+		assert_int_equal(step_tidy_db_entry.check(&ctx, &err), CUT_ESTATE);
+		assert_non_null(strstr(err.msg, "environment cobalt-test-black still uses it"));
+		e->vars[k] = saved;
+		assert_int_equal(step_tidy_db_entry.check(&ctx, &err), STEP_TODO);
+	}
 
 	assert_int_equal(enginerun_cmd(&h, "tidy", &err), 0);
 	assert_null(fakeworld_rr(h.fw, "cobalt-production-blue.myabf.com.au."));
@@ -771,6 +809,65 @@ test_rehearse(void **state)
 	assert_non_null(strstr(h.out, "manage.py mpc_sync on cobalt-test-black: exit 0"));
 	/* production was not touched */
 	assert_string_equal(fakeworld_rr(h.fw, "myabf.com.au.")->alias_dns, BLUE_CNAME ".");
+	/* the snapshot named in [rehearse] existed: none taken */
+	assert_int_equal(h.fw->snapshots_created, 1);
+	enginerun_done(&h);
+}
+
+/* Without a snapshot of its own, rehearse takes one of production, once;
+ * it refuses a test database that is a production one, and a missing
+ * [rehearse] section, before changing anything. */
+static void
+test_rehearse_snapshot(void **state)
+{
+	struct enginerun h;
+	struct cut_err err;
+
+	(void)state;
+	for (int k = 0; k < 3; k++) {
+		enginerun_init(&h, 0);
+		if (k < 2)
+			snprintf(h.names.test_db, sizeof(h.names.test_db), "%s",
+			    k ? h.names.live_db : h.names.new_db);
+		else
+			h.names.test_env[0] = '\0';
+		assert_int_equal(enginerun_cmd(&h, "rehearse", &err), CUT_ESTATE);
+		assert_non_null(strstr(h.out, k < 2 ? "is a production database" :
+		    "add a [rehearse] section"));
+		assert_int_equal(h.fw->mutations, 0);
+		enginerun_done(&h);
+	}
+
+	/* a fresh state folder: the first run there pins the names, refused or not */
+	enginerun_init(&h, 0);
+	snprintf(h.names.test_snapshot, sizeof(h.names.test_snapshot), "production-blue-rehearse");
+	assert_int_equal(enginerun_cmd(&h, "rehearse", &err), 0);
+	assert_int_equal(h.fw->snapshots_created, 1);
+	assert_int_equal(h.fw->restores, 1);
+	assert_int_equal(h.fw->mpc_syncs, 1);
+	assert_non_null(strstr(h.out, "done rehearse-snapshot"));
+	fakeworld_reset_counters(h.fw);
+	assert_int_equal(enginerun_cmd(&h, "rehearse", &err), 0);
+	assert_int_equal(h.fw->mutations, 0);
+	assert_int_equal(h.fw->snapshots_created + h.fw->restores + h.fw->mpc_syncs, 0);
+	/* nothing is left to protect once mpc_sync ran: a server away now does not fail it */
+	h.fw->mpc_down = 1;
+	assert_int_equal(enginerun_cmd(&h, "rehearse", &err), 0);
+	assert_int_equal(h.fw->mutations, 0);
+	enginerun_done(&h);
+
+	/* the server down before mpc_sync: refused, mpc_sync never runs; back: resumed */
+	enginerun_init(&h, 0);
+	snprintf(h.names.test_snapshot, sizeof(h.names.test_snapshot), "production-blue-rehearse");
+	h.fw->mpc_down = 1;
+	assert_int_equal(enginerun_cmd(&h, "rehearse", &err), CUT_ESTATE);
+	assert_non_null(strstr(err.msg, "Refusing to run mpc_sync"));
+	assert_int_equal(h.fw->conversions, 1);
+	assert_int_equal(h.fw->mpc_syncs, 0);
+	h.fw->mpc_down = 0;
+	assert_int_equal(enginerun_cmd(&h, "rehearse", &err), 0);
+	assert_int_equal(h.fw->conversions, 1);
+	assert_int_equal(h.fw->mpc_syncs, 1);
 	enginerun_done(&h);
 }
 
@@ -911,6 +1008,7 @@ main(void)
 		cmocka_unit_test(test_prep),
 		cmocka_unit_test(test_prep_name_taken),
 		cmocka_unit_test(test_rehearse),
+		cmocka_unit_test(test_rehearse_snapshot),
 		cmocka_unit_test(test_names_pinned),
 		cmocka_unit_test(test_quiet_period),
 		cmocka_unit_test(test_slow_transitions),
