@@ -20,6 +20,7 @@
 #include <cmocka.h>
 
 #include "lcache.h"
+#include "world_ops.h"
 
 static const char *
 env(const char *k)
@@ -328,6 +329,101 @@ test_reopen_failure_not_sent(void **state)
 	lcache_free(lc);
 }
 
+/* ---- the world (world_real.c) on the simulated production ------------- */
+
+static long
+admin_calls(const char *query)
+{
+	char cmd[1024], buf[64] = "";
+	FILE *p;
+
+	snprintf(cmd, sizeof(cmd), "curl -s '%s/calls%s' | /usr/bin/python3 -c "
+	    "'import json,sys; print(json.load(sys.stdin)[\"count\"])'", env("SIMPROD_ADMIN"), query);
+	if ((p = popen(cmd, "r")) == NULL)
+		return -1;
+	if (fgets(buf, sizeof(buf), p) == NULL)
+		buf[0] = '\0';
+	pclose(p);
+	return buf[0] ? atol(buf) : -1;
+}
+
+static long
+key_pushes(void)
+{
+	return admin_calls("?service=ec2-instance-connect&operation=SendSSHPublicKey");
+}
+
+static void
+sim_env(void)
+{
+	char line[1024];
+	FILE *f = fopen(env("SIMPROD_AWS_ENV"), "r");
+
+	assert_non_null(f);
+	while (fgets(line, sizeof(line), f) != NULL) {
+		char *eq = strchr(line, '=');
+		line[strcspn(line, "\r\n")] = '\0';
+		if (eq == NULL || line[0] == '#')
+			continue;
+		*eq = '\0';
+		setenv(line, eq + 1, 1);
+	}
+	fclose(f);
+	setenv("CUTOVER_OPERATOR_IP", "127.0.0.1", 1);
+}
+
+/* K operations of the world on every instance of an environment: with
+ * Instance Connect every new connection needs a SendSSHPublicKey, so the
+ * simulated AWS's call count is the number of connections. */
+static long
+world_pushes(const char *reuse, int k, int *ninst)
+{
+	const char *envname = "cobalt-production-blue";
+	struct world_ops *w;
+	struct world_env e;
+	struct world_rate rt;
+	struct cut_err err;
+	int paused;
+	long before;
+
+	setenv("CUTOVER_SSH_REUSE", reuse, 1);
+	if (world_ops_open(env("SIMPROD_CONFIG_EIC"), NULL, &w, &err) != 0)
+		fail_msg("world_ops_open: %s", err.msg);
+	if (w->env_describe(w, envname, &e, &err) != 0)
+		fail_msg("env_describe: %s", err.msg);
+	*ninst = e.ninstances;
+	before = key_pushes();
+	for (int i = 0; i < k; i++)
+		if (w->cron_paused(w, envname, &paused, &err) != 0)
+			fail_msg("cron_paused: %s", err.msg);
+	/* quiet polls (a follow on the same connections), then an op again */
+	for (int i = 0; i < 3; i++)
+		if (w->request_rate(w, envname, &rt, &err) != 0)
+			fail_msg("request_rate: %s", err.msg);
+	assert_int_equal(rt.ninstances, e.ninstances);
+	if (w->cron_paused(w, envname, &paused, &err) != 0)
+		fail_msg("cron_paused after the polls: %s", err.msg);
+	world_ops_close(w);
+	unsetenv("CUTOVER_SSH_REUSE");
+	return key_pushes() - before;
+}
+
+static void
+test_world_one_connection_per_instance(void **state)
+{
+	int n1 = 0, n0 = 0;
+	const int K = 4;
+
+	(void)state;
+	sim_env();
+	long cached = world_pushes("1", K, &n1);
+	assert_true(n1 >= 1);
+	assert_int_equal(cached, n1);
+	/* the old behaviour, as the baseline: a connection per operation */
+	long old = world_pushes("0", K, &n0);
+	assert_int_equal(old, (long)(K + 1) * n0);   /* K ops, then one for the follow and the op after it */
+}
+
 int
 main(void)
 {
@@ -337,6 +433,7 @@ main(void)
 		cmocka_unit_test(test_lost_result_reported_not_repeated),
 		cmocka_unit_test(test_prune_and_other_instance),
 		cmocka_unit_test(test_reopen_failure_not_sent),
+		cmocka_unit_test(test_world_one_connection_per_instance),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
