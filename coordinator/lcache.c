@@ -231,14 +231,15 @@ lcache_run(struct lcache *lc, const struct lcache_host *h, lcache_fn fn, void *a
 	return r;
 }
 
-size_t
-lcache_prune(struct lcache *lc, const char *group, const struct lcache_host *keep, size_t n)
+/* Closes the entries of group (NULL: every group) that are not in keep. */
+static size_t
+sweep(struct lcache *lc, const char *group, const struct lcache_host *keep, size_t n)
 {
 	size_t dropped = 0;
 
 	for (size_t i = 0; i < lc->n;) {
 		struct lc_entry *e = lc->v[i];
-		int kept = strcmp(e->group, str(group)) != 0;
+		int kept = group != NULL && strcmp(e->group, group) != 0;
 		for (size_t k = 0; !kept && k < n; k++)
 			kept = same_key(e, &keep[k]) && (keep[k].tag == NULL || strcmp(e->tag, keep[k].tag) == 0);
 		if (kept) {
@@ -255,23 +256,15 @@ lcache_prune(struct lcache *lc, const char *group, const struct lcache_host *kee
 }
 
 size_t
+lcache_prune(struct lcache *lc, const char *group, const struct lcache_host *keep, size_t n)
+{
+	return sweep(lc, str(group), keep, n);
+}
+
+size_t
 lcache_drop(struct lcache *lc, const char *group)
 {
-	size_t dropped = 0;
-
-	for (size_t i = 0; i < lc->n;) {
-		struct lc_entry *e = lc->v[i];
-		if (group != NULL && strcmp(e->group, group) != 0) {
-			i++;
-			continue;
-		}
-		if (e->conn != NULL) {
-			dropped++;
-			lc->st.dropped++;
-		}
-		entry_remove(lc, i);
-	}
-	return dropped;
+	return sweep(lc, group, NULL, 0);
 }
 
 void

@@ -359,11 +359,10 @@ session_for(struct wr *x, const char *env, struct wr_session **out, struct cut_e
 	}
 	if (s == NULL) {
 		struct cut_err e2;
-		if (x->nsess == sizeof(x->sess) / sizeof(x->sess[0])) {
-			(void)fleet_close(&nf, &e2);
-			return cut_err_set(err, CUT_ESTATE, "cutover keeps sessions with at most %zu environments at "
-			    "once; this is a bug, report it.", x->nsess);
-		}
+		/* More environments than slots: one session goes (its
+		 * connections are opened again if it is used again). */
+		if (x->nsess == sizeof(x->sess) / sizeof(x->sess[0]))
+			session_end(x, 0);
 		s = &x->sess[x->nsess];
 		memset(s, 0, sizeof(*s));
 		snprintf(s->env, sizeof(s->env), "%s", env);

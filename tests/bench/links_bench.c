@@ -138,14 +138,33 @@ mean(const double *ms, int n)
 	return sum / n;
 }
 
+/* n ops of fn, baseline then cached, side by side. */
+static int
+compare(const struct lcache_host *h, struct bench *b, lcache_fn fn, int n, const char *what, const char *op)
+{
+	double old[256], cached[256];
+	unsigned long c_old, c_new;
+	char line[128];
+
+	printf("-- %d %s, one after another\n", n, what);
+	if (series(h, 0, fn, b, n, old, &c_old) != 0 || series(h, 1, fn, b, n, cached, &c_new) != 0)
+		return -1;
+	snprintf(line, sizeof(line), "baseline: new connection + agent per %s", op);
+	report(line, old, n, c_old);
+	report("cached connection (probe + request)", cached, n, c_new);
+	printf("   %.1fx faster per %s (%.1f ms saved each)\n", mean(old, n) / mean(cached, n), op,
+	    mean(old, n) - mean(cached, n));
+	return 0;
+}
+
 int
 main(int argc, char **argv)
 {
 	int n = argc > 1 ? atoi(argv[1]) : 20;
 	struct lcache_host h;
 	struct bench b;
-	double old[256], cached[256], follow[256];
-	unsigned long c_old, c_new;
+	double warm[2], follow[256];
+	unsigned long c_warm;
 	char envf[512], logf[512];
 
 	if (n < 2 || n > 256)
@@ -163,30 +182,13 @@ main(int argc, char **argv)
 	b.log = logf;
 
 	/* The agent is cached on the host (uploaded once) in both series. */
-	if (series(&h, 1, sql_op, &b, 2, old, &c_old) != 0)
+	if (series(&h, 1, sql_op, &b, 2, warm, &c_warm) != 0)
 		return 1;
 
-	printf("-- %d small SQL queries (SELECT 1 through the agent), one after another\n", n);
-	if (series(&h, 0, sql_op, &b, n, old, &c_old) != 0 || series(&h, 1, sql_op, &b, n, cached, &c_new) != 0)
+	if (compare(&h, &b, sql_op, n, "small SQL queries (SELECT 1 through the agent)", "query") != 0 ||
+	    compare(&h, &b, df_op, n, "smallest agent requests (df /)", "request") != 0 ||
+	    compare(&h, &b, quiet_op, n, "quiet-period polls (one 100 ms access-log interval each)", "poll") != 0)
 		return 1;
-	report("baseline: new connection + agent per query", old, n, c_old);
-	report("cached connection", cached, n, c_new);
-	printf("   speed-up %.1fx per query\n", mean(old, n) / mean(cached, n));
-
-	printf("-- %d smallest agent requests (df /), one after another\n", n);
-	if (series(&h, 0, df_op, &b, n, old, &c_old) != 0 || series(&h, 1, df_op, &b, n, cached, &c_new) != 0)
-		return 1;
-	report("baseline: new connection + agent per request", old, n, c_old);
-	report("cached connection (probe + request)", cached, n, c_new);
-	printf("   speed-up %.1fx per request\n", mean(old, n) / mean(cached, n));
-
-	printf("-- %d quiet-period polls (one 100 ms access-log interval each)\n", n);
-	if (series(&h, 0, quiet_op, &b, n, old, &c_old) != 0 || series(&h, 1, quiet_op, &b, n, cached, &c_new) != 0)
-		return 1;
-	report("baseline: new connection + agent per poll", old, n, c_old);
-	report("cached connection, one count per poll", cached, n, c_new);
-	printf("   overhead over the 100 ms interval: %.1f ms -> %.1f ms per poll\n", mean(old, n) - 100.0,
-	    mean(cached, n) - 100.0);
 
 	/* What request_rate does now: one follow, polls read its count. */
 	{

@@ -19,30 +19,10 @@
 #include <unistd.h>
 #include <cmocka.h>
 
+#include "tsupport.h"
+
 #include "lcache.h"
 #include "world_ops.h"
-
-static const char *
-env(const char *k)
-{
-	const char *v = getenv(k);
-	if (v == NULL)
-		fail_msg("%s is not set: run through tests/run (sshd-hosts service)", k);
-	return v;
-}
-
-static int
-port_of(int i)
-{
-	char ports[1024], *save = NULL, *p;
-	int n = 0;
-
-	snprintf(ports, sizeof(ports), "%s", env("SSHD_PORTS"));
-	for (p = strtok_r(ports, " ", &save); p != NULL; p = strtok_r(NULL, " ", &save), n++)
-		if (n == i)
-			return atoi(p);
-	return 0;
-}
 
 static int
 count_prepare(void *arg, struct cut_err *err)
@@ -57,10 +37,10 @@ host_for(struct lcache_host *h, int idx, int *prepared)
 {
 	memset(h, 0, sizeof(*h));
 	h->target.ssh.host = "127.0.0.1";
-	h->target.ssh.port = port_of(idx);
-	h->target.ssh.user = env("SSHD_USER");
-	h->target.ssh.identity = env("SSHD_KEY");
-	h->target.ssh.known_hosts = env("SSHD_KNOWN_HOSTS");
+	h->target.ssh.port = ts_sshd_port(idx);
+	h->target.ssh.user = ts_env("SSHD_USER");
+	h->target.ssh.identity = ts_env("SSHD_KEY");
+	h->target.ssh.known_hosts = ts_env("SSHD_KNOWN_HOSTS");
 	h->target.ssh.connect_timeout_ms = 5000;
 	h->group = "env-a";
 	h->tag = "i-1";
@@ -115,6 +95,17 @@ agent_pid(struct lcache *lc, const struct lcache_host *h)
 	return atol(o.out);
 }
 
+/* A reusing cache with one operation done on host idx; returns its agent's pid. */
+static long
+start(struct lcache **lc, struct lcache_host *h, int idx, int *prepared)
+{
+	struct cut_err err;
+
+	host_for(h, idx, prepared);
+	assert_int_equal(lcache_new(lc, 1, &err), 0);
+	return agent_pid(*lc, h);
+}
+
 static void
 test_k_ops_one_connection(void **state)
 {
@@ -126,9 +117,7 @@ test_k_ops_one_connection(void **state)
 	const int K = 12;
 
 	(void)state;
-	host_for(&h, 10, &prepared);
-	assert_int_equal(lcache_new(&lc, 1, &err), 0);
-	long first = agent_pid(lc, &h);
+	long first = start(&lc, &h, 10, &prepared);
 	assert_true(first > 1);
 	for (int i = 1; i < K; i++)
 		assert_int_equal(agent_pid(lc, &h), first);
@@ -170,9 +159,11 @@ parent_of(long pid)
 	return ppid;
 }
 
+/* kill -9 and wait until the process is gone. */
 static void
-wait_gone(long pid)
+kill_wait(long pid)
 {
+	assert_int_equal(kill((pid_t)pid, SIGKILL), 0);
 	for (int i = 0; i < 200 && kill((pid_t)pid, 0) == 0; i++)
 		usleep(10000);
 }
@@ -183,17 +174,13 @@ test_killed_agent_and_session_reopened(void **state)
 	struct lcache *lc;
 	struct lcache_host h;
 	struct lcache_stats st;
-	struct cut_err err;
 	int prepared = 0;
 
 	(void)state;
-	host_for(&h, 10, &prepared);
-	assert_int_equal(lcache_new(&lc, 1, &err), 0);
-	long a1 = agent_pid(lc, &h);
+	long a1 = start(&lc, &h, 10, &prepared);
 
 	/* the agent dies between two operations */
-	assert_int_equal(kill((pid_t)a1, SIGKILL), 0);
-	wait_gone(a1);
+	kill_wait(a1);
 	long a2 = agent_pid(lc, &h);
 	assert_true(a2 != a1);
 	lcache_get_stats(lc, &st);
@@ -205,8 +192,7 @@ test_killed_agent_and_session_reopened(void **state)
 	/* the SSH session itself dies (sshd's per-connection process) */
 	long sess = parent_of(a2);
 	assert_true(sess > 1);
-	assert_int_equal(kill((pid_t)sess, SIGKILL), 0);
-	wait_gone(sess);
+	kill_wait(sess);
 	long a3 = agent_pid(lc, &h);
 	assert_true(a3 != a2);
 	lcache_get_stats(lc, &st);
@@ -312,11 +298,8 @@ test_reopen_failure_not_sent(void **state)
 	int prepared = 0;
 
 	(void)state;
-	host_for(&h, 10, &prepared);
-	assert_int_equal(lcache_new(&lc, 1, &err), 0);
-	long a1 = agent_pid(lc, &h);
-	assert_int_equal(kill((pid_t)a1, SIGKILL), 0);
-	wait_gone(a1);
+	long a1 = start(&lc, &h, 10, &prepared);
+	kill_wait(a1);
 	/* The key push before the reconnect fails: the operation is not run. */
 	h.prepare = fail_prepare;
 	struct sh_op o = { .script = "echo should-not-run" };
@@ -338,7 +321,7 @@ admin_calls(const char *query)
 	FILE *p;
 
 	snprintf(cmd, sizeof(cmd), "curl -s '%s/calls%s' | /usr/bin/python3 -c "
-	    "'import json,sys; print(json.load(sys.stdin)[\"count\"])'", env("SIMPROD_ADMIN"), query);
+	    "'import json,sys; print(json.load(sys.stdin)[\"count\"])'", ts_env("SIMPROD_ADMIN"), query);
 	if ((p = popen(cmd, "r")) == NULL)
 		return -1;
 	if (fgets(buf, sizeof(buf), p) == NULL)
@@ -357,7 +340,7 @@ static void
 sim_env(void)
 {
 	char line[1024];
-	FILE *f = fopen(env("SIMPROD_AWS_ENV"), "r");
+	FILE *f = fopen(ts_env("SIMPROD_AWS_ENV"), "r");
 
 	assert_non_null(f);
 	while (fgets(line, sizeof(line), f) != NULL) {
@@ -387,7 +370,7 @@ world_pushes(const char *reuse, int k, int *ninst)
 	long before;
 
 	setenv("CUTOVER_SSH_REUSE", reuse, 1);
-	if (world_ops_open(env("SIMPROD_CONFIG_EIC"), NULL, &w, &err) != 0)
+	if (world_ops_open(ts_env("SIMPROD_CONFIG_EIC"), NULL, &w, &err) != 0)
 		fail_msg("world_ops_open: %s", err.msg);
 	if (w->env_describe(w, envname, &e, &err) != 0)
 		fail_msg("env_describe: %s", err.msg);
