@@ -203,8 +203,9 @@ lost_sentence(struct cut_err *err, const char *name)
 	n = strlen(old);
 	while (n > 0 && (old[n - 1] == '.' || old[n - 1] == ' '))
 		old[--n] = '\0';
-	snprintf(err->msg, sizeof(err->msg), "%s; cutover did not send it again, so check its effect on %s "
-	    "before running again.", old, name);
+	/* Bounded so the added words always fit the message. */
+	snprintf(err->msg, sizeof(err->msg), "%.850s; cutover did not send it again, so check its effect on "
+	    "%.60s before running again.", old, name);
 }
 
 int
