@@ -451,6 +451,12 @@ rexec_close(struct rexec_conn *c)
 	free(c);
 }
 
+int
+rexec_usable(const struct rexec_conn *c)
+{
+	return c != NULL && !c->broken && c->ch != NULL;
+}
+
 const char *
 rexec_agent_version(const struct rexec_conn *c)
 {

@@ -90,6 +90,10 @@ int rexec_run(struct rexec_conn *c, const struct rexec_request *req, const struc
 /* Says bye to the agent (it ends every child), disconnects, frees. NULL is fine. */
 void rexec_close(struct rexec_conn *c);
 
+/* 1 while c can take requests; 0 after a failure left it unusable (its
+ * request's outcome unknown): close it and connect again. */
+int rexec_usable(const struct rexec_conn *c);
+
 /* What the agent said in its hello (owned by the connection). */
 const char *rexec_agent_version(const struct rexec_conn *c);
 const char *rexec_arch(const struct rexec_conn *c);

@@ -15,7 +15,9 @@
 #include "changes.h"
 #include "eb.h"
 #include "fleet.h"
+#include "lcache.h"
 #include "precond.h"
+#include "quiet.h"
 #include "r53.h"
 #include "rds.h"
 #include "rexec.h"
@@ -25,6 +27,26 @@
 
 #define MANAGE_TIMEOUT_MS (6LL * 3600 * 1000)   /* mpc_sync "takes a long time" */
 #define SHORT_TIMEOUT_MS 60000
+
+/* The SSH session with one environment's instances (fleet.h: the Instance
+ * Connect key, port 22 if configured), kept for the life of the world so
+ * that its connections (x->lc) can be reused; its host list is refreshed
+ * on every use, so instances that went away are dropped. */
+struct wr_session {
+	char env[128];
+	struct fleet f;
+};
+
+/* The access-log follow of request_rate, running between polls on the
+ * cached connections (one per instance). links are copies of the cache's
+ * links (the threads use them); orig the cache's own, to give the request
+ * ids back. */
+struct wr_follow {
+	char env[128];
+	struct qrate *q;
+	struct alink *links, **orig;
+	size_t n;
+};
 
 struct wr {
 	struct world_ops ops;      /* first: the table's address is the struct's */
@@ -36,6 +58,15 @@ struct wr {
 	struct aop_conf aconf;
 	char cron_dir[256];
 	char access_log[256];
+	/* One connection per instance for the life of the world (lcache.h),
+	 * the environments' sessions they were opened in, and the running
+	 * access-log follow of request_rate. */
+	struct lcache *lc;
+	struct wr_session sess[8];
+	size_t nsess;
+	struct wr_follow follow;
+	const char *log_paths[2];
+	struct aop_logcount_opts log_opts;   /* the follow's, read by its threads */
 };
 
 static struct wr *
@@ -280,34 +311,183 @@ by_id(const void *a, const void *b)
 	return strcmp(((const struct fleet_host *)a)->id, ((const struct fleet_host *)b)->id);
 }
 
-/* One session with env's instances: fn on each of them (all) or on the one
- * with the lowest id (so a rerun finds the same instance). */
+/* ---- connections ----------------------------------------------------------- */
+
+static void
+follow_stop(struct wr *x)
+{
+	struct wr_follow *f = &x->follow;
+
+	if (f->q == NULL && f->links == NULL)
+		return;
+	qrate_stop(f->q);
+	for (size_t i = 0; i < f->n; i++)
+		f->orig[i]->next_id = f->links[i].next_id;
+	free(f->links);
+	free(f->orig);
+	memset(f, 0, sizeof(*f));
+}
+
+static void
+session_end(struct wr *x, size_t i)
+{
+	struct cut_err e;
+
+	if (x->lc != NULL)
+		lcache_drop(x->lc, x->sess[i].env);
+	/* Revokes the rules this session opened: a failure names the rule. */
+	if (fleet_close(&x->sess[i].f, &e) != 0)
+		fprintf(stderr, "cutover: %s\n", e.msg);
+	x->sess[i] = x->sess[--x->nsess];
+}
+
+static int
+same_groups(const struct fleet *a, const struct fleet *b)
+{
+	if (a->nsg != b->nsg)
+		return 0;
+	for (size_t i = 0; i < a->nsg; i++) {
+		size_t k = 0;
+		while (k < b->nsg && strcmp(a->sgs[i], b->sgs[k]) != 0)
+			k++;
+		if (k == b->nsg)
+			return 0;
+	}
+	return 1;
+}
+
+/* env's session with its current instances (sorted by id, so "one
+ * instance" is the same one on a rerun); connections to instances no
+ * longer there are closed. */
+static int
+session_for(struct wr *x, const char *env, struct wr_session **out, struct cut_err *err)
+{
+	struct fleet nf;
+	struct wr_session *s = NULL;
+	size_t i;
+	int r;
+
+	*out = NULL;
+	for (i = 0; i < x->nsess && s == NULL; i++)
+		if (strcmp(x->sess[i].env, env) == 0)
+			s = &x->sess[i];
+	if ((r = fleet_find(x->aws, &x->cfg, env, &nf, err)) != 0) {
+		if (s != NULL && (r == CUT_ENOTFOUND || r == CUT_ESTATE))
+			session_end(x, (size_t)(s - x->sess));
+		return r;
+	}
+	qsort(nf.hosts, nf.n, sizeof(nf.hosts[0]), by_id);
+	/* Port 22 was opened on the groups of the instances seen then. */
+	if (s != NULL && x->cfg.ssh.open_port && !same_groups(&s->f, &nf)) {
+		session_end(x, (size_t)(s - x->sess));
+		s = NULL;
+	}
+	if (s == NULL) {
+		struct cut_err e2;
+		/* More environments than slots: one session goes (its
+		 * connections are opened again if it is used again). */
+		if (x->nsess == sizeof(x->sess) / sizeof(x->sess[0]))
+			session_end(x, 0);
+		s = &x->sess[x->nsess];
+		memset(s, 0, sizeof(*s));
+		snprintf(s->env, sizeof(s->env), "%s", env);
+		s->f = nf;
+		if ((r = fleet_open(&s->f, -1, err)) != 0) {
+			(void)fleet_close(&s->f, &e2);
+			return r;
+		}
+		x->nsess++;
+	} else {
+		free(s->f.hosts);
+		s->f.hosts = nf.hosts;
+		s->f.n = nf.n;
+		memcpy(s->f.sgs, nf.sgs, sizeof(nf.sgs));
+		s->f.nsg = nf.nsg;
+	}
+	*out = s;
+	return 0;
+}
+
+struct wr_key {
+	struct fleet *f;
+	size_t i;
+};
+
+/* Before every connection: an Instance Connect key lives 60 s. */
+static int
+push_key(void *arg, struct cut_err *err)
+{
+	struct wr_key *k = arg;
+
+	return fleet_push_key(k->f, k->i, err);
+}
+
+static void
+host_of(struct wr_session *s, size_t i, struct wr_key *k, struct lcache_host *h)
+{
+	memset(h, 0, sizeof(*h));
+	fleet_target(&s->f, i, &h->target);
+	h->group = s->env;
+	h->tag = s->f.hosts[i].id;
+	k->f = &s->f;
+	k->i = i;
+	h->prepare = push_key;
+	h->prepare_arg = k;
+}
+
+/* Drops the connections to env's instances that are gone. */
+static void
+prune(struct wr *x, struct wr_session *s, struct wr_key *keys, struct lcache_host *hs)
+{
+	for (size_t i = 0; i < s->f.n; i++)
+		host_of(s, i, &keys[i], &hs[i]);
+	lcache_prune(x->lc, s->env, hs, s->f.n);
+}
+
+struct wr_op {
+	struct wr *x;
+	const struct fleet_host *h;
+	host_fn fn;
+	void *arg;
+};
+
+static int
+op_fn(void *arg, struct rexec_conn *c, struct alink *l, struct cut_err *err)
+{
+	struct wr_op *o = arg;
+
+	return o->fn(o->x, o->h, c, l, o->arg, err);
+}
+
+/* fn on each of env's instances (all) or on the one with the lowest id,
+ * over the cached connection of each (opened on first use). */
 static int
 with_hosts(struct wr *x, const char *env, int all, host_fn fn, void *arg, struct cut_err *err)
 {
-	struct fleet f;
-	struct cut_err e2;
-	int r, r2;
+	struct wr_session *s;
+	struct wr_key *keys;
+	struct lcache_host *hs;
+	int r;
 
-	if ((r = fleet_find(x->aws, &x->cfg, env, &f, err)) != 0)
+	/* The follow holds the connections on its threads. */
+	follow_stop(x);
+	if ((r = session_for(x, env, &s, err)) != 0)
 		return r;
-	qsort(f.hosts, f.n, sizeof(f.hosts[0]), by_id);
-	r = fleet_open(&f, -1, err);
-	for (size_t i = 0; r == 0 && i < (all ? f.n : 1); i++) {
-		struct rexec_target t;
-		struct rexec_conn *c = NULL;
-		struct alink l;
-		if ((r = fleet_push_key(&f, i, err)) != 0)
-			break;
-		fleet_target(&f, i, &t);
-		if ((r = rexec_connect(&c, &t, err)) != 0)
-			break;
-		rexec_alink(c, &l, f.hosts[i].label);
-		r = fn(x, &f.hosts[i], c, &l, arg, err);
-		alink_close(&l);
+	keys = calloc(s->f.n, sizeof(*keys));
+	hs = calloc(s->f.n, sizeof(*hs));
+	if (keys == NULL || hs == NULL) {
+		free(keys);
+		free(hs);
+		return cut_err_set(err, CUT_ENOMEM, "Out of memory.");
 	}
-	r2 = fleet_close(&f, r != 0 ? &e2 : err);
-	return r != 0 ? r : r2;
+	prune(x, s, keys, hs);
+	for (size_t i = 0; r == 0 && i < (all ? s->f.n : 1); i++) {
+		struct wr_op o = { x, &s->f.hosts[i], fn, arg };
+		r = lcache_run(x->lc, &hs[i], op_fn, &o, err);
+	}
+	free(keys);
+	free(hs);
+	return r;
 }
 
 static int
@@ -544,41 +724,72 @@ wr_unreg_user_count(struct world_ops *w, const char *env, long *n, struct cut_er
 
 /* ---- data safety -------------------------------------------------------------------- */
 
+/* Starts following env's access logs: one logcount per instance, on its
+ * cached connection, counting until follow_stop(). */
 static int
-rate_cb(void *arg, const struct aop_count *c)
+follow_start(struct wr *x, const char *env, struct cut_err *err)
 {
-	struct aop_count *dst = arg;
-
-	*dst = *c;
-	return 1;   /* one interval is the sample */
-}
-
-static int
-rate_fn(struct wr *x, const struct fleet_host *h, struct rexec_conn *c, struct alink *l, void *arg,
-    struct cut_err *err)
-{
-	struct world_rate *out = arg;
-	const char *paths[] = { x->access_log, NULL };
-	struct aop_logcount_opts o = { x->access_log[0] ? paths : NULL, NULL, 2000, 0, 0 };
-	struct aop_count cnt;
+	struct wr_follow *f = &x->follow;
+	struct wr_session *s;
+	struct wr_key *keys = NULL;
+	struct lcache_host *hs = NULL;
 	int r;
 
-	(void)h; (void)c;
-	memset(&cnt, 0, sizeof(cnt));
-	if ((r = aop_logcount(l, &o, rate_cb, &cnt, err)) != 0)
+	follow_stop(x);
+	if ((r = session_for(x, env, &s, err)) != 0)
 		return r;
-	out->requests += (long)cnt.requests;
-	if ((double)cnt.interval_ms / 1000.0 > out->interval_s)
-		out->interval_s = (double)cnt.interval_ms / 1000.0;
-	out->ninstances++;
-	return 0;
+	keys = calloc(s->f.n, sizeof(*keys));
+	hs = calloc(s->f.n, sizeof(*hs));
+	f->links = calloc(s->f.n, sizeof(*f->links));
+	f->orig = calloc(s->f.n, sizeof(*f->orig));
+	if (keys == NULL || hs == NULL || f->links == NULL || f->orig == NULL) {
+		r = cut_err_set(err, CUT_ENOMEM, "Out of memory.");
+		goto out;
+	}
+	prune(x, s, keys, hs);
+	for (size_t i = 0; i < s->f.n; i++) {
+		struct rexec_conn *c;
+		if ((r = lcache_get(x->lc, &hs[i], &c, &f->orig[i], err)) != 0)
+			goto out;
+		f->links[i] = *f->orig[i];
+		f->n++;
+	}
+	x->log_paths[0] = x->access_log;
+	x->log_paths[1] = NULL;
+	x->log_opts = (struct aop_logcount_opts){ x->access_log[0] ? x->log_paths : NULL, NULL, 1000, 0, 0 };
+	if ((r = qrate_start(f->links, f->n, &x->log_opts, &f->q, err)) != 0)
+		goto out;
+	snprintf(f->env, sizeof(f->env), "%s", env);
+out:
+	free(keys);
+	free(hs);
+	if (r != 0)
+		follow_stop(x);
+	return r;
 }
 
+/* One log follow per instance runs from the first call on, over the
+ * cached connections: each call reports what the follows counted since the
+ * previous one, so no request between two polls goes unseen. */
 static int
 wr_request_rate(struct world_ops *w, const char *env, struct world_rate *out, struct cut_err *err)
 {
+	struct wr *x = impl(w);
+	uint64_t req = 0, ms = 0;
+	int r;
+
 	memset(out, 0, sizeof(*out));
-	return with_hosts(impl(w), env, 1, rate_fn, out, err);
+	if ((x->follow.q == NULL || strcmp(x->follow.env, env) != 0) && (r = follow_start(x, env, err)) != 0)
+		return r;
+	if ((r = qrate_take(x->follow.q, &req, &ms, err)) != 0) {
+		/* A count that cannot see every instance is not a count. */
+		follow_stop(x);
+		return r;
+	}
+	out->requests = (long)req;
+	out->interval_s = (double)ms / 1000.0;
+	out->ninstances = (int)x->follow.n;
+	return 0;
 }
 
 static int
@@ -1199,6 +1410,12 @@ wr_close(struct world_ops *w)
 	if (w == NULL)
 		return;
 	x = impl(w);
+	follow_stop(x);
+	/* Every agent gets its bye before the sessions revoke their access. */
+	lcache_free(x->lc);
+	x->lc = NULL;
+	while (x->nsess > 0)
+		session_end(x, x->nsess - 1);
 	aws_client_free(x->aws);
 	free(x);
 }
@@ -1279,6 +1496,14 @@ world_real_open(const struct cfg *cfg, struct run_names *names, struct world_ops
 		return cut_err_set(err, CUT_ENOMEM, "Out of memory.");
 	x->cfg = *cfg;
 	if ((r = wlive_client(&x->cfg, &x->aws, err)) != 0) {
+		free(x);
+		return r;
+	}
+	/* CUTOVER_SSH_REUSE=0: a connection per operation, as before the cache
+	 * (for comparison; the default reuses). */
+	const char *reuse = getenv("CUTOVER_SSH_REUSE");
+	if ((r = lcache_new(&x->lc, reuse == NULL || strcmp(reuse, "0") != 0, err)) != 0) {
+		aws_client_free(x->aws);
 		free(x);
 		return r;
 	}

@@ -11,6 +11,8 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include "tsupport.h"
+
 #include "rexec.h"
 
 struct capture {
@@ -32,37 +34,15 @@ cap_output(void *ctx, int fd, const void *data, size_t len)
 	}
 }
 
-static const char *
-env(const char *k)
-{
-	const char *v = getenv(k);
-	if (v == NULL)
-		fail_msg("%s is not set: run through tests/run (sshd-hosts service)", k);
-	return v;
-}
-
-static int
-port_of(int i)
-{
-	char ports[1024], *save = NULL, *p;
-	int n = 0;
-
-	snprintf(ports, sizeof(ports), "%s", env("SSHD_PORTS"));
-	for (p = strtok_r(ports, " ", &save); p != NULL; p = strtok_r(NULL, " ", &save), n++)
-		if (n == i)
-			return atoi(p);
-	return 0;
-}
-
 static void
 target_for(struct rexec_target *t, int port)
 {
 	memset(t, 0, sizeof(*t));
 	t->ssh.host = "127.0.0.1";
 	t->ssh.port = port;
-	t->ssh.user = env("SSHD_USER");
-	t->ssh.identity = env("SSHD_KEY");
-	t->ssh.known_hosts = env("SSHD_KNOWN_HOSTS");
+	t->ssh.user = ts_env("SSHD_USER");
+	t->ssh.identity = ts_env("SSHD_KEY");
+	t->ssh.known_hosts = ts_env("SSHD_KNOWN_HOSTS");
 	t->ssh.connect_timeout_ms = 5000;
 }
 
@@ -79,7 +59,7 @@ test_one_connection_many_requests(void **state)
 	int r;
 
 	(void)state;
-	target_for(&t, port_of(8));
+	target_for(&t, ts_sshd_port(8));
 	r = rexec_connect(&c, &t, &err);
 	assert_int_equal(r, 0);
 	assert_string_equal(rexec_arch(c), "x86_64");
@@ -99,7 +79,7 @@ test_one_connection_many_requests(void **state)
 	assert_string_equal(cap.err, "e\n");
 
 	/* manage on the same connection, in the host's EB-like layout */
-	const char *home = env("SSHD_DIR");
+	const char *home = ts_env("SSHD_DIR");
 	snprintf(app, sizeof(app), "%s/h8/var/app/current", home);
 	snprintf(envf, sizeof(envf), "%s/h8/opt/elasticbeanstalk/deployment/env", home);
 	snprintf(py, sizeof(py), "%s/h8/var/app/venv/*/bin/python", home);
@@ -131,7 +111,7 @@ test_one_connection_many_requests(void **state)
 static void
 test_many_hosts_one_unreachable(void **state)
 {
-	int n = atoi(env("SSHD_N")), bad = atoi(env("SSHD_UNREACHABLE_PORT"));
+	int n = atoi(ts_env("SSHD_N")), bad = atoi(ts_env("SSHD_UNREACHABLE_PORT"));
 	struct rexec_host *hosts = calloc((size_t)n + 1, sizeof(*hosts));
 	const char *argv[] = {"sh", "-c", "case $HOME in */h1) exit 3;; esac; echo ok", NULL};
 	struct rexec_request req = { .kind = REXEC_RUN, .argv = argv, .timeout_ms = 20000 };
@@ -139,7 +119,7 @@ test_many_hosts_one_unreachable(void **state)
 	(void)state;
 	assert_non_null(hosts);
 	for (int i = 0; i < n; i++)
-		target_for(&hosts[i].target, port_of(i));
+		target_for(&hosts[i].target, ts_sshd_port(i));
 	target_for(&hosts[n].target, bad);
 	assert_int_equal(rexec_many(hosts, (size_t)n + 1, &req, 4, NULL, NULL), 0);
 	for (int i = 0; i < n; i++) {

@@ -148,3 +148,28 @@ ts_stop(pid_t pid)
 		waitpid(pid, &st, 0);
 	}
 }
+
+const char *
+ts_env(const char *name)
+{
+	const char *v = getenv(name);
+
+	if (v == NULL) {
+		fprintf(stderr, "%s is not set: run through tests/run (which starts the test servers)\n", name);
+		exit(1);
+	}
+	return v;
+}
+
+int
+ts_sshd_port(int i)
+{
+	char ports[1024], *save = NULL, *p;
+	int n = 0;
+
+	snprintf(ports, sizeof(ports), "%s", ts_env("SSHD_PORTS"));
+	for (p = strtok_r(ports, " ", &save); p != NULL; p = strtok_r(NULL, " ", &save), n++)
+		if (n == i)
+			return atoi(p);
+	return 0;
+}

@@ -18,6 +18,11 @@ int ts_run(char *const argv[], const char *out_path);
 char *ts_tmpdir(void);
 /* Removes a directory tree made by ts_tmpdir. */
 void ts_rmtree(const char *dir);
+/* The value of a variable the test servers export (tests/run); when it
+ * is missing, says so and exits 1 (the test was not run through tests/run). */
+const char *ts_env(const char *name);
+/* The port of sshd test host i (SSHD_PORTS of services/sshd-hosts), 0 if none. */
+int ts_sshd_port(int i);
 
 
 
