@@ -14,14 +14,31 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "opsutil.h"
 
+/* Closes every descriptor from lo up (in a forked worker). */
+static void
+close_from(int lo)
+{
+#ifdef SYS_close_range
+	if (syscall(SYS_close_range, (unsigned)lo, ~0u, 0u) == 0)
+		return;
+#endif
+	long max = sysconf(_SC_OPEN_MAX);
+
+	if (max < 0 || max > 65536)
+		max = 65536;
+	for (int fd = lo; fd < (int)max; fd++)
+		close(fd);
+}
+
 static int
 spawn_worker(struct agent *a, const msgpack_object *msg, const struct op_worker *w)
 {
-	int out[2] = { -1, -1 };
+	int out[2] = { -1, -1 }, in[2] = { -1, -1 }, want_stdin = 0;
 	struct req *r;
 	uint64_t id;
 	pid_t pid;
@@ -34,17 +51,24 @@ spawn_worker(struct agent *a, const msgpack_object *msg, const struct op_worker 
 	if (a->nreqs >= AGENT_MAX_REQS)
 		return agent_send_error(a, id, "busy", "The agent already runs %d requests; wait for one to end.",
 		    AGENT_MAX_REQS);
+	/* Input bigger than a frame (sql) follows as stdin frames, which the
+	 * agent's loop writes to the worker's stdin as for a run child. */
+	(void)frame_get_bool(msg, "stdin", &want_stdin);
 	if ((r = calloc(1, sizeof(*r))) == NULL)
 		return FRAME_ENOMEM;
-	if ((r->frames = frame_reader_new()) == NULL || pipe2(out, O_CLOEXEC) < 0) {
+	if ((r->frames = frame_reader_new()) == NULL || pipe2(out, O_CLOEXEC) < 0 ||
+	    (want_stdin && pipe2(in, O_CLOEXEC) < 0)) {
+		int e = errno;
+		if (out[0] >= 0) { close(out[0]); close(out[1]); }
 		frame_reader_free(r->frames);
 		free(r);
-		return agent_send_start_error(a, id, "cannot start the %s operation: %s", w->type, strerror(errno));
+		return agent_send_start_error(a, id, "cannot start the %s operation: %s", w->type, strerror(e));
 	}
 	r->start_ms = agent_now_ms();
 	if ((pid = fork()) < 0) {
 		close(out[0]);
 		close(out[1]);
+		if (in[0] >= 0) { close(in[0]); close(in[1]); }
 		frame_reader_free(r->frames);
 		free(r);
 		return agent_send_start_error(a, id, "cannot start the %s operation: %s", w->type, strerror(errno));
@@ -62,17 +86,26 @@ spawn_worker(struct agent *a, const msgpack_object *msg, const struct op_worker 
 		/* Never the coordinator's frames on stdin; frames out on stdout;
 		 * stderr stays the agent's (silent in normal operation, where a
 		 * sanitizer build's reports must show). */
-		if (null < 0 || dup2(null, 0) < 0 || dup2(out[1], 1) < 0)
+		if (null < 0 || dup2(in[0] >= 0 ? in[0] : null, 0) < 0 || dup2(out[1], 1) < 0)
 			_exit(127);
+		/* A worker does not exec, so close-on-exec does not apply: drop
+		 * every other descriptor of the agent, above all the write ends
+		 * of stdin pipes (its own, others'), whose copies here would keep
+		 * their readers from ever seeing end-of-file. */
+		close_from(3);
 		_exit(opw_run(w, msg, id) >= 0 ? 0 : 1);
 	}
 	close(out[1]);
 	fcntl(out[0], F_SETFL, O_NONBLOCK);
+	if (in[0] >= 0) {
+		close(in[0]);
+		fcntl(in[1], F_SETFL, O_NONBLOCK);
+	}
 	r->id = id;
 	r->pid = pid;
 	r->out_fd[0] = out[0];
 	r->out_fd[1] = -1;
-	r->in_fd = -1;
+	r->in_fd = in[1];
 	a->reqs[a->nreqs++] = r;
 	return FRAME_OK;
 }

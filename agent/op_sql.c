@@ -6,6 +6,8 @@
  * never its argv, which any user on the instance can read in ps. Reads run
  * with default_transaction_read_only so a read can never write; writes run
  * in one transaction (psql --single-transaction with ON_ERROR_STOP).
+ * A script bigger than a frame comes as the request's stdin frames and
+ * goes to psql as it arrives, still one script, one transaction.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -72,7 +74,7 @@ opw_sql(const msgpack_object *req, struct op_io *io, char *why, size_t whylen)
 	const char *sql;
 	size_t sqllen;
 	uint64_t timeout_ms;
-	int write = 0, r, wst = 0, timed_out = 0;
+	int write = 0, from_stdin = 0, r, wst = 0, timed_out = 0;
 	struct db_settings db;
 	static char env[10][1100];   /* the child's whole environment */
 	char *envp[11], *argv[16 + 2 * SQL_VARS_MAX];
@@ -86,6 +88,7 @@ opw_sql(const msgpack_object *req, struct op_io *io, char *why, size_t whylen)
 	if (opu_req_str(req, "env_file", OPU_ENV_FILE, env_file, sizeof(env_file)) < 0 ||
 	    opu_req_str(req, "psql", "psql", psql, sizeof(psql)) < 0 ||
 	    opu_req_bool(req, "write", 0, &write) < 0 ||
+	    opu_req_bool(req, "stdin", 0, &from_stdin) < 0 ||
 	    opu_req_u64(req, "timeout_ms", SQL_TIMEOUT_DEFAULT_MS, &timeout_ms) < 0) {
 		snprintf(why, whylen, "the sql request has a field of the wrong type");
 		return -1;
@@ -143,8 +146,11 @@ opw_sql(const msgpack_object *req, struct op_io *io, char *why, size_t whylen)
 	argv[argc] = NULL;
 
 	struct out_relay rel = { io };
-	r = opu_spawn(argv, envp, sql, sqllen, relay_out, &rel, timeout_ms, &wst, &timed_out,
-	    why, whylen);
+	/* With "stdin", the script follows as stdin frames (more than one
+	 * frame holds) and psql reads it from the worker's stdin as it comes;
+	 * "sql" is then empty. */
+	r = opu_spawn_fd(argv, envp, sql, sqllen, from_stdin ? 0 : -1, relay_out, &rel, timeout_ms,
+	    &wst, &timed_out, why, whylen);
 	/* The password must not outlive its use in this process. */
 	explicit_bzero(db.password, sizeof(db.password));
 	for (int i = 0; i < envc; i++)

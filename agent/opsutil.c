@@ -242,6 +242,15 @@ opu_spawn(char *const argv[], char *const envp[], const void *in, size_t inlen,
     opu_sink_fn sink, void *arg, uint64_t timeout_ms, int *wstatus, int *timed_out,
     char *why, size_t whylen)
 {
+	return opu_spawn_fd(argv, envp, in, inlen, -1, sink, arg, timeout_ms, wstatus, timed_out,
+	    why, whylen);
+}
+
+int
+opu_spawn_fd(char *const argv[], char *const envp[], const void *in, size_t inlen, int in_fd,
+    opu_sink_fn sink, void *arg, uint64_t timeout_ms, int *wstatus, int *timed_out,
+    char *why, size_t whylen)
+{
 	int pin[2], pout[2], perr[2], pexec[2];
 	size_t inoff = 0;
 	pid_t pid;
@@ -261,7 +270,7 @@ opu_spawn(char *const argv[], char *const envp[], const void *in, size_t inlen,
 	}
 	if (pid == 0) {
 		setpgid(0, 0);
-		dup2(pin[0], 0);
+		dup2(in_fd >= 0 ? in_fd : pin[0], 0);
 		dup2(pout[1], 1);
 		dup2(perr[1], 2);
 		signal(SIGPIPE, SIG_DFL);
@@ -289,7 +298,7 @@ opu_spawn(char *const argv[], char *const envp[], const void *in, size_t inlen,
 	/* Our writes to a child that exits early must not kill the worker. */
 	signal(SIGPIPE, SIG_IGN);
 	fcntl(pin[1], F_SETFL, O_NONBLOCK);
-	if (inlen == 0) {
+	if (inlen == 0 || in_fd >= 0) {
 		close(pin[1]);
 		pin[1] = -1;
 	}

@@ -91,6 +91,12 @@ int opu_spawn(char *const argv[], char *const envp[], const void *in, size_t inl
     opu_sink_fn sink, void *arg, uint64_t timeout_ms, int *wstatus, int *timed_out,
     char *why, size_t whylen);
 
+/* opu_spawn with the child's stdin read from in_fd (in/inlen unused)
+ * when in_fd >= 0: input streamed to the worker passes straight on. */
+int opu_spawn_fd(char *const argv[], char *const envp[], const void *in, size_t inlen, int in_fd,
+    opu_sink_fn sink, void *arg, uint64_t timeout_ms, int *wstatus, int *timed_out,
+    char *why, size_t whylen);
+
 /* A growing byte buffer for collecting child output, capped at cap bytes
  * (opu_sink_buf then fails). Owned by the caller: free(b->data). */
 struct opu_buf {

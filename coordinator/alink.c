@@ -45,6 +45,44 @@ alink_request(struct alink *l, const msgpack_sbuffer *sb, uint64_t id,
 	return l->ops->request(l->ctx, sb, id, on_reply, arg, timeout_ms, err);
 }
 
+int
+alink_request_in(struct alink *l, const msgpack_sbuffer *sb, uint64_t id, const void *in,
+    size_t inlen, alink_reply_fn on_reply, void *arg, uint64_t timeout_ms, struct cut_err *err)
+{
+	msgpack_sbuffer f;
+	msgpack_packer pk;
+	int r;
+
+	if (l->ops->send == NULL)
+		return cut_err_set(err, CUT_EINVAL, "The connection to %s cannot stream input to a request; "
+		    "this is a bug in cutover, report it.", l->name);
+	if ((r = l->ops->send(l->ctx, sb, err)) != 0)
+		return r;
+	msgpack_sbuffer_init(&f);
+	msgpack_packer_init(&pk, &f, msgpack_sbuffer_write);
+	for (size_t off = 0; off < inlen; off += FRAME_DATA_CHUNK) {
+		size_t n = inlen - off < FRAME_DATA_CHUNK ? inlen - off : FRAME_DATA_CHUNK;
+		msgpack_sbuffer_clear(&f);
+		alink_pack_head(&pk, "stdin", id, 3);
+		alink_pack_str(&pk, "data");
+		msgpack_pack_bin(&pk, n);
+		msgpack_pack_bin_body(&pk, (const char *)in + off, n);
+		if ((r = l->ops->send(l->ctx, &f, err)) != 0) {
+			msgpack_sbuffer_destroy(&f);
+			return r;
+		}
+	}
+	/* The eof goes as the request proper: the transport sends it, then
+	 * hands over every reply carrying id, as for any request. */
+	msgpack_sbuffer_clear(&f);
+	alink_pack_head(&pk, "stdin", id, 3);
+	alink_pack_str(&pk, "eof");
+	msgpack_pack_true(&pk);
+	r = l->ops->request(l->ctx, &f, id, on_reply, arg, timeout_ms, err);
+	msgpack_sbuffer_destroy(&f);
+	return r;
+}
+
 void
 alink_pack_str(msgpack_packer *pk, const char *s)
 {
@@ -214,7 +252,13 @@ done:
 	free(p);
 }
 
-static const struct alink_ops plink_ops = { plink_request, plink_close };
+static int
+plink_send(void *ctx, const msgpack_sbuffer *payload, struct cut_err *err)
+{
+	return send_payload(ctx, payload, err);
+}
+
+static const struct alink_ops plink_ops = { plink_request, plink_close, plink_send };
 
 int
 alink_spawn(struct alink *l, const char *path, char *const env[], const char *name,

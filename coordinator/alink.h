@@ -34,6 +34,10 @@ struct alink_ops {
 	    alink_reply_fn on_reply, void *arg, uint64_t timeout_ms, struct cut_err *err);
 	/* Ends the connection and frees ctx. */
 	void (*close)(void *ctx);
+	/* Queues or writes one more frame (payload: one packed map) without
+	 * waiting for replies: the stdin frames of alink_request_in. NULL when
+	 * the transport cannot (alink_request_in then refuses). */
+	int (*send)(void *ctx, const msgpack_sbuffer *payload, struct cut_err *err);
 };
 
 struct alink {
@@ -52,6 +56,13 @@ uint64_t alink_new_id(struct alink *l);
 /* Sends a request map built by the caller in sb (see alink_pack_head). */
 int alink_request(struct alink *l, const msgpack_sbuffer *sb, uint64_t id,
     alink_reply_fn on_reply, void *arg, uint64_t timeout_ms, struct cut_err *err);
+
+/* Like alink_request, for a request sent with "stdin": true (sql,
+ * run, manage): sends sb, then in[0..inlen) as stdin frames of
+ * FRAME_DATA_CHUNK bytes and the eof, then delivers the replies. This is
+ * how more than one frame (1 MiB) of input reaches one request. */
+int alink_request_in(struct alink *l, const msgpack_sbuffer *sb, uint64_t id, const void *in,
+    size_t inlen, alink_reply_fn on_reply, void *arg, uint64_t timeout_ms, struct cut_err *err);
 
 /* Starts a request map of n entries, "t" and "id" included. */
 void alink_pack_head(msgpack_packer *pk, const char *type, uint64_t id, uint32_t n);

@@ -110,7 +110,10 @@ first_line(struct rsp *r)
 	return r->errtxt;
 }
 
-/* Sends sb and turns the outcome into 0 or one error naming what. */
+static int
+rsp_check(struct alink *l, int rc, struct rsp *r, const char *what, struct cut_err *err);
+
+/* Sends sb (and frees it) and turns the outcome into 0 or one error naming what. */
 static int
 rsp_run(struct alink *l, msgpack_sbuffer *sb, uint64_t id, uint64_t timeout_ms,
     struct rsp *r, const char *what, struct cut_err *err)
@@ -118,6 +121,24 @@ rsp_run(struct alink *l, msgpack_sbuffer *sb, uint64_t id, uint64_t timeout_ms,
 	int rc = alink_request(l, sb, id, rsp_cb, r, timeout_ms, err);
 
 	msgpack_sbuffer_destroy(sb);
+	return rsp_check(l, rc, r, what, err);
+}
+
+/* rsp_run for a request sent with "stdin": in[0..inlen) follows it. */
+static int
+rsp_run_in(struct alink *l, msgpack_sbuffer *sb, uint64_t id, const char *in, size_t inlen,
+    uint64_t timeout_ms, struct rsp *r, const char *what, struct cut_err *err)
+{
+	int rc = alink_request_in(l, sb, id, in, inlen, rsp_cb, r, timeout_ms, err);
+
+	msgpack_sbuffer_destroy(sb);
+	return rsp_check(l, rc, r, what, err);
+}
+
+/* The outcome of a request (rc from the link, r its replies) as 0 or one error. */
+static int
+rsp_check(struct alink *l, int rc, struct rsp *r, const char *what, struct cut_err *err)
+{
 	if (rc != 0)
 		return cut_err_wrap(err, "%s on %s", what, l->name);
 	if (r->out_over)
@@ -163,16 +184,20 @@ aop_sql(struct alink *l, const struct aop_conf *c, const char *sql, int write,
 	size_t nv = 0;
 	int rc;
 
+	size_t sqllen = strlen(sql);
+	/* SQL bigger than a frame comfortably holds (a blocked-email restore
+	 * of more than some thousands of rows) follows the request as stdin
+	 * frames: psql reads it as one script, still one transaction. */
+	int stream = sqllen > AOP_SQL_INLINE_MAX;
+
 	*out = NULL;
-	if (strlen(sql) > FRAME_MAX - 4096)
-		return cut_err_set(err, CUT_EINVAL, "The SQL for %s is %zu bytes, more than one agent "
-		    "frame carries (1 MiB; a blocked-email restore of about 20,000 rows); nothing was "
-		    "sent; this version cannot carry that much in one transaction, so report it.", l->name, strlen(sql));
 	while (vars && vars[nv])
 		nv++;
 	pk_init(&sb, &pk);
-	alink_pack_head(&pk, "sql", id, 8);
-	pack_kv(&pk, "sql", sql);
+	alink_pack_head(&pk, "sql", id, 9);
+	pack_kv(&pk, "sql", stream ? "" : sql);
+	alink_pack_str(&pk, "stdin");
+	if (stream) msgpack_pack_true(&pk); else msgpack_pack_false(&pk);
 	pack_kv(&pk, "env_file", c ? c->env_file : NULL);
 	pack_kv(&pk, "psql", c ? c->psql : NULL);
 	alink_pack_str(&pk, "write");
@@ -185,7 +210,9 @@ aop_sql(struct alink *l, const struct aop_conf *c, const char *sql, int write,
 		pack_kv(&pk, vars[i], vars[i + 1]);
 	/* A little more than the agent's own deadline, so the agent's answer
 	 * (with psql's message) arrives first. */
-	if ((rc = rsp_run(l, &sb, id, tmo + 15000, &r, "An SQL query", err)) != 0)
+	rc = stream ? rsp_run_in(l, &sb, id, sql, sqllen, tmo + 15000, &r, "An SQL query", err) :
+	    rsp_run(l, &sb, id, tmo + 15000, &r, "An SQL query", err);
+	if (rc != 0)
 		goto done;
 	/* Leading/trailing whitespace only; anything else is not one JSON value. */
 	char *s = r.out ? r.out : "";

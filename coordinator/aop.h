@@ -25,6 +25,10 @@ struct aop_conf {
 	uint64_t sql_timeout_ms;     /* 0: 10 minutes */
 };
 
+/* SQL longer than this travels as stdin frames after the request rather
+ * than inside it (a frame is at most 1 MiB); any length works either way. */
+#define AOP_SQL_INLINE_MAX (512u * 1024u)
+
 /* Runs sql through psql with the app's database settings. write=0 runs it
  * read-only; write=1 in one transaction. vars: psql variables (name, value,
  * name, value..., NULL) for :'name' in the SQL, or NULL. The SQL must print

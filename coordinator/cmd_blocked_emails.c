@@ -5,6 +5,7 @@
 
 #include "blocked.h"
 #include "cmd.h"
+#include "precond.h"
 #include "safety_links.h"
 
 extern const struct cmd_entry cmd_blocked_emails_entry;
@@ -57,7 +58,7 @@ exec_blocked(int argc, char **argv)
 	if (!backup && strcmp(action, "restore") != 0 && strcmp(action, "verify") != 0)
 		return cmd_usage_error(&cmd_blocked_emails_entry, "'%s' is not backup, restore or verify", action);
 
-	if ((r = safety_links_open(&o, backup ? SAFETY_LIVE : SAFETY_NEW, &t, &err)) != 0) {
+	if ((r = safety_links_open(&o, backup ? SAFETY_OLD_DB : SAFETY_NEW_DB, &t, &err)) != 0) {
 		fprintf(stderr, "cutover blocked-emails: %s\n", err.msg);
 		return 1;
 	}
@@ -73,7 +74,12 @@ exec_blocked(int argc, char **argv)
 		if ((r = blocked_load(file, &s, &err)) == 0) {
 			if (strcmp(action, "restore") == 0) {
 				struct blocked_restore_result res;
-				if ((r = blocked_restore(l, &t.conf, &s, replace, &res, &err)) == 0) {
+				/* Every instance: each runs the app with its own env file. */
+				for (size_t i = 0; r == 0 && t.old_db.host[0] && i < t.n; i++) {
+					struct aop_dbenv target;
+					r = precond_target_db(&t.links[i], &t.conf, &t.old_db, &target, &err);
+				}
+				if (r == 0 && (r = blocked_restore(l, &t.conf, &s, replace, &res, &err)) == 0) {
 					printf("Restored blocked emails on %s: %zu added, %zu already there, %zu removed, "
 					    "%zu could not be mapped.\n", l->name, res.inserted, res.present, res.removed,
 					    res.unmapped.n);
@@ -117,6 +123,11 @@ const struct cmd_entry cmd_blocked_emails_entry = {
 	"         copied raw ids name the wrong people after migration 0055). Rows whose\n"
 	"         person has no accounts_user are listed (email, system number).\n"
 	"verify   (new system) lists the differences between the system and the backup.\n"
+	"\n"
+	"Without --env: backup reads the environment on the old database, restore and\n"
+	"verify the one on the new system ([database] new), whichever DNS points at.\n"
+	"restore refuses, changing nothing, when an instance's database (RDS_HOSTNAME) is the\n"
+	"one the pair's other environment uses.\n"
 	"\n"
 	SAFETY_USAGE_COMMON
 	"\n"

@@ -50,7 +50,7 @@ safety_changes_command(const struct cmd_entry *e, int argc, char **argv, int act
 	if (since == NULL)
 		return cmd_usage_error(e, activity ? "give --since TIME (when the new system went live)" :
 		    "give --since TIME (the snapshot's creation time)");
-	if ((r = safety_links_open(&o, activity ? SAFETY_NEW : SAFETY_LIVE, &t, &err)) != 0) {
+	if ((r = safety_links_open(&o, activity ? SAFETY_NEW_DB : SAFETY_OLD_DB, &t, &err)) != 0) {
 		fprintf(stderr, "cutover %s: %s\n", e->name, err.msg);
 		return 1;
 	}

@@ -699,7 +699,20 @@ rl_close(void *ctx)
 	rexec_close(ctx);
 }
 
-static const struct alink_ops rl_ops = { rl_request, rl_close };
+/* alink_ops.send: queued with the request; rl_request's pump writes it
+ * (and reads replies meanwhile, so a full SSH window cannot deadlock). */
+static int
+rl_send(void *ctx, const msgpack_sbuffer *payload, struct cut_err *err)
+{
+	struct rexec_conn *c = ctx;
+
+	if (c->broken || c->ch == NULL)
+		return cut_err_set(err, CUT_ESTATE, "The connection to %s is no longer usable; connect again.",
+		    ssh_label(c->ssh));
+	return queued(c, frame_wrap_sbuf(&c->out, payload), err);
+}
+
+static const struct alink_ops rl_ops = { rl_request, rl_close, rl_send };
 
 void
 rexec_alink(struct rexec_conn *c, struct alink *l, const char *name)

@@ -51,7 +51,20 @@ int safety_cli_opt(struct safety_cli *o, int c, const char *arg);
 	"                          instance itself); --env-file F names its EB env file\n" \
 	"  --psql PATH             psql on the instances (default: psql on PATH)\n"
 
-enum safety_role { SAFETY_LIVE, SAFETY_NEW };
+/* Which environment of the web pair, when --env does not say:
+ *   SAFETY_LIVE, SAFETY_NEW  the one DNS points at, the other one (quiet, cron);
+ *   SAFETY_LIVE_SES          the live environment of the other pair (SES), for cron;
+ *                            no instances (n 0) when there is no such pair;
+ *   SAFETY_OLD_DB            the one on the old database: the live one, or after
+ *                            DNS has moved to the new database the other one
+ *                            (blocked-email backup, lost writes);
+ *   SAFETY_NEW_DB            the one on the new system: the other one until DNS
+ *                            points at the new database, then the live one
+ *                            (blocked-email restore/verify, activity).
+ * "On the new database": the live web environment's RDS_HOSTNAME is the
+ * endpoint of [database] new. DNS alone would name the wrong system once the
+ * cutover has moved it. */
+enum safety_role { SAFETY_LIVE, SAFETY_NEW, SAFETY_OLD_DB, SAFETY_NEW_DB, SAFETY_LIVE_SES };
 
 /* Connected agents, one per instance; conf filled from the options. */
 struct safety_target {
@@ -59,6 +72,10 @@ struct safety_target {
 	size_t n;
 	struct aop_conf conf;
 	void *ssh;                 /* the SSH session (safety_ssh.h), NULL with --local-agent */
+	/* SAFETY_NEW_DB over SSH: the database the pair's other environment
+	 * (the old system) uses, which a write to the new system must never
+	 * reach; host "" when unknown (--local-agent, no other environment). */
+	struct aop_dbenv old_db;
 };
 
 int safety_links_open(const struct safety_cli *o, enum safety_role role, struct safety_target *t,

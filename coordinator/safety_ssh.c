@@ -8,6 +8,7 @@
 #include "alink.h"
 #include "cfg.h"
 #include "fleet.h"
+#include "rds.h"
 #include "rexec.h"
 #include "wlive.h"
 
@@ -32,12 +33,35 @@ safety_ssh_close(void *session)
 	free(s);
 }
 
+/* The database of the pair's environment other than env: the RDS endpoint
+ * of the live database when that is the live one, else its RDS_HOSTNAME
+ * (port unknown: the default). */
+static int
+old_db_of(struct safety_ssh *s, const struct wlive *lv, const char *env, struct aop_dbenv *out,
+    struct cut_err *err)
+{
+	struct rds_instance db;
+	int r;
+
+	memset(out, 0, sizeof(*out));
+	if (strcmp(env, lv->live_web) != 0) {
+		if ((r = rds_describe_db_instance(s->aws, lv->live_db, &db, err)) != 0)
+			return r;
+		snprintf(out->host, sizeof(out->host), "%s", db.address);
+		if (db.port > 0)
+			snprintf(out->port, sizeof(out->port), "%d", db.port);
+	} else if (strcmp(env, lv->new_web) != 0) {
+		snprintf(out->host, sizeof(out->host), "%s", lv->new_web_rds_host);
+	}
+	return 0;
+}
+
 int
 safety_ssh_open(const struct safety_cli *o, enum safety_role role, struct safety_target *t,
     struct cut_err *err)
 {
 	struct safety_ssh *s = calloc(1, sizeof(*s));
-	struct wlive lv;
+	struct wlive lv = { 0 };
 	const char *env = o->env;
 	int r;
 
@@ -46,13 +70,25 @@ safety_ssh_open(const struct safety_cli *o, enum safety_role role, struct safety
 	t->ssh = s;
 	if ((r = cfg_load(o->config, &s->cfg, err)) != 0 || (r = wlive_client(&s->cfg, &s->aws, err)) != 0)
 		return r;
-	if (env == NULL) {
+	if (env == NULL || role == SAFETY_NEW_DB) {
 		if ((r = wlive_read(s->aws, &s->cfg, &lv, err)) != 0)
 			return r;
-		env = role == SAFETY_LIVE ? lv.live_web : lv.new_web;
-		if ((r = fleet_find(s->aws, &s->cfg, env, &s->fleet, err)) != 0)
-			return r;
-	} else if ((r = fleet_find(s->aws, &s->cfg, env, &s->fleet, err)) != 0)
+	}
+	if (env == NULL) {
+		int on_new = strcmp(lv.live_db, s->cfg.db.new_id) == 0;
+		switch (role) {
+		case SAFETY_LIVE: env = lv.live_web; break;
+		case SAFETY_NEW: env = lv.new_web; break;
+		case SAFETY_OLD_DB: env = on_new ? lv.new_web : lv.live_web; break;
+		case SAFETY_NEW_DB: env = on_new ? lv.live_web : lv.new_web; break;
+		case SAFETY_LIVE_SES: env = lv.live_ses; break;
+		}
+		if (env[0] == '\0')
+			return 0;   /* no SES pair: nothing to reach */
+	}
+	if (role == SAFETY_NEW_DB && (r = old_db_of(s, &lv, env, &t->old_db, err)) != 0)
+		return r;
+	if ((r = fleet_find(s->aws, &s->cfg, env, &s->fleet, err)) != 0)
 		return r;
 	s->open = 1;
 	if ((r = fleet_open(&s->fleet, -1, err)) != 0)

@@ -3,7 +3,8 @@
  * backup from the live system (FK -> accounts_unregistereduser), a copy of
  * it converted the way the runbook does (migrate, temp_copy_unreg_to_user),
  * restore, verify, second restore idempotent, unmappable people reported,
- * a tampered backup refused. */
+ * a tampered backup refused, and 60,000 rows (far more than one agent
+ * frame) restored in one transaction. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -201,6 +202,103 @@ test_restore_after_conversion(void **state)
 	blocked_set_free(&s);
 }
 
+/* Far more than one agent frame (1 MiB) of rows: 60,000 people with
+ * accounts, 3 without. The restore's SQL (~3 MB) travels as stdin frames
+ * into one psql script, one transaction. */
+#define BIG_N 60000
+#define BIG_UNMAPPED 3
+
+static long long
+big_count(const char *where)
+{
+	char *v = sx_out(&X, "psql -XAtq -d big -c \"SELECT count(*) FROM notifications_unregisteredblockedemail%s\"",
+	    where);
+	long long n = v ? atoll(v) : -1;
+
+	free(v);
+	return n;
+}
+
+static void
+test_restore_large(void **state)
+{
+	struct alink l;
+	char big_env[512];
+	struct aop_conf c;
+	struct blocked_set s = { 0 };
+	struct blocked_restore_result res;
+	struct blocked_diff d;
+	struct blocked_backup_info info;
+	struct cut_err err = { 0 };
+	char path[600];
+	(void)state;
+
+	/* A converted new system (0055) with 60,000 more accounts and no
+	 * blocked emails yet. */
+	assert_int_equal(sx_sh(&X, "createdb -T new big && \"$FIX/lay-instance\" \"$T/big\" --link "
+	    "--db-env \"$T/postgres.env\" --db big >/dev/null && psql -XAtq -v ON_ERROR_STOP=1 -d big -c \""
+	    "DELETE FROM notifications_unregisteredblockedemail; "
+	    "INSERT INTO accounts_user (password, is_superuser, username, first_name, last_name, email, is_staff, "
+	    "is_active, date_joined, system_number, user_type) SELECT '', false, 'big' || g, 'B', 'G' || g, "
+	    "'noemail@notset.com', false, true, now(), 800000 + g, 'U' FROM generate_series(1, %d) g\" >/dev/null",
+	    BIG_N), 0);
+	sx_env_file(&X, "big", big_env, sizeof(big_env));
+	c = (struct aop_conf){ .env_file = big_env };
+	assert_non_null(s.rows = calloc(BIG_N + BIG_UNMAPPED, sizeof(*s.rows)));
+	for (int i = 0; i < BIG_N + BIG_UNMAPPED; i++) {
+		/* Quotes, dollars and backslashes: the data is never SQL. */
+		assert_true(asprintf(&s.rows[i].email, "p%05d.o'neil$x\\y@example.com", i + 1) > 0);
+		s.rows[i].has_number = 1;
+		s.rows[i].system_number = i < BIG_N ? 800000 + i + 1 : 900000 + i;
+		s.n++;
+	}
+	assert_int_equal(sx_agent(&l, "big-1"), 0);
+
+	/* A failure in the middle (a trigger refusing row 45,000) leaves nothing. */
+	assert_int_equal(sx_sh(&X, "psql -XAtq -v ON_ERROR_STOP=1 -d big -c \"CREATE FUNCTION cut_refuse() "
+	    "RETURNS trigger LANGUAGE plpgsql AS \\$f\\$ BEGIN IF NEW.email LIKE 'p45000.%%' THEN "
+	    "RAISE EXCEPTION 'refused by the test'; END IF; RETURN NEW; END \\$f\\$; CREATE TRIGGER cut_refuse "
+	    "BEFORE INSERT ON notifications_unregisteredblockedemail FOR EACH ROW EXECUTE FUNCTION cut_refuse()\" "
+	    ">/dev/null"), 0);
+	assert_int_not_equal(blocked_restore(&l, &c, &s, 0, &res, &err), 0);
+	assert_non_null(strstr(err.msg, "refused by the test"));
+	assert_int_equal(big_count(""), 0);
+	assert_int_equal(sx_sh(&X, "psql -XAtq -d big -c 'DROP TRIGGER cut_refuse ON "
+	    "notifications_unregisteredblockedemail' >/dev/null"), 0);
+
+	/* The link still works after the failed stream, and all rows arrive. */
+	int r = blocked_restore(&l, &c, &s, 0, &res, &err);
+	if (r) fprintf(stderr, "%s\n", err.msg);
+	assert_int_equal(r, 0);
+	assert_int_equal(res.inserted, BIG_N);
+	assert_int_equal(res.unmapped.n, BIG_UNMAPPED);
+	assert_int_equal(res.unmapped.rows[0].system_number, 900000 + BIG_N);
+	blocked_restore_result_free(&res);
+	assert_int_equal(big_count(""), BIG_N);
+	assert_int_equal(big_count(" b JOIN accounts_user u ON u.id = b.un_registered_user_id "
+	    "WHERE b.email = 'p' || lpad((u.system_number - 800000)::text, 5, '0') || '.o''neil' || chr(36) || "
+	    "'x' || chr(92) || 'y@example.com'"),
+	    BIG_N);
+
+	/* Idempotent. */
+	assert_int_equal(blocked_restore(&l, &c, &s, 0, &res, &err), 0);
+	assert_int_equal(res.inserted, 0);
+	assert_int_equal(res.present, BIG_N);
+	blocked_restore_result_free(&res);
+	assert_int_equal(big_count(""), BIG_N);
+
+	/* Backup and verify read them all back (replies of several frames). */
+	assert_int_equal(blocked_verify(&l, &c, &s, &d, &err), CUT_ESTATE);
+	assert_int_equal(d.missing.n, BIG_UNMAPPED);
+	assert_int_equal(d.extra.n, 0);
+	blocked_diff_free(&d);
+	snprintf(path, sizeof(path), "%s/big.json", X.dir);
+	assert_int_equal(blocked_backup(&l, &c, path, &info, &err), 0);
+	assert_int_equal(info.count, BIG_N);
+	alink_close(&l);
+	blocked_set_free(&s);
+}
+
 static void
 test_tampered_backup_refused(void **state)
 {
@@ -223,6 +321,7 @@ main(void)
 		cmocka_unit_test(test_backup_live),
 		cmocka_unit_test(test_restore_refused_before_migration),
 		cmocka_unit_test(test_restore_after_conversion),
+		cmocka_unit_test(test_restore_large),
 		cmocka_unit_test(test_tampered_backup_refused),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
