@@ -436,8 +436,8 @@ run_step(struct run_ctx *ctx, const struct step_entry *st, struct cut_err *err)
 			progress_event(ctx->out, "skip", st->name, "already done");
 		if ((r = jlog(ctx, "step-skipped", st->name, "already done", 1, err)) != 0)
 			return r;
-		downtime_records(ctx, st);
 		engine_crash_point(ctx, st->name, "done");
+		downtime_records(ctx, st);
 		return 0;
 	}
 	if (state == STEP_TODO) {
