@@ -1,6 +1,6 @@
 /* Unit tests for the engine and the runbook's steps, against the in-memory
  * world (tests/support/fakeworld.c): order, end state, resume after a
- * crash at every step boundary (a forked child _exit()s at the point),
+ * crash at every step boundary (a forked child SIGKILLs itself there),
  * preflight, --until, --dry-run, confirmation, Ctrl-C, fail-back, tidy,
  * prep and rehearse. */
 #include <stdarg.h>
