@@ -106,7 +106,8 @@ session_open(struct session *s, const struct cmdrun_opts *o, const char *cmd, in
 		s->ctx.opts.poll_ms = (unsigned)strtoul(getenv("CUTOVER_POLL_MS"), NULL, 10);
 	}
 	s->ctx.opts.wait_timeout_s = 3600;
-	/* Test hook for the kill -9 crash tests, see engine.h. */
+	/* TEST-ONLY: the kill -9 hook of the crash tests (engine.h); inert
+	 * unless this variable is set, and operators never set it. */
 	s->ctx.crash_at = getenv("CUTOVER_TEST_CRASH_AT");
 	if (s->ctx.names.quiet_seconds <= 0)
 		s->ctx.names.quiet_seconds = 60;

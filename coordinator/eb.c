@@ -269,6 +269,17 @@ eb_config_deployed(const struct eb_config_settings_list *l)
 	return l->n ? &l->v[0] : NULL;
 }
 
+const struct eb_config_settings *
+eb_config_latest(const struct eb_config_settings_list *l)
+{
+	size_t i;
+
+	for (i = 0; i < l->n; i++)
+		if (strcmp(l->v[i].deployment_status, "pending") == 0)
+			return &l->v[i];
+	return eb_config_deployed(l);
+}
+
 const char *
 eb_option_get(const struct eb_option_list *l, const char *ns, const char *name)
 {

@@ -98,6 +98,11 @@ int eb_describe_configuration_settings(struct aws_client *c, const char *applica
 void eb_config_settings_list_free(struct eb_config_settings_list *l);
 /* The deployed member (or the only one); NULL if the list is empty. */
 const struct eb_config_settings *eb_config_deployed(const struct eb_config_settings_list *l);
+/* The pending member while an update runs (the settings the environment is
+ * becoming), else the deployed one: what a step checks, so that a rerun
+ * after a kill during the update sees its change on the way instead of
+ * asking for it again (EB refuses updates while one runs). NULL if empty. */
+const struct eb_config_settings *eb_config_latest(const struct eb_config_settings_list *l);
 /* Value of namespace/name in the list, or NULL. Borrowed from l. */
 const char *eb_option_get(const struct eb_option_list *l, const char *ns, const char *name);
 

@@ -52,19 +52,45 @@ engine_catch_signals(void)
 int engine_interrupted(void) { return engine_sig != 0; }
 void engine_set_interrupted(int on) { engine_sig = on ? 1 : 0; }
 
+/* TEST-ONLY hook (crash-safety tests; see engine.h). Compiled in so the
+ * tests drive the binary that ships, but inert: ctx->crash_at is set only
+ * from CUTOVER_TEST_CRASH_AT. It must look exactly like kill -9 to the
+ * journal, the lock and the world, so it raises SIGKILL on itself: no
+ * atexit handlers, no stdio flush, nothing closed. The one line on stderr is
+ * a raw write(2) so the test can tell where it died. */
 void
 engine_crash_point(struct run_ctx *ctx, const char *step, const char *point)
 {
 	const char *c = ctx->crash_at, *colon;
+	char msg[256];
 	size_t n;
+	int len;
 
 	if (c == NULL || (colon = strchr(c, ':')) == NULL)
 		return;
 	n = (size_t)(colon - c);
-	if (strlen(step) == n && strncmp(c, step, n) == 0 && strcmp(colon + 1, point) == 0) {
-		fflush(NULL);
-		_exit(137);
-	}
+	if (strlen(step) != n || strncmp(c, step, n) != 0 || strcmp(colon + 1, point) != 0)
+		return;
+	len = snprintf(msg, sizeof(msg), "cutover: test hook: SIGKILL at %s:%s\n", step, point);
+	if (len > 0)
+		(void)!write(STDERR_FILENO, msg, (size_t)len < sizeof(msg) ? (size_t)len : sizeof(msg) - 1);
+	raise(SIGKILL);
+	_exit(137);  /* not reached */
+}
+
+/* The point of the current step's nth wait: "wait", "wait2", ... */
+static void
+crash_nth(struct run_ctx *ctx, const char *step, const char *point, unsigned nth)
+{
+	char p[32];
+
+	if (ctx->crash_at == NULL)
+		return;
+	if (nth <= 1)
+		snprintf(p, sizeof(p), "%s", point);
+	else
+		snprintf(p, sizeof(p), "%s%u", point, nth);
+	engine_crash_point(ctx, step, p);
 }
 
 void
@@ -229,13 +255,13 @@ engine_poll_kind(struct run_ctx *ctx, const char *what, const char *kind, step_p
 	/* The change began when apply() returned, if this run applied it. */
 	double began = ctx->applied_at > 0 && ctx->applied_at <= t0 ? ctx->applied_at : 0;
 	struct wait_sched ws;
+	unsigned nth = ++ctx->nwaits, npolls = 0;
 	int r;
 
 	wait_sched_init(&ws, began ? began : t0, began ? engine_learned_s(ctx, kind) : 0);
 	deadline = t0 + limit;
 	if ((r = jlog(ctx, "wait-begin", step, what, 0, err)) != 0)
 		return r;
-	engine_crash_point(ctx, step, "wait");
 	for (;;) {
 		struct progress_sample s;
 		int pct = -1;
@@ -249,6 +275,9 @@ engine_poll_kind(struct run_ctx *ctx, const char *what, const char *kind, step_p
 			wait_end(ctx, step, "failed", NULL, 0, NULL);
 			return r;
 		}
+		/* Dies with the resource (typically) still changing. */
+		if (++npolls == 1)
+			crash_nth(ctx, step, "wait", nth);
 		if (pct >= 0)
 			wait_sched_observe_percent(&ws, now, pct);
 		s.what = what;
@@ -261,7 +290,10 @@ engine_poll_kind(struct run_ctx *ctx, const char *what, const char *kind, step_p
 		if (r == 1) {
 			/* Done between the last pending poll and this one. */
 			double learned = began && pending_at >= 0 ? (pending_at + at) / 2 - began : 0;
-			return wait_end(ctx, step, status, kind, learned, err);
+			if ((r = wait_end(ctx, step, status, kind, learned, err)) != 0)
+				return r;
+			crash_nth(ctx, step, "waited", nth);
+			return 0;
 		}
 		pending_at = at;
 		if (engine_interrupted()) {
@@ -365,6 +397,26 @@ say_resume(struct run_ctx *ctx, const struct runbook *rb, const char *step, cons
 		    ctx->journal ? journal_file(ctx->journal) : "the journal", rb->cmd);
 }
 
+/* Writes the downtime-begin / downtime-end of st when the journal says the
+ * step got that far but the record is missing: a run killed between the
+ * step's own record and this one must not leave the report without its
+ * downtime window (nor write it twice). */
+static void
+downtime_records(struct run_ctx *ctx, const struct step_entry *st)
+{
+	struct journal_step js;
+
+	if (ctx->journal == NULL || ctx->opts.dry_run ||
+	    !(st->flags & (STEP_F_DOWNTIME_BEGIN | STEP_F_DOWNTIME_END)))
+		return;
+	js = journal_step_state(ctx->journal, st->name);
+	if ((st->flags & STEP_F_DOWNTIME_BEGIN) && (js.applied || js.done) && !js.downtime_begun)
+		jlog(ctx, "downtime-begin", st->name, NULL, 0, NULL);
+	if ((st->flags & STEP_F_DOWNTIME_END) && js.done && !js.downtime_ended)
+		jlog(ctx, "downtime-end", st->name, NULL, 0, NULL);
+}
+
+/* Journal records and crash points (engine.h) in the order they happen. */
 static int
 run_step(struct run_ctx *ctx, const struct step_entry *st, struct cut_err *err)
 {
@@ -373,21 +425,19 @@ run_step(struct run_ctx *ctx, const struct step_entry *st, struct cut_err *err)
 	int r, state;
 
 	ctx->applied_at = 0;
+	ctx->nwaits = 0;
 	if ((r = jlog(ctx, "step-begin", st->name, NULL, 0, err)) != 0)
 		return r;
 	engine_crash_point(ctx, st->name, "before");
 	if ((state = st->check(ctx, err)) < 0)
 		return state;
 	if (state == STEP_DONE) {
-		if ((st->flags & STEP_F_DOWNTIME_BEGIN) && !js.applied)
-			jlog(ctx, "downtime-begin", st->name, NULL, 0, NULL);
 		if (ctx->out)
 			progress_event(ctx->out, "skip", st->name, "already done");
 		if ((r = jlog(ctx, "step-skipped", st->name, "already done", 1, err)) != 0)
 			return r;
-		if ((st->flags & STEP_F_DOWNTIME_END) && !js.done)
-			jlog(ctx, "downtime-end", st->name, NULL, 0, NULL);
 		engine_crash_point(ctx, st->name, "done");
+		downtime_records(ctx, st);
 		return 0;
 	}
 	if (state == STEP_TODO) {
@@ -405,6 +455,7 @@ run_step(struct run_ctx *ctx, const struct step_entry *st, struct cut_err *err)
 				return r;
 			if ((r = jlog(ctx, "step-record", st->name, NULL, 1, err)) != 0)
 				return r;
+			engine_crash_point(ctx, st->name, "recorded");
 		}
 		if (ctx->out)
 			progress_event(ctx->out, "begin", st->name, "%s", desc);
@@ -414,26 +465,29 @@ run_step(struct run_ctx *ctx, const struct step_entry *st, struct cut_err *err)
 		engine_crash_point(ctx, st->name, "apply");
 		if ((r = jlog(ctx, "step-applied", st->name, NULL, 1, err)) != 0)
 			return r;
-		if (st->flags & STEP_F_DOWNTIME_BEGIN)
-			jlog(ctx, "downtime-begin", st->name, NULL, 0, NULL);
 		engine_crash_point(ctx, st->name, "applied");
 	} else {
-		/* Applied by a run that died before journalling it. */
-		if ((st->flags & STEP_F_DOWNTIME_BEGIN) && !js.applied)
-			jlog(ctx, "downtime-begin", st->name, NULL, 0, NULL);
 		if (ctx->out)
 			progress_event(ctx->out, "resume", st->name, "applied earlier; waiting for "
 			    "it to take effect");
+		/* Applied by a run that died before journalling it: say so now,
+		 * so a later run knows a STEP_F_ONCE step must not be redone. */
+		if (!js.applied) {
+			if ((r = jlog(ctx, "step-applied", st->name, "found applied by an earlier "
+			    "run that stopped before recording it", 1, err)) != 0)
+				return r;
+			engine_crash_point(ctx, st->name, "applied");
+		}
 	}
+	downtime_records(ctx, st);
 	if (st->wait && (r = st->wait(ctx, err)) != 0)
 		return r;
 	if ((r = jlog(ctx, "step-done", st->name, NULL, 1, err)) != 0)
 		return r;
-	if (st->flags & STEP_F_DOWNTIME_END)
-		jlog(ctx, "downtime-end", st->name, NULL, 0, NULL);
+	engine_crash_point(ctx, st->name, "done");
+	downtime_records(ctx, st);
 	if (ctx->out)
 		progress_event(ctx->out, "done", st->name, "%s", st->summary);
-	engine_crash_point(ctx, st->name, "done");
 	return 0;
 }
 
@@ -508,6 +562,73 @@ engine_plan(struct run_ctx *ctx, const struct runbook *rb, struct cut_err *err)
 	return r;
 }
 
+/* What the journal says of the latest earlier run of one command. */
+struct last_run {
+	const char *cmd;
+	int seen, ended;
+	char pid[24], status[24], step[64];
+};
+
+static int
+last_run_visit(void *arg, struct json_object *rec)
+{
+	struct last_run *l = arg;
+	struct json_object *o, *kv;
+	const char *ev;
+
+	if (!json_object_object_get_ex(rec, "ev", &o))
+		return 0;
+	ev = json_object_get_string(o);
+	json_object_object_get_ex(rec, "kv", &kv);
+	if (strcmp(ev, "run-begin") == 0) {
+		if (kv == NULL || !json_object_object_get_ex(kv, "cmd", &o) ||
+		    strcmp(json_object_get_string(o), l->cmd) != 0) {
+			l->seen = 0;   /* another command ran since */
+			return 0;
+		}
+		l->seen = 1;
+		l->ended = 0;
+		l->step[0] = l->status[0] = '\0';
+		snprintf(l->pid, sizeof(l->pid), "%s",
+		    json_object_object_get_ex(kv, "pid", &o) ? json_object_get_string(o) : "?");
+	} else if (l->seen && strcmp(ev, "run-end") == 0) {
+		l->ended = 1;
+		snprintf(l->status, sizeof(l->status), "%s", kv != NULL &&
+		    json_object_object_get_ex(kv, "status", &o) ? json_object_get_string(o) : "?");
+	} else if (l->seen && json_object_object_get_ex(rec, "step", &o)) {
+		snprintf(l->step, sizeof(l->step), "%s", json_object_get_string(o));
+	}
+	return 0;
+}
+
+/* Says that this run resumes an earlier one, and how that one ended: a run
+ * killed (kill -9, a crash, a lost machine) wrote no run-end; the kernel
+ * released its lock with it, so this run took the state folder over. */
+static void
+say_resuming(struct run_ctx *ctx, const struct runbook *rb)
+{
+	struct last_run l = { .cmd = rb->cmd };
+	struct cut_err e;
+	char msg[256];
+
+	if (ctx->journal == NULL || ctx->out == NULL || ctx->opts.dry_run ||
+	    journal_read(journal_file(ctx->journal), last_run_visit, &l, &e) != 0 || !l.seen ||
+	    (l.ended && (strcmp(l.status, "done") == 0 || strcmp(l.status, "refused") == 0)))
+		return;
+	if (!l.ended) {
+		snprintf(msg, sizeof(msg), "the last run (pid %s) died%s%s without stopping cleanly; "
+		    "its lock went with it", l.pid, l.step[0] ? " at step " : "", l.step);
+		jlog(ctx, "note", NULL, msg, 0, NULL);
+	} else {
+		snprintf(msg, sizeof(msg), "the last run (pid %s) %s%s%s", l.pid,
+		    strcmp(l.status, "until") == 0 ? "stopped as asked (--until)" : l.status,
+		    l.step[0] ? " at step " : "", l.step);
+	}
+	progress_event(ctx->out, "resume", NULL, "Resuming `cutover %s` of cutover %s: %s; "
+	    "steps done are skipped, a step cut short is checked against the world first.",
+	    rb->cmd, journal_id(ctx->journal), msg);
+}
+
 int
 engine_run(struct run_ctx *ctx, const struct runbook *rb, struct cut_err *err)
 {
@@ -525,6 +646,7 @@ engine_run(struct run_ctx *ctx, const struct runbook *rb, struct cut_err *err)
 		return r;
 	if (ctx->journal)
 		snprintf(ctx->state_id, sizeof(ctx->state_id), "%s", journal_id(ctx->journal));
+	say_resuming(ctx, rb);
 	snprintf(pid, sizeof(pid), "%ld", (long)getpid());
 	kv[0] = (struct journal_kv){ "cmd", rb->cmd };
 	kv[1] = (struct journal_kv){ "pid", pid };
@@ -554,6 +676,7 @@ engine_run(struct run_ctx *ctx, const struct runbook *rb, struct cut_err *err)
 			dry_step(ctx, st, "dry-run", err);
 			cut_err_clear(err);
 		} else if (ctx->journal && journal_step_state(ctx->journal, st->name).done) {
+			downtime_records(ctx, st);
 			if (ctx->out)
 				progress_event(ctx->out, "skip", st->name, "done earlier");
 		} else {

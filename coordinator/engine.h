@@ -8,14 +8,24 @@
  * stops after a step; --dry-run only describes. Ctrl-C lets the current
  * call finish, records where it stood and says how to resume.
  *
- * Test hook: CUTOVER_TEST_CRASH_AT=<step>:<point> (read by the commands into
- * ctx->crash_at) makes the process _exit(137) at that point, as a kill -9
- * would, for crash-safety tests. Points, in order within a step:
- *   before   step-begin journalled, nothing checked or changed
- *   apply    apply() returned (the change is made) but is NOT journalled yet
- *   applied  step-applied journalled
- *   wait     wait-begin journalled, before the first poll
- *   done     step-done journalled
+ * Test hook (TEST-ONLY, inert unless the variable is set):
+ * CUTOVER_TEST_CRASH_AT=<step>:<point> (read by the commands into
+ * ctx->crash_at) makes the process raise SIGKILL on itself at that point, a
+ * real kill -9 (no atexit, no flush; exit status 137), after one raw line
+ * "cutover: test hook: SIGKILL at <step>:<point>" on stderr. The points are
+ * every boundary between the step's journal records, in order:
+ *   before    step-begin journalled, nothing checked or changed
+ *   recorded  step-record journalled, apply() not called (steps with record())
+ *   apply     apply() returned (the change is made) but is NOT journalled yet
+ *   applied   step-applied journalled (also when a rerun finds the change made
+ *             by a run that died at `apply` and journals it then)
+ *   wait      the step's first wait: wait-begin journalled and ONE poll made
+ *             (the resource is typically still changing); wait2, wait3...
+ *             the same in its second, third... wait (e.g. point-new waits
+ *             for two environments)
+ *   waited    that wait's wait-end journalled (waited2...: of the 2nd...)
+ *   done      step-done (or step-skipped) journalled; a downtime-end is
+ *             still to come (a rerun writes it when missing)
  */
 #ifndef CUTOVER_ENGINE_H
 #define CUTOVER_ENGINE_H

@@ -171,6 +171,10 @@ apply_record(struct journal *j, struct json_object *rec, struct cut_err *err)
 		s->st.done = 1, s->st.failed = 0;
 	else if (strcmp(ev, "step-failed") == 0)
 		s->st.failed = 1;
+	else if (strcmp(ev, "downtime-begin") == 0)
+		s->st.downtime_begun = 1;
+	else if (strcmp(ev, "downtime-end") == 0)
+		s->st.downtime_ended = 1;
 	if (json_object_object_get_ex(rec, "kv", &kv) && json_object_is_type(kv, json_type_object)) {
 		json_object_object_foreach(kv, key, val) {
 			if (step_set_kv(s, key, json_object_get_string(val)) != 0)

@@ -58,6 +58,7 @@ struct journal_event {
 /* What the journal knows of one step after replay (flags are sticky across runs). */
 struct journal_step {
 	int begun, recorded, applied, done, failed;
+	int downtime_begun, downtime_ended;  /* its downtime-begin / -end was written */
 	int64_t last_ms;             /* time of its latest record */
 };
 

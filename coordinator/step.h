@@ -135,6 +135,8 @@ struct run_ctx {
 	struct step_kv *pending; /* values put by the current step, not yet journalled */
 	size_t npending, cappending;
 	const char *crash_at;    /* test hook, see engine.h */
+	unsigned nwaits;         /* waits the current step began in this process, so the
+				  * crash hook can name the second one (engine-owned) */
 	const struct run_clock *clock; /* NULL: the real clock (see struct run_clock) */
 	double applied_at;       /* clock time the current step's apply() returned; 0 when
 				  * it was applied by an earlier run (engine-owned) */

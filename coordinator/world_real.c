@@ -113,7 +113,8 @@ settings(struct wr *x, const char *env, struct eb_config_settings_list *l, const
 		return cut_err_set(err, CUT_ENOTFOUND, "Elastic Beanstalk has no environment %s.", env);
 	if (r != 0)
 		return r;
-	if ((*d = eb_config_deployed(l)) == NULL) {
+	/* During an update, the settings being deployed: see eb_config_latest. */
+	if ((*d = eb_config_latest(l)) == NULL) {
 		eb_config_settings_list_free(l);
 		return cut_err_set(err, CUT_EPROTO, "Elastic Beanstalk returned no settings for %s; try again.", env);
 	}

@@ -80,6 +80,10 @@ test_eb_config_settings_two_members(void **state)
 	assert_string_equal(eb_option_get(&dep->options, EB_NS_ASG, "MinSize"), "2");
 	assert_null(eb_option_get(&dep->options, EB_NS_ASG, "Custom"));
 	assert_null(eb_option_get(&dep->options, EB_NS_ENV, "NOPE"));
+	/* what the environment is becoming: the pending member */
+	dep = eb_config_latest(&l);
+	assert_string_equal(dep->deployment_status, "pending");
+	assert_string_equal(eb_option_get(&dep->options, EB_NS_ENV, "MAINTENANCE_MODE"), "ON");
 	eb_config_settings_list_free(&l);
 	xmlFreeDoc(d);
 }

@@ -1,6 +1,6 @@
 /* Unit tests for the engine and the runbook's steps, against the in-memory
  * world (tests/support/fakeworld.c): order, end state, resume after a
- * crash at every step boundary (a forked child _exit()s at the point),
+ * crash at every step boundary (a forked child SIGKILLs itself there),
  * preflight, --until, --dry-run, confirmation, Ctrl-C, fail-back, tidy,
  * prep and rehearse. */
 #include <stdarg.h>
@@ -104,45 +104,100 @@ test_run_order_and_end_state(void **state)
 	enginerun_done(&h);
 }
 
+static int
+count(const char *hay, const char *needle)
+{
+	int n = 0;
+
+	while ((hay = strstr(hay, needle)) != NULL)
+		n++, hay++;
+	return n;
+}
+
 /* Kill the tool at every step boundary and in every wait, rerun, and check
  * the same end state with exactly one snapshot, restore, DNS change and
- * conversion. */
+ * conversion, and the downtime window recorded exactly once (a kill between
+ * maint-on's step-applied and its downtime-begin, or between maint-off's
+ * step-done and its downtime-end, used to lose it). */
 static void
 test_crash_at_every_point(void **state)
 {
-	static const char *const points[] = { "before", "apply", "applied", "wait", "done" };
+	static const char *const points[] = { "before", "recorded", "apply", "applied", "wait",
+	    "waited", "wait2", "waited2", "done" };
+	/* The steps that wait for two things (two environments). */
+	static const char *const two_waits[] = { "maint-on", "point-new", "maint-off" };
 	const struct runbook *rb = runbook_find("run");
-	size_t i, k;
-	int crashed = 0;
+	size_t i, k, npoints = sizeof(points) / sizeof(points[0]);
+	int crashed = 0, want = 0;
 
 	(void)state;
 	for (i = 0; i < rb->nsteps; i++) {
-		for (k = 0; k < 5; k++) {
+		const struct step_entry *st = rb->steps[i];
+		int twice = 0;
+
+		for (k = 0; k < sizeof(two_waits) / sizeof(two_waits[0]); k++)
+			twice |= strcmp(st->name, two_waits[k]) == 0;
+		for (k = 0; k < npoints; k++) {
+			const char *p = points[k];
+			int reach = strcmp(p, "recorded") == 0 ? st->record != NULL :
+			    strncmp(p, "wait", 4) == 0 ? st->wait != NULL && (p[strlen(p) - 1] != '2' || twice) : 1;
 			struct enginerun h;
 			struct cut_err err;
-			char at[96];
-			int st;
+			char at[96], *j;
+			int rc;
 
 			enginerun_init(&h, 1);
-			snprintf(at, sizeof(at), "%s:%s", rb->steps[i]->name, points[k]);
+			snprintf(at, sizeof(at), "%s:%s", st->name, p);
 			h.crash_at = at;
-			st = enginerun_fork(&h, "run");
-			if (st != 137) {
-				/* Only a step without a wait may pass its "wait" point. */
-				assert_string_equal(points[k], "wait");
-				assert_null(rb->steps[i]->wait);
-				assert_int_equal(st, 0);
-			} else {
-				crashed++;
-			}
+			rc = enginerun_fork(&h, "run");
+			if (rc != (reach ? 137 : 0))
+				fail_msg("run with the hook at %s ended %d", at, rc);
+			crashed += rc == 137;
+			want += reach;
 			h.crash_at = NULL;
 			if (enginerun_cmd(&h, "run", &err) != 0)
 				fail_msg("rerun after crash at %s failed: %s", at, err.msg);
 			assert_run_end_state(&h);
+			j = enginerun_journal(&h);
+			if (count(j, "\"ev\":\"downtime-begin\"") != 1 ||
+			    count(j, "\"ev\":\"downtime-end\"") != 1)
+				fail_msg("after a crash at %s the journal has %d downtime-begin and %d "
+				    "downtime-end", at, count(j, "\"ev\":\"downtime-begin\""),
+				    count(j, "\"ev\":\"downtime-end\""));
+			if (rc == 137 && strstr(h.out, "Resuming `cutover run`") == NULL)
+				fail_msg("the rerun after %s does not say it resumes: %s", at, h.out);
+			free(j);
 			enginerun_done(&h);
 		}
 	}
-	assert_true(crashed >= (int)rb->nsteps * 4);
+	assert_int_equal(crashed, want);
+	assert_true(crashed >= (int)rb->nsteps * 5);
+}
+
+/* A run that dies in apply() before journalling it: the rerun finds the
+ * change made and journals step-applied itself, so the journal says what
+ * happened and a STEP_F_ONCE step is known applied. */
+static void
+test_found_applied_journalled(void **state)
+{
+	struct enginerun h;
+	struct cut_err err;
+	char *j;
+
+	(void)state;
+	enginerun_init(&h, 1);
+	h.fw->slow = 20;      /* the snapshot is still creating when the rerun checks */
+	h.crash_at = "snapshot:apply";
+	assert_int_equal(enginerun_fork(&h, "run"), 137);
+	h.crash_at = "snapshot:applied";
+	assert_int_equal(enginerun_fork(&h, "run"), 137);
+	j = enginerun_journal(&h);
+	assert_non_null(strstr(j, "found applied by an earlier run"));
+	free(j);
+	h.crash_at = NULL;
+	assert_int_equal(enginerun_cmd(&h, "run", &err), 0);
+	assert_run_end_state(&h);
+	enginerun_done(&h);
 }
 
 /* A crash twice in a row (same step, deeper point) still converges. */
@@ -987,6 +1042,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_run_order_and_end_state),
 		cmocka_unit_test(test_crash_at_every_point),
+		cmocka_unit_test(test_found_applied_journalled),
 		cmocka_unit_test(test_double_crash),
 		cmocka_unit_test(test_once_refusal),
 		cmocka_unit_test(test_torn_journal_resume),
