@@ -18,16 +18,6 @@ cutover_up() {
 	ST="$T/state"
 	export CUTOVER_POLL_MS=300 CUTOVER_QUIET_SECONDS=4 CUTOVER_QUIET_DEADLINE=120
 }
-# AWS calls through the simulated AWS's admin API: mutations counts every call
-# that is not Describe/List/Get, calls SERVICE OPERATION counts one kind.
-mutations() {
-	admin GET /calls | $PY -c '
-import json, sys
-ro = ("Describe", "List", "Get")
-print(sum(1 for c in json.load(sys.stdin)["calls"] if not c["operation"].startswith(ro)))'
-}
-calls() { admin GET "/calls?service=$1&operation=$2" | $PY -c 'import json,sys; print(json.load(sys.stdin)["count"])'; }
-clear_calls() { admin DELETE /calls >/dev/null; }
 # cut ARGS...: one cutover command; stdout in $T/out, both in $T/err, status in $rc.
 cut() { "$CUTOVER" "$@" >"$T/out" 2>"$T/err" </dev/null; rc=$?; cat "$T/out" >>"$T/err"; }
 env_var() { j "next(e for e in d['aws']['environments'] if e['name'] == '$1')['env_vars'].get('$2', '<unset>')"; }
