@@ -313,9 +313,12 @@ engine_poll_kind(struct run_ctx *ctx, const char *what, const char *kind, step_p
 	}
 }
 
-/* Loads the names pinned by the first run, or pins the given ones. */
+/* Loads the names pinned by an earlier run; otherwise, when record is set,
+ * pins the given ones. engine_run records only once preflight has passed:
+ * a refused run changed nothing, so the names it saw must not outlive it
+ * (the operator fixes the configuration or the world and runs again). */
 static int
-pin_names(struct run_ctx *ctx, struct cut_err *err)
+pin_names(struct run_ctx *ctx, int record, struct cut_err *err)
 {
 	struct journal_kv kv[64];
 	size_t i, n = 0;
@@ -342,7 +345,7 @@ pin_names(struct run_ctx *ctx, struct cut_err *err)
 		kv[n].value = field;
 		n++;
 	}
-	if (pinned)
+	if (pinned || !record)
 		return 0;
 	return jlog_kv(ctx, "names", NULL, NULL, kv, n, err);
 }
@@ -549,7 +552,7 @@ engine_plan(struct run_ctx *ctx, const struct runbook *rb, struct cut_err *err)
 
 	ctx->opts.dry_run = 1;
 	if (ctx->journal)
-		pin_names(ctx, err);
+		pin_names(ctx, 0, err);
 	if (rb->nchecks && preflight_run(ctx, rb->checks, rb->nchecks, &problems, err) != 0 &&
 	    ctx->out)
 		progress_event(ctx->out, "plan", NULL, "preflight would refuse: %d problem(s) above",
@@ -642,7 +645,7 @@ engine_run(struct run_ctx *ctx, const struct runbook *rb, struct cut_err *err)
 		return r;
 	if (ctx->journal == NULL && !ctx->opts.dry_run)
 		return cut_err_set(err, CUT_EINVAL, "No journal is open; this is a bug in cutover.");
-	if ((r = pin_names(ctx, err)) != 0)
+	if ((r = pin_names(ctx, 0, err)) != 0)
 		return r;
 	if (ctx->journal)
 		snprintf(ctx->state_id, sizeof(ctx->state_id), "%s", journal_id(ctx->journal));
@@ -661,6 +664,8 @@ engine_run(struct run_ctx *ctx, const struct runbook *rb, struct cut_err *err)
 		jlog_kv(ctx, "run-end", NULL, err->msg, kv, 1, NULL);
 		return r;
 	}
+	if ((r = pin_names(ctx, 1, err)) != 0)
+		return r;
 
 	for (i = 0; i < rb->nsteps; i++) {
 		const struct step_entry *st = rb->steps[i];

@@ -880,7 +880,11 @@ test_rehearse_snapshot(void **state)
 
 	(void)state;
 	for (int k = 0; k < 3; k++) {
+		struct run_names good;
+
 		enginerun_init(&h, 0);
+		good = h.names;
+		snprintf(good.test_snapshot, sizeof(good.test_snapshot), "production-blue-rehearse");
 		if (k < 2)
 			snprintf(h.names.test_db, sizeof(h.names.test_db), "%s",
 			    k ? h.names.live_db : h.names.new_db);
@@ -890,10 +894,15 @@ test_rehearse_snapshot(void **state)
 		assert_non_null(strstr(h.out, k < 2 ? "is a production database" :
 		    "add a [rehearse] section"));
 		assert_int_equal(h.fw->mutations, 0);
+		/* the refused run pinned nothing: the corrected names are used
+		 * in the same state folder */
+		h.names = good;
+		assert_int_equal(enginerun_cmd(&h, "rehearse", &err), 0);
+		assert_int_equal(h.fw->restores, 1);
 		enginerun_done(&h);
 	}
 
-	/* a fresh state folder: the first run there pins the names, refused or not */
+	/* a fresh state folder: the first run that passes preflight pins the names */
 	enginerun_init(&h, 0);
 	snprintf(h.names.test_snapshot, sizeof(h.names.test_snapshot), "production-blue-rehearse");
 	assert_int_equal(enginerun_cmd(&h, "rehearse", &err), 0);
