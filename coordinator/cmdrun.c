@@ -131,7 +131,9 @@ fail(struct session *s, const char *cmd, const struct cut_err *err)
 		progress_event(s->out, "error", NULL, "%s", err->msg);
 	else
 		fprintf(stderr, "cutover %s: %s\n", cmd, err->msg);
-	return err->code == CUT_ECANCEL ? 130 : 1;
+	/* 130 is the shell's code for Ctrl-C: only an interrupt gets it; a
+	 * confirmation declined or impossible (no terminal) is a plain 1. */
+	return err->code == CUT_ECANCEL && engine_interrupted() ? 130 : 1;
 }
 
 int
