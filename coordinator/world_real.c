@@ -972,7 +972,12 @@ smoke_fn(struct wr *x, const struct fleet_host *h, struct rexec_conn *c, struct 
 			continue;
 		}
 		s->out->failed++;
-		if (s->out->first_failure[0] == '\0')
+		if (s->out->first_failure[0] != '\0')
+			continue;
+		if (res[i].status < 0)
+			snprintf(s->out->first_failure, sizeof(s->out->first_failure), "%.60s: %.150s got no answer "
+			    "(%.120s) with Host: %.60s.", h->label, res[i].url, res[i].error, s->host);
+		else
 			snprintf(s->out->first_failure, sizeof(s->out->first_failure), "%.60s: %.150s answered %d%s%.120s "
 			    "with Host: %.60s.", h->label, res[i].url, res[i].status, res[i].error[0] ? ": " : "",
 			    res[i].error, s->host);
