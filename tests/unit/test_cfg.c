@@ -130,20 +130,26 @@ test_mistakes_name_file_and_line(void **state)
 	    "line 11", "not an RDS instance class");
 }
 
+/* Parses text that must be accepted. */
+static void
+parse_ok(const char *text, struct cfg *c)
+{
+	struct cut_err err;
+
+	if (cfg_parse_text("t.ini", text, c, &err) != 0)
+		fail_msg("%s", err.msg);
+}
+
 static void
 test_smoke_section(void **state)
 {
 	struct cfg c;
-	struct cut_err err;
 
 	(void)state;
-	if (cfg_parse_text("t.ini", BASE, &c, &err) != 0)
-		fail_msg("%s", err.msg);
+	parse_ok(BASE, &c);
 	assert_int_equal(c.smoke.nchecks, 0);
 	assert_true(c.smoke.load_balancer);
-	if (cfg_parse_text("t.ini", cat(BASE, "[smoke]\nchecks = /accounts/login/ 200, / 200 302 ,/health\n"
-	    "load_balancer = no\n"), &c, &err) != 0)
-		fail_msg("%s", err.msg);
+	parse_ok(cat(BASE, "[smoke]\nchecks = /accounts/login/ 200, / 200 302 ,/health\nload_balancer = no\n"), &c);
 	assert_int_equal(c.smoke.nchecks, 3);
 	assert_string_equal(c.smoke.checks[0].path, "/accounts/login/");
 	assert_int_equal(c.smoke.checks[0].expect[0], 200);
@@ -155,8 +161,7 @@ test_smoke_section(void **state)
 	assert_string_equal(c.smoke.checks[2].path, "/health");
 	assert_int_equal(c.smoke.checks[2].expect[0], 0);
 	assert_false(c.smoke.load_balancer);
-	if (cfg_parse_text("t.ini", cat(BASE, "[smoke]\nchecks = /a 200 301 302 404\n"), &c, &err) != 0)
-		fail_msg("%s", err.msg);
+	parse_ok(cat(BASE, "[smoke]\nchecks = /a 200 301 302 404\n"), &c);
 	assert_int_equal(c.smoke.checks[0].expect[SMOKE_MAX_STATUS - 1], 404);
 
 	expect_error(cat(BASE, "[smoke]\nchecks = accounts/login/ 200\n"), "line 17", "not a path starting with '/'");
