@@ -10,7 +10,7 @@
 
 #include "inifile.h"
 
-enum sect { S_NONE, S_AWS, S_PAIR, S_DATABASE, S_DNS, S_SSH, S_APP, S_REHEARSE, S_COUNT };
+enum sect { S_NONE, S_AWS, S_PAIR, S_DATABASE, S_DNS, S_SSH, S_APP, S_REHEARSE, S_SMOKE, S_COUNT };
 
 struct ctx {
 	struct cfg *c;
@@ -102,6 +102,47 @@ split_list(const char *v, char *items, size_t itemsz, size_t max)
 	return (int)n;
 }
 
+/* checks = PATH [STATUS...], PATH [STATUS...]: a path starting with '/'
+ * and the statuses that count as working (default 200). */
+static int
+smoke_checks(struct ctx *x, int line, const char *v)
+{
+	char buf[4096], *rest = buf, *item;
+	size_t n = 0;
+
+	if (strlen(v) >= sizeof(buf))
+		return fail(x, line, "the value of checks is too long (at most %zu characters); shorten it.", sizeof(buf) - 1);
+	snprintf(buf, sizeof(buf), "%s", v);
+	while ((item = strsep(&rest, ",")) != NULL) {
+		char *save = NULL, *tok = strtok_r(item, " \t", &save);
+		int k = 0;
+		if (tok == NULL)
+			return fail(x, line, "checks has an empty check (two commas, or one at an end); each check is a path and its statuses, e.g. /accounts/login/ 200.");
+		if (n >= CFG_MAX_SMOKE_CHECKS)
+			return fail(x, line, "checks lists more than %d checks; keep the important ones.", CFG_MAX_SMOKE_CHECKS);
+		if (tok[0] != '/')
+			return fail(x, line, "the smoke check '%s' is not a path starting with '/'; write e.g. /accounts/login/ 200.", tok);
+		if (strlen(tok) >= sizeof(x->c->smoke.checks[0].path))
+			return fail(x, line, "the smoke check path '%.60s...' is too long (at most %zu characters); shorten it.",
+			    tok, sizeof(x->c->smoke.checks[0].path) - 1);
+		snprintf(x->c->smoke.checks[n].path, sizeof(x->c->smoke.checks[n].path), "%s", tok);
+		memset(x->c->smoke.checks[n].expect, 0, sizeof(x->c->smoke.checks[n].expect));
+		while ((tok = strtok_r(NULL, " \t", &save)) != NULL) {
+			if (strlen(tok) != 3 || !isdigit((unsigned char)tok[0]) || !isdigit((unsigned char)tok[1]) ||
+			    !isdigit((unsigned char)tok[2]) || tok[0] < '1' || tok[0] > '5')
+				return fail(x, line, "'%s' after %s is not an HTTP status (100 to 599); fix the check.", tok,
+				    x->c->smoke.checks[n].path);
+			if (k >= SMOKE_MAX_STATUS)
+				return fail(x, line, "the smoke check %s lists more than %d statuses; keep at most %d.",
+				    x->c->smoke.checks[n].path, SMOKE_MAX_STATUS, SMOKE_MAX_STATUS);
+			x->c->smoke.checks[n].expect[k++] = atoi(tok);
+		}
+		n++;
+	}
+	x->c->smoke.nchecks = n;
+	return 0;
+}
+
 static void
 strip_dot(char *s)
 {
@@ -111,7 +152,7 @@ strip_dot(char *s)
 		s[l - 1] = '\0';
 }
 
-static const char *const sect_names[S_COUNT] = { "", "aws", "pair", "database", "dns", "ssh", "app", "rehearse" };
+static const char *const sect_names[S_COUNT] = { "", "aws", "pair", "database", "dns", "ssh", "app", "rehearse", "smoke" };
 
 static int
 enter_section(struct ctx *x, int line, const char *section)
@@ -148,7 +189,7 @@ enter_section(struct ctx *x, int line, const char *section)
 			x->cur = (enum sect)i;
 			return 0;
 		}
-	return fail(x, line, "unknown section [%s]; the sections are [aws], [pair NAME], [database], [dns], [ssh], [app] and [rehearse].",
+	return fail(x, line, "unknown section [%s]; the sections are [aws], [pair NAME], [database], [dns], [ssh], [app], [rehearse] and [smoke].",
 	    section);
 }
 
@@ -311,6 +352,12 @@ handler(void *user, int line, const char *section, const char *name, const char 
 			return copy_val(x, line, name, c->rehearse.klass, sizeof(c->rehearse.klass), value);
 		}
 		return fail(x, line, "unknown key '%s' in [rehearse]; the keys are environment, database, snapshot and class.", name);
+	case S_SMOKE:
+		if (strcmp(name, "checks") == 0)
+			return smoke_checks(x, line, value);
+		if (strcmp(name, "load_balancer") == 0)
+			return yesno(x, line, name, value, &c->smoke.load_balancer);
+		return fail(x, line, "unknown key '%s' in [smoke]; the keys are checks and load_balancer.", name);
 	default:
 		return fail(x, line, "unexpected key '%s'.", name);
 	}
@@ -452,6 +499,7 @@ cfg_parse_text(const char *path, const char *text, struct cfg *out, struct cut_e
 	snprintf(out->app.env_file, sizeof(out->app.env_file), "/opt/elasticbeanstalk/deployment/env");
 	snprintf(out->app.python, sizeof(out->app.python), "/var/app/venv/staging-LQM1lest/bin/python");
 	out->app.sudo = 1;
+	out->smoke.load_balancer = 1;
 
 	if (prescan(&x, text))
 		return CUT_ECONFIG;

@@ -13,6 +13,10 @@
  *                http_port (default 80)
  *   [rehearse]   environment, database, snapshot, class (optional section: the
  *                Steps for Test, `cutover rehearse`)
+ *   [smoke]      checks = /accounts/login/ 200, / 200 302   (optional section:
+ *                the smoke test before maintenance mode is lifted; default
+ *                GET /accounts/login/ answered 200), load_balancer = yes|no
+ *                (also through the environment's load balancer; default yes)
  *
  * Every mistake (unknown section or key, a key given twice, a missing
  * section or key, a bad value, contradictions such as one environment in two
@@ -26,9 +30,11 @@
 #include <stddef.h>
 
 #include "err.h"
+#include "smoke.h"
 
 #define CFG_MAX_PAIRS 8
 #define CFG_MAX_RECORDS 16
+#define CFG_MAX_SMOKE_CHECKS 16
 
 struct cfg_pair {
 	char name[64];                       /* "web" */
@@ -81,6 +87,16 @@ struct cfg {
 		char snapshot[256];          /* the production snapshot to restore */
 		char klass[32];              /* its class; "" = [database] class */
 	} rehearse;
+	struct {
+		/* A copy of each check (cfg is plain data); smoke.h's struct
+		 * smoke_check points at path. */
+		struct {
+			char path[256];      /* "/accounts/login/" */
+			int expect[SMOKE_MAX_STATUS]; /* 0-terminated; all 0: 200 */
+		} checks[CFG_MAX_SMOKE_CHECKS];
+		size_t nchecks;              /* 0: smoke_default_check */
+		int load_balancer;           /* also through the env's load balancer; default yes */
+	} smoke;
 };
 
 /* Reads and checks the file. *out is plain data (nothing to free). */

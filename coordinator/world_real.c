@@ -943,6 +943,7 @@ wr_blocked_email_restore(struct world_ops *w, const char *env, const char *path,
 
 struct smoke_arg {
 	const char *host;
+	const char *lb_base;          /* NULL: [smoke] load_balancer = no */
 	struct world_smoke *out;
 };
 
@@ -951,14 +952,20 @@ smoke_fn(struct wr *x, const struct fleet_host *h, struct rexec_conn *c, struct 
     struct cut_err *err)
 {
 	struct smoke_arg *s = arg;
+	struct smoke_check checks[CFG_MAX_SMOKE_CHECKS];
 	struct smoke_result *res = NULL;
 	size_t nres = 0;
 	char base[200];
 	int r;
 
 	(void)c;
+	for (size_t i = 0; i < x->cfg.smoke.nchecks; i++) {
+		checks[i].path = x->cfg.smoke.checks[i].path;
+		memcpy(checks[i].expect, x->cfg.smoke.checks[i].expect, sizeof(checks[i].expect));
+	}
 	snprintf(base, sizeof(base), "http://%s:%d", h->addr, x->cfg.app.http_port);
-	struct smoke_opts o = { .host_header = s->host, .local_base = base };
+	struct smoke_opts o = { .host_header = s->host, .local_base = base, .lb_base = s->lb_base,
+		.checks = x->cfg.smoke.nchecks ? checks : NULL, .nchecks = x->cfg.smoke.nchecks };
 	r = smoke_run(l, &o, &res, &nres, err);
 	for (size_t i = 0; i < nres; i++) {
 		if (res[i].ok) {
@@ -966,7 +973,12 @@ smoke_fn(struct wr *x, const struct fleet_host *h, struct rexec_conn *c, struct 
 			continue;
 		}
 		s->out->failed++;
-		if (s->out->first_failure[0] == '\0')
+		if (s->out->first_failure[0] != '\0')
+			continue;
+		if (res[i].status < 0)
+			snprintf(s->out->first_failure, sizeof(s->out->first_failure), "%.60s: %.150s got no answer "
+			    "(%.120s) with Host: %.60s.", h->label, res[i].url, res[i].error, s->host);
+		else
 			snprintf(s->out->first_failure, sizeof(s->out->first_failure), "%.60s: %.150s answered %d%s%.120s "
 			    "with Host: %.60s.", h->label, res[i].url, res[i].status, res[i].error[0] ? ": " : "",
 			    res[i].error, s->host);
@@ -980,10 +992,29 @@ static int
 wr_smoke_test(struct world_ops *w, const char *env, const char *host, struct world_smoke *out,
     struct cut_err *err)
 {
-	struct smoke_arg s = { host, out };
+	struct wr *x = impl(w);
+	struct smoke_arg s = { host, NULL, out };
+	char lb[300];
+	int r;
 
 	memset(out, 0, sizeof(*out));
-	return with_hosts(impl(w), env, 1, smoke_fn, &s, err);
+	if (x->cfg.smoke.load_balancer) {
+		/* The load balancer listens where nginx does on the instances
+		 * (80 on EB); EndpointURL is its DNS name. */
+		struct eb_env e;
+		if ((r = eb_describe_environment(x->aws, x->cfg.aws.application, env, &e, err)) != 0)
+			return r;
+		if (e.endpoint_url[0] == '\0')
+			return cut_err_set(err, CUT_ESTATE, "Environment %s has no load balancer address (EndpointURL is "
+			    "empty), so the smoke test cannot go through it; wait until it is Ready, or set "
+			    "load_balancer = no in [smoke] of %s if it has no load balancer.", env, x->cfg.path);
+		if (x->cfg.app.http_port == 80)
+			snprintf(lb, sizeof(lb), "http://%.250s", e.endpoint_url);
+		else
+			snprintf(lb, sizeof(lb), "http://%.250s:%d", e.endpoint_url, x->cfg.app.http_port);
+		s.lb_base = lb;
+	}
+	return with_hosts(x, env, 1, smoke_fn, &s, err);
 }
 
 static int

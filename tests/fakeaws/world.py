@@ -241,11 +241,15 @@ class World:
             'pending': None, 'instance_groups': e.get('instance_groups', []), 'terminated_at': None,
             'template': None,
         }
-        env['endpoint'] = e.get('endpoint_url') or 'awseb-%s-AWSEBLoa-%s-%d.%s.elb.amazonaws.com' % (
-            env['id'], self._id('', 12, 'ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789'), self.rng.randint(10 ** 8, 10 ** 9),
-            self.region)
-        if env['options'].get(ENVTYPE_NS, {}).get('EnvironmentType') == 'SingleInstance':
-            env['endpoint'] = e.get('endpoint_url') or '13.%d.%d.%d' % tuple(self.rng.randint(1, 250) for _ in range(3))
+        # A simulation with real load balancers (tests/sim/hooks.py) hands out their addresses
+        # (for a single-instance environment: where its Elastic IP would answer).
+        env['endpoint'] = e.get('endpoint_url') or self.hooks.call('allocate_endpoint', self, name)
+        if not env['endpoint']:
+            env['endpoint'] = 'awseb-%s-AWSEBLoa-%s-%d.%s.elb.amazonaws.com' % (
+                env['id'], self._id('', 12, 'ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789'),
+                self.rng.randint(10 ** 8, 10 ** 9), self.region)
+            if env['options'].get(ENVTYPE_NS, {}).get('EnvironmentType') == 'SingleInstance':
+                env['endpoint'] = '13.%d.%d.%d' % tuple(self.rng.randint(1, 250) for _ in range(3))
         self.envs.append(env)
         for iid in e.get('instances', []):
             if iid not in self.instances:

@@ -163,6 +163,25 @@ check "cron writes again" test "$(topups)" -gt "$n0"
 
 echo "# ${SECONDS}s"
 # ---- f. a smoke test failure stops the run before maintenance mode is lifted ----------
+# A configured check the app fails ([smoke] checks).
+{ cat "$CFG"; printf '[smoke]\nchecks = /accounts/login/ 200, /no/such/page/ 200 302\n'; } >"$T/smoke.ini"
+cut run --yes -c "$T/smoke.ini" --state "$ST"
+check "run stops on a configured smoke check the app fails" test "$rc" -ne 0
+check "naming the path and what it answered" has "$T/err" "/no/such/page/ answered [0-9][0-9][0-9]"
+check "the new web env stays in maintenance mode (configured check)" eq "$(env_var "$GREEN" MAINTENANCE_MODE)" ON
+check "the step after it never ran (configured check)" lacks "$T/out" "maint-off: done"
+# Through the load balancer: the local checks pass, the load balancer gives no answer.
+lbpid=$(cat "$S/lb/pid") lbaddr=$($PY -c "import json; print(json.load(open('$S/sim.json'))['lbs']['$GREEN'])")
+kill "$lbpid"
+check "the simulated load balancers are down" wait_for 10 sh -c "! kill -0 $lbpid 2>/dev/null"
+cut run --yes -c "$CFG" --state "$ST"
+check "run stops when only the load balancer fails the smoke test" test "$rc" -ne 0
+check "naming the load balancer's address" has "$T/err" "http://$lbaddr[:0-9]*/accounts/login/ got no answer"
+check "the new web env stays in maintenance mode (load balancer)" eq "$(env_var "$GREEN" MAINTENANCE_MODE)" ON
+: >"$S/lb/ready"
+setsid $PY "$SIMD/lb.py" run "$S" </dev/null >>"$S/lb/lb.log" 2>&1 &
+echo $! >"$S/lb/pid"
+check "the load balancers back" wait_for 10 grep -q "$GREEN" "$S/lb/ready"
 check "the new web env's app misconfigured (its nginx refuses the site name)" \
 	set_vars "$GREEN" COBALT_HOSTNAME=wrong.example.invalid
 cut run --yes -c "$CFG" --state "$ST"
@@ -176,6 +195,8 @@ check "the app fixed" set_vars "$GREEN" COBALT_HOSTNAME=myabf.com.au
 since=$(date -u +%Y-%m-%dT%H:%M:%SZ)
 cut run --yes -c "$CFG" --state "$ST"
 check "the rerun finishes the cutover" eq "$rc" 0
+check "its smoke test went through the new env's load balancer with the site name" \
+	grep -q " $GREEN .* GET /accounts/login/ Host=myabf.com.au -> .* 200\$" "$S/lb/access.log"
 dump
 check "the new web env is open" eq "$(env_var "$GREEN" MAINTENANCE_MODE)" OFF
 snap=$(j "[s for s in d['snapshots'] if s.startswith('production-blue-cutover')][0]")

@@ -7,6 +7,7 @@ hook does:
 
   setup               adopt the hosts and databases `up` already started
   allocate_instance   a new instance gets the next loopback address
+  allocate_endpoint   a new environment's load balancer (lb.py) gets one too
   instances_changed   added instances become sshd + app hosts; removed ones stop
   env_vars_changed    the env file on each instance is rewritten, the app restarts
   version_deployed    `manage.py migrate` from one instance (Cobalt's postdeploy hook)
@@ -106,6 +107,11 @@ def allocate_instance(world, env_name):
     addr = _st.next_instance_addr()
     return {'private_ip': addr, 'public_ip': addr, 'ssh_port': _st.data['ssh_port'],
             'az': world.region + 'abc'[int(addr.rsplit('.', 1)[1]) % 3]}
+
+
+@_logged
+def allocate_endpoint(world, env_name):
+    return _st.next_lb_addr(env_name)
 
 
 def _add_known_hosts(lines):

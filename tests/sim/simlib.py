@@ -52,6 +52,7 @@ ENV_FILE = 'opt/elasticbeanstalk/deployment/env'
 # Which address each kind of thing gets inside 127.A.B.0/24.
 INSTANCE_FIRST, INSTANCE_LAST = 10, 189
 DB_FIRST, DB_LAST = 200, 239
+LB_FIRST, LB_LAST = 190, 199  # the environments' load balancers (lb.py)
 MPC_HOST = 250
 
 
@@ -128,6 +129,15 @@ class State:
 
     def next_db_addr(self):
         return self._next_addr('next_db', DB_LAST, ('db_port',), 'database')
+
+    def next_lb_addr(self, env_name):
+        """A load balancer address for a new environment; lb.py starts
+        listening there within a moment."""
+        with self.lock:
+            a = self._next_addr('next_lb', LB_LAST, ('http_port',), 'load balancer')
+            self.data.setdefault('lbs', {})[env_name] = a
+            self.save()
+            return a
 
 
 def port_free(addr, port):

@@ -130,6 +130,55 @@ test_mistakes_name_file_and_line(void **state)
 	    "line 11", "not an RDS instance class");
 }
 
+/* Parses text that must be accepted. */
+static void
+parse_ok(const char *text, struct cfg *c)
+{
+	struct cut_err err;
+
+	if (cfg_parse_text("t.ini", text, c, &err) != 0)
+		fail_msg("%s", err.msg);
+}
+
+static void
+test_smoke_section(void **state)
+{
+	struct cfg c;
+
+	(void)state;
+	parse_ok(BASE, &c);
+	assert_int_equal(c.smoke.nchecks, 0);
+	assert_true(c.smoke.load_balancer);
+	parse_ok(cat(BASE, "[smoke]\nchecks = /accounts/login/ 200, / 200 302 ,/health\nload_balancer = no\n"), &c);
+	assert_int_equal(c.smoke.nchecks, 3);
+	assert_string_equal(c.smoke.checks[0].path, "/accounts/login/");
+	assert_int_equal(c.smoke.checks[0].expect[0], 200);
+	assert_int_equal(c.smoke.checks[0].expect[1], 0);
+	assert_string_equal(c.smoke.checks[1].path, "/");
+	assert_int_equal(c.smoke.checks[1].expect[0], 200);
+	assert_int_equal(c.smoke.checks[1].expect[1], 302);
+	assert_int_equal(c.smoke.checks[1].expect[2], 0);
+	assert_string_equal(c.smoke.checks[2].path, "/health");
+	assert_int_equal(c.smoke.checks[2].expect[0], 0);
+	assert_false(c.smoke.load_balancer);
+	parse_ok(cat(BASE, "[smoke]\nchecks = /a 200 301 302 404\n"), &c);
+	assert_int_equal(c.smoke.checks[0].expect[SMOKE_MAX_STATUS - 1], 404);
+
+	expect_error(cat(BASE, "[smoke]\nchecks = accounts/login/ 200\n"), "line 17", "not a path starting with '/'");
+	expect_error(cat(BASE, "[smoke]\nchecks = /a 200,, /b\n"), "line 17", "empty check");
+	expect_error(cat(BASE, "[smoke]\nchecks = /a 200,\n"), "line 17", "empty check");
+	expect_error(cat(BASE, "[smoke]\nchecks = /a 20\n"), "line 17", "'20' after /a is not an HTTP status");
+	expect_error(cat(BASE, "[smoke]\nchecks = /a 2000\n"), "line 17", "not an HTTP status");
+	expect_error(cat(BASE, "[smoke]\nchecks = /a 600\n"), "line 17", "not an HTTP status");
+	expect_error(cat(BASE, "[smoke]\nchecks = /a ok\n"), "line 17", "not an HTTP status");
+	expect_error(cat(BASE, "[smoke]\nchecks = /a 200 301 302 303 404\n"), "line 17", "more than 4 statuses");
+	expect_error(cat(BASE, "[smoke]\nchecks = /1,/2,/3,/4,/5,/6,/7,/8,/9,/10,/11,/12,/13,/14,/15,/16,/17\n"),
+	    "line 17", "more than 16 checks");
+	expect_error(cat(BASE, "[smoke]\nload_balancer = maybe\n"), "line 17", "yes or no");
+	expect_error(cat(BASE, "[smoke]\nlb = yes\n"), "line 17", "unknown key 'lb' in [smoke]");
+	expect_error(cat(BASE, "[smoke]\nchecks = /a\nchecks = /b\n"), "line 18", "checks is set twice");
+}
+
 static void
 test_missing_file(void **state)
 {
@@ -148,6 +197,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_example_file_parses),
 		cmocka_unit_test(test_base_and_defaults),
+		cmocka_unit_test(test_smoke_section),
 		cmocka_unit_test(test_mistakes_name_file_and_line),
 		cmocka_unit_test(test_missing_file),
 	};
