@@ -63,6 +63,7 @@ smoke_run(struct alink *l, const struct smoke_opts *o, struct smoke_result **res
 			s->status = h.status;
 			snprintf(s->error, sizeof(s->error), "%s", h.error);
 			s->ok = h.status >= 0 && expected(&checks[i], h.status);
+			expect_text(&checks[i], s->expected, sizeof(s->expected));
 			if (!s->ok && failed++ == 0)
 				first = n - 1;
 		}

@@ -35,6 +35,7 @@ struct smoke_result {
 	char url[600];
 	int status;                       /* -1: no HTTP answer */
 	char error[300];
+	char expected[40];                /* "200", "200 or 302" */
 	int ok;
 };
 

@@ -977,11 +977,12 @@ smoke_fn(struct wr *x, const struct fleet_host *h, struct rexec_conn *c, struct 
 			continue;
 		if (res[i].status < 0)
 			snprintf(s->out->first_failure, sizeof(s->out->first_failure), "%.60s: %.150s got no answer "
-			    "(%.120s) with Host: %.60s.", h->label, res[i].url, res[i].error, s->host);
+			    "(%.120s) with Host: %.60s (expected %s).", h->label, res[i].url, res[i].error, s->host,
+			    res[i].expected);
 		else
 			snprintf(s->out->first_failure, sizeof(s->out->first_failure), "%.60s: %.150s answered %d%s%.120s "
-			    "with Host: %.60s.", h->label, res[i].url, res[i].status, res[i].error[0] ? ": " : "",
-			    res[i].error, s->host);
+			    "with Host: %.60s (expected %s).", h->label, res[i].url, res[i].status,
+			    res[i].error[0] ? ": " : "", res[i].error, s->host, res[i].expected);
 	}
 	free(res);
 	/* A failed check is an answer (out->failed), not a tool failure. */

@@ -168,6 +168,7 @@ echo "# ${SECONDS}s"
 cut run --yes -c "$T/smoke.ini" --state "$ST"
 check "run stops on a configured smoke check the app fails" test "$rc" -ne 0
 check "naming the path and what it answered" has "$T/err" "/no/such/page/ answered [0-9][0-9][0-9]"
+check "and what was expected" has "$T/err" "/no/such/page/ answered [0-9][0-9][0-9].*(expected 200 or 302)"
 check "the new web env stays in maintenance mode (configured check)" eq "$(env_var "$GREEN" MAINTENANCE_MODE)" ON
 check "the step after it never ran (configured check)" lacks "$T/out" "maint-off: done"
 # Through the load balancer: the local checks pass, the load balancer gives no answer.
