@@ -143,11 +143,13 @@ blocked_fetch(struct alink *l, const struct aop_conf *c, struct blocked_set *out
 	return r;
 }
 
+/* Writes s to path (JSON) and path.sha256, then reads it back: the
+ * runbook goes on only with a copy that loads. source names where the rows
+ * came from (an instance, or "merge of ..."). */
 int
-blocked_backup(struct alink *l, const struct aop_conf *c, const char *path,
+blocked_save(const char *path, const struct blocked_set *s, const char *source,
     struct blocked_backup_info *info, struct cut_err *err)
 {
-	struct blocked_set s;
 	json_object *doc;
 	char taken[32], sidecar[4200], line[4400];
 	const char *text, *base;
@@ -156,25 +158,22 @@ blocked_backup(struct alink *l, const struct aop_conf *c, const char *path,
 	int r;
 
 	memset(info, 0, sizeof(*info));
-	if ((r = blocked_fetch(l, c, &s, err)) != 0)
-		return r;
 	gmtime_r(&now, &tm);
 	strftime(taken, sizeof(taken), "%Y-%m-%dT%H:%M:%SZ", &tm);
 	doc = json_object_new_object();
 	json_object_object_add(doc, "format", json_object_new_string(BLOCKED_FORMAT));
 	json_object_object_add(doc, "version", json_object_new_int(1));
 	json_object_object_add(doc, "taken_at", json_object_new_string(taken));
-	json_object_object_add(doc, "source", json_object_new_string(l->name));
-	json_object_object_add(doc, "fk_target", json_object_new_string(s.fk_target));
-	json_object_object_add(doc, "count", json_object_new_int64((int64_t)s.n));
-	json_object_object_add(doc, "rows", set_to_json(&s));
+	json_object_object_add(doc, "source", json_object_new_string(source));
+	json_object_object_add(doc, "fk_target", json_object_new_string(s->fk_target));
+	json_object_object_add(doc, "count", json_object_new_int64((int64_t)s->n));
+	json_object_object_add(doc, "rows", set_to_json(s));
 	text = json_object_to_json_string_ext(doc, JSON_C_TO_STRING_PLAIN);
 	sfile_sha256_hex(text, strlen(text), info->sha256);
-	info->count = s.n;
-	snprintf(info->fk_target, sizeof(info->fk_target), "%s", s.fk_target);
+	info->count = s->n;
+	snprintf(info->fk_target, sizeof(info->fk_target), "%s", s->fk_target);
 	r = sfile_write(path, text, strlen(text), err);
 	json_object_put(doc);
-	blocked_set_free(&s);
 	if (r != 0)
 		return r;
 	base = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
@@ -182,11 +181,108 @@ blocked_backup(struct alink *l, const struct aop_conf *c, const char *path,
 	snprintf(line, sizeof(line), "%s  %s\n", info->sha256, base);
 	if ((r = sfile_write(sidecar, line, strlen(line), err)) != 0)
 		return r;
-	/* Read it back: the runbook goes on only with a backup that loads. */
 	struct blocked_set back;
 	if ((r = blocked_load(path, &back, err)) != 0)
 		return cut_err_wrap(err, "The backup just written does not read back");
 	blocked_set_free(&back);
+	return 0;
+}
+
+int
+blocked_backup(struct alink *l, const struct aop_conf *c, const char *path,
+    struct blocked_backup_info *info, struct cut_err *err)
+{
+	struct blocked_set s;
+	int r;
+
+	memset(info, 0, sizeof(*info));
+	if ((r = blocked_fetch(l, c, &s, err)) != 0)
+		return r;
+	r = blocked_save(path, &s, l->name, info, err);
+	blocked_set_free(&s);
+	return r;
+}
+
+int
+blocked_union(const struct blocked_set *a, const struct blocked_set *b, struct blocked_set *out,
+    struct cut_err *err)
+{
+	size_t i = 0, k = 0;
+
+	memset(out, 0, sizeof(*out));
+	snprintf(out->fk_target, sizeof(out->fk_target), "%s", b->fk_target[0] ? b->fk_target : a->fk_target);
+	if ((out->rows = calloc(a->n + b->n + 1, sizeof(*out->rows))) == NULL)
+		return cut_err_set(err, CUT_ENOMEM, "Out of memory merging blocked emails.");
+	/* Both sorted by row_cmp; a row in both, or repeated, is kept once. */
+	while (i < a->n || k < b->n) {
+		const struct blocked_row *r;
+		int cmp = i >= a->n ? 1 : k >= b->n ? -1 : row_cmp(&a->rows[i], &b->rows[k]);
+		r = cmp <= 0 ? &a->rows[i] : &b->rows[k];
+		if (cmp <= 0)
+			i++;
+		if (cmp >= 0)
+			k++;
+		if (out->n > 0 && row_cmp(&out->rows[out->n - 1], r) == 0)
+			continue;
+		out->rows[out->n] = *r;
+		if ((out->rows[out->n].email = strdup(r->email)) == NULL) {
+			blocked_set_free(out);
+			return cut_err_set(err, CUT_ENOMEM, "Out of memory merging blocked emails.");
+		}
+		out->n++;
+	}
+	return 0;
+}
+
+int
+blocked_count(struct alink *l, const struct aop_conf *c, size_t *n, struct cut_err *err)
+{
+	json_object *j = NULL;
+	int r;
+
+	*n = 0;
+	if ((r = aop_sql(l, c, "SELECT to_jsonb(count(*)) FROM notifications_unregisteredblockedemail;", 0,
+	    NULL, &j, err)) != 0)
+		return cut_err_wrap(err, "Counting the blocked emails");
+	if (!json_object_is_type(j, json_type_int)) {
+		json_object_put(j);
+		return cut_err_set(err, CUT_EPROTO, "Counting the blocked emails on %s gave no number.", l->name);
+	}
+	*n = (size_t)json_object_get_int64(j);
+	json_object_put(j);
+	return 0;
+}
+
+int
+blocked_clear(struct alink *l, const struct aop_conf *c, size_t expect, size_t *deleted,
+    struct cut_err *err)
+{
+	json_object *j = NULL;
+	char sql[1024];
+	int r;
+
+	*deleted = 0;
+	/* The lock keeps rows from arriving between the count and the delete;
+	 * a count other than the backup's means the copy is not the whole
+	 * table any more, so nothing is deleted. */
+	snprintf(sql, sizeof(sql),
+	    "LOCK TABLE notifications_unregisteredblockedemail IN ACCESS EXCLUSIVE MODE;\n"
+	    "DO $chk$ BEGIN\n"
+	    "  IF (SELECT count(*) FROM notifications_unregisteredblockedemail) <> %zu THEN\n"
+	    "    RAISE EXCEPTION 'cutover: notifications_unregisteredblockedemail no longer holds the %zu "
+	    "rows just backed up';\n"
+	    "  END IF;\n"
+	    "END $chk$;\n"
+	    "WITH d AS (DELETE FROM notifications_unregisteredblockedemail RETURNING 1)\n"
+	    "SELECT to_jsonb(count(*)) FROM d;\n", expect, expect);
+	if ((r = aop_sql(l, c, sql, 1, NULL, &j, err)) != 0)
+		return cut_err_wrap(err, "Clearing the blocked emails on %s (nothing was deleted)", l->name);
+	if (!json_object_is_type(j, json_type_int)) {
+		json_object_put(j);
+		return cut_err_set(err, CUT_EPROTO, "Clearing the blocked emails on %s gave no count.", l->name);
+	}
+	*deleted = (size_t)json_object_get_int64(j);
+	json_object_put(j);
 	return 0;
 }
 

@@ -46,6 +46,28 @@ struct blocked_backup_info {
 int blocked_backup(struct alink *l, const struct aop_conf *c, const char *path,
     struct blocked_backup_info *info, struct cut_err *err);
 
+/* Writes s as a backup file (the format blocked_backup writes) to path and
+ * path.sha256, and reads it back. source: where the rows came from. */
+int blocked_save(const char *path, const struct blocked_set *s, const char *source,
+    struct blocked_backup_info *info, struct cut_err *err);
+
+/* out = a and b, each distinct row once (sorted as sets are). out owned by
+ * the caller: blocked_set_free(). */
+int blocked_union(const struct blocked_set *a, const struct blocked_set *b, struct blocked_set *out,
+    struct cut_err *err);
+
+/* *n: rows in the blocked-email table on the system behind l. */
+int blocked_count(struct alink *l, const struct aop_conf *c, size_t *n, struct cut_err *err);
+
+/* Deletes every row of the blocked-email table behind l, in one
+ * transaction, only if it holds exactly `expect` rows (CUT_E* and nothing
+ * deleted otherwise). Before migration 0055 the rows hold
+ * accounts_unregistereduser ids that 0055 validates against accounts_user:
+ * the runbook backs them up, clears the table, migrates, converts and
+ * enters them back by system number. *deleted: rows removed. */
+int blocked_clear(struct alink *l, const struct aop_conf *c, size_t expect, size_t *deleted,
+    struct cut_err *err);
+
 /* Reads a backup, checking its SHA-256 against path.sha256 and its count. */
 int blocked_load(const char *path, struct blocked_set *out, struct cut_err *err);
 

@@ -20,7 +20,10 @@ static const struct preflight_entry *const prep_checks[] = {
 };
 
 /* [Upgrade] in the runbook's order; quiet and cron-pause (issue 5) come
- * before the snapshot, the smoke test before maintenance mode is lifted. */
+ * before the snapshot, the smoke test before maintenance mode is lifted.
+ * The blocked emails leave the restored copy before migrate (0055
+ * validates their ids) and come back right after the conversion, before
+ * the site opens, so no blocked person is emailed in between. */
 static const struct step_entry *const run_steps[] = {
 	&step_scale_live_entry,
 	&step_maint_on_entry,
@@ -29,12 +32,13 @@ static const struct step_entry *const run_steps[] = {
 	&step_snapshot_entry,
 	&step_restore_entry,
 	&step_point_new_entry,
+	&step_blocked_email_clear_entry,
 	&step_migrate_new_entry,
 	&step_dns_switch_entry,
 	&step_convert_users_entry,
+	&step_blocked_email_restore_entry,
 	&step_smoke_test_entry,
 	&step_maint_off_entry,
-	&step_blocked_email_restore_entry,
 	&step_lost_writes_entry,
 };
 static const struct preflight_entry *const run_checks[] = {
@@ -42,12 +46,17 @@ static const struct preflight_entry *const run_checks[] = {
 	&preflight_new_version, &preflight_live_db, &preflight_ssh, &preflight_names_free,
 };
 
-/* [Fail Back] DNS first, then the old system opens again. */
+/* [Fail Back] DNS first, then the old system opens again. The new side's
+ * cron stops before the old side's resumes (two systems charging the same
+ * cards), and the new side is closed before its activity is counted, so
+ * nothing it writes after the report goes unlisted. */
 static const struct step_entry *const failback_steps[] = {
 	&step_failback_dns_entry,
+	&step_failback_new_cron_entry,
 	&step_failback_maint_entry,
 	&step_failback_cron_entry,
 	&step_failback_scale_entry,
+	&step_failback_new_maint_entry,
 	&step_failback_activity_entry,
 };
 static const struct preflight_entry *const failback_checks[] = {
@@ -70,8 +79,10 @@ static const struct step_entry *const rehearse_steps[] = {
 	&step_rehearse_snapshot_entry,
 	&step_rehearse_restore_entry,
 	&step_rehearse_point_entry,
+	&step_rehearse_blocked_clear_entry,
 	&step_rehearse_migrate_entry,
 	&step_rehearse_convert_entry,
+	&step_rehearse_blocked_restore_entry,
 	&step_rehearse_mpc_check_entry,
 	&step_rehearse_mpc_sync_entry,
 };

@@ -193,6 +193,25 @@ step_state_path(struct run_ctx *ctx, const char *file, char *buf, size_t len,
 }
 
 int
+step_env_uses_db(struct run_ctx *ctx, const char *env, const char *db, struct cut_err *err)
+{
+	const char *names[1] = { "RDS_HOSTNAME" };
+	struct world_var v;
+	struct world_db d;
+	int r;
+
+	if ((r = ctx->world->db_describe(ctx->world, db, &d, err)) != 0)
+		return r;
+	if ((r = ctx->world->env_get_vars(ctx->world, env, names, 1, &v, err)) != 0)
+		return r;
+	if (!v.present || d.endpoint[0] == '\0' || strcmp(v.value, d.endpoint) != 0)
+		return cut_err_set(err, CUT_ESTATE, "Environment %s does not use database %s "
+		    "(RDS_HOSTNAME is '%s'); refusing to change data there, run the earlier steps "
+		    "first.", env, db, v.present ? v.value : "");
+	return 0;
+}
+
+int
 step_target_db_check(struct run_ctx *ctx, const char *env, struct cut_err *err)
 {
 	struct world_db live;

@@ -224,6 +224,16 @@ int step_same_host(const char *a, const char *b);
  * free. Changes nothing; 0 or CUT_E* with one sentence. */
 int step_target_db_check(struct run_ctx *ctx, const char *env, struct cut_err *err);
 
+/* 0 when env's RDS_HOSTNAME is db's endpoint; CUT_ESTATE with one sentence
+ * (run the earlier steps first) when it is not, or db has no endpoint yet.
+ * The steps that change data on a database check it first. */
+int step_env_uses_db(struct run_ctx *ctx, const char *env, const char *db, struct cut_err *err);
+
+/* 1 once point-new has (or may have) pointed the new environments at the
+ * restored copy: from then on they write real data, and fail-back closes
+ * them before it counts their activity. */
+int step_new_side_used(struct run_ctx *ctx);
+
 /* Writes "<state_dir>/<file>" into buf. */
 int step_state_path(struct run_ctx *ctx, const char *file, char *buf, size_t len,
     struct cut_err *err);

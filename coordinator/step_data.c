@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 
 #include "engine.h"
 #include "progress.h"
@@ -234,15 +235,228 @@ const struct step_entry step_blocked_email_backup_entry = {
 	.apply = bk_apply,
 };
 
-static int
-rs_describe(struct run_ctx *ctx, char *buf, size_t len, struct cut_err *err)
-{
-	const char *rows = step_get(ctx, "blocked-email-backup", "rows");
+/* --- blocked emails: out of the copy before migrate (issue 9) ------------
+ *
+ * The restored copy holds the live system's rows, whose
+ * un_registered_user_id values are accounts_unregistereduser ids. Migration
+ * 0055 re-points the FK at accounts_user and validates them: a row whose id
+ * is no user's makes migrate fail inside the window, and one whose id is
+ * some user's silently names the wrong person. So, as the runbook says,
+ * the rows leave the table before migrate and come back by (email, system
+ * number) after the conversion. The copy taken here is the freshest (the
+ * live system at the snapshot); the restore enters it together with prep's
+ * backup, so a block made between prep and the window is not lost. */
 
-	(void)err;
-	snprintf(buf, len, "restore %s blocked-email row(s) into %s, mapping system numbers to "
-	    "the converted users", rows ? rows : "the backed-up", ctx->names.new_web);
+struct bclear {
+	const char *step;         /* this step's name */
+	const char *env, *db;     /* where the rows are cleared */
+	const char *prep_step;    /* the step whose backup joins the copy, or NULL */
+	const char *window_file;  /* the copy taken now */
+	const char *restore_file; /* what the restore step enters (NULL: window_file) */
+};
+
+static void
+bclear_of(struct run_ctx *ctx, int rehearse, struct bclear *b)
+{
+	if (rehearse) {
+		*b = (struct bclear){ "rehearse-blocked-clear", ctx->names.test_env, ctx->names.test_db,
+		    NULL, "rehearse-blocked-emails.window", NULL };
+	} else {
+		*b = (struct bclear){ "blocked-email-clear", ctx->names.new_web, ctx->names.new_db,
+		    "blocked-email-backup", "blocked-emails.window", "blocked-emails.restore" };
+	}
+}
+
+static int
+bclear_describe_common(struct run_ctx *ctx, int rehearse, char *buf, size_t len)
+{
+	struct bclear b;
+	struct cut_err e = { 0 };
+	char count[32] = "";
+	long n = -1;
+
+	bclear_of(ctx, rehearse, &b);
+	/* Only a count from the database the step will clear means anything. */
+	if (step_env_uses_db(ctx, b.env, b.db, &e) == 0 &&
+	    ctx->world->blocked_email_count(ctx->world, b.env, &n, &e) == 0)
+		snprintf(count, sizeof(count), "%ld ", n);
+	snprintf(buf, len, "copy the %sblocked-email row(s) of %s to %s/%s%s, then delete them "
+	    "there before migrate (they hold accounts_unregistereduser ids that migration 0055 "
+	    "validates against accounts_user); %s enters them back by system number after the "
+	    "conversion", count, b.db, ctx->state_dir, b.window_file,
+	    b.prep_step ? " and merge them with prep's backup" : "",
+	    rehearse ? "rehearse-blocked-restore" : "blocked-email-restore");
 	return 0;
+}
+
+static int
+bclear_check_common(struct run_ctx *ctx, int rehearse, struct cut_err *err)
+{
+	struct bclear b;
+	long n;
+	int r;
+
+	bclear_of(ctx, rehearse, &b);
+	if (step_get(ctx, b.step, "deleted") != NULL)
+		return STEP_DONE;
+	/* Until the environment uses the copy, its table is not the one to clear. */
+	if (step_env_uses_db(ctx, b.env, b.db, err) != 0) {
+		cut_err_clear(err);
+		return STEP_TODO;
+	}
+	if ((r = ctx->world->blocked_email_count(ctx->world, b.env, &n, err)) != 0)
+		return r;
+	/* Empty: nothing to clear, or a kill came after the delete committed
+	 * (the copy was journalled before it). */
+	return n == 0 ? STEP_DONE : STEP_TODO;
+}
+
+/* Before anything is deleted: the copy on disk and in the journal. */
+static int
+bclear_record_common(struct run_ctx *ctx, int rehearse, struct cut_err *err)
+{
+	struct world_backup_info win, all;
+	char wpath[4096], rpath[4096];
+	struct bclear b;
+	int r;
+
+	bclear_of(ctx, rehearse, &b);
+	if ((r = step_env_uses_db(ctx, b.env, b.db, err)) != 0 ||
+	    (r = step_target_db_check(ctx, b.env, err)) != 0)
+		return r;
+	if ((r = step_state_path(ctx, b.window_file, wpath, sizeof(wpath), err)) != 0)
+		return r;
+	if ((r = ctx->world->blocked_email_backup(ctx->world, b.env, wpath, &win, err)) != 0)
+		return r;
+	step_put(ctx, "window_file", "%s", wpath);
+	step_put(ctx, "window_sha256", "%s", win.sha256);
+	step_put(ctx, "window_rows", "%ld", win.rows);
+	if (b.prep_step == NULL) {
+		step_put(ctx, "restore_rows", "%ld", win.rows);
+		return step_put(ctx, "restore_file", "%s", wpath);
+	}
+	const char *prep = step_get(ctx, b.prep_step, "file");
+	if (prep == NULL)
+		return cut_err_set(err, CUT_ESTATE, "There is no blocked-email backup in this "
+		    "cutover's journal; run `cutover prep` (it makes the backup) before the cutover.");
+	const char *paths[2] = { prep, wpath };
+	if ((r = step_state_path(ctx, b.restore_file, rpath, sizeof(rpath), err)) != 0 ||
+	    (r = ctx->world->blocked_email_merge(ctx->world, paths, 2, rpath, &all, err)) != 0)
+		return r;
+	step_put(ctx, "restore_file", "%s", rpath);
+	step_put(ctx, "restore_sha256", "%s", all.sha256);
+	return step_put(ctx, "restore_rows", "%ld", all.rows);
+}
+
+static int
+bclear_apply_common(struct run_ctx *ctx, int rehearse, struct cut_err *err)
+{
+	const char *rows;
+	struct bclear b;
+	long deleted = 0;
+	int r;
+
+	bclear_of(ctx, rehearse, &b);
+	if ((rows = step_get(ctx, b.step, "window_rows")) == NULL)
+		return cut_err_set(err, CUT_ESTATE, "The journal has no copy of the blocked emails of %s; "
+		    "nothing was deleted (run again: the copy is taken first).", b.db);
+	if ((r = ctx->world->blocked_email_clear(ctx->world, b.env, atol(rows), &deleted, err)) != 0)
+		return r;
+	if (ctx->out)
+		progress_event(ctx->out, "result", b.step, "%ld blocked-email row(s) copied to %s and "
+		    "deleted from %s before migrate", deleted, step_get(ctx, b.step, "window_file"), b.db);
+	return step_put(ctx, "deleted", "%ld", deleted);
+}
+
+static int bclear_describe(struct run_ctx *c, char *b, size_t l, struct cut_err *e) { (void)e; return bclear_describe_common(c, 0, b, l); }
+static int bclear_check(struct run_ctx *c, struct cut_err *e) { return bclear_check_common(c, 0, e); }
+static int bclear_record(struct run_ctx *c, struct cut_err *e) { return bclear_record_common(c, 0, e); }
+static int bclear_apply(struct run_ctx *c, struct cut_err *e) { return bclear_apply_common(c, 0, e); }
+static int rbclear_describe(struct run_ctx *c, char *b, size_t l, struct cut_err *e) { (void)e; return bclear_describe_common(c, 1, b, l); }
+static int rbclear_check(struct run_ctx *c, struct cut_err *e) { return bclear_check_common(c, 1, e); }
+static int rbclear_record(struct run_ctx *c, struct cut_err *e) { return bclear_record_common(c, 1, e); }
+static int rbclear_apply(struct run_ctx *c, struct cut_err *e) { return bclear_apply_common(c, 1, e); }
+
+const struct step_entry step_blocked_email_clear_entry = {
+	.name = "blocked-email-clear",
+	.phase = STEP_PHASE_RUN,
+	.summary = "take the copied blocked emails out of the new database before migrate",
+	.flags = STEP_F_DESTRUCTIVE,
+	.describe = bclear_describe,
+	.check = bclear_check,
+	.record = bclear_record,
+	.apply = bclear_apply,
+};
+
+const struct step_entry step_rehearse_blocked_clear_entry = {
+	.name = "rehearse-blocked-clear",
+	.phase = STEP_PHASE_REHEARSE,
+	.summary = "take the copied blocked emails out of the test copy before migrate",
+	.flags = STEP_F_DESTRUCTIVE,
+	.describe = rbclear_describe,
+	.check = rbclear_check,
+	.record = rbclear_record,
+	.apply = rbclear_apply,
+};
+
+/* The file the restore enters: the clear step's merged copy, or prep's
+ * backup when the copy had nothing to clear. */
+static const char *
+restore_source(struct run_ctx *ctx, int rehearse, const char **rows)
+{
+	const char *clear = rehearse ? "rehearse-blocked-clear" : "blocked-email-clear";
+	const char *f = step_get(ctx, clear, "restore_file");
+
+	if (f != NULL) {
+		*rows = step_get(ctx, clear, "restore_rows");
+		return f;
+	}
+	if (rehearse) {
+		*rows = "0";
+		return NULL;
+	}
+	*rows = step_get(ctx, "blocked-email-backup", "rows");
+	return step_get(ctx, "blocked-email-backup", "file");
+}
+
+static int
+rs_describe_common(struct run_ctx *ctx, int rehearse, char *buf, size_t len)
+{
+	const char *rows = NULL;
+
+	restore_source(ctx, rehearse, &rows);
+	snprintf(buf, len, "enter %s blocked-email row(s) back into %s, mapping system numbers to "
+	    "the converted users", rows ? rows : "the backed-up",
+	    rehearse ? ctx->names.test_env : ctx->names.new_web);
+	return 0;
+}
+
+static int
+rs_apply_common(struct run_ctx *ctx, int rehearse, struct cut_err *err)
+{
+	struct world_restore_info info;
+	const char *rows = NULL, *file = restore_source(ctx, rehearse, &rows);
+	const char *env = rehearse ? ctx->names.test_env : ctx->names.new_web;
+	char path[4096];
+	int r;
+
+	if (file == NULL && rehearse) {
+		/* The test copy had no blocked emails to take out. */
+		step_put(ctx, "present", "0");
+		step_put(ctx, "unmapped", "0");
+		return step_put(ctx, "added", "0");
+	}
+	if (file == NULL)
+		return cut_err_set(err, CUT_ESTATE, "There is no blocked-email backup in this "
+		    "cutover's journal; run `cutover prep` (it makes the backup) before the cutover.");
+	if (rehearse && (r = step_env_uses_db(ctx, env, ctx->names.test_db, err)) != 0)
+		return r;
+	snprintf(path, sizeof(path), "%s", file);
+	if ((r = ctx->world->blocked_email_restore(ctx->world, env, path, &info, err)) != 0)
+		return r;
+	step_put(ctx, "present", "%ld", info.present);
+	step_put(ctx, "unmapped", "%ld", info.unmapped);
+	return step_put(ctx, "added", "%ld", info.added);
 }
 
 static int
@@ -253,24 +467,16 @@ rs_check(struct run_ctx *ctx, struct cut_err *err)
 }
 
 static int
-rs_apply(struct run_ctx *ctx, struct cut_err *err)
+rrs_check(struct run_ctx *ctx, struct cut_err *err)
 {
-	struct world_restore_info info;
-	const char *file = step_get(ctx, "blocked-email-backup", "file");
-	char path[4096];
-	int r;
-
-	if (file == NULL)
-		return cut_err_set(err, CUT_ESTATE, "There is no blocked-email backup in this "
-		    "cutover's journal; run `cutover prep` (it makes the backup) before the cutover.");
-	snprintf(path, sizeof(path), "%s", file);
-	if ((r = ctx->world->blocked_email_restore(ctx->world, ctx->names.new_web, path, &info,
-	    err)) != 0)
-		return r;
-	step_put(ctx, "present", "%ld", info.present);
-	step_put(ctx, "unmapped", "%ld", info.unmapped);
-	return step_put(ctx, "added", "%ld", info.added);
+	(void)err;
+	return step_get(ctx, "rehearse-blocked-restore", "added") ? STEP_DONE : STEP_TODO;
 }
+
+static int rs_describe(struct run_ctx *c, char *b, size_t l, struct cut_err *e) { (void)e; return rs_describe_common(c, 0, b, l); }
+static int rs_apply(struct run_ctx *c, struct cut_err *e) { return rs_apply_common(c, 0, e); }
+static int rrs_describe(struct run_ctx *c, char *b, size_t l, struct cut_err *e) { (void)e; return rs_describe_common(c, 1, b, l); }
+static int rrs_apply(struct run_ctx *c, struct cut_err *e) { return rs_apply_common(c, 1, e); }
 
 const struct step_entry step_blocked_email_restore_entry = {
 	.name = "blocked-email-restore",
@@ -279,6 +485,15 @@ const struct step_entry step_blocked_email_restore_entry = {
 	.describe = rs_describe,
 	.check = rs_check,
 	.apply = rs_apply,
+};
+
+const struct step_entry step_rehearse_blocked_restore_entry = {
+	.name = "rehearse-blocked-restore",
+	.phase = STEP_PHASE_REHEARSE,
+	.summary = "enter the blocked-email rows back on the test copy",
+	.describe = rrs_describe,
+	.check = rrs_check,
+	.apply = rrs_apply,
 };
 
 /* --- smoke test of the new system before it opens ----------------------- */
@@ -375,6 +590,65 @@ const struct step_entry step_lost_writes_entry = {
 	.apply = lost_apply,
 };
 
+/* --- fail-back: the new side stops writing before its activity is read --
+ *
+ * Once point-new has pointed it at the copy, the new system writes real
+ * people's data: users whose resolvers still have the new address, and its
+ * cron (the auto top-up charges cards and writes member transactions). The
+ * activity report must be the last word on what the new database holds,
+ * so fail-back pauses the new side's cron before the old side's comes back
+ * (never both at once) and puts it in maintenance mode before counting. */
+
+int
+step_new_side_used(struct run_ctx *ctx)
+{
+	return step_get(ctx, "point-new", "prev.RDS_HOSTNAME") != NULL ||
+	    step_get(ctx, "point-new", "RDS_HOSTNAME") != NULL;
+}
+
+static int
+ncron_describe(struct run_ctx *ctx, char *buf, size_t len, struct cut_err *err)
+{
+	(void)err;
+	snprintf(buf, len, "save and empty the crontab on %s and %s (the new system stops "
+	    "writing; `cutover cron restore --env` puts it back)", ctx->names.new_web, ctx->names.new_ses);
+	return 0;
+}
+
+static int
+ncron_check(struct run_ctx *ctx, struct cut_err *err)
+{
+	const char *envs[2] = { ctx->names.new_web, ctx->names.new_ses };
+	int k, r, paused;
+
+	if (!step_new_side_used(ctx))
+		return STEP_DONE;   /* never pointed at the copy: it wrote nothing that matters */
+	for (k = 0; k < 2; k++) {
+		if ((r = ctx->world->cron_paused(ctx->world, envs[k], &paused, err)) != 0)
+			return r;
+		if (!paused)
+			return STEP_TODO;
+	}
+	return STEP_DONE;
+}
+
+static int
+ncron_apply(struct run_ctx *ctx, struct cut_err *err)
+{
+	int r = ctx->world->cron_pause(ctx->world, ctx->names.new_web, err);
+
+	return r ? r : ctx->world->cron_pause(ctx->world, ctx->names.new_ses, err);
+}
+
+const struct step_entry step_failback_new_cron_entry = {
+	.name = "failback-new-cron",
+	.phase = STEP_PHASE_FAILBACK,
+	.summary = "pause cron on the new environments",
+	.describe = ncron_describe,
+	.check = ncron_check,
+	.apply = ncron_apply,
+};
+
 /* --- fail-back: what happened on the new system since the cutover ------- */
 
 #define ACTIVITY_FILE "activity-since-cutover.csv"
@@ -401,19 +675,26 @@ static int
 act_apply(struct run_ctx *ctx, struct cut_err *err)
 {
 	const char *since = step_get(ctx, "dns-switch", "changed_at");
-	char path[4096];
+	char path[4096], until_s[32];
 	long entries = 0, payments = 0;
+	time_t until = time(NULL);
+	struct tm tm;
 	int r;
 
 	if ((r = step_state_path(ctx, ACTIVITY_FILE, path, sizeof(path), err)) != 0)
 		return r;
+	/* The query's own snapshot starts after this instant: it counts every
+	 * row committed up to here (the new side is closed by now). */
 	if ((r = ctx->world->activity(ctx->world, ctx->names.new_web, since ? atoll(since) : 0, path,
 	    &entries, &payments, err)) != 0)
 		return r;
+	gmtime_r(&until, &tm);
+	strftime(until_s, sizeof(until_s), "%Y-%m-%d %H:%M:%S UTC", &tm);
 	if (ctx->out)
 		progress_event(ctx->out, "result", "failback-activity", "%ld entr%s and %ld "
-		    "payment(s) on the new system since the cutover; see %s", entries,
-		    entries == 1 ? "y" : "ies", payments, path);
+		    "payment(s) on the new system from the cutover up to %s; see %s", entries,
+		    entries == 1 ? "y" : "ies", payments, until_s, path);
+	step_put(ctx, "counted_until", "%lld", (long long)until);
 	step_put(ctx, "file", "%s", path);
 	step_put(ctx, "payments", "%ld", payments);
 	return step_put(ctx, "entries", "%ld", entries);

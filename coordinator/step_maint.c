@@ -204,3 +204,34 @@ const struct step_entry step_failback_maint_entry = {
 	.apply = back_apply,
 	.wait = live_wait,
 };
+
+/* --- fail-back: the new environments close before their activity is read */
+
+static int
+close_describe(struct run_ctx *ctx, char *buf, size_t len, struct cut_err *err)
+{
+	(void)err;
+	snprintf(buf, len, "set MAINTENANCE_MODE=ON on %s and %s (the new system closes before "
+	    "its activity is counted)", ctx->names.new_web, ctx->names.new_ses);
+	return 0;
+}
+
+static int
+close_check(struct run_ctx *ctx, struct cut_err *err)
+{
+	if (!step_new_side_used(ctx))
+		return STEP_DONE;
+	return pair_state(ctx, NEW(ctx), "ON", err);
+}
+
+static int close_apply(struct run_ctx *ctx, struct cut_err *err) { return pair_apply(ctx, NEW(ctx), "ON", err); }
+
+const struct step_entry step_failback_new_maint_entry = {
+	.name = "failback-new-maint",
+	.phase = STEP_PHASE_FAILBACK,
+	.summary = "maintenance mode on for the new environments",
+	.describe = close_describe,
+	.check = close_check,
+	.apply = close_apply,
+	.wait = new_wait,
+};

@@ -44,26 +44,6 @@ ran_ok(struct run_ctx *ctx)
 	return v != NULL && strcmp(v, "0") == 0;
 }
 
-/* The app on env must use the database `db`, and not the live one. */
-static int
-uses_db(struct run_ctx *ctx, const char *env, const char *db, struct cut_err *err)
-{
-	const char *names[1] = { "RDS_HOSTNAME" };
-	struct world_var v;
-	struct world_db d;
-	int r;
-
-	if ((r = ctx->world->db_describe(ctx->world, db, &d, err)) != 0)
-		return r;
-	if ((r = ctx->world->env_get_vars(ctx->world, env, names, 1, &v, err)) != 0)
-		return r;
-	if (!v.present || strcmp(v.value, d.endpoint) != 0)
-		return cut_err_set(err, CUT_ESTATE, "Environment %s does not use database %s "
-		    "(RDS_HOSTNAME is '%s'); refusing to change data there, run the earlier steps "
-		    "first.", env, db, v.present ? v.value : "");
-	return 0;
-}
-
 /* --- convert-users ------------------------------------------------------ */
 
 static int
@@ -103,7 +83,7 @@ conv_apply(struct run_ctx *ctx, struct cut_err *err)
 
 	/* RDS_HOSTNAME in EB says what the instances should use; the check
 	 * reads what they will actually connect to. */
-	if ((r = uses_db(ctx, ctx->names.new_web, ctx->names.new_db, err)) != 0 ||
+	if ((r = step_env_uses_db(ctx, ctx->names.new_web, ctx->names.new_db, err)) != 0 ||
 	    (r = step_target_db_check(ctx, ctx->names.new_web, err)) != 0)
 		return r;
 	ctx->world->unreg_user_count(ctx->world, ctx->names.new_web, &before, NULL);
@@ -150,7 +130,7 @@ migrate_check(struct run_ctx *ctx, struct cut_err *err)
 static int
 migrate_apply(struct run_ctx *ctx, struct cut_err *err)
 {
-	int r = uses_db(ctx, ctx->names.new_web, ctx->names.new_db, err);
+	int r = step_env_uses_db(ctx, ctx->names.new_web, ctx->names.new_db, err);
 
 	return r ? r : run_manage(ctx, ctx->names.new_web, "migrate --noinput", err);
 }
@@ -186,7 +166,7 @@ id##_describe(struct run_ctx *ctx, char *buf, size_t len, struct cut_err *err)  
 static int                                                                         \
 id##_apply(struct run_ctx *ctx, struct cut_err *err)                               \
 {                                                                                  \
-	int r = uses_db(ctx, ctx->names.test_env, ctx->names.test_db, err);        \
+	int r = step_env_uses_db(ctx, ctx->names.test_env, ctx->names.test_db, err);        \
 	return r ? r : run_manage(ctx, ctx->names.test_env, command, err);          \
 }                                                                                  \
 const struct step_entry step_##id##_entry = {                                      \

@@ -224,6 +224,19 @@ struct world_ops {
 	 * (email, system_number) into the local file `path` (0600, fsync'd). */
 	int (*blocked_email_backup)(struct world_ops *w, const char *env, const char *path,
 	    struct world_backup_info *out, struct cut_err *err);
+	/* Rows of notifications_unregisteredblockedemail on env's database. */
+	int (*blocked_email_count)(struct world_ops *w, const char *env, long *n,
+	    struct cut_err *err);
+	/* Deletes every row of that table on env's database in one transaction,
+	 * only while it holds exactly `expect` rows (the ones just backed up);
+	 * CUT_E* with nothing deleted otherwise. *deleted: rows removed. */
+	int (*blocked_email_clear)(struct world_ops *w, const char *env, long expect,
+	    long *deleted, struct cut_err *err);
+	/* Local files only: writes to out_path (0600, with out_path.sha256) the
+	 * union of the backups at paths[0..n), each checked against its SHA-256;
+	 * out->rows is the union's size. */
+	int (*blocked_email_merge)(struct world_ops *w, const char *const *paths, size_t n,
+	    const char *out_path, struct world_backup_info *out, struct cut_err *err);
 	/* Restores the backup at `path` into env's database, idempotently, in one
 	 * transaction; rows whose system number has no user are counted in
 	 * out->unmapped and written (email, system number) to "<path>.unmapped". */

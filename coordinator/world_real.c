@@ -908,9 +908,10 @@ restore_fn(struct wr *x, const struct fleet_host *h, struct rexec_conn *c, struc
 	memset(&res, 0, sizeof(res));
 	if ((r = blocked_load(b->path, &set, err)) != 0)
 		return r;
-	/* replace: rows the restored copy holds under raw ids name the wrong
-	 * people after migration 0055; the backup is the truth. */
-	r = blocked_restore(l, &x->aconf, &set, 1, &res, err);
+	/* No replace: the runbook cleared the copied rows (their raw ids name
+	 * the wrong people after migration 0055) before migrate, so any row
+	 * there now was written on the new system and is kept. */
+	r = blocked_restore(l, &x->aconf, &set, 0, &res, err);
 	blocked_set_free(&set);
 	if (r != 0)
 		return r;
@@ -939,6 +940,88 @@ wr_blocked_email_restore(struct world_ops *w, const char *env, const char *path,
 
 	memset(out, 0, sizeof(*out));
 	return with_hosts(impl(w), env, 0, restore_fn, &b, err);
+}
+
+static int
+bcount_fn(struct wr *x, const struct fleet_host *h, struct rexec_conn *c, struct alink *l, void *arg,
+    struct cut_err *err)
+{
+	size_t n = 0;
+	int r;
+
+	(void)h; (void)c;
+	if ((r = blocked_count(l, &x->aconf, &n, err)) == 0)
+		*(long *)arg = (long)n;
+	return r;
+}
+
+static int
+wr_blocked_email_count(struct world_ops *w, const char *env, long *n, struct cut_err *err)
+{
+	*n = -1;
+	return with_hosts(impl(w), env, 0, bcount_fn, n, err);
+}
+
+struct clear_arg {
+	long expect, deleted;
+};
+
+static int
+clear_fn(struct wr *x, const struct fleet_host *h, struct rexec_conn *c, struct alink *l, void *arg,
+    struct cut_err *err)
+{
+	struct clear_arg *a = arg;
+	size_t n = 0;
+	int r;
+
+	(void)h; (void)c;
+	if ((r = blocked_clear(l, &x->aconf, (size_t)a->expect, &n, err)) == 0)
+		a->deleted = (long)n;
+	return r;
+}
+
+static int
+wr_blocked_email_clear(struct world_ops *w, const char *env, long expect, long *deleted,
+    struct cut_err *err)
+{
+	struct clear_arg a = { expect, 0 };
+	int r;
+
+	*deleted = 0;
+	if (expect < 0)
+		return cut_err_set(err, CUT_EINVAL, "No row count to clear the blocked emails against.");
+	if ((r = with_hosts(impl(w), env, 0, clear_fn, &a, err)) == 0)
+		*deleted = a.deleted;
+	return r;
+}
+
+static int
+wr_blocked_email_merge(struct world_ops *w, const char *const *paths, size_t n, const char *out_path,
+    struct world_backup_info *out, struct cut_err *err)
+{
+	struct blocked_set acc, one, next;
+	struct blocked_backup_info info;
+	int r = 0;
+
+	(void)w;
+	memset(out, 0, sizeof(*out));
+	memset(&acc, 0, sizeof(acc));
+	for (size_t i = 0; r == 0 && i < n; i++) {
+		if ((r = blocked_load(paths[i], &one, err)) != 0)
+			break;
+		r = blocked_union(&acc, &one, &next, err);
+		blocked_set_free(&one);
+		if (r == 0) {
+			blocked_set_free(&acc);
+			acc = next;
+		}
+	}
+	if (r == 0 && (r = blocked_save(out_path, &acc, "merge", &info, err)) == 0) {
+		out->rows = (long)info.count;
+		snprintf(out->sha256, sizeof(out->sha256), "%s", info.sha256);
+	}
+	blocked_set_free(&acc);
+	return r;
 }
 
 struct smoke_arg {
@@ -1576,6 +1659,9 @@ world_real_open(const struct cfg *cfg, struct run_names *names, struct world_ops
 	w->cron_paused = wr_cron_paused;
 	w->blocked_email_backup = wr_blocked_email_backup;
 	w->blocked_email_restore = wr_blocked_email_restore;
+	w->blocked_email_count = wr_blocked_email_count;
+	w->blocked_email_clear = wr_blocked_email_clear;
+	w->blocked_email_merge = wr_blocked_email_merge;
 	w->smoke_test = wr_smoke_test;
 	w->lost_writes = wr_lost_writes;
 	w->activity = wr_activity;

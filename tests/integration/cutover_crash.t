@@ -37,6 +37,7 @@ declare -A POINTS=(
 	[snapshot]="before apply applied wait waited done"
 	[restore]="before apply applied wait waited done"
 	[point-new]="before recorded apply applied wait waited wait2 waited2 done"
+	[blocked-email-clear]="before recorded apply applied done"
 	[migrate-new]="before apply applied done"
 	[dns-switch]="before recorded applied wait waited done"
 	[convert-users]="before apply applied done"

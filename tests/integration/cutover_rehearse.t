@@ -62,8 +62,24 @@ check "mpc_sync never ran" test "$(grep -c 'begin rehearse-mpc-sync' "$T/out")" 
 check "each step before it is reported done" test "$(grep -cE 'done rehearse-(mp-django|snapshot|restore|point|migrate|convert):' "$T/out")" -eq 6
 check "migrate's result is reported" has "$T/out" "result rehearse-migrate: manage.py migrate on cobalt-test-black: exit 0"
 check "the conversion's result is reported" has "$T/out" "result rehearse-convert: manage.py temp_copy_unreg_to_user on cobalt-test-black: exit 0"
+check "the copy's blocked emails left it before migrate (0055 validates their ids)" has "$T/out" "result rehearse-blocked-clear: [0-9]* blocked-email row(s) copied to .*rehearse-blocked-emails.window and deleted from cobalt-test-black-prod before migrate"
+check "  and came back after the conversion" has "$T/out" "done rehearse-blocked-restore"
 dump
 testaddr=$(j "d['databases']['cobalt-test-black-prod']['address']")
+# jkv STEP KEY: the last value the rehearsal's journal recorded.
+jkv() { $PY -c 'import json,sys
+v = ""
+for l in open(sys.argv[1]):
+    r = json.loads(l)
+    if r.get("step") == sys.argv[2] and sys.argv[3] in (r.get("kv") or {}): v = r["kv"][sys.argv[3]]
+print(v)' "$RST/journal.jsonl" "$1" "$2"; }
+window=$(jkv rehearse-blocked-clear window_rows) unmapped=$(jkv rehearse-blocked-restore unmapped)
+check "the copy held blocked emails to carry" test "${window:-0}" -gt 0
+psql_at "$testaddr" "SELECT coalesce(json_agg(json_build_array(b.email, u.system_number)), '[]') FROM notifications_unregisteredblockedemail b JOIN accounts_user u ON u.id = b.un_registered_user_id" >"$T/back.json"
+check "every mappable one is back, naming the converted person by system number" eq "$($PY -c 'import json,sys
+win = {tuple(r) for r in json.load(open(sys.argv[1]))["rows"]}
+back = {tuple(r) for r in json.load(open(sys.argv[2]))}
+print(len(back), back <= win, len(win) - len(back))' "$RST/rehearse-blocked-emails.window" "$T/back.json")" "$((window - unmapped)) True $unmapped"
 check "the copy's batches are untouched (3)" eq "$(tdb masterpoints_mpbatch rows)" 3
 check "users converted on the copy (ids 11, 12, 14, 15)" eq "$(tdb accounts_user max_id)" 15
 check "only the duplicate stays unregistered (518003)" eq "$(psql_at "$testaddr" 'SELECT system_number FROM accounts_unregistereduser')" 518003

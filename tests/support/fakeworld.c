@@ -619,6 +619,16 @@ f_manage_run(struct world_ops *w, const char *env, const char *command, const ch
 			snprintf(out->summary, sizeof(out->summary), "already ran (token %s)", token);
 			return 0;
 		}
+	/* Production-shaped data: the copied blocked-email rows hold
+	 * unregistered-user ids that migration 0055 validates against
+	 * accounts_user, so migrate fails until the table was cleared. */
+	if (strncmp(command, "migrate", 7) == 0 && !fw->blocked_cleared) {
+		out->exit_status = 1;
+		snprintf(out->summary, sizeof(out->summary), "django.db.utils.IntegrityError: insert or "
+		    "update on table \"notifications_unregisteredblockedemail\" violates foreign key "
+		    "constraint; Key (un_registered_user_id)=(6356) is not present in table \"accounts_user\".");
+		return 0;
+	}
 	if (fw->ntokens < FW_TOKENS)
 		snprintf(fw->tokens[fw->ntokens++], sizeof(fw->tokens[0]), "%s", token);
 	if (strcmp(command, "temp_copy_unreg_to_user") == 0) {
@@ -626,7 +636,7 @@ f_manage_run(struct world_ops *w, const char *env, const char *command, const ch
 		    "users...", fw->unreg_users);
 		fw->unreg_users = 0;
 		fw->conversions++;
-	} else if (strcmp(command, "migrate") == 0) {
+	} else if (strncmp(command, "migrate", 7) == 0) {
 		fw->migrates++;
 		snprintf(out->summary, sizeof(out->summary), "No migrations to apply.");
 	} else if (strcmp(command, "mpc_sync") == 0) {
@@ -710,7 +720,7 @@ f_blocked_email_backup(struct world_ops *w, const char *env, const char *path,
 		return cut_err_set(err, CUT_EIO, "Cannot write %s.", path);
 	fputs("email,system_number\nblocked@example.com,100\n", f);
 	fclose(f);
-	out->rows = 1;
+	out->rows = FW(w)->blocked_rows > 0 ? FW(w)->blocked_rows : 1;
 	snprintf(out->sha256, sizeof(out->sha256), "%064d", 7);
 	FW(w)->backups++;
 	return 0;
@@ -729,6 +739,49 @@ f_blocked_email_restore(struct world_ops *w, const char *env, const char *path,
 	out->unmapped = 0;
 	FW(w)->email_restores++;
 	FW(w)->mutations++;
+	return 0;
+}
+
+static int
+f_blocked_email_count(struct world_ops *w, const char *env, long *n, struct cut_err *err)
+{
+	(void)env;
+	(void)err;
+	*n = FW(w)->blocked_cleared ? 0 : (FW(w)->blocked_rows > 0 ? FW(w)->blocked_rows : 1);
+	return 0;
+}
+
+static int
+f_blocked_email_clear(struct world_ops *w, const char *env, long expect, long *deleted,
+    struct cut_err *err)
+{
+	long n;
+
+	f_blocked_email_count(w, env, &n, err);
+	if (n != expect)
+		return cut_err_set(err, CUT_ESTATE, "The blocked-email table holds %ld rows, not %ld.", n,
+		    expect);
+	*deleted = n;
+	FW(w)->blocked_cleared = 1;
+	FW(w)->blocked_clears++;
+	FW(w)->mutations++;
+	return 0;
+}
+
+static int
+f_blocked_email_merge(struct world_ops *w, const char *const *paths, size_t n, const char *out_path,
+    struct world_backup_info *out, struct cut_err *err)
+{
+	FILE *f = fopen(out_path, "w");
+
+	(void)paths;
+	(void)n;
+	if (f == NULL)
+		return cut_err_set(err, CUT_EIO, "Cannot write %s.", out_path);
+	fputs("merged\n", f);
+	fclose(f);
+	out->rows = FW(w)->blocked_rows > 0 ? FW(w)->blocked_rows : 1;
+	snprintf(out->sha256, sizeof(out->sha256), "%064d", 8);
 	return 0;
 }
 
@@ -855,6 +908,9 @@ fakeworld_new(struct fakeworld **fwp)
 	w->cron_paused = f_cron_paused;
 	w->blocked_email_backup = f_blocked_email_backup;
 	w->blocked_email_restore = f_blocked_email_restore;
+	w->blocked_email_count = f_blocked_email_count;
+	w->blocked_email_clear = f_blocked_email_clear;
+	w->blocked_email_merge = f_blocked_email_merge;
 	w->smoke_test = f_smoke_test;
 	w->lost_writes = f_lost_writes;
 	w->activity = f_activity;
@@ -950,6 +1006,7 @@ fakeworld_reset_counters(struct fakeworld *fw)
 	fw->terminates = fw->db_deletes = fw->backups = fw->email_restores = 0;
 	fw->cron_pauses = fw->cron_resumes = fw->smoke_tests = fw->mutations = 0;
 	fw->emails_added = 0;
+	fw->blocked_clears = 0;
 	fw->target_db_checks = 0;
 	fw->polls = 0;
 }

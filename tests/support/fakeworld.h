@@ -69,6 +69,9 @@ struct fakeworld {
 	int env_updates, scales, clones, terminates, db_deletes, backups, email_restores;
 	int cron_pauses, cron_resumes, smoke_tests, mutations;
 	int emails_added;          /* blocked-email rows added by restores */
+	long blocked_rows;         /* rows a blocked-email backup finds (default 1) */
+	int blocked_cleared;       /* the new database's table was cleared */
+	int blocked_clears;        /* blocked_email_clear calls that deleted */
 	int target_db_checks;      /* target_db_check calls */
 
 	/* behaviour */

@@ -63,6 +63,11 @@ assert_run_end_state(struct enginerun *h)
 	assert_string_equal(fakeworld_db(fw, "production-blue")->status, "available");
 	assert_int_equal(fw->db_deletes, 0);
 	assert_int_equal(fw->emails_added, 1);
+	/* the copied blocked emails left the new database once, before migrate
+	 * (the fake world's migrate fails while they are there, as 0055 does on
+	 * production-shaped data) */
+	assert_true(fw->blocked_cleared);
+	assert_int_equal(fw->blocked_clears, 1);
 }
 
 /* The steps are journalled done in the runbook's order and the world ends
@@ -648,6 +653,64 @@ save_dns(struct enginerun *h, struct world_rrset before[3])
 	before[2] = *fakeworld_rr(h->fw, "ses.myabf.com.au.");
 }
 
+/* The copied blocked emails leave the new database before migrate-new: the
+ * plan says so, the copy is journalled before the delete (record), the
+ * restore enters the merged copy, and a rerun after the delete but before
+ * its journal record does not clear again. */
+static void
+test_blocked_email_clear(void **state)
+{
+	struct enginerun h;
+	struct cut_err err;
+	char *j;
+	const char *rec, *clr, *mig;
+
+	(void)state;
+	enginerun_init(&h, 1);
+	h.fw->blocked_rows = 7;
+	h.opts.dry_run = 1;
+	assert_int_equal(enginerun_cmd(&h, "run", &err), 0);
+	h.opts.dry_run = 0;
+	assert_non_null(strstr(h.out, "blocked-email-clear"));
+	assert_non_null(strstr(h.out, "before migrate"));
+	assert_int_equal(h.fw->blocked_clears, 0);
+
+	h.opts.until = "migrate-new";
+	assert_int_equal(enginerun_cmd(&h, "run", &err), 0);
+	h.opts.until = NULL;
+	j = enginerun_journal(&h);
+	rec = strstr(j, "\"ev\":\"step-record\",\"step\":\"blocked-email-clear\"");
+	clr = strstr(j, "\"ev\":\"step-done\",\"step\":\"blocked-email-clear\"");
+	mig = strstr(j, "\"ev\":\"step-begin\",\"step\":\"migrate-new\"");
+	assert_non_null(rec);
+	assert_non_null(clr);
+	assert_non_null(mig);
+	assert_true(rec < clr && clr < mig);
+	assert_non_null(strstr(rec, "blocked-emails.window"));
+	assert_non_null(strstr(rec, "\"restore_rows\":\"7\""));
+	assert_non_null(strstr(j, "\"deleted\":\"7\""));
+	free(j);
+	assert_int_equal(h.fw->blocked_clears, 1);
+	assert_int_equal(h.fw->migrates, 1);
+	assert_non_null(strstr(h.out, "7 blocked-email row(s) copied to"));
+	enginerun_done(&h);
+
+	/* Killed after the delete committed, before it was journalled. */
+	enginerun_init(&h, 1);
+	h.crash_at = "blocked-email-clear:applied";
+	assert_int_equal(enginerun_fork(&h, "run"), 137);
+	h.crash_at = NULL;
+	assert_true(h.fw->blocked_cleared);
+	assert_int_equal(enginerun_cmd(&h, "run", &err), 0);
+	assert_int_equal(h.fw->blocked_clears, 1);
+	j = enginerun_journal(&h);
+	/* the restore entered the merged copy the clear step journalled */
+	assert_non_null(strstr(j, "blocked-emails.restore"));
+	free(j);
+	assert_run_end_state(&h);
+	enginerun_done(&h);
+}
+
 static void
 test_failback_after_completion(void **state)
 {
@@ -662,7 +725,26 @@ test_failback_after_completion(void **state)
 	assert_int_equal(enginerun_cmd(&h, "failback", &err), 0);
 	assert_failed_back(&h, before);
 	assert_int_equal(h.fw->dns_changes, 2);
-	assert_non_null(strstr(h.out, "2 entries and 1 payment(s) on the new system"));
+	assert_non_null(strstr(h.out, "2 entries and 1 payment(s) on the new system from the cutover up to "));
+	/* The new side is closed before its activity is counted, and its cron
+	 * stopped before the old side's came back. */
+	assert_string_equal(fakeworld_var(h.fw, "cobalt-production-green", "MAINTENANCE_MODE"), "ON");
+	assert_string_equal(fakeworld_var(h.fw, "cobalt-ses-production-blue", "MAINTENANCE_MODE"), "ON");
+	assert_true(fakeworld_env(h.fw, "cobalt-production-green")->cron_paused);
+	assert_true(fakeworld_env(h.fw, "cobalt-ses-production-blue")->cron_paused);
+	char *j = enginerun_journal(&h);
+	const char *ncron = strstr(j, "\"ev\":\"step-done\",\"step\":\"failback-new-cron\"");
+	const char *ocron = strstr(j, "\"ev\":\"step-done\",\"step\":\"failback-cron\"");
+	const char *nmaint = strstr(j, "\"ev\":\"step-done\",\"step\":\"failback-new-maint\"");
+	const char *act = strstr(j, "\"ev\":\"step-begin\",\"step\":\"failback-activity\"");
+	assert_non_null(ncron);
+	assert_non_null(ocron);
+	assert_non_null(nmaint);
+	assert_non_null(act);
+	assert_true(ncron < ocron);
+	assert_true(nmaint < act);
+	assert_non_null(strstr(j, "\"counted_until\":\""));
+	free(j);
 	/* tidy refuses after a fail-back */
 	int m = h.fw->mutations;
 	assert_int_equal(enginerun_cmd(&h, "tidy", &err), CUT_ESTATE);
@@ -708,6 +790,9 @@ test_failback_before_dns(void **state)
 	assert_int_equal(enginerun_cmd(&h, "failback", &err), 0);
 	assert_failed_back(&h, before);
 	assert_int_equal(h.fw->dns_changes, 0);
+	/* never pointed at the copy: the new side is left as prep made it */
+	assert_false(fakeworld_env(h.fw, "cobalt-production-green")->cron_paused);
+	assert_int_equal(h.fw->blocked_clears, 0);
 	enginerun_done(&h);
 }
 
@@ -861,6 +946,10 @@ test_rehearse(void **state)
 	assert_int_equal(h.fw->migrates, 1);
 	assert_int_equal(h.fw->conversions, 1);
 	assert_int_equal(h.fw->mpc_syncs, 1);
+	/* the test copy's blocked emails left before its migrate and came back */
+	assert_int_equal(h.fw->blocked_clears, 1);
+	assert_int_equal(h.fw->email_restores, 1);
+	assert_non_null(strstr(h.out, "deleted from cobalt-test-black-prod before migrate"));
 	assert_non_null(strstr(h.out, "manage.py mpc_sync on cobalt-test-black: exit 0"));
 	/* production was not touched */
 	assert_string_equal(fakeworld_rr(h.fw, "myabf.com.au.")->alias_dns, BLUE_CNAME ".");
@@ -1066,6 +1155,7 @@ main(void)
 		cmocka_unit_test(test_smoke_failure_stops),
 		cmocka_unit_test(test_restore_refuses_live_db),
 		cmocka_unit_test(test_convert_refuses_live_db),
+		cmocka_unit_test(test_blocked_email_clear),
 		cmocka_unit_test(test_failback_after_completion),
 		cmocka_unit_test(test_failback_after_dns),
 		cmocka_unit_test(test_failback_before_dns),
