@@ -13,11 +13,47 @@ cutover_up() {
 	"$SIMD/before-prep" >"$T/world.json"
 	SIM_WORLD="$T/world.json" sim_up
 	ok "the simulated production (before Prep) comes up"
+	seed_facts
 	CFG="$T/cutover.ini"
 	sed -e '/^\[database\]/a prep = cobalt-test' -e '/^\[app\]/a version = cobalt-6.0.1' "$S/cutover.ini" >"$CFG"
 	ST="$T/state"
 	export CUTOVER_POLL_MS=300 CUTOVER_QUIET_SECONDS=4 CUTOVER_QUIET_DEADLINE=120
 }
+# seed_facts: what the checks expect, read from the live database before
+# anything runs, so they follow the seed (tests/sim: seed_fixture --shape
+# production) instead of naming its numbers. Sets LIVE_DB (address), LIVE_BE
+# (blocked emails), LIVE_UNREG (unregistered users), LIVE_USER_SEQ (the
+# accounts_user sequence), LIVE_STUCK (ABF numbers temp_copy_unreg_to_user
+# cannot create: a user has that number, or it as username), LIVE_LOST (ABF
+# numbers of blocked emails no accounts_user will have after the conversion:
+# stuck and no user has the number) and LIVE_BE_LOST (their row count).
+seed_facts() {
+	dump
+	LIVE_DB=$(j "d['databases']['production-blue']['address']")
+	LIVE_BE=$(psql_at "$LIVE_DB" "SELECT count(*) FROM notifications_unregisteredblockedemail")
+	LIVE_UNREG=$(psql_at "$LIVE_DB" "SELECT count(*) FROM accounts_unregistereduser")
+	LIVE_USER_SEQ=$(psql_at "$LIVE_DB" "SELECT last_value FROM accounts_user_id_seq")
+	LIVE_STUCK=$(psql_at "$LIVE_DB" "SELECT string_agg(p.system_number::text, ' ' ORDER BY p.system_number)
+		FROM accounts_unregistereduser p WHERE EXISTS (SELECT 1 FROM accounts_user u
+		WHERE u.system_number = p.system_number OR u.username = p.system_number::text)")
+	LIVE_LOST=$(psql_at "$LIVE_DB" "SELECT string_agg(DISTINCT p.system_number::text, ' ')
+		FROM notifications_unregisteredblockedemail b JOIN accounts_unregistereduser p ON p.id = b.un_registered_user_id
+		WHERE NOT EXISTS (SELECT 1 FROM accounts_user u WHERE u.system_number = p.system_number)
+		AND EXISTS (SELECT 1 FROM accounts_user u WHERE u.username = p.system_number::text)")
+	LIVE_BE_LOST=$(psql_at "$LIVE_DB" "SELECT count(*) FROM notifications_unregisteredblockedemail b
+		JOIN accounts_unregistereduser p ON p.id = b.un_registered_user_id WHERE p.system_number::text = ANY (string_to_array('$LIVE_LOST', ' '))")
+	check "the live data has people the conversion cannot create, one with blocked emails no user will have" \
+		test -n "$LIVE_STUCK" -a -n "$LIVE_LOST" -a "$LIVE_BE_LOST" -gt 0
+}
+# be_mapped DB: the blocked emails on DB as "system_number email" lines, by
+# the accounts_user they name; be_expected FILE: the backup's rows as the same
+# lines, without those of the LIVE_LOST people.
+be_mapped() { psql_at "$1" "SELECT u.system_number || ' ' || b.email FROM notifications_unregisteredblockedemail b
+	JOIN accounts_user u ON u.id = b.un_registered_user_id ORDER BY 1"; }
+be_expected() { $PY -c 'import json, sys
+lost = set(sys.argv[2].split())
+rows = json.load(open(sys.argv[1]))["rows"]
+print("\n".join(sorted("%s %s" % (n, e) for e, n in rows if str(n) not in lost)))' "$1" "$LIVE_LOST"; }
 # cut ARGS...: one cutover command; stdout in $T/out, both in $T/err, status in $rc.
 cut() { "$CUTOVER" "$@" >"$T/out" 2>"$T/err" </dev/null; rc=$?; cat "$T/out" >>"$T/err"; }
 env_var() { j "next(e for e in d['aws']['environments'] if e['name'] == '$1')['env_vars'].get('$2', '<unset>')"; }
@@ -55,11 +91,15 @@ cutover_end_state() {
 	check "the new database is a db.t3.small" eq "$(j "[i['class'] for i in d['aws']['db_instances'] if i['id'] == 'cobalt-production-green'][0]")" db.t3.small
 	check "restored from the cutover's snapshot" eq "$(j "[i['restored_from'] for i in d['aws']['db_instances'] if i['id'] == 'cobalt-production-green'][0]")" "production-blue-cutover-$(date -u +%Y%m%d)"
 	check "the new database holds production's events" eq "$(j "d['databases']['cobalt-production-green']['tables']['events_evententry']['rows'] >= d['databases']['production-blue']['tables']['events_evententry']['rows'] > 3")" True
-	check "users converted once (ids 11, 12, 14, 15; a second run would burn 16)" eq "$(j "d['databases']['cobalt-production-green']['tables']['accounts_user']['max_id']")" 15
-	check "only the duplicate stays unregistered" eq "$(j "d['databases']['cobalt-production-green']['tables']['accounts_unregistereduser']['rows']")" 1
+	# Each unregistered person is tried once and takes an id (a failure burns
+	# it); the last one in id order converts, so a second run would show.
+	check "users converted once (ids up to the sequence + $LIVE_UNREG)" eq "$(j "d['databases']['cobalt-production-green']['tables']['accounts_user']['max_id']")" $((LIVE_USER_SEQ + LIVE_UNREG))
+	check "only those the conversion cannot create stay unregistered ($LIVE_STUCK)" eq "$(psql_at "$newaddr" "SELECT string_agg(system_number::text, ' ' ORDER BY system_number) FROM accounts_unregistereduser")" "$LIVE_STUCK"
 	check "the new database is migrated (0055)" eq "$(j "d['databases']['cobalt-production-green']['notifications_migration']")" 0055_alter_unregisteredblockedemail_un_registered_user
-	check "blocked emails are back, 4 rows" eq "$(j "d['databases']['cobalt-production-green']['tables']['notifications_unregisteredblockedemail']['rows']")" 4
-	check "the old database is untouched: unregistered users" eq "$(j "d['databases']['production-blue']['tables']['accounts_unregistereduser']['rows']")" 5
+	check "blocked emails are back, all but the $LIVE_BE_LOST of people with no user" eq "$(j "d['databases']['cobalt-production-green']['tables']['notifications_unregisteredblockedemail']['rows']")" $((LIVE_BE - LIVE_BE_LOST))
+	check "each naming the user with the backup's system number" eq "$(be_mapped "$newaddr")" "$(be_expected "$ST/blocked-emails.backup")"
+	check "the unmappable ones are listed next to the backup" eq "$(tail -n +2 "$ST/blocked-emails.backup.unmapped" 2>/dev/null | wc -l)" "$LIVE_BE_LOST"
+	check "the old database is untouched: unregistered users" eq "$(j "d['databases']['production-blue']['tables']['accounts_unregistereduser']['rows']")" "$LIVE_UNREG"
 	check "the old database is untouched: schema" eq "$(j "d['databases']['production-blue']['notifications_migration']")" 0035_unregisteredblockedemail
 	check "the old web env is in maintenance mode" eq "$(env_var cobalt-production-blue MAINTENANCE_MODE)" ON
 }

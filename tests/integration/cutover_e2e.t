@@ -23,7 +23,7 @@ dump
 check "the new web env exists on the new version" eq "$(j "[e['version'] for e in d['aws']['environments'] if e['name'] == 'cobalt-production-green'][0]")" cobalt-6.0.1
 check "the new web env is in maintenance mode" eq "$(env_var cobalt-production-green MAINTENANCE_MODE)" ON
 check "the new SES env exists" eq "$(j "any(e['name'] == 'cobalt-ses-production-blue' for e in d['aws']['environments'])")" True
-check "the blocked-email backup holds 4 rows" eq "$($PY -c 'import json,sys; print(len(json.load(open(sys.argv[1]))["rows"]))' "$ST/blocked-emails.backup" 2>/dev/null)" 4
+check "the blocked-email backup holds every live row ($LIVE_BE)" eq "$($PY -c 'import json,sys; print(len(json.load(open(sys.argv[1]))["rows"]))' "$ST/blocked-emails.backup" 2>/dev/null)" "$LIVE_BE"
 
 # ---- preflight failures of run: each refuses and changes nothing ---------------------
 clear_calls

@@ -81,8 +81,8 @@ win = {tuple(r) for r in json.load(open(sys.argv[1]))["rows"]}
 back = {tuple(r) for r in json.load(open(sys.argv[2]))}
 print(len(back), back <= win, len(win) - len(back))' "$RST/rehearse-blocked-emails.window" "$T/back.json")" "$((window - unmapped)) True $unmapped"
 check "the copy's batches are untouched (3)" eq "$(tdb masterpoints_mpbatch rows)" 3
-check "users converted on the copy (ids 11, 12, 14, 15)" eq "$(tdb accounts_user max_id)" 15
-check "only the duplicate stays unregistered (518003)" eq "$(psql_at "$testaddr" 'SELECT system_number FROM accounts_unregistereduser')" 518003
+check "users converted on the copy (once: ids up to the sequence + $LIVE_UNREG)" eq "$(tdb accounts_user max_id)" $((LIVE_USER_SEQ + LIVE_UNREG))
+check "only those the conversion cannot create stay unregistered ($LIVE_STUCK)" eq "$(psql_at "$testaddr" "SELECT string_agg(system_number::text, ' ' ORDER BY system_number) FROM accounts_unregistereduser")" "$LIVE_STUCK"
 
 # ---- the server is back: the rerun resumes ---------------------------------------
 (cd / && setsid "$PY" "$top/tests/fixture/mpcserver.py" --bind "${mpc_hostport%:*}" --port "${mpc_hostport##*:}" \
@@ -115,7 +115,7 @@ check "mpc_sync ran: batch 1004 and tran 2007 pulled" eq "$(tdb masterpoints_mpb
 check "mpc_sync ran: Kate King (620201) from the MPC" eq "$(psql_at "$testaddr" "SELECT origin FROM accounts_unregistereduser WHERE system_number = 620201")" MPCS
 check "the Masterpoints server was asked" grep -q '^GET /mpci-batches/' "$S/mpc.log"
 check "production's database is untouched: schema" eq "$(j "d['databases']['production-blue']['notifications_migration']")" 0035_unregisteredblockedemail
-check "production's database is untouched: unregistered users" eq "$(j "d['databases']['production-blue']['tables']['accounts_unregistereduser']['rows']")" 5
+check "production's database is untouched: unregistered users" eq "$(j "d['databases']['production-blue']['tables']['accounts_unregistereduser']['rows']")" "$LIVE_UNREG"
 check "production's database is untouched: users" eq "$(j "d['databases']['production-blue']['tables']['accounts_user']['max_id']")" "$prod_users"
 check "production's database is untouched: batches" eq "$(j "d['databases']['production-blue']['tables']['masterpoints_mpbatch']['rows']")" 3
 check "the production environments and DNS are unchanged" eq "$(prod_state)" "$prod_before"

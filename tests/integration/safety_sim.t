@@ -31,6 +31,15 @@ cut prep -c "$CFG" --state "$ST"
 check "prep builds the new environments (on the test database, 0055)" eq "$rc" 0
 dump
 LIVE_DB=$(dbaddr production-blue) TEST_DB=$(dbaddr cobalt-test)
+# What the checks expect, from the data (see seed_facts): the test database
+# holds the seed's rows whose raw ids are accounts_user ids (TEST_BE); DUPE
+# rows belong to people a user shares the ABF number with (mappable before the
+# conversion); LIVE_ROWS is the live table, which nothing here may change.
+TEST_BE=$(psql_at "$TEST_DB" "SELECT count(*) FROM notifications_unregisteredblockedemail")
+DUPE=$(psql_at "$LIVE_DB" "SELECT count(*) FROM notifications_unregisteredblockedemail b JOIN accounts_unregistereduser p
+	ON p.id = b.un_registered_user_id WHERE EXISTS (SELECT 1 FROM accounts_user u WHERE u.system_number = p.system_number)")
+LIVE_ROWS=$(blocked_rows "$LIVE_DB")
+check "the data has all three kinds of row (test database, dupe, lost)" test "$TEST_BE" -gt 0 -a "$DUPE" -gt 0 -a "$LIVE_BE_LOST" -gt 0
 check "the live database is on the old schema (FK to accounts_unregistereduser)" \
 	eq "$(j "d['databases']['production-blue']['blocked_email_fk_target']")" accounts_unregistereduser
 check "the new web env's database is migrated (FK to accounts_user)" \
@@ -40,34 +49,39 @@ echo "# ${SECONDS}s"
 # ---- a. blocked emails across the FK change, standalone commands ---------------------
 cut blocked-emails backup -c "$CFG" --file "$T/be.json"
 check "blocked-emails backup -c reads the live env over SSH" eq "$rc" 0
-check "4 rows, following the FK to the unregistered users" has "$T/out" "Backed up 4 blocked emails from i-0b1e.*accounts_unregistereduser"
+check "every row, following the FK to the unregistered users" has "$T/out" "Backed up $LIVE_BE blocked emails from i-0b1e.*accounts_unregistereduser"
 check "the backup is written here, mode 0600" eq "$(stat -c %a "$T/be.json")" 600
 check "with its SHA-256" eq "$(cut -c1-64 "$T/be.json.sha256")" "$(sha256sum "$T/be.json" | cut -c1-64)"
-check "holding system numbers, not ids" eq "$($PY -c 'import json,sys; print(sorted(r[1] for r in json.load(open(sys.argv[1]))["rows"]))' "$T/be.json")" "[518003, 620001, 620002, 620004]"
+check "holding system numbers, not ids" eq "$($PY -c 'import json,sys; print("\n".join(str(n) for n in sorted(r[1] for r in json.load(open(sys.argv[1]))["rows"])))' "$T/be.json")" \
+	"$(psql_at "$LIVE_DB" "SELECT p.system_number FROM notifications_unregisteredblockedemail b JOIN accounts_unregistereduser p ON p.id = b.un_registered_user_id ORDER BY 1")"
 
 cut blocked-emails verify -c "$CFG" --file "$T/be.json"
 check "verify before the restore: different (exit 1)" eq "$rc" 1
-check "the copied raw ids name the wrong people" has "$T/out" "On the system, not in the backup (4)"
+check "the copied raw ids name the wrong people" has "$T/out" "On the system, not in the backup ($TEST_BE)"
 
 cut blocked-emails restore -c "$CFG" --file "$T/be.json"
 check "restore on the new env: done, some people unmappable (exit 4)" eq "$rc" 4
-check "the mappable one added, three not" has "$T/out" "1 added, 0 already there, 0 removed, 3 could not be mapped"
+check "the dupes' rows added, the rest not" has "$T/out" "$DUPE added, 0 already there, 0 removed, $((LIVE_BE - DUPE)) could not be mapped"
 check "unmappable people listed by system number and email" has "$T/out" "620001 *grace.green@example.com"
-check "all three" eq "$(grep -cE '^  62000[124] ' "$T/out")" 3
+check "all of them" eq "$(grep -cE '^  [0-9]+ ' "$T/out")" $((LIVE_BE - DUPE))
 check "the mapped row points at Carol's accounts_user" eq "$(psql_at "$TEST_DB" "SELECT count(*) FROM notifications_unregisteredblockedemail b JOIN accounts_user u ON u.id = b.un_registered_user_id WHERE b.email = 'carol.chen.old@example.com' AND u.system_number = 518003")" 1
 cut blocked-emails restore -c "$CFG" --file "$T/be.json"
-check "a second restore adds nothing" has "$T/out" "0 added, 1 already there"
-check "the live database was not written" eq "$(blocked_rows "$LIVE_DB")" "carol.chen.old@example.com:3,grace.green@example.com:1,henry.hill@example.com:2,ivy.irwin@example.com:4"
+check "a second restore adds nothing" has "$T/out" "0 added, $DUPE already there"
+check "the live database was not written" eq "$(blocked_rows "$LIVE_DB")" "$LIVE_ROWS"
 
-# The runbook's conversion, then everyone maps; --replace drops the wrong-people rows.
+# The runbook's conversion, then everyone maps but the people it cannot
+# create; --replace drops the wrong-people rows.
 cut manage --env "$GREEN" -c "$CFG" -- temp_copy_unreg_to_user
 check "the unregistered users converted on the new env" eq "$rc" 0
 cut blocked-emails restore -c "$CFG" --file "$T/be.json" --replace
-check "restore --replace after the conversion: all mapped (exit 0)" eq "$rc" 0
-check "three added, the four wrong-people rows removed" has "$T/out" "3 added, 1 already there, 4 removed, 0 could not be mapped"
+check "restore --replace after the conversion: done, the lost people listed (exit 4)" eq "$rc" 4
+check "the rest added, the wrong-people rows removed" has "$T/out" \
+	"$((LIVE_BE - DUPE - LIVE_BE_LOST)) added, $DUPE already there, $TEST_BE removed, $LIVE_BE_LOST could not be mapped"
+check "each naming the user with the backup's system number" eq "$(be_mapped "$TEST_DB")" "$(be_expected "$T/be.json")"
 cut blocked-emails verify -c "$CFG" --file "$T/be.json"
-check "verify: equal now (exit 0)" eq "$rc" 0
-check "and says so" has "$T/out" "The 4 blocked emails on i-.* match the backup"
+check "verify: only the unmappable ones differ (exit 1)" eq "$rc" 1
+check "and lists them" has "$T/out" "In the backup, missing on the system ($LIVE_BE_LOST)"
+check "nothing on the system that is not in the backup" lacks "$T/out" "On the system, not in the backup"
 
 # 30,000 rows: ~1.5 MB of SQL, more than one agent frame, over SSH.
 psql_at "$TEST_DB" "INSERT INTO accounts_user (password, is_superuser, username, first_name, last_name, email,
@@ -97,7 +111,7 @@ check "new web env reconfigured: RDS_HOSTNAME = the live database, MPC unreachab
 cut blocked-emails restore -c "$CFG" --file "$T/be.json"
 check "a restore aimed at the live database is refused" eq "$rc" 1
 check "saying why in one sentence" has "$T/err" "Refusing: i-.* uses the database at $LIVE_DB:.*which is the LIVE database"
-check "nothing was written to the live database" eq "$(blocked_rows "$LIVE_DB")" "carol.chen.old@example.com:3,grace.green@example.com:1,henry.hill@example.com:2,ivy.irwin@example.com:4"
+check "nothing was written to the live database" eq "$(blocked_rows "$LIVE_DB")" "$LIVE_ROWS"
 mp_before=$(psql_at "$LIVE_DB" "SELECT count(*) FROM masterpoints_mpbatch")
 cut manage --env "$GREEN" -c "$CFG" -- mpc_sync
 check "mpc_sync refused while GLOBAL_MPSERVER does not answer" eq "$rc" 1

@@ -27,6 +27,30 @@ check "the address the AWS CLI reports is where that instance's sshd answers" te
 read -r ep port < <($AWS rds describe-db-instances --db-instance-identifier production-blue --query 'DBInstances[0].Endpoint.[Address,Port]')
 check "the AWS CLI reports the live database's endpoint, where PostgreSQL answers" \
 	test "$(psql_at "$ep" 'SELECT count(*) FROM accounts_user')" -gt 0 -a "$port" = "$SIMPROD_DB_PORT"
+# --- the live data is production-shaped (tests/fixture/cobalt/utils/prodshape.py) ---
+# Separate id sequences: a seed whose ids line up again hides the 0055 defect.
+bq() { psql_at "$ep" "SELECT count(*) FROM notifications_unregisteredblockedemail b WHERE $1"; }
+check "a few hundred people and blocked emails" test "$(psql_at "$ep" "SELECT (SELECT count(*) FROM accounts_user) >= 200
+	AND (SELECT count(*) FROM accounts_unregistereduser) >= 200 AND (SELECT count(*) FROM notifications_unregisteredblockedemail) >= 200")" = t
+check "user ids run well past unregistered ones and some unregistered ids past user ids" test "$(psql_at "$ep" "SELECT
+	(SELECT max(id) FROM accounts_user) > 5 * (SELECT max(id) FROM accounts_unregistereduser)
+	AND EXISTS (SELECT 1 FROM accounts_unregistereduser p, accounts_user u WHERE u.id > 4 AND p.id > u.id)")" = t
+check "blocked emails naming no accounts_user id (0055 refuses them), 6356 among them" \
+	test "$(bq "NOT EXISTS (SELECT 1 FROM accounts_user u WHERE u.id = b.un_registered_user_id)")" -gt 10 -a \
+	     "$(bq "b.un_registered_user_id = 6356 AND NOT EXISTS (SELECT 1 FROM accounts_user u WHERE u.id = 6356)")" -ge 1
+check "and some naming an accounts_user id too (after 0055: the wrong person)" \
+	test "$(bq "EXISTS (SELECT 1 FROM accounts_user u WHERE u.id = b.un_registered_user_id)")" -gt 10
+for e in "o'brien@example.com" 'back\slash@example.com' 'zoë@exämple.com' 'a+tag@example.org' 'Mixed.Case@Example.COM' \
+	"long.addr@$(printf 'a%.0s' {1..60}).$(printf 'b%.0s' {1..60}).$(printf 'c%.0s' {1..56}).example.com"; do
+	hex=$(printf %s "$e" | od -An -v -tx1 | tr -d ' \n')
+	check "awkward blocked email present byte-exact: ${e:0:30} (${#e} characters)" \
+		test "$(bq "encode(convert_to(b.email, 'UTF8'), 'hex') = '$hex'")" = 1
+done
+check "an unregistered person whose ABF number a user has (the conversion's 'likely dupe')" \
+	test "$(psql_at "$ep" "SELECT count(*) FROM accounts_unregistereduser p JOIN accounts_user u USING (system_number)")" -ge 1
+check "an unregistered person the conversion cannot create at all (a user's username is their number), with a blocked email" \
+	test "$(bq "EXISTS (SELECT 1 FROM accounts_unregistereduser p JOIN accounts_user u ON u.username = p.system_number::text
+		WHERE p.id = b.un_registered_user_id AND NOT EXISTS (SELECT 1 FROM accounts_user v WHERE v.system_number = p.system_number))")" -ge 1
 live_host=$($AWS elasticbeanstalk describe-configuration-settings --application-name cobalt --environment-name cobalt-production-blue \
 	--query "ConfigurationSettings[0].OptionSettings[?OptionName=='RDS_HOSTNAME'].Value | [0]")
 check "the live environment's RDS_HOSTNAME is that endpoint" test "$live_host" = "$ep"
@@ -152,7 +176,15 @@ fk() { psql_at "$1" "SELECT confrelid::regclass FROM pg_constraint WHERE contype
 check "the restore is on the old schema (blocked emails point at accounts_unregistereduser)" test "$(fk "$nep")" = accounts_unregistereduser
 $AWS elasticbeanstalk update-environment --environment-name cobalt-production-green --version-label cobalt-6.0.1 >/dev/null
 sleep 0.5; wait_for 60 env_ready cobalt-production-green
-check "deploying a version to the new environment migrates its database (0055 applied)" test "$(fk "$nep")" = accounts_user
+# Production-shaped data: 0055 re-creates the FK and validates the old ids.
+check "on production's blocked emails the deploy's migrate fails (0055 validates the old ids)" test "$(fk "$nep")" = accounts_unregistereduser
+check "  saying which id is not in accounts_user" bash -c "grep -q 'migrate on .* exited 1' '$S/sim.log' &&
+	grep -q 'Key (un_registered_user_id)=([0-9]*) is not present in table \"accounts_user\"' '$S/sim.log'"
+psql_at "$nep" "DELETE FROM notifications_unregisteredblockedemail" >/dev/null
+# (another label: the simulated EB deploys only when the version label changes)
+$AWS elasticbeanstalk update-environment --environment-name cobalt-production-green --version-label cobalt-6.0.0 >/dev/null
+sleep 0.5; wait_for 60 env_ready cobalt-production-green
+check "with them cleared, the next deploy migrates the database (0055 applied)" test "$(fk "$nep")" = accounts_user
 check "and leaves the old database alone" test "$(fk "$ep")" = accounts_unregistereduser
 
 # --- deleting a database stops its server --------------------------------------

@@ -561,8 +561,10 @@ def _run_fixture(root, args, what):
 
 def build_cache():
     """Clusters built once per fixture version: bare (initdb only), before
-    (old production: notifications at 0035, seeded) and after (everything
-    migrated, seeded). Built in a private folder, then renamed into place, so
+    (old production: notifications at 0035) and after (everything migrated),
+    both with the production-shaped seed (`seed_fixture --shape production`:
+    separate id sequences, so 0055 fails on the before data as it does on
+    production's). Built in a private folder, then renamed into place, so
     concurrent builders never see half a cache."""
     key = os.path.join(CACHE, 'pg-' + fixture_hash())
     if os.path.isdir(key):
@@ -590,7 +592,7 @@ def build_cache():
                                 '--env', 'RDS_USERNAME=postgres', '--env', 'RDS_PASSWORD=x',
                                 '--env', 'RDS_DB_NAME=ebdb'], check=True, stdout=subprocess.DEVNULL)
                 _run_fixture(inst, ['fixture_migrate', state, '-v', '0'], 'migrate ' + state)
-                _run_fixture(inst, ['seed_fixture'], 'seed ' + state)
+                _run_fixture(inst, ['seed_fixture', '--shape', 'production'], 'seed ' + state)
             finally:
                 pg_stop(data)
         except Exception as e:  # reported below, after both threads end
