@@ -115,6 +115,59 @@ test_restore_refused_before_migration(void **state)
 	blocked_set_free(&s);
 }
 
+/* The runbook's blocked-email-clear on a copy still on the old schema: the
+ * count guard refuses a stale count and deletes nothing, the right count
+ * deletes every row in one go, and the copy then migrates (0055 validates
+ * the ids the rows held). blocked_union keeps each distinct row once. */
+static void
+test_clear_before_migrate(void **state)
+{
+	struct alink l;
+	char env2[512];
+	struct aop_conf c = { .env_file = env2 };
+	struct blocked_set a, b, u;
+	struct blocked_backup_info info;
+	struct cut_err err = { 0 };
+	char path[600];
+	size_t n = 99, deleted = 99;
+	(void)state;
+
+	assert_int_equal(sx_sh(&X, "createdb -T new clearme && \"$FIX/lay-instance\" \"$T/clearme\" --link "
+	    "--db-env \"$T/postgres.env\" --db clearme"), 0);
+	sx_env_file(&X, "clearme", env2, sizeof(env2));
+	assert_int_equal(sx_agent(&l, "clearme-1"), 0);
+	assert_int_equal(blocked_count(&l, &c, &n, &err), 0);
+	assert_int_equal(n, 4);
+	snprintf(path, sizeof(path), "%s/window.json", X.dir);
+	assert_int_equal(blocked_backup(&l, &c, path, &info, &err), 0);
+	assert_int_equal(info.count, 4);
+
+	assert_int_not_equal(blocked_clear(&l, &c, 3, &deleted, &err), 0);
+	assert_non_null(strstr(err.msg, "nothing was deleted"));
+	assert_int_equal(blocked_count(&l, &c, &n, &err), 0);
+	assert_int_equal(n, 4);
+
+	assert_int_equal(blocked_clear(&l, &c, 4, &deleted, &err), 0);
+	assert_int_equal(deleted, 4);
+	assert_int_equal(blocked_count(&l, &c, &n, &err), 0);
+	assert_int_equal(n, 0);
+	alink_close(&l);
+	assert_int_equal(sx_sh(&X, "\"$FIX/run-manage\" \"$T/clearme\" migrate --noinput >/dev/null"), 0);
+
+	/* The window copy (4 rows) and prep's backup (those 4 and Zoe). */
+	assert_int_equal(blocked_load(path, &a, &err), 0);
+	assert_int_equal(blocked_load(backup, &b, &err), 0);
+	assert_int_equal(blocked_union(&a, &b, &u, &err), 0);
+	assert_int_equal(u.n, 5);
+	assert_non_null(find(&u, "zoe, \"the\" zed@example.com"));
+	blocked_set_free(&u);
+	assert_int_equal(blocked_union(&a, &a, &u, &err), 0);
+	assert_int_equal(u.n, 4);
+	blocked_set_free(&u);
+	blocked_set_free(&a);
+	blocked_set_free(&b);
+}
+
 static void
 test_restore_after_conversion(void **state)
 {
@@ -320,6 +373,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_backup_live),
 		cmocka_unit_test(test_restore_refused_before_migration),
+		cmocka_unit_test(test_clear_before_migrate),
 		cmocka_unit_test(test_restore_after_conversion),
 		cmocka_unit_test(test_restore_large),
 		cmocka_unit_test(test_tampered_backup_refused),
