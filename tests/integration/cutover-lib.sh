@@ -98,7 +98,7 @@ cutover_end_state() {
 	check "the new database is migrated (0055)" eq "$(j "d['databases']['cobalt-production-green']['notifications_migration']")" 0055_alter_unregisteredblockedemail_un_registered_user
 	check "blocked emails are back, all but the $LIVE_BE_LOST of people with no user" eq "$(j "d['databases']['cobalt-production-green']['tables']['notifications_unregisteredblockedemail']['rows']")" $((LIVE_BE - LIVE_BE_LOST))
 	check "each naming the user with the backup's system number" eq "$(be_mapped "$newaddr")" "$(be_expected "$ST/blocked-emails.backup")"
-	check "the unmappable ones are listed next to the backup" eq "$(tail -n +2 "$ST/blocked-emails.backup.unmapped" 2>/dev/null | wc -l)" "$LIVE_BE_LOST"
+	check "the unmappable ones are listed next to the backup" eq "$(tail -n +2 "$ST/blocked-emails.restore.unmapped" 2>/dev/null | wc -l)" "$LIVE_BE_LOST"
 	check "the old database is untouched: unregistered users" eq "$(j "d['databases']['production-blue']['tables']['accounts_unregistereduser']['rows']")" "$LIVE_UNREG"
 	check "the old database is untouched: schema" eq "$(j "d['databases']['production-blue']['notifications_migration']")" 0035_unregisteredblockedemail
 	check "the old web env is in maintenance mode" eq "$(env_var cobalt-production-blue MAINTENANCE_MODE)" ON
