@@ -251,8 +251,9 @@ rs_describe(struct run_ctx *ctx, char *buf, size_t len, struct cut_err *err)
 #define SAY_ROWS 200
 
 /* Names the people the restore could not map, one line each, from the row
- * list recorded in the journal (so a rerun that finds the step done says
- * it again). Emails are database text: made printable first. */
+ * list recorded in the journal (also the step's remind: a rerun that finds
+ * the step done says it again). Emails are database text: made printable
+ * first. */
 static void
 rs_say_unmapped(struct run_ctx *ctx)
 {
@@ -291,10 +292,7 @@ static int
 rs_check(struct run_ctx *ctx, struct cut_err *err)
 {
 	(void)err;
-	if (step_get(ctx, "blocked-email-restore", "added") == NULL)
-		return STEP_TODO;
-	rs_say_unmapped(ctx);
-	return STEP_DONE;
+	return step_get(ctx, "blocked-email-restore", "added") ? STEP_DONE : STEP_TODO;
 }
 
 /* Records the row list the world wrote next to `file` (world_ops.h): its
@@ -346,6 +344,7 @@ const struct step_entry step_blocked_email_restore_entry = {
 	.describe = rs_describe,
 	.check = rs_check,
 	.apply = rs_apply,
+	.remind = rs_say_unmapped,
 };
 
 /* --- smoke test of the new system before it opens ----------------------- */
