@@ -412,6 +412,7 @@ blocked_diff_free(struct blocked_diff *d)
 {
 	blocked_set_free(&d->missing);
 	blocked_set_free(&d->extra);
+	blocked_set_free(&d->unmappable);
 }
 
 static int
@@ -426,6 +427,76 @@ push(struct blocked_set *s, const struct blocked_row *r)
 	if ((s->rows[s->n].email = strdup(r->email)) == NULL)
 		return -1;
 	s->n++;
+	return 0;
+}
+
+/* Moves the missing rows nobody on the system can be mapped to (no row of
+ * fk_target has their system number, or they have none) from d->missing
+ * to d->unmappable. fk_target is one of the two names known_target()
+ * accepts (blocked_fetch checked it), so it can be written into the SQL;
+ * the numbers are integers printed here. */
+static int
+split_unmappable(struct alink *l, const struct aop_conf *c, const char *fk_target,
+    struct blocked_diff *d, struct cut_err *err)
+{
+	struct blocked_set keep = { 0 };
+	json_object *j = NULL;
+	char *buf = NULL, *sql = NULL;
+	size_t len = 0, n = 0;
+	long long *have = NULL;
+	FILE *m;
+	int r = 0, oom = 0;
+
+	if (d->missing.n == 0)
+		return 0;
+	if ((m = open_memstream(&buf, &len)) == NULL)
+		return cut_err_set(err, CUT_ENOMEM, "Out of memory comparing blocked emails.");
+	for (size_t i = 0; i < d->missing.n; i++)
+		if (d->missing.rows[i].has_number)
+			fprintf(m, "%s%lld", n++ ? "," : "", d->missing.rows[i].system_number);
+	fclose(m);
+	if (n > 0) {
+		if (asprintf(&sql, "SELECT coalesce(jsonb_agg(DISTINCT p.system_number ORDER BY "
+		    "p.system_number), '[]'::jsonb) FROM %s p WHERE p.system_number = ANY('{%s}'::bigint[]);",
+		    fk_target, buf) < 0) {
+			free(buf);
+			return cut_err_set(err, CUT_ENOMEM, "Out of memory comparing blocked emails.");
+		}
+		r = aop_sql(l, c, sql, 0, NULL, &j, err);
+		free(sql);
+		if (r != 0) {
+			free(buf);
+			return cut_err_wrap(err, "Finding who the missing blocked emails belong to");
+		}
+	}
+	free(buf);
+	n = j && json_object_is_type(j, json_type_array) ? json_object_array_length(j) : 0;
+	if (n && (have = calloc(n, sizeof(*have))) == NULL) {
+		json_object_put(j);
+		return cut_err_set(err, CUT_ENOMEM, "Out of memory comparing blocked emails.");
+	}
+	for (size_t i = 0; i < n; i++)
+		have[i] = json_object_get_int64(json_object_array_get_idx(j, i));
+	json_object_put(j);
+	/* have[] is sorted (ORDER BY): a binary search per missing row. */
+	for (size_t i = 0; i < d->missing.n; i++) {
+		const struct blocked_row *row = &d->missing.rows[i];
+		size_t lo = 0, hi = n;
+		while (row->has_number && lo < hi) {
+			size_t mid = lo + (hi - lo) / 2;
+			if (have[mid] < row->system_number)
+				lo = mid + 1;
+			else
+				hi = mid;
+		}
+		int found = row->has_number && lo < n && have[lo] == row->system_number;
+		oom |= push(found ? &keep : &d->unmappable, row);
+	}
+	free(have);
+	blocked_set_free(&d->missing);
+	d->missing = keep;
+	if (oom)
+		return cut_err_set(err, CUT_ENOMEM, "Out of memory comparing blocked emails.");
 	return 0;
 }
 
@@ -458,15 +529,22 @@ blocked_verify(struct alink *l, const struct aop_conf *c, const struct blocked_s
 			k++;
 		}
 	}
-	blocked_set_free(&now);
 	if (oom) {
+		blocked_set_free(&now);
 		blocked_diff_free(d);
 		return cut_err_set(err, CUT_ENOMEM, "Out of memory comparing blocked emails.");
 	}
+	r = split_unmappable(l, c, now.fk_target, d, err);
+	blocked_set_free(&now);
+	if (r != 0) {
+		blocked_diff_free(d);
+		return r;
+	}
 	if (d->missing.n || d->extra.n)
 		return cut_err_set(err, CUT_ESTATE, "The blocked emails on %s differ from the backup: "
-		    "%zu missing, %zu not in the backup; run 'cutover blocked-emails restore' for the "
-		    "missing ones, and check the rows listed.", l->name, d->missing.n, d->extra.n);
+		    "%zu missing that could be restored, %zu not in the backup; run 'cutover "
+		    "blocked-emails restore' for the missing ones, and check the rows listed.", l->name,
+		    d->missing.n, d->extra.n);
 	return 0;
 }
 

@@ -92,12 +92,17 @@ void blocked_restore_result_free(struct blocked_restore_result *res);
 int blocked_write_csv(const char *path, const struct blocked_set *s, struct cut_err *err);
 
 struct blocked_diff {
-	struct blocked_set missing;   /* in the backup, not on the system */
+	struct blocked_set missing;   /* in the backup, not on the system, mappable */
 	struct blocked_set extra;     /* on the system, not in the backup */
+	/* In the backup, not on the system, and no row of the table the FK
+	 * references there has their system number (or they have none): the
+	 * restore cannot map them, so they are known, not a failure. */
+	struct blocked_set unmappable;
 };
-/* Compares the system behind l with the backup. Returns 0 when the sets
- * are equal, CUT_ESTATE (err says how many differ) when not; d lists the
- * differences either way. Free with blocked_diff_free(). */
+/* Compares the system behind l with the backup. Returns 0 when the only
+ * differences are unmappable people (d->unmappable), CUT_ESTATE (err says
+ * how many differ) for any missing mappable row or any extra row; d lists
+ * the differences either way. Free with blocked_diff_free(). */
 int blocked_verify(struct alink *l, const struct aop_conf *c, const struct blocked_set *backup,
     struct blocked_diff *d, struct cut_err *err);
 void blocked_diff_free(struct blocked_diff *d);

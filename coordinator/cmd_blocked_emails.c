@@ -6,6 +6,7 @@
 #include "blocked.h"
 #include "cmd.h"
 #include "precond.h"
+#include "rowlist.h"
 #include "safety_links.h"
 
 extern const struct cmd_entry cmd_blocked_emails_entry;
@@ -15,12 +16,16 @@ print_rows(const char *title, const struct blocked_set *s)
 {
 	if (s->n == 0)
 		return;
+	char email[1100];
+
 	printf("%s (%zu):\n  %-12s  %s\n", title, s->n, "SYSTEM NO.", "EMAIL");
 	for (size_t i = 0; i < s->n; i++) {
+		/* Database text: no control characters reach the terminal raw. */
+		rowlist_printable(s->rows[i].email, email, sizeof(email));
 		if (s->rows[i].has_number)
-			printf("  %-12lld  %s\n", s->rows[i].system_number, s->rows[i].email);
+			printf("  %-12lld  %s\n", s->rows[i].system_number, email);
 		else
-			printf("  %-12s  %s\n", "(none)", s->rows[i].email);
+			printf("  %-12s  %s\n", "(none)", email);
 	}
 }
 
@@ -91,10 +96,19 @@ exec_blocked(int argc, char **argv)
 			} else {
 				struct blocked_diff d;
 				r = blocked_verify(l, &t.conf, &s, &d, &err);
-				if (r == 0)
+				if (r == 0 && d.unmappable.n == 0)
 					printf("The %zu blocked emails on %s match the backup.\n", s.n, l->name);
+				else if (r == 0)
+					printf("The blocked emails on %s match the backup except for %zu person(s) "
+					    "who cannot be restored (warnings below).\n", l->name, d.unmappable.n);
 				print_rows("In the backup, missing on the system", &d.missing);
 				print_rows("On the system, not in the backup", &d.extra);
+				print_rows("Warning: in the backup, missing on the system, and no one there has "
+				    "their system number, so they cannot be restored", &d.unmappable);
+				if (d.unmappable.n)
+					printf("What to do: create each of these people as a user on the new system "
+					    "(or enter the block by hand), then run `cutover blocked-emails restore` "
+					    "and verify again.\n");
 				blocked_diff_free(&d);
 			}
 			blocked_set_free(&s);
@@ -122,7 +136,10 @@ const struct cmd_entry cmd_blocked_emails_entry = {
 	"         run adds nothing. --replace also deletes rows the backup does not hold (the\n"
 	"         copied raw ids name the wrong people after migration 0055). Rows whose\n"
 	"         person has no accounts_user are listed (email, system number).\n"
-	"verify   (new system) lists the differences between the system and the backup.\n"
+	"verify   (new system) lists the differences between the system and the backup. Rows\n"
+	"         missing on the system whose system number no one there has (no row in the\n"
+	"         table the foreign key references, accounts_user after 0055) cannot be\n"
+	"         restored: they are printed as warnings, with what to do, and do not fail.\n"
 	"\n"
 	"Without --env: backup reads the environment on the old database, restore and\n"
 	"verify the one on the new system ([database] new), whichever DNS points at.\n"
@@ -131,7 +148,9 @@ const struct cmd_entry cmd_blocked_emails_entry = {
 	"\n"
 	SAFETY_USAGE_COMMON
 	"\n"
-	"Exit status: 0 done; 1 failed (one sentence on stderr); 2 usage; 4 restore done\n"
-	"but some rows could not be mapped (listed).\n",
+	"Exit status: 0 done (verify: the same, or only unrestorable people differ, listed\n"
+	"as warnings); 1 failed, or verify found any other difference (an extra row, a\n"
+	"missing row that could be restored; one sentence on stderr); 2 usage; 4 restore\n"
+	"done but some rows could not be mapped (listed).\n",
 	.exec = exec_blocked,
 };

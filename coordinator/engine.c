@@ -437,6 +437,8 @@ run_step(struct run_ctx *ctx, const struct step_entry *st, struct cut_err *err)
 	if (state == STEP_DONE) {
 		if (ctx->out)
 			progress_event(ctx->out, "skip", st->name, "already done");
+		if (st->remind)
+			st->remind(ctx);
 		if ((r = jlog(ctx, "step-skipped", st->name, "already done", 1, err)) != 0)
 			return r;
 		engine_crash_point(ctx, st->name, "done");
@@ -684,6 +686,11 @@ engine_run(struct run_ctx *ctx, const struct runbook *rb, struct cut_err *err)
 			downtime_records(ctx, st);
 			if (ctx->out)
 				progress_event(ctx->out, "skip", st->name, "done earlier");
+			if (st->remind) {
+				ctx->step = st;
+				st->remind(ctx);
+				ctx->step = NULL;
+			}
 		} else {
 			ctx->step = st;
 			r = run_step(ctx, st, err);

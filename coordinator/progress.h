@@ -4,7 +4,8 @@
  * (step, elapsed, AWS status, snapshot percent, request rate) under the
  * finished steps; otherwise plain timestamped lines (logs, CI); with --json
  * one JSON object per line (machines). Nothing printed here comes from a
- * secret: steps only pass names, statuses and counts.
+ * secret: steps only pass names, statuses, counts and the rows they list
+ * for the operator (made printable first: rowlist_printable).
  */
 #ifndef CUTOVER_PROGRESS_H
 #define CUTOVER_PROGRESS_H

@@ -103,6 +103,58 @@ add_value(struct builder *b, const char *step, const char *key, const char *valu
 	snprintf(v->value, sizeof(v->value), "%s", value);
 }
 
+/* The list a step's values describe, and the key that holds its count. */
+static struct report_list *
+list_of(struct report_summary *s, const char *step, const char **count_key)
+{
+	if (strcmp(step, "blocked-email-restore") == 0)
+		return *count_key = "unmapped", &s->unmapped;
+	if (strcmp(step, "lost-writes") == 0)
+		return *count_key = "rows", &s->lost;
+	if (strcmp(step, "failback-activity") == 0)
+		return *count_key = "entries", &s->activity;
+	return NULL;
+}
+
+/* Keeps what the lists need whole (values[] cuts at 512 bytes). */
+static void
+list_value(struct report_summary *s, const char *step, const char *key, const char *value)
+{
+	const char *count_key;
+	struct report_list *l = list_of(s, step, &count_key);
+
+	if (l == NULL || value == NULL)
+		return;
+	if (strcmp(key, count_key) == 0)
+		l->present = 1, l->count = atol(value);
+	else if (l == &s->activity && strcmp(key, "payments") == 0)
+		l->payments = atol(value);
+	else if (strcmp(key, "file") == 0)
+		snprintf(l->file, sizeof(l->file), "%s", value);
+	else if (strcmp(key, "rows_file") == 0)
+		snprintf(l->rows_file, sizeof(l->rows_file), "%s", value);
+	else if (strcmp(key, "rows_sha256") == 0)
+		snprintf(l->rows_sha256, sizeof(l->rows_sha256), "%s", value);
+}
+
+/* Loads a list's rows when the journal names them; otherwise says why. */
+static void
+list_load(struct report_list *l)
+{
+	struct cut_err e = { 0 };
+
+	if (!l->present || l->count + l->payments == 0)
+		return;
+	if (l->rows_file[0] == '\0' || l->rows_sha256[0] == '\0') {
+		snprintf(l->problem, sizeof(l->problem), "this journal does not name a row list "
+		    "(written by an older cutover); the rows are in %s", l->file[0] ? l->file :
+		    "the step's CSV file");
+		return;
+	}
+	if (rowlist_load(l->rows_file, l->rows_sha256, &l->rows, NULL, &e) != 0)
+		snprintf(l->problem, sizeof(l->problem), "%s", e.msg);
+}
+
 static int
 visit(void *arg, struct json_object *rec)
 {
@@ -154,8 +206,10 @@ visit(void *arg, struct json_object *rec)
 	if (step && strcmp(ev, "names") != 0 && strcmp(ev, "wait-end") != 0 &&
 	    json_object_object_get_ex(rec, "kv", &kv) &&
 	    json_object_is_type(kv, json_type_object)) {
-		json_object_object_foreach(kv, key, val)
+		json_object_object_foreach(kv, key, val) {
 			add_value(b, step, key, json_object_get_string(val));
+			list_value(s, step, key, json_object_get_string(val));
+		}
 	}
 	b->last_ms = t;
 	s->last_ms = t;
@@ -188,6 +242,9 @@ report_compute(const char *journal_path, struct report_summary *out, struct cut_
 		return r;
 	}
 	close_spans(&b, NULL, 0, out->last_ms, "open");
+	list_load(&out->unmapped);
+	list_load(&out->lost);
+	list_load(&out->activity);
 	if (out->has_downtime) {
 		int64_t B = out->down_begin_ms;
 		int64_t E = out->downtime_open || out->down_end_ms < B ? out->last_ms : out->down_end_ms;
@@ -220,6 +277,9 @@ report_summary_free(struct report_summary *s)
 	free(s->values);
 	s->spans = NULL;
 	s->values = NULL;
+	rowlist_free(&s->unmapped.rows);
+	rowlist_free(&s->lost.rows);
+	rowlist_free(&s->activity.rows);
 	s->nspans = s->nvalues = 0;
 }
 
@@ -267,6 +327,132 @@ md_escape(FILE *f, const char *s)
 		if (*s == '|' || *s == '\\' || *s == '`')
 			fputc('\\', f);
 		fputc(*s == '\n' ? ' ' : *s, f);
+	}
+}
+
+/* A table cell from database text, carried exactly: Markdown's
+ * punctuation is backslash-escaped (so `|` cannot split the cell nor `*`
+ * start emphasis), control characters are shown as \xNN. */
+static void
+md_cell(FILE *f, const char *s)
+{
+	const unsigned char *p = (const unsigned char *)s;
+
+	for (; *p; p++) {
+		if (*p < 0x20 || *p == 0x7f)
+			fprintf(f, "\\x%02x", *p);
+		else if (*p == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f)
+			fprintf(f, "\\x%02x", *++p);
+		else if (strchr("\\`*_[]<>|~&#!", *p) != NULL)
+			fprintf(f, "\\%c", *p);
+		else
+			fputc(*p, f);
+	}
+}
+
+enum list_kind { LIST_UNMAPPED, LIST_LOST, LIST_ACTIVITY };
+
+static const char *const list_title[] = {
+	"Blocked emails not restored", "Lost writes", "Activity on the new system (fail-back)",
+};
+
+/* The list's display columns: row-list column index, header. */
+static const struct { size_t col; const char *head; } list_cols[][4] = {
+	{ { 1, "system number" }, { 0, "email" }, { 0, NULL }, { 0, NULL } },
+	{ { 0, "table" }, { 1, "id" }, { 2, "at" }, { 3, "key fields" } },
+	{ { 0, "table" }, { 1, "id" }, { 2, "at" }, { 3, "key fields" } },
+};
+
+static const struct report_list *
+list_get(const struct report_summary *s, enum list_kind k)
+{
+	return k == LIST_UNMAPPED ? &s->unmapped : k == LIST_LOST ? &s->lost : &s->activity;
+}
+
+/* The sentence above a list's table: what happened and what to do. */
+static void
+list_intro(const struct report_list *l, enum list_kind k, char *buf, size_t len)
+{
+	switch (k) {
+	case LIST_UNMAPPED:
+		if (l->count == 0)
+			snprintf(buf, len, "Every backed-up blocked email was restored on the new system.");
+		else
+			snprintf(buf, len, "%ld blocked email(s) were NOT restored: no accounts_user on the "
+			    "new system has their system number. For each person, create the user (or enter "
+			    "the block by hand in notifications_unregisteredblockedemail), then run `cutover "
+			    "blocked-emails verify`.", l->count);
+		break;
+	case LIST_LOST:
+		if (l->count == 0)
+			snprintf(buf, len, "No rows were written to the old database after the snapshot: "
+			    "nothing was lost.");
+		else
+			snprintf(buf, len, "%ld row(s) were written to the old database after the snapshot "
+			    "and are not on the new system; enter them again there (or refund them).",
+			    l->count);
+		break;
+	case LIST_ACTIVITY:
+		if (l->count + l->payments == 0)
+			snprintf(buf, len, "No entries or payments were made on the new system since the "
+			    "DNS change.");
+		else
+			snprintf(buf, len, "%ld entr%s and %ld payment(s) were made on the new system since "
+			    "the DNS change; enter them again on the old system (or refund them).", l->count,
+			    l->count == 1 ? "y" : "ies", l->payments);
+		break;
+	}
+}
+
+/* The sentence below a list's table: rows left out, or why none are shown. */
+static int
+list_outro(const struct report_list *l, char *buf, size_t len)
+{
+	if (l->problem[0])
+		return snprintf(buf, len, "The rows are not listed here: %s", l->problem), 1;
+	if (l->rows.nrows > REPORT_LIST_MAX)
+		return snprintf(buf, len, "The first %d are listed; %zu more are in %s%s%s%s.",
+		    REPORT_LIST_MAX, l->rows.nrows - REPORT_LIST_MAX, l->rows_file,
+		    l->file[0] ? " (and the CSV " : "", l->file, l->file[0] ? ")" : ""), 1;
+	return 0;
+}
+
+static void
+md_list(const struct report_summary *s, enum list_kind k, FILE *f)
+{
+	const struct report_list *l = list_get(s, k);
+	char line[10000];
+	size_t i, j;
+
+	if (!l->present)
+		return;
+	list_intro(l, k, line, sizeof(line));
+	fprintf(f, "\n## %s\n\n", list_title[k]);
+	md_escape(f, line);
+	fputs("\n", f);
+	if (l->rows.nrows > 0) {
+		fputs("\n|", f);
+		for (j = 0; j < 4 && list_cols[k][j].head; j++)
+			fprintf(f, " %s |", list_cols[k][j].head);
+		fputs("\n|", f);
+		for (j = 0; j < 4 && list_cols[k][j].head; j++)
+			fputs("---|", f);
+		fputs("\n", f);
+		for (i = 0; i < l->rows.nrows && i < REPORT_LIST_MAX; i++) {
+			fputs("|", f);
+			for (j = 0; j < 4 && list_cols[k][j].head; j++) {
+				fputs(" ", f);
+				if (list_cols[k][j].col < l->rows.ncols)
+					md_cell(f, rowlist_cell(&l->rows, i, list_cols[k][j].col));
+				fputs(" |", f);
+			}
+			fputs("\n", f);
+		}
+	}
+	if (list_outro(l, line, sizeof(line))) {
+		fputs("\n", f);
+		md_escape(f, line);
+		fputs("\n", f);
 	}
 }
 
@@ -329,6 +515,9 @@ report_write_markdown(const struct report_summary *s, FILE *f)
 		md_escape(f, sp->outcome);
 		fprintf(f, " |\n");
 	}
+	md_list(s, LIST_UNMAPPED, f);
+	md_list(s, LIST_LOST, f);
+	md_list(s, LIST_ACTIVITY, f);
 	fprintf(f, "\n## Recorded values\n\nWhat each step recorded (fail-back uses these).\n\n"
 	    "| step | key | value |\n|---|---|---|\n");
 	for (i = 0; i < s->nvalues; i++) {
@@ -351,6 +540,64 @@ html_escape(FILE *f, const char *s)
 		case '"': fputs("&quot;", f); break;
 		default: fputc(*s, f);
 		}
+	}
+}
+
+/* HTML text from database text: escaped, control characters shown as \xNN. */
+static void
+html_cell(FILE *f, const char *s)
+{
+	const unsigned char *p = (const unsigned char *)s;
+
+	for (; *p; p++) {
+		if (*p < 0x20 || *p == 0x7f)
+			fprintf(f, "\\x%02x", *p);
+		else if (*p == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f)
+			fprintf(f, "\\x%02x", *++p);
+		else if (*p == '\'')
+			fputs("&#39;", f);
+		else {
+			char one[2] = { (char)*p, '\0' };
+			html_escape(f, one);
+		}
+	}
+}
+
+static void
+html_list(const struct report_summary *s, enum list_kind k, FILE *f)
+{
+	const struct report_list *l = list_get(s, k);
+	static const char *const id[] = { "unmapped", "lost-writes", "activity" };
+	char line[10000];
+	size_t i, j;
+
+	if (!l->present)
+		return;
+	list_intro(l, k, line, sizeof(line));
+	fprintf(f, "<h2 id=\"%s\">%s</h2>\n<p>", id[k], list_title[k]);
+	html_escape(f, line);
+	fputs("</p>\n", f);
+	if (l->rows.nrows > 0) {
+		fprintf(f, "<table class=\"%s\"><tr>", id[k]);
+		for (j = 0; j < 4 && list_cols[k][j].head; j++)
+			fprintf(f, "<th>%s</th>", list_cols[k][j].head);
+		fputs("</tr>\n", f);
+		for (i = 0; i < l->rows.nrows && i < REPORT_LIST_MAX; i++) {
+			fputs("<tr>", f);
+			for (j = 0; j < 4 && list_cols[k][j].head; j++) {
+				fputs("<td>", f);
+				if (list_cols[k][j].col < l->rows.ncols)
+					html_cell(f, rowlist_cell(&l->rows, i, list_cols[k][j].col));
+				fputs("</td>", f);
+			}
+			fputs("</tr>\n", f);
+		}
+		fputs("</table>\n", f);
+	}
+	if (list_outro(l, line, sizeof(line))) {
+		fputs("<p>", f);
+		html_escape(f, line);
+		fputs("</p>\n", f);
 	}
 }
 
@@ -452,7 +699,11 @@ report_write_html(const struct report_summary *s, FILE *f)
 		html_escape(f, sp->outcome);
 		fputs("</td></tr>\n", f);
 	}
-	fputs("</table>\n<h2>Recorded values</h2>\n<table><tr><th>step</th><th>key</th>"
+	fputs("</table>\n", f);
+	html_list(s, LIST_UNMAPPED, f);
+	html_list(s, LIST_LOST, f);
+	html_list(s, LIST_ACTIVITY, f);
+	fputs("<h2>Recorded values</h2>\n<table><tr><th>step</th><th>key</th>"
 	    "<th>value</th></tr>\n", f);
 	for (i = 0; i < s->nvalues; i++) {
 		fputs("<tr><td>", f);

@@ -12,6 +12,7 @@
 #include <stdio.h>
 
 #include "err.h"
+#include "rowlist.h"
 
 struct report_span {
 	char step[64];
@@ -25,6 +26,22 @@ struct report_value {
 	char step[64], key[96], value[512];
 };
 
+/* Rows a step listed for the operator (rowlist.h), as the report shows
+ * them: the journal gives the count, the row list's path and digest. */
+struct report_list {
+	int present;            /* the step recorded its count */
+	long count;             /* what the step counted (activity: entries) */
+	long payments;          /* activity: payments (counted apart) */
+	char file[4200];        /* the CSV the operator reads (journal: file) */
+	char rows_file[4200];   /* the row list (journal: rows_file) */
+	char rows_sha256[65];
+	struct rowlist rows;    /* loaded when its digest matched the journal's */
+	char problem[5000];      /* why the rows are not listed; "" when they are */
+};
+
+/* How many rows of a list the report names; the rest are counted. */
+#define REPORT_LIST_MAX 200
+
 struct report_summary {
 	char id[40];            /* the cutover's id */
 	int64_t first_ms, last_ms;
@@ -36,9 +53,12 @@ struct report_summary {
 	size_t nspans;
 	struct report_value *values;
 	size_t nvalues;
+	/* blocked-email-restore (unmapped people), lost-writes, failback-activity */
+	struct report_list unmapped, lost, activity;
 };
 
-/* Reads the journal file at path into *out. The caller frees it with
+/* Reads the journal file at path into *out, and the row lists it names
+ * (when their digests match). The caller frees it with
  * report_summary_free(). */
 int report_compute(const char *journal_path, struct report_summary *out, struct cut_err *err);
 void report_summary_free(struct report_summary *s);

@@ -159,6 +159,10 @@ struct step_entry {
 	int (*apply)(struct run_ctx *ctx, struct cut_err *err);
 	/* Optional: until the change has taken effect (uses step_poll). */
 	int (*wait)(struct run_ctx *ctx, struct cut_err *err);
+	/* Optional: when a run skips the step as done (earlier run, or found
+	 * done), says again what it left for the operator (from recorded
+	 * values), so a resume after a crash does not hide it. */
+	void (*remind)(struct run_ctx *ctx);
 };
 
 /* Adds (or replaces) a recorded value of the current step. The engine

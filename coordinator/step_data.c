@@ -11,6 +11,7 @@
 
 #include "engine.h"
 #include "progress.h"
+#include "rowlist.h"
 #include "runbook.h"
 
 /* --- quiet: wait until the live site has had no real requests ----------- */
@@ -289,6 +290,51 @@ bclear_describe_common(struct run_ctx *ctx, int rehearse, char *buf, size_t len)
 	return 0;
 }
 
+/* How many rows of a list the output and the report name; the rest are
+ * counted and left to the file. */
+#define SAY_ROWS 200
+
+/* Names the people the restore could not map, one line each, from the row
+ * list recorded in the journal (also the step's remind: a rerun that finds
+ * the step done says it again). Emails are database text: made printable
+ * first. */
+static void
+say_unmapped(struct run_ctx *ctx, const char *step)
+{
+	const char *file = step_get(ctx, step, "rows_file");
+	const char *sha = step_get(ctx, step, "rows_sha256");
+	const char *n = step_get(ctx, step, "unmapped");
+	struct rowlist rl;
+	struct cut_err e;
+	char email[1100], num[64];
+
+	if (ctx->out == NULL || n == NULL || atol(n) <= 0)
+		return;
+	if (file == NULL || sha == NULL || rowlist_load(file, sha, &rl, NULL, &e) != 0) {
+		progress_event(ctx->out, "result", step, "%s blocked email(s) could "
+		    "not be restored (no accounts_user has their system number) and their list cannot "
+		    "be read (%s); run `cutover blocked-emails verify` to list them.", n,
+		    file && sha ? e.msg : "not recorded");
+		return;
+	}
+	progress_event(ctx->out, "result", step, "%zu blocked email(s) NOT "
+	    "restored: no accounts_user has their system number. Create the user (or enter the "
+	    "block by hand), then run `cutover blocked-emails verify`:", rl.nrows);
+	for (size_t i = 0; i < rl.nrows && i < SAY_ROWS; i++) {
+		rowlist_printable(rowlist_cell(&rl, i, 0), email, sizeof(email));
+		rowlist_printable(rowlist_cell(&rl, i, 1), num, sizeof(num));
+		progress_event(ctx->out, "result", step, "  not restored: "
+		    "system number %s, %s", num[0] ? num : "(none)", email);
+	}
+	if (rl.nrows > SAY_ROWS)
+		progress_event(ctx->out, "result", step, "  ... and %zu more, "
+		    "listed in %s", rl.nrows - SAY_ROWS, file);
+	rowlist_free(&rl);
+}
+
+static void rs_say_unmapped(struct run_ctx *ctx) { say_unmapped(ctx, "blocked-email-restore"); }
+static void rrs_say_unmapped(struct run_ctx *ctx) { say_unmapped(ctx, "rehearse-blocked-restore"); }
+
 static int
 bclear_check_common(struct run_ctx *ctx, int rehearse, struct cut_err *err)
 {
@@ -399,6 +445,23 @@ const struct step_entry step_rehearse_blocked_clear_entry = {
 	.apply = rbclear_apply,
 };
 
+/* Records the row list the world wrote next to `file` (world_ops.h): its
+ * path and digest, so the report can list the rows and trust them. */
+static int
+put_rowlist(struct run_ctx *ctx, const char *file, struct cut_err *err)
+{
+	struct rowlist rl;
+	char path[4200], sha[65];
+	int r;
+
+	rowlist_sibling(file, path, sizeof(path));
+	if ((r = rowlist_load(path, NULL, &rl, sha, err)) != 0)
+		return cut_err_wrap(err, "Reading the rows just listed");
+	rowlist_free(&rl);
+	step_put(ctx, "rows_file", "%s", path);
+	return step_put(ctx, "rows_sha256", "%s", sha);
+}
+
 /* The file the restore enters: the clear step's merged copy, or prep's
  * backup when the copy had nothing to clear. */
 static const char *
@@ -454,9 +517,15 @@ rs_apply_common(struct run_ctx *ctx, int rehearse, struct cut_err *err)
 	snprintf(path, sizeof(path), "%s", file);
 	if ((r = ctx->world->blocked_email_restore(ctx->world, env, path, &info, err)) != 0)
 		return r;
+	snprintf(path + strlen(path), sizeof(path) - strlen(path), ".unmapped");
+	if ((r = put_rowlist(ctx, path, err)) != 0)
+		return r;
 	step_put(ctx, "present", "%ld", info.present);
 	step_put(ctx, "unmapped", "%ld", info.unmapped);
-	return step_put(ctx, "added", "%ld", info.added);
+	r = step_put(ctx, "added", "%ld", info.added);
+	say_unmapped(ctx, ctx->step ? ctx->step->name : (rehearse ? "rehearse-blocked-restore" :
+	    "blocked-email-restore"));
+	return r;
 }
 
 static int
@@ -485,6 +554,7 @@ const struct step_entry step_blocked_email_restore_entry = {
 	.describe = rs_describe,
 	.check = rs_check,
 	.apply = rs_apply,
+	.remind = rs_say_unmapped,
 };
 
 const struct step_entry step_rehearse_blocked_restore_entry = {
@@ -494,6 +564,7 @@ const struct step_entry step_rehearse_blocked_restore_entry = {
 	.describe = rrs_describe,
 	.check = rrs_check,
 	.apply = rrs_apply,
+	.remind = rrs_say_unmapped,
 };
 
 /* --- smoke test of the new system before it opens ----------------------- */
@@ -577,6 +648,8 @@ lost_apply(struct run_ctx *ctx, struct cut_err *err)
 	if (ctx->out)
 		progress_event(ctx->out, "result", "lost-writes", "%ld row(s) were written to the old "
 		    "database after the snapshot%s%s", rows, rows ? "; see " : "", rows ? path : "");
+	if ((r = put_rowlist(ctx, path, err)) != 0)
+		return r;
 	step_put(ctx, "file", "%s", path);
 	return step_put(ctx, "rows", "%ld", rows);
 }
@@ -694,6 +767,8 @@ act_apply(struct run_ctx *ctx, struct cut_err *err)
 		progress_event(ctx->out, "result", "failback-activity", "%ld entr%s and %ld "
 		    "payment(s) on the new system from the cutover up to %s; see %s", entries,
 		    entries == 1 ? "y" : "ies", payments, until_s, path);
+	if ((r = put_rowlist(ctx, path, err)) != 0)
+		return r;
 	step_put(ctx, "counted_until", "%lld", (long long)until);
 	step_put(ctx, "file", "%s", path);
 	step_put(ctx, "payments", "%ld", payments);

@@ -239,7 +239,10 @@ struct world_ops {
 	    const char *out_path, struct world_backup_info *out, struct cut_err *err);
 	/* Restores the backup at `path` into env's database, idempotently, in one
 	 * transaction; rows whose system number has no user are counted in
-	 * out->unmapped and written (email, system number) to "<path>.unmapped". */
+	 * out->unmapped and written (email, system number) to "<path>.unmapped";
+	 * the same people, columns email and system_number, go to the row list
+	 * (rowlist.h) rowlist_sibling("<path>.unmapped"), written even when empty,
+	 * which the step reads to name them in the output and the report. */
 	int (*blocked_email_restore)(struct world_ops *w, const char *env, const char *path,
 	    struct world_restore_info *out, struct cut_err *err);
 	/* HTTP smoke test of env with Host: `host` (from each instance and
@@ -247,10 +250,13 @@ struct world_ops {
 	int (*smoke_test)(struct world_ops *w, const char *env, const char *host,
 	    struct world_smoke *out, struct cut_err *err);
 	/* Rows written to env's database after `since` (Unix s) in the tables of
-	 * cobalt.md, written as CSV to `csv_path`; *rows is their number. */
+	 * cobalt.md, written as CSV to `csv_path`; *rows is their number. The
+	 * same rows, columns table, id, at, fields, also go to the row list
+	 * (rowlist.h) rowlist_sibling(csv_path), for the output and the report. */
 	int (*lost_writes)(struct world_ops *w, const char *env, int64_t since,
 	    const char *csv_path, long *rows, struct cut_err *err);
-	/* Entries and payments on env's database since `since`, CSV at csv_path. */
+	/* Entries and payments on env's database since `since`, CSV at csv_path
+	 * and a row list at rowlist_sibling(csv_path), as for lost_writes. */
 	int (*activity)(struct world_ops *w, const char *env, int64_t since,
 	    const char *csv_path, long *entries, long *payments, struct cut_err *err);
 	/* GLOBAL_MPSERVER answers from env's instance (before mpc_sync). */

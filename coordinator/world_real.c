@@ -21,6 +21,7 @@
 #include "r53.h"
 #include "rds.h"
 #include "rexec.h"
+#include "rowlist.h"
 #include "smoke.h"
 #include "sts.h"
 #include "wlive.h"
@@ -894,6 +895,31 @@ wr_blocked_email_backup(struct world_ops *w, const char *env, const char *path, 
 	return with_hosts(impl(w), env, 0, backup_fn, &b, err);
 }
 
+/* Writes the unmapped people as a row list (world_ops.h). */
+static int
+unmapped_rowlist(const char *path, const struct blocked_set *s, struct cut_err *err)
+{
+	static const char *const cols[] = { "email", "system_number" };
+	struct rowlist rl;
+	char num[32];
+	int r;
+
+	if ((r = rowlist_init(&rl, 2, cols, err)) != 0)
+		return r;
+	for (size_t i = 0; r == 0 && i < s->n; i++) {
+		const char *cells[2] = { s->rows[i].email, num };
+		if (s->rows[i].has_number)
+			snprintf(num, sizeof(num), "%lld", s->rows[i].system_number);
+		else
+			num[0] = '\0';
+		r = rowlist_add(&rl, cells, err);
+	}
+	if (r == 0)
+		r = rowlist_write(path, &rl, NULL, err);
+	rowlist_free(&rl);
+	return r;
+}
+
 static int
 restore_fn(struct wr *x, const struct fleet_host *h, struct rexec_conn *c, struct alink *l, void *arg,
     struct cut_err *err)
@@ -918,16 +944,20 @@ restore_fn(struct wr *x, const struct fleet_host *h, struct rexec_conn *c, struc
 	b->ri->added = (long)res.inserted;
 	b->ri->present = (long)res.present;
 	b->ri->unmapped = (long)res.unmapped.n;
+	/* The people with no accounts_user: kept next to the backup for the
+	 * operator to enter by hand (CSV), and as a row list the step names
+	 * them from in the run's output and the report. */
+	char up[600], rows[700];
+	snprintf(up, sizeof(up), "%s.unmapped", b->path);
+	rowlist_sibling(up, rows, sizeof(rows));
 	if (res.unmapped.n > 0) {
-		/* The people with no accounts_user: kept next to the backup for
-		 * the operator to enter by hand. */
-		char up[600];
-		snprintf(up, sizeof(up), "%s.unmapped", b->path);
 		r = blocked_write_csv(up, &res.unmapped, err);
 		if (r == 0)
 			fprintf(stderr, "cutover: %zu blocked email(s) have no user on %s; they are listed in %s.\n",
 			    res.unmapped.n, h->label, up);
 	}
+	if (r == 0)
+		r = unmapped_rowlist(rows, &res.unmapped, err);
 	blocked_restore_result_free(&res);
 	return r;
 }
@@ -1160,6 +1190,29 @@ struct chg_arg {
 	long rows, entries, payments;
 };
 
+/* Writes the rows as the row list next to the CSV (world_ops.h). */
+static int
+changes_rowlist(const char *csv, const struct chg_report *rep, struct cut_err *err)
+{
+	static const char *const cols[] = { "table", "id", "at", "fields" };
+	struct rowlist rl;
+	char path[4200], id[32];
+	int r;
+
+	if ((r = rowlist_init(&rl, 4, cols, err)) != 0)
+		return r;
+	for (size_t i = 0; r == 0 && i < rep->n; i++) {
+		const char *cells[4] = { rep->rows[i].table, id, rep->rows[i].at, rep->rows[i].fields };
+		snprintf(id, sizeof(id), "%lld", rep->rows[i].id);
+		r = rowlist_add(&rl, cells, err);
+	}
+	rowlist_sibling(csv, path, sizeof(path));
+	if (r == 0)
+		r = rowlist_write(path, &rl, NULL, err);
+	rowlist_free(&rl);
+	return r;
+}
+
 static int
 chg_fn(struct wr *x, const struct fleet_host *h, struct rexec_conn *c, struct alink *l, void *arg,
     struct cut_err *err)
@@ -1174,6 +1227,8 @@ chg_fn(struct wr *x, const struct fleet_host *h, struct rexec_conn *c, struct al
 	    chg_lost_writes(l, &x->aconf, a->since, &rep, err);
 	if (r == 0)
 		r = chg_write_csv(a->csv, &rep, err);
+	if (r == 0)
+		r = changes_rowlist(a->csv, &rep, err);
 	if (r == 0) {
 		a->rows = (long)rep.n;
 		for (size_t i = 0; i < rep.n; i++) {

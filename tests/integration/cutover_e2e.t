@@ -70,6 +70,9 @@ cut run --yes -c "$CFG" --state "$ST"
 check "the rerun finishes the cutover (through throttling and 5xx)" eq "$rc" 0
 check "the faults were met" eq "$(admin GET /faults | $PY -c 'import json,sys; d=json.load(sys.stdin); print(len(d) if isinstance(d, list) else len(d.get("faults", [])))')" 0
 check "and says where the report is" has "$T/out" "report.md"
+check "the report has the lost-writes section" has "$ST/report.md" "^## Lost writes"
+check "and says what became of the blocked emails" has "$ST/report.md" "^## Blocked emails not restored"
+check "the journal names the row lists with their SHA-256" eq "$(grep -c '"rows_sha256"' "$ST/journal.jsonl")" 2
 check "exactly one snapshot taken" eq "$(calls rds CreateDBSnapshot)" 1
 check "exactly one restore" eq "$(calls rds RestoreDBInstanceFromDBSnapshot)" 1
 check "exactly one DNS change" eq "$(calls route53 ChangeResourceRecordSets)" 1

@@ -27,6 +27,20 @@ sha256sum -c --quiet "$T/be.json.sha256" >/dev/null 2>&1 || (cd "$T" && sha256su
 "$CUT" blocked-emails restore "${N[@]}" --file "$T/be.json" --replace >out 2>err; ok $? "restore --replace exits 0"
 grep -q "4 added" out && grep -q "4 removed" out; ok $? "restore reports added and removed rows"
 "$CUT" blocked-emails verify "${N[@]}" --file "$T/be.json" >out 2>err; ok $? "verify passes after restore"
+# Grace's account gets another system number: her block now names 999001 (an
+# extra row), and her backed-up number 620001 has no one to map to.
+q new "UPDATE accounts_user SET system_number = 999001 WHERE system_number = 620001" >/dev/null
+"$CUT" blocked-emails verify "${N[@]}" --file "$T/be.json" >out 2>err; rc=$?
+[ $rc -eq 1 ] && grep -q "On the system, not in the backup (1)" out; ok $? "verify: an extra row fails it (exit 1) even beside an unrestorable person"
+q new "DELETE FROM notifications_unregisteredblockedemail WHERE email = 'grace.green@example.com'" >/dev/null
+"$CUT" blocked-emails verify "${N[@]}" --file "$T/be.json" >out 2>err; rc=$?
+[ $rc -eq 0 ] && grep -q "^Warning: .*cannot be restored (1)" out && grep -qE "^  620001 +grace.green@example.com" out && grep -q "What to do: create" out && [ ! -s err ]
+ok $? "verify: only an unrestorable person differs: a warning with what to do, exit 0"
+q new "UPDATE accounts_user SET system_number = 620001 WHERE system_number = 999001" >/dev/null
+"$CUT" blocked-emails verify "${N[@]}" --file "$T/be.json" >out 2>err; rc=$?
+[ $rc -eq 1 ] && grep -q "1 missing that could be restored" err; ok $? "verify: a missing row that could be restored fails it (exit 1)"
+"$CUT" blocked-emails restore "${N[@]}" --file "$T/be.json" >/dev/null 2>&1 && "$CUT" blocked-emails verify "${N[@]}" --file "$T/be.json" >out 2>err
+ok $? "restored again, verify passes"
 
 since=$(q live "SELECT to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')")
 "$CUT" verify "${L[@]}" --since "$since" --csv "$T/lw.csv" --markdown "$T/lw.md" >out 2>err; ok $? "verify with nothing written exits 0"

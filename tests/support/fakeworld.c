@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include "precond.h"
+#include "rowlist.h"
 
 #define FW(w) ((struct fakeworld *)(w)->impl)
 #define SETTLE 2
@@ -731,12 +732,32 @@ f_blocked_email_restore(struct world_ops *w, const char *env, const char *path,
     struct world_restore_info *out, struct cut_err *err)
 {
 	(void)env;
-	(void)path;
-	(void)err;
 	out->added = FW(w)->emails_added ? 0 : 1;
 	FW(w)->emails_added += (int)out->added;
 	out->present = FW(w)->email_restores ? 1 : 0;
-	out->unmapped = 0;
+	out->unmapped = FW(w)->nunmapped;
+	/* The row list world_ops.h promises next to "<path>.unmapped". */
+	{
+		static const char *const cols[] = { "email", "system_number" };
+		struct rowlist rl;
+		char up[4200], rows[4300], num[32];
+		int r;
+
+		snprintf(up, sizeof(up), "%s.unmapped", path);
+		rowlist_sibling(up, rows, sizeof(rows));
+		if ((r = rowlist_init(&rl, 2, cols, err)) != 0)
+			return r;
+		for (int i = 0; r == 0 && i < FW(w)->nunmapped && i < FW_UNMAPPED; i++) {
+			const char *cells[2] = { FW(w)->unmapped_email[i], num };
+			snprintf(num, sizeof(num), "%lld", FW(w)->unmapped_sn[i]);
+			r = rowlist_add(&rl, cells, err);
+		}
+		if (r == 0)
+			r = rowlist_write(rows, &rl, NULL, err);
+		rowlist_free(&rl);
+		if (r != 0)
+			return r;
+	}
 	FW(w)->email_restores++;
 	FW(w)->mutations++;
 	return 0;
@@ -801,31 +822,59 @@ f_smoke_test(struct world_ops *w, const char *env, const char *host, struct worl
 	return 0;
 }
 
+/* Writes n generated rows (the first `entries` of them entries, the rest
+ * payments) as the CSV and the row list world_ops.h promises. */
+static int
+fw_changes(const char *csv, int entries, int payments, struct cut_err *err)
+{
+	static const char *const cols[] = { "table", "id", "at", "fields" };
+	struct rowlist rl;
+	char path[4200], id[32], fields[96];
+	FILE *f = fopen(csv, "w");
+	int r;
+
+	if (f == NULL)
+		return cut_err_set(err, CUT_EIO, "Cannot write %s.", csv);
+	fputs("table,id,at,fields\r\n", f);
+	if ((r = rowlist_init(&rl, 4, cols, err)) != 0) {
+		fclose(f);
+		return r;
+	}
+	for (int i = 0; r == 0 && i < entries + payments; i++) {
+		const char *table = i < entries ? "events_basketitem" : "payments_memberTransaction";
+		const char *cells[4] = { table, id, "2026-11-25T10:00:00Z", fields };
+		snprintf(id, sizeof(id), "%d", 1000 + i);
+		snprintf(fields, sizeof(fields), "player_id=%d; note=a|b <c>", 7 + i);
+		fprintf(f, "%s,%s,%s,\"%s\"\r\n", table, id, cells[2], fields);
+		r = rowlist_add(&rl, cells, err);
+	}
+	fclose(f);
+	rowlist_sibling(csv, path, sizeof(path));
+	if (r == 0)
+		r = rowlist_write(path, &rl, NULL, err);
+	rowlist_free(&rl);
+	return r;
+}
+
 static int
 f_lost_writes(struct world_ops *w, const char *env, int64_t since, const char *csv, long *rows,
     struct cut_err *err)
 {
-	(void)w;
 	(void)env;
 	(void)since;
-	(void)csv;
-	(void)err;
-	*rows = 0;
-	return 0;
+	*rows = FW(w)->lost_rows;
+	return fw_changes(csv, FW(w)->lost_rows, 0, err);
 }
 
 static int
 f_activity(struct world_ops *w, const char *env, int64_t since, const char *csv, long *entries,
     long *payments, struct cut_err *err)
 {
-	(void)w;
 	(void)env;
 	(void)since;
-	(void)csv;
-	(void)err;
-	*entries = 2;
-	*payments = 1;
-	return 0;
+	*entries = FW(w)->activity_entries;
+	*payments = FW(w)->activity_payments;
+	return fw_changes(csv, (int)*entries, (int)*payments, err);
 }
 
 static int
@@ -881,6 +930,8 @@ fakeworld_new(struct fakeworld **fwp)
 	if (w == NULL || fw == MAP_FAILED)
 		abort();
 	memset(fw, 0, sizeof(*fw));
+	fw->activity_entries = 2;
+	fw->activity_payments = 1;
 	w->impl = fw;
 	w->identity = f_identity;
 	w->env_describe = f_env_describe;

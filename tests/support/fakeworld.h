@@ -47,6 +47,8 @@ struct fw_snap {
 	int64_t created;
 };
 
+#define FW_UNMAPPED 8
+
 struct fw_change {
 	char id[32];
 	int settle;
@@ -85,6 +87,14 @@ struct fakeworld {
 	/* What target_db_check sees on the instances: */
 	char instance_db_host[256]; /* their env file's RDS_HOSTNAME ("": the env's setting) */
 	uint64_t free_bytes;        /* free disk (0: plenty) */
+	/* What the data steps find: blocked emails the restore cannot map
+	 * (email, system number; the first nunmapped), and how many rows the
+	 * lost-writes and activity queries list (generated). */
+	char unmapped_email[FW_UNMAPPED][300];
+	long long unmapped_sn[FW_UNMAPPED];
+	int nunmapped;
+	int lost_rows;
+	int activity_entries, activity_payments; /* 2 and 1 from fakeworld_new */
 
 	/* A virtual clock (seconds) for the wait schedule tests: with
 	 * update_s > 0 an environment update (variables or scaling) takes

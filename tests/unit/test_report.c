@@ -232,6 +232,183 @@ test_from_engine_run(void **state)
 	enginerun_done(&h);
 }
 
+static char *
+slurp(const char *p)
+{
+	FILE *f = fopen(p, "r");
+	char *buf;
+	long n;
+
+	assert_non_null(f);
+	fseek(f, 0, SEEK_END);
+	n = ftell(f);
+	rewind(f);
+	assert_non_null(buf = malloc((size_t)n + 1));
+	assert_int_equal(fread(buf, 1, (size_t)n, f), (size_t)n);
+	buf[n] = '\0';
+	fclose(f);
+	return buf;
+}
+
+/* People the restore cannot map, with emails that test every layer: a
+ * quote, a backslash, a comma, non-ASCII, a table pipe, HTML, a terminal
+ * escape, and 200 characters. */
+static const char *const odd_email[] = {
+	"zoe, \"the\" zed\\o'neil@example.com",
+	"ren\xc3\xa9" "e|<b>x</b>&amp;@exampl\xc3\xa9.com",
+	"esc\x1b]0;owned\x07@example.com",
+};
+
+static void
+odd_people(struct fakeworld *fw)
+{
+	char longest[201];
+
+	for (size_t i = 0; i < 3; i++) {
+		snprintf(fw->unmapped_email[i], sizeof(fw->unmapped_email[i]), "%s", odd_email[i]);
+		fw->unmapped_sn[i] = 620099 + (long long)i;
+	}
+	memset(longest, 'a', 200);
+	memcpy(longest + 200 - 12, "@example.com", 12);
+	longest[200] = '\0';
+	snprintf(fw->unmapped_email[3], sizeof(fw->unmapped_email[3]), "%s", longest);
+	fw->unmapped_sn[3] = 700001;
+	fw->nunmapped = 4;
+}
+
+/* The unmapped people reach the run's output (one line each, printable)
+ * and the report, exactly, and a rerun after kill -9 that finds the
+ * restore done names them again; lost writes are listed by table, id and
+ * key fields, the first 200 of 205, with the rest pointed at. */
+static void
+test_lists_in_output_and_report(void **state)
+{
+	struct enginerun h;
+	struct cut_err err;
+	char md[512], html[512], want[400];
+	char *m, *x;
+
+	(void)state;
+	enginerun_init(&h, 1);
+	odd_people(h.fw);
+	h.fw->lost_rows = 205;
+	h.crash_at = "blocked-email-restore:done";
+	assert_int_equal(enginerun_fork(&h, "run"), 137);
+	h.crash_at = NULL;
+	assert_int_equal(enginerun_cmd(&h, "run", &err), 0);
+	assert_int_equal(h.fw->email_restores, 1);   /* not run again */
+	assert_non_null(strstr(h.out, "skip blocked-email-restore: done earlier"));
+	assert_non_null(strstr(h.out, "4 blocked email(s) NOT restored"));
+	assert_non_null(strstr(h.out, "blocked-emails verify"));
+	assert_non_null(strstr(h.out, "not restored: system number 620099, zoe, \"the\" zed\\o'neil@example.com"));
+	assert_non_null(strstr(h.out, "system number 620100, ren\xc3\xa9" "e|<b>x</b>&amp;@exampl\xc3\xa9.com"));
+	/* No raw control characters from the database on the terminal. */
+	assert_null(strchr(h.out, '\x1b'));
+	assert_null(strchr(h.out, '\x07'));
+	assert_non_null(strstr(h.out, "esc\\x1b]0;owned\\x07@example.com"));
+	memset(want, 'a', 188);
+	snprintf(want + 188, sizeof(want) - 188, "@example.com");
+	assert_non_null(strstr(h.out, want));
+
+	assert_int_equal(report_write_files(h.dir, md, html, sizeof(md), &err), 0);
+	m = slurp(md);
+	assert_non_null(strstr(m, "## Blocked emails not restored\n"));
+	assert_non_null(strstr(m, "4 blocked email(s) were NOT restored"));
+	assert_non_null(strstr(m, "| system number | email |"));
+	assert_non_null(strstr(m, "| 620099 | zoe, \"the\" zed\\\\o'neil@example.com |"));
+	assert_non_null(strstr(m, "| 620100 | ren\xc3\xa9" "e\\|\\<b\\>x\\</b\\>\\&amp;@exampl\xc3\xa9.com |"));
+	assert_non_null(strstr(m, "| 620101 | esc\\x1b\\]0;owned\\x07@example.com |"));
+	assert_non_null(strstr(m, want));
+	assert_null(strchr(m, '\x1b'));
+	assert_non_null(strstr(m, "## Lost writes\n"));
+	assert_non_null(strstr(m, "205 row(s) were written to the old database after the snapshot"));
+	assert_non_null(strstr(m, "| table | id | at | key fields |"));
+	assert_non_null(strstr(m, "| events\\_basketitem | 1000 | 2026-11-25T10:00:00Z | player\\_id=7; note=a\\|b \\<c\\> |"));
+	assert_non_null(strstr(m, "| 1199 |"));
+	assert_null(strstr(m, "| 1200 |"));
+	assert_non_null(strstr(m, "The first 200 are listed; 5 more are in "));
+	assert_non_null(strstr(m, "lost-writes.csv.rows.json (and the CSV "));
+	free(m);
+
+	x = slurp(html);
+	assert_non_null(strstr(x, "<h2 id=\"unmapped\">Blocked emails not restored</h2>"));
+	assert_non_null(strstr(x, "<td>620099</td><td>zoe, &quot;the&quot; zed\\o&#39;neil@example.com</td>"));
+	assert_non_null(strstr(x, "<td>ren\xc3\xa9" "e|&lt;b&gt;x&lt;/b&gt;&amp;amp;@exampl\xc3\xa9.com</td>"));
+	assert_non_null(strstr(x, "esc\\x1b]0;owned\\x07@example.com"));
+	assert_null(strchr(x, '\x1b'));
+	assert_non_null(strstr(x, "<h2 id=\"lost-writes\">Lost writes</h2>"));
+	assert_non_null(strstr(x, "<td>events_basketitem</td><td>1000</td>"));
+	assert_non_null(strstr(x, "5 more are in "));
+	free(x);
+	enginerun_done(&h);
+}
+
+/* Zero rows are said in words; the fail-back report lists the activity on
+ * the new system the same way. */
+static void
+test_zero_rows_and_failback_activity(void **state)
+{
+	struct enginerun h;
+	struct cut_err err;
+	char md[512], html[512];
+	char *m, *x;
+
+	(void)state;
+	enginerun_init(&h, 1);
+	assert_int_equal(enginerun_cmd(&h, "run", &err), 0);
+	assert_int_equal(report_write_files(h.dir, md, html, sizeof(md), &err), 0);
+	m = slurp(md);
+	assert_non_null(strstr(m, "Every backed-up blocked email was restored"));
+	assert_non_null(strstr(m, "## Lost writes\n\nNo rows were written to the old database after "
+	    "the snapshot: nothing was lost.\n"));
+	assert_null(strstr(m, "| table | id |"));
+	assert_null(strstr(m, "Activity on the new system"));
+	free(m);
+
+	assert_int_equal(enginerun_cmd(&h, "failback", &err), 0);
+	assert_int_equal(report_write_files(h.dir, md, html, sizeof(md), &err), 0);
+	m = slurp(md);
+	assert_non_null(strstr(m, "## Activity on the new system (fail-back)\n\n2 entries and 1 payment(s)"));
+	assert_non_null(strstr(m, "| events\\_basketitem | 1001 |"));
+	assert_non_null(strstr(m, "| payments\\_memberTransaction | 1002 |"));
+	assert_null(strstr(m, "more are in"));
+	free(m);
+	x = slurp(html);
+	assert_non_null(strstr(x, "<h2 id=\"activity\">"));
+	assert_non_null(strstr(x, "<td>payments_memberTransaction</td><td>1002</td>"));
+	free(x);
+	enginerun_done(&h);
+}
+
+/* A row list changed after the run is not trusted: the report says so
+ * instead of listing it. */
+static void
+test_tampered_list_not_used(void **state)
+{
+	struct enginerun h;
+	struct cut_err err;
+	struct report_summary s;
+	char jp[512], p[700];
+	FILE *f;
+
+	(void)state;
+	enginerun_init(&h, 1);
+	h.fw->lost_rows = 2;
+	assert_int_equal(enginerun_cmd(&h, "run", &err), 0);
+	snprintf(p, sizeof(p), "%s/lost-writes.csv.rows.json", h.dir);
+	assert_non_null(f = fopen(p, "a"));
+	fputs(" ", f);
+	fclose(f);
+	snprintf(jp, sizeof(jp), "%s/journal.jsonl", h.dir);
+	assert_int_equal(report_compute(jp, &s, &err), 0);
+	assert_true(s.lost.present);
+	assert_int_equal(s.lost.count, 2);
+	assert_int_equal(s.lost.rows.nrows, 0);
+	assert_non_null(strstr(s.lost.problem, "SHA-256 differs"));
+	report_summary_free(&s);
+	enginerun_done(&h);
+}
+
 static void
 test_missing_journal(void **state)
 {
@@ -252,6 +429,9 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_markdown_and_html, setup, teardown),
 		cmocka_unit_test(test_downtime_after_crash),
 		cmocka_unit_test(test_from_engine_run),
+		cmocka_unit_test(test_lists_in_output_and_report),
+		cmocka_unit_test(test_zero_rows_and_failback_activity),
+		cmocka_unit_test(test_tampered_list_not_used),
 		cmocka_unit_test(test_missing_journal),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
