@@ -2,14 +2,16 @@
 #
 #   make          build/cutover (coordinator) and build/agent/cutover-agent-{x86_64,aarch64}
 #   make deps     install the Debian packages the build and the tests need
-#   make test     every test, unit and integration (starts its own servers)
+#   make test     every test, unit and integration (starts its own servers), after make lint
+#   make lint     the layer rule: no include reaches up a layer (ARCHITECTURE.md)
 #   make asan     the same tests built with AddressSanitizer + UBSan
 #   make bench    benchmarks, figures side by side with their baselines
 #   make fuzz     libFuzzer targets, each for FUZZ_SECONDS
 #   make demo     a full cutover against the local simulation
 #
-# Sources are found by folder: coordinator/*.c (main.c is the CLI, the rest is the
-# core that tests link), proto/*.c (shared by coordinator and agent), agent/*.c,
+# Sources are found by folder: coordinator/*/*.c, one folder per layer of
+# ARCHITECTURE.md (cli/main.c is the program, the rest is the core that tests
+# link), proto/*.c (shared by coordinator and agent), agent/*.c,
 # tests/unit/test_*.c and tests/integration/test_*.c (one cmocka program each),
 # tests/fuzz/fuzz_*.c (one libFuzzer target each).
 
@@ -25,7 +27,7 @@ LDLIBS  := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpthread -lm
 LDFLAGS := $(SAN)
 
 PROTO_SRC := $(wildcard proto/*.c)
-CORE_SRC  := $(filter-out coordinator/main.c,$(wildcard coordinator/*.c))
+CORE_SRC  := $(filter-out coordinator/cli/main.c,$(wildcard coordinator/*/*.c coordinator/*/*/*.c))
 AGENT_SRC := $(wildcard agent/*.c)
 UNIT_SRC  := $(wildcard tests/unit/test_*.c)
 INTEG_SRC := $(wildcard tests/integration/test_*.c)
@@ -40,7 +42,7 @@ TEST_BINS := $(UNIT_SRC:%.c=$(BUILD)/%) $(INTEG_SRC:%.c=$(BUILD)/%)
 AGENTS  := $(BUILD)/agent/cutover-agent-x86_64 $(BUILD)/agent/cutover-agent-aarch64
 CORE_A  := $(BUILD)/libcutover.a
 
-.PHONY: all deps test unit asan bench fuzz demo clean agents tests
+.PHONY: all deps test unit lint asan bench fuzz demo clean agents tests
 # Test support objects are intermediate to make; keep them so a rebuild relinks only what changed.
 .SECONDARY:
 all: $(BUILD)/cutover $(AGENTS)
@@ -54,7 +56,7 @@ $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -MMD -MP -c $< -o $@
 
-$(BUILD)/obj/agent_blobs.o: coordinator/agent_blobs.S $(AGENTS)
+$(BUILD)/obj/agent_blobs.o: coordinator/remote/agent_blobs.S $(AGENTS)
 	@mkdir -p $(dir $@)
 	$(CC) -c -DAGENT_X86_64='"$(BUILD)/agent/cutover-agent-x86_64"' \
 	  -DAGENT_AARCH64='"$(BUILD)/agent/cutover-agent-aarch64"' $< -o $@
@@ -63,7 +65,7 @@ $(CORE_A): $(CORE_OBJ) $(PROTO_OBJ) $(BUILD)/obj/agent_blobs.o
 	@rm -f $@
 	ar rcs $@ $^
 
-$(BUILD)/cutover: $(BUILD)/obj/coordinator/main.o $(CORE_A)
+$(BUILD)/cutover: $(BUILD)/obj/coordinator/cli/main.o $(CORE_A)
 	$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
 
 # ---- agent: static, no NSS, msgpack-c linked in ------------------------------
@@ -116,10 +118,14 @@ $(BUILD)/tests/%: tests/%.c $(CORE_A) $(TSUP_OBJ)
 # This unit test compiles the agent's env.c in (the agent is not in libcutover.a).
 $(BUILD)/tests/unit/test_agent_env: agent/env.c agent/agent.h
 
-test: tests
+# The layer rule (ARCHITECTURE.md); its table is in tests/lint/layers.sh.
+lint:
+	tests/lint/layers.sh
+
+test: lint tests
 	tests/run $(BUILD)
 
-unit: tests
+unit: lint tests
 	tests/run --unit-only $(BUILD)
 
 asan:
@@ -134,7 +140,7 @@ FUZZ_BINS := $(FUZZ_SRC:tests/fuzz/%.c=build-fuzz/%)
 build-fuzz/%: tests/fuzz/%.c $(PROTO_SRC) $(CORE_SRC)
 	@mkdir -p build-fuzz
 	clang -std=c11 -D_GNU_SOURCE -g -O1 -Iproto -Icoordinator $(shell pkg-config --cflags $(PKGS)) \
-	  -fsanitize=fuzzer,address,undefined -DCUTOVER_FUZZ $< $(PROTO_SRC) $(filter-out coordinator/agent_blobs.S,$(CORE_SRC)) \
+	  -fsanitize=fuzzer,address,undefined -DCUTOVER_FUZZ $< $(PROTO_SRC) $(filter-out coordinator/remote/agent_blobs.S,$(CORE_SRC)) \
 	  tests/fuzz/fuzz_stub_blobs.c $(LDLIBS) -o $@
 build-fuzz/fuzz_envfile: agent/env.c agent/agent.h
 fuzz: $(FUZZ_BINS)

@@ -1,5 +1,5 @@
 /* links_bench: N consecutive remote operations on one sshd test host, per
- * operation latency with the connection cache (coordinator/lcache.h) beside
+ * operation latency with the connection cache (coordinator/remote/link_cache.h) beside
  * the old behaviour, a new SSH connection and agent for each operation
  * (lcache with reuse off: the same code path except the reuse).
  *
@@ -19,9 +19,9 @@
 
 #include <json-c/json.h>
 
-#include "aop.h"
-#include "lcache.h"
-#include "quiet.h"
+#include "remote/agent_ops.h"
+#include "remote/link_cache.h"
+#include "safety/quiet.h"
 
 static const char *
 env(const char *k)

@@ -16,11 +16,11 @@
 #include <string.h>
 #include <time.h>
 
-#include "eb.h"
-#include "r53.h"
-#include "rds.h"
+#include "aws/eb.h"
+#include "aws/r53.h"
+#include "aws/rds.h"
 #include "simaws.h"
-#include "wait.h"
+#include "aws/wait.h"
 
 static unsigned long long rng = 0x9e3779b97f4a7c15ULL;
 

@@ -7,10 +7,10 @@
 
 #include <libxml/parser.h>
 
-#include "eb.h"
-#include "ec2.h"
-#include "r53.h"
-#include "rds.h"
+#include "aws/eb.h"
+#include "aws/ec2.h"
+#include "aws/r53.h"
+#include "aws/rds.h"
 
 static void
 quiet(void *ctx, const char *msg, ...)

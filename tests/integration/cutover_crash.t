@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # cutover_crash.t: crash safety end to end (issue 4). One cutover against a
 # simulated production of its own is driven through a kill -9 (the test hook
-# CUTOVER_TEST_CRASH_AT=<step>:<point>, a real SIGKILL, see engine.h) at
+# CUTOVER_TEST_CRASH_AT=<step>:<point>, a real SIGKILL, see runbook/engine.h) at
 # every boundary between the journal records of every `cutover run` step and
 # inside every wait while the AWS resource is still changing, each rerun
 # taking over the dead run's lock and saying it resumes; a last run without
@@ -20,7 +20,7 @@ export CUTOVER_POLL_MS=150
 LONG=600
 J="$ST/journal.jsonl"
 
-# Crash points of each step, in the order one cutover meets them (engine.h):
+# Crash points of each step, in the order one cutover meets them (runbook/engine.h):
 # before, recorded (steps with record()), apply, applied, wait/waited
 # (wait2/waited2 for steps waiting on two environments), done. A step whose
 # check() reads the world (cron-pause; blocked-email-clear, whose table is empty
@@ -54,7 +54,7 @@ declare -A SECOND=(
 	[maint-off]=cobalt-ses-production-blue
 )
 
-# The journal's records count / its last one (journal.h: one JSON object a
+# The journal's records count / its last one (runbook/journal.h: one JSON object a
 # line, "ev" then "step"); grep and sed, as they run between every two runs.
 jcount() { grep -c "\"ev\":\"$1\",\"step\":\"$2\"" "$J"; }
 jlast() { tail -n 1 "$J" | sed -n 's/.*"ev":"\([a-z-]*\)"\(,"step":"\([a-z0-9-]*\)"\)\{0,1\}.*/\1 \3/p'; }

@@ -15,7 +15,7 @@
 #include <cmocka.h>
 
 #include "simaws.h"
-#include "sts.h"
+#include "aws/sts.h"
 #include "tsupport.h"
 
 #define CALLS 30

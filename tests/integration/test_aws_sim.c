@@ -11,15 +11,15 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "eb.h"
-#include "ec2.h"
-#include "eic.h"
-#include "r53.h"
-#include "rds.h"
+#include "aws/eb.h"
+#include "aws/ec2.h"
+#include "aws/eic.h"
+#include "aws/r53.h"
+#include "aws/rds.h"
 #include "simaws.h"
-#include "sts.h"
+#include "aws/sts.h"
 #include "tsupport.h"
-#include "wait.h"
+#include "aws/wait.h"
 
 #define APP "cobalt"
 static char *home;

@@ -1,4 +1,4 @@
-/* The per-command connection cache (coordinator/lcache.h) against the real
+/* The per-command connection cache (coordinator/remote/link_cache.h) against the real
  * sshd test hosts (tests/harness/services/sshd-hosts): K operations use one
  * connection; a killed agent or a killed SSH session is reopened (with the
  * host's prepare function called again, as a fresh Instance Connect key
@@ -21,8 +21,8 @@
 
 #include "tsupport.h"
 
-#include "lcache.h"
-#include "world_ops.h"
+#include "remote/link_cache.h"
+#include "world/ops.h"
 
 static int
 count_prepare(void *arg, struct cut_err *err)
@@ -312,7 +312,7 @@ test_reopen_failure_not_sent(void **state)
 	lcache_free(lc);
 }
 
-/* ---- the world (world_real.c) on the simulated production ------------- */
+/* ---- the world (world/real.c) on the simulated production ------------- */
 
 static long
 admin_calls(const char *query)

@@ -13,7 +13,7 @@
 
 #include "tsupport.h"
 
-#include "rexec.h"
+#include "remote/rexec.h"
 
 struct capture {
 	char out[4096], err[4096];

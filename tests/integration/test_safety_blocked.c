@@ -14,7 +14,7 @@
 #include <sys/stat.h>
 #include <cmocka.h>
 
-#include "blocked.h"
+#include "safety/blocked_emails.h"
 #include "sx.h"
 
 static struct sx X;

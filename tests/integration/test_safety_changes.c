@@ -11,8 +11,8 @@
 #include <sys/stat.h>
 #include <cmocka.h>
 
-#include "changes.h"
-#include "sfile.h"
+#include "safety/changes.h"
+#include "base/sfile.h"
 #include "sx.h"
 
 static struct sx X;

@@ -14,10 +14,10 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#include "cronpause.h"
-#include "precond.h"
-#include "sfile.h"
-#include "smoke.h"
+#include "safety/cronpause.h"
+#include "safety/precond.h"
+#include "base/sfile.h"
+#include "safety/smoke.h"
 #include "sx.h"
 
 static struct sx X;

@@ -15,7 +15,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#include "quiet.h"
+#include "safety/quiet.h"
 #include "sx.h"
 
 static char dir[64];

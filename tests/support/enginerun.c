@@ -7,9 +7,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "journal.h"
-#include "progress.h"
-#include "runbook.h"
+#include "runbook/journal.h"
+#include "runbook/progress.h"
+#include "runbook/tables.h"
 
 void
 enginerun_init(struct enginerun *h, int with_new_envs)

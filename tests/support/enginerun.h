@@ -4,9 +4,9 @@
 #ifndef CUTOVER_TEST_ENGINERUN_H
 #define CUTOVER_TEST_ENGINERUN_H
 
-#include "engine.h"
+#include "runbook/engine.h"
 #include "fakeworld.h"
-#include "step.h"
+#include "runbook/step.h"
 
 struct enginerun {
 	char dir[300];            /* the state folder (under a mkdtemp dir) */

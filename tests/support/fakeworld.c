@@ -9,8 +9,8 @@
 #include <sys/mman.h>
 #include <time.h>
 
-#include "precond.h"
-#include "rowlist.h"
+#include "safety/precond.h"
+#include "base/rowlist.h"
 
 #define FW(w) ((struct fakeworld *)(w)->impl)
 #define SETTLE 2
@@ -736,7 +736,7 @@ f_blocked_email_restore(struct world_ops *w, const char *env, const char *path,
 	FW(w)->emails_added += (int)out->added;
 	out->present = FW(w)->email_restores ? 1 : 0;
 	out->unmapped = FW(w)->nunmapped;
-	/* The row list world_ops.h promises next to "<path>.unmapped". */
+	/* The row list world/ops.h promises next to "<path>.unmapped". */
 	{
 		static const char *const cols[] = { "email", "system_number" };
 		struct rowlist rl;
@@ -823,7 +823,7 @@ f_smoke_test(struct world_ops *w, const char *env, const char *host, struct worl
 }
 
 /* Writes n generated rows (the first `entries` of them entries, the rest
- * payments) as the CSV and the row list world_ops.h promises. */
+ * payments) as the CSV and the row list world/ops.h promises. */
 static int
 fw_changes(const char *csv, int entries, int payments, struct cut_err *err)
 {

@@ -12,8 +12,8 @@
 
 #include <stdint.h>
 
-#include "step.h"
-#include "world_ops.h"
+#include "runbook/step.h"
+#include "world/ops.h"
 
 #define FW_ENVS 8
 #define FW_VARS 16

@@ -7,7 +7,7 @@
 
 #include <curl/curl.h>
 
-#include "sbuf.h"
+#include "base/sbuf.h"
 
 int
 sim_available(void)

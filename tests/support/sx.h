@@ -6,8 +6,8 @@
 #ifndef CUTOVER_TEST_SX_H
 #define CUTOVER_TEST_SX_H
 
-#include "alink.h"
-#include "aop.h"
+#include "remote/agent_link.h"
+#include "remote/agent_ops.h"
 
 struct sx {
 	char dir[256];        /* the mktemp folder */

@@ -1,4 +1,4 @@
-/* Unit tests for aws.c and axml.c: error shapes, retry classification and
+/* Unit tests for aws/client.c and aws/xml.c: error shapes, retry classification and
  * backoff, the sentences for credential and clock trouble, and the client
  * against a scripted real HTTP server (tests/unit/fake_http.py): retries,
  * AWS_MAX_ATTEMPTS, connection reuse, signing headers, redaction. */
@@ -11,7 +11,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "aws.h"
+#include "aws/client.h"
 #include "tsupport.h"
 
 #define SECRET "unit-SECRET-key-value-1234"

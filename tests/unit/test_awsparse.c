@@ -10,10 +10,10 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "ec2.h"
-#include "eb.h"
-#include "r53.h"
-#include "rds.h"
+#include "aws/ec2.h"
+#include "aws/eb.h"
+#include "aws/r53.h"
+#include "aws/rds.h"
 
 static xmlDoc *
 doc(const char *s)

@@ -1,4 +1,4 @@
-/* Unit tests for cfg.c: the shipped example parses, and every kind of
+/* Unit tests for world/config.c: the shipped example parses, and every kind of
  * mistake is refused with a sentence naming the file and the line. */
 #include <stdarg.h>
 #include <stddef.h>
@@ -9,7 +9,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "cfg.h"
+#include "world/config.h"
 #include "tsupport.h"
 
 static const char *BASE =

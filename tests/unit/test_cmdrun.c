@@ -1,4 +1,4 @@
-/* Unit tests for the runbook commands (cmd_*.c over cmdrun.c): options,
+/* Unit tests for the runbook commands (cmd_*.c over cli/cmdrun.c): options,
  * refusal without a terminal, the report written at the end, the
  * CUTOVER_TEST_CRASH_AT hook in a real process, lock refusal, status and
  * plan. The world comes from this file's own world_ops_open (the lead's
@@ -17,10 +17,10 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "cmd.h"
+#include "cli/cmd.h"
 #include "fakeworld.h"
-#include "journal.h"
-#include "world_ops.h"
+#include "runbook/journal.h"
+#include "world/ops.h"
 
 extern const struct cmd_entry cmd_prep_entry, cmd_run_entry, cmd_failback_entry,
     cmd_plan_entry, cmd_status_entry, cmd_report_entry;

@@ -1,4 +1,4 @@
-/* Unit tests for creds.c: every credential source, their precedence, the
+/* Unit tests for aws/creds.c: every credential source, their precedence, the
  * region order, endpoint settings, and that no message carries a secret.
  * Container and IMDSv2 credentials come from a small real HTTP server
  * (tests/unit/fake_metadata.py) on loopback. */
@@ -16,7 +16,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#include "creds.h"
+#include "aws/creds.h"
 #include "tsupport.h"
 
 static char *tmp;

@@ -1,4 +1,4 @@
-/* Unit tests for role profiles in creds.c: role_arn with source_profile or
+/* Unit tests for role profiles in aws/creds.c: role_arn with source_profile or
  * credential_source, chains and their loop check, the settings passed to
  * AssumeRole, precedence against static keys in the same profile (the AWS
  * CLI assumes the role), SSO settings, and the sentences for MFA, a missing
@@ -14,7 +14,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "creds.h"
+#include "aws/creds.h"
 
 static const char *const aws_vars[] = {
 	"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE",

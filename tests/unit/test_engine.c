@@ -17,10 +17,10 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "engine.h"
+#include "runbook/engine.h"
 #include "enginerun.h"
-#include "journal.h"
-#include "runbook.h"
+#include "runbook/journal.h"
+#include "runbook/tables.h"
 
 #define GREEN_CNAME "cobalt-production-green.ap-southeast-2.elasticbeanstalk.com"
 #define BLUE_CNAME "cobalt-production-blue.ap-southeast-2.elasticbeanstalk.com"

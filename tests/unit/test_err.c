@@ -1,4 +1,4 @@
-/* Unit tests for err.c: messages, wrapping, truncation. */
+/* Unit tests for base/err.c: messages, wrapping, truncation. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -6,7 +6,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "err.h"
+#include "base/err.h"
 
 static void
 test_set_returns_code(void **state)

@@ -15,8 +15,8 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#include "cfg.h"
-#include "fleet.h"
+#include "world/config.h"
+#include "world/fleet.h"
 
 static void
 test_keygen_openssh_reads_it(void **state)

@@ -1,4 +1,4 @@
-/* Unit tests for journal.c: append/replay, fsync'd lines, torn last line,
+/* Unit tests for runbook/journal.c: append/replay, fsync'd lines, torn last line,
  * damage refused, lock refusal naming the other process, secrets refused,
  * file modes. */
 #include <stdarg.h>
@@ -15,7 +15,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "journal.h"
+#include "runbook/journal.h"
 
 static char dir[256];
 

@@ -1,4 +1,4 @@
-/* Unit tests for the engine's waits (engine_poll, engine.h) on a virtual
+/* Unit tests for the engine's waits (engine_poll, runbook/engine.h) on a virtual
  * clock: the in-memory world (tests/support/fakeworld.c) makes environment
  * updates take a set number of virtual seconds, and the engine sleeps by
  * moving that clock, so these tests count calls and read virtual times;
@@ -13,9 +13,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "engine.h"
+#include "runbook/engine.h"
 #include "enginerun.h"
-#include "wait.h"
+#include "aws/wait.h"
 
 /* No 60 s window holds more than WAIT_MAX_PER_MIN of the calls t[0..n). */
 static void

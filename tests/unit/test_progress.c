@@ -1,4 +1,4 @@
-/* Unit tests for progress.c: the terminal's live line, plain lines that
+/* Unit tests for runbook/progress.c: the terminal's live line, plain lines that
  * only repeat a wait when it changed, JSON events. */
 #include <stdarg.h>
 #include <stddef.h>
@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "progress.h"
+#include "runbook/progress.h"
 
 static char *
 render(enum progress_mode mode)

@@ -1,4 +1,4 @@
-/* Unit tests for ratelim.c, the adaptive retry mode's client-side rate
+/* Unit tests for aws/ratelim.c, the adaptive retry mode's client-side rate
  * limiter, under a virtual clock: off until throttled, the cut to 0.7 of
  * the measured rate, the CUBIC curve back to it, the token pacing, and a
  * closed loop against a simulated server that admits 5 requests a second,
@@ -12,7 +12,7 @@
 #include <stdio.h>
 #include <cmocka.h>
 
-#include "ratelim.h"
+#include "aws/ratelim.h"
 
 #define T0 1000.0
 

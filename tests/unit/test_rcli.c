@@ -1,5 +1,5 @@
-/* Unit tests for the exec/manage helpers (rcli.c) and the known_hosts
- * lookup of ssh.c: host specs, UTF-8 checks, plain and hashed entries. */
+/* Unit tests for the exec/manage helpers (cli/rcli.c) and the known_hosts
+ * lookup of remote/ssh.c: host specs, UTF-8 checks, plain and hashed entries. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -10,8 +10,8 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#include "rcli.h"
-#include "ssh.h"
+#include "cli/rcli.h"
+#include "remote/ssh.h"
 
 static void
 test_split_host(void **state)

@@ -1,4 +1,4 @@
-/* Unit tests for report.c: the downtime window and its split (AWS waiting,
+/* Unit tests for runbook/report.c: the downtime window and its split (AWS waiting,
  * own work, between runs) computed from a journal with known times, the
  * Markdown/HTML output (SVG timeline, escaping), a report regenerated from
  * a real engine run's journal. */
@@ -14,7 +14,7 @@
 #include <unistd.h>
 
 #include "enginerun.h"
-#include "report.h"
+#include "runbook/report.h"
 
 static char path[256];
 static char tmpdir[64];

@@ -1,4 +1,4 @@
-/* Unit tests for sigv4.c: the official AWS SigV4 test vectors
+/* Unit tests for aws/sigv4.c: the official AWS SigV4 test vectors
  * (tests/data/sigv4, from awslabs/aws-c-auth, Apache-2.0), key derivation,
  * the worked Elastic Beanstalk example, and a few hundred varied requests
  * compared with botocore's SigV4Auth (tests/unit/sigv4_botocore.py). */
@@ -13,7 +13,7 @@
 #include <cmocka.h>
 #include <json-c/json.h>
 
-#include "sigv4.h"
+#include "aws/sigv4.h"
 #include "tsupport.h"
 
 #define AKID "AKIDEXAMPLE"

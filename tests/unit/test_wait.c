@@ -11,7 +11,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "wait.h"
+#include "aws/wait.h"
 
 /* Runs the schedule against a transition completing at D; returns the
  * notice latency and checks the budget. hint: expected duration (0 = none);

@@ -1,4 +1,4 @@
-/* Unit tests for the run-once wrapper world_real.c stores on an instance
+/* Unit tests for the run-once wrapper world/real.c stores on an instance
  * for manage_run (the "never convert users twice" contract), run here with
  * /bin/sh as the agent would run it: a stand-in python counts its runs.
  *   - two invocations with one token, at once: one run, both get its result;
@@ -20,7 +20,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "world_real.h"
+#include "world/real.h"
 
 static char dir[64];
 

@@ -1,0 +1,115 @@
+/* cli/safety_ssh.c: see cli/safety_ssh.h. */
+#include "cli/safety_ssh.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "remote/agent_link.h"
+#include "world/config.h"
+#include "world/fleet.h"
+#include "aws/rds.h"
+#include "remote/rexec.h"
+#include "world/live_names.h"
+
+struct safety_ssh {
+	struct cfg cfg;            /* t->conf points into it */
+	struct aws_client *aws;
+	struct fleet fleet;
+	int open;
+};
+
+void
+safety_ssh_close(void *session)
+{
+	struct safety_ssh *s = session;
+	struct cut_err err;
+
+	if (s == NULL)
+		return;
+	if (s->open && fleet_close(&s->fleet, &err) != 0)
+		fprintf(stderr, "cutover: %s\n", err.msg);
+	aws_client_free(s->aws);
+	free(s);
+}
+
+/* The database of the pair's environment other than env: the RDS endpoint
+ * of the live database when that is the live one, else its RDS_HOSTNAME
+ * (port unknown: the default). */
+static int
+old_db_of(struct safety_ssh *s, const struct wlive *lv, const char *env, struct aop_dbenv *out,
+    struct cut_err *err)
+{
+	struct rds_instance db;
+	int r;
+
+	memset(out, 0, sizeof(*out));
+	if (strcmp(env, lv->live_web) != 0) {
+		if ((r = rds_describe_db_instance(s->aws, lv->live_db, &db, err)) != 0)
+			return r;
+		snprintf(out->host, sizeof(out->host), "%s", db.address);
+		if (db.port > 0)
+			snprintf(out->port, sizeof(out->port), "%d", db.port);
+	} else if (strcmp(env, lv->new_web) != 0) {
+		snprintf(out->host, sizeof(out->host), "%s", lv->new_web_rds_host);
+	}
+	return 0;
+}
+
+int
+safety_ssh_open(const struct safety_cli *o, enum safety_role role, struct safety_target *t,
+    struct cut_err *err)
+{
+	struct safety_ssh *s = calloc(1, sizeof(*s));
+	struct wlive lv = { 0 };
+	const char *env = o->env;
+	int r;
+
+	if (s == NULL)
+		return cut_err_set(err, CUT_ENOMEM, "Out of memory.");
+	t->ssh = s;
+	if ((r = cfg_load(o->config, &s->cfg, err)) != 0 || (r = wlive_client(&s->cfg, &s->aws, err)) != 0)
+		return r;
+	if (env == NULL || role == SAFETY_NEW_DB) {
+		if ((r = wlive_read(s->aws, &s->cfg, &lv, err)) != 0)
+			return r;
+	}
+	if (env == NULL) {
+		int on_new = strcmp(lv.live_db, s->cfg.db.new_id) == 0;
+		switch (role) {
+		case SAFETY_LIVE: env = lv.live_web; break;
+		case SAFETY_NEW: env = lv.new_web; break;
+		case SAFETY_OLD_DB: env = on_new ? lv.new_web : lv.live_web; break;
+		case SAFETY_NEW_DB: env = on_new ? lv.live_web : lv.new_web; break;
+		case SAFETY_LIVE_SES: env = lv.live_ses; break;
+		}
+		if (env[0] == '\0')
+			return 0;   /* no SES pair: nothing to reach */
+	}
+	if (role == SAFETY_NEW_DB && (r = old_db_of(s, &lv, env, &t->old_db, err)) != 0)
+		return r;
+	if ((r = fleet_find(s->aws, &s->cfg, env, &s->fleet, err)) != 0)
+		return r;
+	s->open = 1;
+	if ((r = fleet_open(&s->fleet, -1, err)) != 0)
+		return r;
+	if (t->conf.env_file == NULL)
+		t->conf.env_file = s->cfg.app.env_file;
+	/* The simulation lays instances out relative to the login folder. */
+	if (s->cfg.app.dir[0] != '/' && t->conf.cron_state_dir == NULL)
+		t->conf.cron_state_dir = "var/lib/cutover";
+	if ((t->links = calloc(s->fleet.n, sizeof(*t->links))) == NULL)
+		return cut_err_set(err, CUT_ENOMEM, "Out of memory.");
+	for (size_t i = 0; i < s->fleet.n; i++) {
+		struct rexec_target tg;
+		struct rexec_conn *c = NULL;
+		if ((r = fleet_push_key(&s->fleet, i, err)) != 0)
+			return r;
+		fleet_target(&s->fleet, i, &tg);
+		if ((r = rexec_connect(&c, &tg, err)) != 0)
+			return r;
+		rexec_alink(c, &t->links[i], s->fleet.hosts[i].label);
+		t->n++;
+	}
+	return 0;
+}

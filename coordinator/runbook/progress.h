@@ -1,0 +1,53 @@
+/* runbook/progress.h: what the operator sees while the runbook runs.
+ *
+ * Three renderings of the same events: on a terminal a live status line
+ * (step, elapsed, AWS status, snapshot percent, request rate) under the
+ * finished steps; otherwise plain timestamped lines (logs, CI); with --json
+ * one JSON object per line (machines). Nothing printed here comes from a
+ * secret: steps only pass names, statuses, counts and the rows they list
+ * for the operator (made printable first: rowlist_printable).
+ */
+#ifndef CUTOVER_PROGRESS_H
+#define CUTOVER_PROGRESS_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+enum progress_mode {
+	PROGRESS_PLAIN = 0,
+	PROGRESS_TTY,
+	PROGRESS_JSON,
+};
+
+struct progress;
+
+/* The mode for stream f: JSON if json, else TTY if f is a terminal, else plain. */
+enum progress_mode progress_mode_for(FILE *f, int json);
+
+/* f is borrowed (not closed). Returns NULL when out of memory; the caller
+ * frees with progress_free(). */
+struct progress *progress_new(FILE *f, enum progress_mode mode);
+void progress_free(struct progress *p);
+
+/* One event: `event` is a short word ("begin", "done", "skip", "fail",
+ * "plan", "info", "stop", "preflight"), step may be NULL. */
+void progress_event(struct progress *p, const char *event, const char *step,
+    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
+/* A sample of a wait. percent < 0 and rate < 0 mean "not known". */
+struct progress_sample {
+	const char *what;     /* "snapshot production-blue" */
+	const char *status;   /* AWS status word or other state */
+	int percent;
+	double rate;          /* requests per second (quiet period) */
+	int64_t elapsed_ms;   /* since the wait began */
+};
+void progress_wait(struct progress *p, const char *step, const struct progress_sample *s);
+
+/* 1 when events go out as JSON (errors then go there too, not to stderr). */
+int progress_is_json(const struct progress *p);
+
+/* Ends a live wait line (the next event starts on a clean line). */
+void progress_wait_end(struct progress *p);
+
+#endif

@@ -1,0 +1,74 @@
+/* runbook/report.h: the end-of-run report, computed from the journal alone (so it
+ * can be regenerated at any time, even after a crash): every step and
+ * wait on a timeline, the downtime window (maintenance on -> off) and how
+ * much of it was AWS waiting versus the tool's own work, and the values
+ * each step recorded. Written as Markdown and as HTML with an inline SVG
+ * timeline. */
+#ifndef CUTOVER_REPORT_H
+#define CUTOVER_REPORT_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "base/err.h"
+#include "base/rowlist.h"
+
+struct report_span {
+	char step[64];
+	int wait;               /* 1: an AWS wait inside the step, 0: the step itself */
+	int64_t t0, t1;         /* ms since the epoch */
+	char outcome[96];       /* done, skipped, failed, interrupted, or a wait's final status */
+	char what[160];         /* a wait's subject */
+};
+
+struct report_value {
+	char step[64], key[96], value[512];
+};
+
+/* Rows a step listed for the operator (base/rowlist.h), as the report shows
+ * them: the journal gives the count, the row list's path and digest. */
+struct report_list {
+	int present;            /* the step recorded its count */
+	long count;             /* what the step counted (activity: entries) */
+	long payments;          /* activity: payments (counted apart) */
+	char file[4200];        /* the CSV the operator reads (journal: file) */
+	char rows_file[4200];   /* the row list (journal: rows_file) */
+	char rows_sha256[65];
+	struct rowlist rows;    /* loaded when its digest matched the journal's */
+	char problem[5000];      /* why the rows are not listed; "" when they are */
+};
+
+/* How many rows of a list the report names; the rest are counted. */
+#define REPORT_LIST_MAX 200
+
+struct report_summary {
+	char id[40];            /* the cutover's id */
+	int64_t first_ms, last_ms;
+	int has_downtime, downtime_open;   /* open: maintenance never lifted */
+	int64_t down_begin_ms, down_end_ms;
+	int64_t down_ms, down_wait_ms, down_work_ms, down_idle_ms;
+	int runs;               /* run-begin records (1 + resumes) */
+	struct report_span *spans;
+	size_t nspans;
+	struct report_value *values;
+	size_t nvalues;
+	/* blocked-email-restore (unmapped people), lost-writes, failback-activity */
+	struct report_list unmapped, lost, activity;
+};
+
+/* Reads the journal file at path into *out, and the row lists it names
+ * (when their digests match). The caller frees it with
+ * report_summary_free(). */
+int report_compute(const char *journal_path, struct report_summary *out, struct cut_err *err);
+void report_summary_free(struct report_summary *s);
+
+void report_write_markdown(const struct report_summary *s, FILE *f);
+void report_write_html(const struct report_summary *s, FILE *f);
+
+/* Writes <state_dir>/report.md and report.html from <state_dir>/journal.jsonl
+ * (each via a temporary file and rename). md/html get the paths. */
+int report_write_files(const char *state_dir, char *md, char *html, size_t len,
+    struct cut_err *err);
+
+#endif

@@ -1,0 +1,452 @@
+/* runbook/steps/step_dns.c: Route 53 steps. The switch moves the apex, www and ses in ONE
+ * change batch (all or nothing) after recording the exact records it
+ * replaces; fail-back puts exactly those back; tidy deletes the old
+ * environments' own records, refusing while the site still points at them. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "runbook/engine.h"
+#include "runbook/tables.h"
+
+static const char *const slot_names[3] = { "apex", "www", "ses" };
+
+static const char *
+slot_record(struct run_ctx *ctx, int i)
+{
+	return i == 0 ? ctx->names.apex : i == 1 ? ctx->names.www : ctx->names.ses;
+}
+
+/* Where a record sends users: its alias target or its (CNAME) value. */
+static const char *
+target_of(const struct world_rrset *rr)
+{
+	return rr->alias_dns[0] ? rr->alias_dns : rr->value;
+}
+
+/* The record set `name` as A (alias) or, failing that, CNAME. */
+static int
+read_any(struct run_ctx *ctx, const char *name, struct world_rrset *rr, struct cut_err *err)
+{
+	int r = ctx->world->dns_read(ctx->world, ctx->names.zone, name, "A", rr, err);
+
+	if (r == CUT_ENOTFOUND)
+		r = ctx->world->dns_read(ctx->world, ctx->names.zone, name, "CNAME", rr, err);
+	if (r == CUT_ENOTFOUND)
+		return cut_err_set(err, CUT_ENOTFOUND, "There is no A or CNAME record %s in zone %s; "
+		    "check the DNS names in the configuration.", name, ctx->names.zone);
+	return r;
+}
+
+static int
+env_cname(struct run_ctx *ctx, const char *env, char *buf, size_t len, struct cut_err *err)
+{
+	struct world_env e;
+	int r;
+
+	if ((r = ctx->world->env_describe(ctx->world, env, &e, err)) != 0)
+		return r;
+	snprintf(buf, len, "%s", e.cname);
+	return 0;
+}
+
+/* The same record set sending users to `cname` instead. */
+static int
+retarget(const struct world_rrset *old, const char *cname, struct world_rrset *out,
+    struct cut_err *err)
+{
+	*out = *old;
+	if (old->alias_dns[0]) {
+		snprintf(out->alias_dns, sizeof(out->alias_dns), "%s.", cname);
+		return 0;
+	}
+	if (strcmp(old->type, "CNAME") == 0) {
+		snprintf(out->value, sizeof(out->value), "%s", cname);
+		return 0;
+	}
+	return cut_err_set(err, CUT_ESTATE, "Record %s is a plain %s record (%s), not an alias or "
+	    "CNAME of an environment; change it by hand or make it an alias first.", old->name,
+	    old->type, old->value);
+}
+
+static int
+poll_change(struct run_ctx *ctx, void *arg, char *status, size_t len, int *percent,
+    double *rate, struct cut_err *err)
+{
+	int r;
+
+	(void)percent;
+	(void)rate;
+	if ((r = ctx->world->dns_change_status(ctx->world, arg, status, len, err)) != 0)
+		return r;
+	return strcmp(status, "INSYNC") == 0;
+}
+
+/* Waits for the change this step recorded; nothing to wait for if the
+ * change id was lost in a crash (the records already read back as wanted). */
+static int
+wait_change(struct run_ctx *ctx, struct cut_err *err)
+{
+	char id[128], what[160];
+	const char *v = step_get(ctx, ctx->step->name, "change_id");
+
+	if (v == NULL)
+		return 0;
+	snprintf(id, sizeof(id), "%s", v);
+	snprintf(what, sizeof(what), "DNS change %s INSYNC", id);
+	return engine_poll(ctx, what, poll_change, id, err);
+}
+
+/* DONE if the change (when we know it) is INSYNC, else PENDING. */
+static int
+change_state(struct run_ctx *ctx, struct cut_err *err)
+{
+	const char *id = step_get(ctx, ctx->step->name, "change_id");
+	char status[32];
+	int r;
+
+	if (id == NULL)
+		return STEP_DONE;
+	if ((r = ctx->world->dns_change_status(ctx->world, id, status, sizeof(status), err)) != 0)
+		return r;
+	return strcmp(status, "INSYNC") == 0 ? STEP_DONE : STEP_PENDING;
+}
+
+/* --- dns-switch --------------------------------------------------------- */
+
+static int
+new_targets(struct run_ctx *ctx, char cn[3][256], struct cut_err *err)
+{
+	int r;
+
+	if ((r = env_cname(ctx, ctx->names.new_web, cn[0], sizeof(cn[0]), err)) != 0)
+		return r;
+	memcpy(cn[1], cn[0], sizeof(cn[1]));
+	return env_cname(ctx, ctx->names.new_ses, cn[2], sizeof(cn[2]), err);
+}
+
+static int
+switch_describe(struct run_ctx *ctx, char *buf, size_t len, struct cut_err *err)
+{
+	char cn[3][256];
+	int r;
+
+	if ((r = new_targets(ctx, cn, err)) != 0)
+		return r;
+	snprintf(buf, len, "change DNS in one batch: %s and %s -> %s, %s -> %s (the old records "
+	    "are recorded for fail-back)", ctx->names.apex, ctx->names.www, cn[0], ctx->names.ses,
+	    cn[2]);
+	return 0;
+}
+
+static int
+switch_check(struct run_ctx *ctx, struct cut_err *err)
+{
+	struct world_rrset rr;
+	char cn[3][256];
+	int i, r;
+
+	if ((r = new_targets(ctx, cn, err)) != 0)
+		return r;
+	for (i = 0; i < 3; i++) {
+		if ((r = read_any(ctx, slot_record(ctx, i), &rr, err)) != 0)
+			return r;
+		if (!step_same_host(target_of(&rr), cn[i]))
+			return STEP_TODO;
+	}
+	return change_state(ctx, err);
+}
+
+static int
+switch_record(struct run_ctx *ctx, struct cut_err *err)
+{
+	struct world_rrset rr;
+	char key[64], cn[256];
+	int i, r;
+
+	for (i = 0; i < 3; i++) {
+		if ((r = read_any(ctx, slot_record(ctx, i), &rr, err)) != 0)
+			return r;
+		snprintf(key, sizeof(key), "old.%s", slot_names[i]);
+		if ((r = step_put_rrset(ctx, key, &rr)) != 0)
+			return cut_err_set(err, r, "Cannot record DNS record %s.", rr.name);
+	}
+	/* tidy needs these after the old environments are gone */
+	if ((r = env_cname(ctx, ctx->names.live_web, cn, sizeof(cn), err)) != 0)
+		return r;
+	step_put(ctx, "old_web_cname", "%s", cn);
+	if ((r = env_cname(ctx, ctx->names.live_ses, cn, sizeof(cn), err)) != 0)
+		return r;
+	return step_put(ctx, "old_ses_cname", "%s", cn);
+}
+
+static int
+switch_apply(struct run_ctx *ctx, struct cut_err *err)
+{
+	struct world_dns_change ch[3];
+	struct world_rrset old;
+	char cn[3][256], key[64], id[128];
+	int i, r;
+
+	if ((r = new_targets(ctx, cn, err)) != 0)
+		return r;
+	for (i = 0; i < 3; i++) {
+		snprintf(key, sizeof(key), "old.%s", slot_names[i]);
+		if (step_get_rrset(ctx, "dns-switch", key, &old) != 0)
+			return cut_err_set(err, CUT_ESTATE, "The journal has no record of DNS record "
+			    "%s before the change, so it could not be failed back; refusing to change "
+			    "it.", slot_record(ctx, i));
+		ch[i].action = WORLD_DNS_UPSERT;
+		if ((r = retarget(&old, cn[i], &ch[i].rr, err)) != 0)
+			return r;
+	}
+	if ((r = ctx->world->dns_change(ctx->world, ctx->names.zone, ch, 3,
+	    "cutover: move the site to the new environments", id, sizeof(id), err)) != 0)
+		return r;
+	step_put(ctx, "change_id", "%s", id);
+	return step_put(ctx, "changed_at", "%lld", (long long)time(NULL));
+}
+
+const struct step_entry step_dns_switch_entry = {
+	.name = "dns-switch",
+	.phase = STEP_PHASE_RUN,
+	.summary = "DNS for apex, www and ses to the new environments, in one change",
+	.flags = STEP_F_DESTRUCTIVE | STEP_F_IRREVERSIBLE | STEP_F_ONCE,
+	.undone_by = "failback-dns",
+	.describe = switch_describe,
+	.check = switch_check,
+	.record = switch_record,
+	.apply = switch_apply,
+	.wait = wait_change,
+};
+
+/* --- failback-dns ------------------------------------------------------- */
+
+static int
+old_records(struct run_ctx *ctx, struct world_rrset old[3])
+{
+	char key[64];
+	int i;
+
+	for (i = 0; i < 3; i++) {
+		snprintf(key, sizeof(key), "old.%s", slot_names[i]);
+		if (step_get_rrset(ctx, "dns-switch", key, &old[i]) != 0)
+			return 0;
+	}
+	return 1;
+}
+
+static int
+back_describe(struct run_ctx *ctx, char *buf, size_t len, struct cut_err *err)
+{
+	struct world_rrset old[3];
+
+	(void)err;
+	if (!old_records(ctx, old))
+		snprintf(buf, len, "nothing: DNS was never changed by this cutover");
+	else
+		snprintf(buf, len, "put DNS back in one batch: %s -> %s, %s -> %s, %s -> %s",
+		    old[0].name, target_of(&old[0]), old[1].name, target_of(&old[1]), old[2].name,
+		    target_of(&old[2]));
+	return 0;
+}
+
+static int
+back_check(struct run_ctx *ctx, struct cut_err *err)
+{
+	struct world_rrset old[3], cur;
+	int i, r;
+
+	if (!old_records(ctx, old))
+		return STEP_DONE;
+	for (i = 0; i < 3; i++) {
+		if ((r = read_any(ctx, old[i].name, &cur, err)) != 0)
+			return r;
+		if (!step_same_host(target_of(&cur), target_of(&old[i])) || strcmp(cur.type, old[i].type))
+			return STEP_TODO;
+	}
+	return change_state(ctx, err);
+}
+
+static int
+back_apply(struct run_ctx *ctx, struct cut_err *err)
+{
+	struct world_dns_change ch[3];
+	struct world_rrset old[3];
+	char id[128];
+	int i, r;
+
+	if (!old_records(ctx, old))
+		return 0;
+	for (i = 0; i < 3; i++) {
+		ch[i].action = WORLD_DNS_UPSERT;
+		ch[i].rr = old[i];
+	}
+	if ((r = ctx->world->dns_change(ctx->world, ctx->names.zone, ch, 3,
+	    "cutover: fail back to the old environments", id, sizeof(id), err)) != 0)
+		return r;
+	return step_put(ctx, "change_id", "%s", id);
+}
+
+const struct step_entry step_failback_dns_entry = {
+	.name = "failback-dns",
+	.phase = STEP_PHASE_FAILBACK,
+	.summary = "DNS back to exactly the records the cutover replaced",
+	.flags = STEP_F_DESTRUCTIVE | STEP_F_IRREVERSIBLE,
+	.describe = back_describe,
+	.check = back_check,
+	.apply = back_apply,
+	.wait = wait_change,
+};
+
+/* --- tidy-dns ----------------------------------------------------------- */
+
+/* The old environments' CNAMEs, from the switch's record or the world. */
+static void
+old_cnames(struct run_ctx *ctx, char cn[2][256])
+{
+	const char *a = step_get(ctx, "dns-switch", "old_web_cname");
+	const char *b = step_get(ctx, "dns-switch", "old_ses_cname");
+
+	cn[0][0] = cn[1][0] = '\0';
+	if (a)
+		snprintf(cn[0], 256, "%s", a);
+	else
+		env_cname(ctx, ctx->names.live_web, cn[0], 256, NULL);
+	if (b)
+		snprintf(cn[1], 256, "%s", b);
+	else
+		env_cname(ctx, ctx->names.live_ses, cn[1], 256, NULL);
+}
+
+static int
+points_at_old(const struct world_rrset *rr, char cn[2][256])
+{
+	return (cn[0][0] && step_same_host(target_of(rr), cn[0])) ||
+	    (cn[1][0] && step_same_host(target_of(rr), cn[1]));
+}
+
+/* The old environments' own records; refuses if the site still uses them.
+ * *out is malloc'd (caller frees). */
+static int
+old_own_records(struct run_ctx *ctx, struct world_rrset **out, size_t *n, struct cut_err *err)
+{
+	struct world_rrset *all = NULL;
+	char cn[2][256];
+	size_t i, k = 0, nall = 0;
+	int r, s;
+
+	*out = NULL;
+	*n = 0;
+	old_cnames(ctx, cn);
+	if ((r = ctx->world->dns_list(ctx->world, ctx->names.zone, &all, &nall, err)) != 0)
+		return r;
+	for (i = 0; i < nall; i++) {
+		if (!points_at_old(&all[i], cn))
+			continue;
+		for (s = 0; s < 3; s++)
+			if (step_same_host(all[i].name, slot_record(ctx, s))) {
+				r = cut_err_set(err, CUT_ESTATE, "Refusing to tidy: DNS still points "
+				    "%s at the old environment (%s); fail back or finish the cutover "
+				    "first.", all[i].name, target_of(&all[i]));
+				free(all);
+				return r;
+			}
+		all[k++] = all[i];
+	}
+	*out = all;
+	*n = k;
+	return 0;
+}
+
+static int
+tdns_describe(struct run_ctx *ctx, char *buf, size_t len, struct cut_err *err)
+{
+	struct world_rrset *rr;
+	size_t n, i, off;
+	int r;
+
+	if ((r = old_own_records(ctx, &rr, &n, err)) != 0)
+		return r;
+	off = (size_t)snprintf(buf, len, "delete %zu DNS record(s) of the old environments", n);
+	for (i = 0; i < n && off < len; i++)
+		off += (size_t)snprintf(buf + off, len - off, "%s%s", i ? ", " : ": ", rr[i].name);
+	free(rr);
+	return 0;
+}
+
+static int
+tdns_check(struct run_ctx *ctx, struct cut_err *err)
+{
+	struct world_rrset *rr;
+	size_t n;
+	int r;
+
+	if ((r = old_own_records(ctx, &rr, &n, err)) != 0)
+		return r;
+	free(rr);
+	if (n > 0)
+		return STEP_TODO;
+	return change_state(ctx, err);
+}
+
+static int
+tdns_record(struct run_ctx *ctx, struct cut_err *err)
+{
+	struct world_rrset *rr;
+	size_t n, i;
+	char key[64];
+	int r;
+
+	if ((r = old_own_records(ctx, &rr, &n, err)) != 0)
+		return r;
+	for (i = 0; i < n && r == 0; i++) {
+		snprintf(key, sizeof(key), "deleted.%zu", i);
+		r = step_put_rrset(ctx, key, &rr[i]);
+	}
+	free(rr);
+	return r ? r : step_put(ctx, "deleted", "%zu", n);
+}
+
+static int
+tdns_apply(struct run_ctx *ctx, struct cut_err *err)
+{
+	struct world_rrset *rr;
+	struct world_dns_change *ch;
+	size_t n, i;
+	char id[128];
+	int r;
+
+	if ((r = old_own_records(ctx, &rr, &n, err)) != 0)
+		return r;
+	if (n == 0) {
+		free(rr);
+		return 0;
+	}
+	if ((ch = calloc(n, sizeof(*ch))) == NULL) {
+		free(rr);
+		return cut_err_set(err, CUT_ENOMEM, "Out of memory building the DNS change.");
+	}
+	for (i = 0; i < n; i++) {
+		ch[i].action = WORLD_DNS_DELETE;
+		ch[i].rr = rr[i];
+	}
+	r = ctx->world->dns_change(ctx->world, ctx->names.zone, ch, n,
+	    "cutover tidy: the old environments' records", id, sizeof(id), err);
+	free(ch);
+	free(rr);
+	return r ? r : step_put(ctx, "change_id", "%s", id);
+}
+
+const struct step_entry step_tidy_dns_entry = {
+	.name = "tidy-dns",
+	.phase = STEP_PHASE_TIDY,
+	.summary = "delete the old environments' own DNS records",
+	.flags = STEP_F_DESTRUCTIVE | STEP_F_IRREVERSIBLE,
+	.describe = tdns_describe,
+	.check = tdns_check,
+	.record = tdns_record,
+	.apply = tdns_apply,
+	.wait = wait_change,
+};

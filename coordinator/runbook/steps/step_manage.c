@@ -1,0 +1,183 @@
+/* runbook/steps/step_manage.c: manage.py commands on an environment's instance: the
+ * user conversion of the cutover (exactly once: the token passed to
+ * manage_run makes the remote side refuse a second start, and the journal
+ * remembers that it ran) and the rehearsal's migrate, conversion and
+ * mpc_sync, each result reported. */
+#include <stdio.h>
+#include <string.h>
+
+#include "runbook/engine.h"
+#include "runbook/progress.h"
+#include "runbook/tables.h"
+
+/* Runs command on env once per (cutover, step); records its result. */
+static int
+run_manage(struct run_ctx *ctx, const char *env, const char *command, struct cut_err *err)
+{
+	struct world_manage_result res;
+	char token[160];
+	int r;
+
+	snprintf(token, sizeof(token), "%s/%s", ctx->state_id[0] ? ctx->state_id : "cutover",
+	    ctx->step->name);
+	memset(&res, 0, sizeof(res));
+	if ((r = ctx->world->manage_run(ctx->world, env, command, token, &res, err)) != 0)
+		return r;
+	step_put(ctx, "exit_status", "%d", res.exit_status);
+	step_put(ctx, "summary", "%s", res.summary);
+	if (ctx->out)
+		progress_event(ctx->out, "result", ctx->step->name, "manage.py %s on %s: exit %d: %s",
+		    command, env, res.exit_status, res.summary);
+	if (res.exit_status != 0)
+		return cut_err_set(err, CUT_EREMOTE, "manage.py %s on %s exited with status %d (%s); "
+		    "read its output on the instance, fix the cause, then run again.", command, env,
+		    res.exit_status, res.summary);
+	return 0;
+}
+
+/* A manage step is done once the journal holds its successful result. */
+static int
+ran_ok(struct run_ctx *ctx)
+{
+	const char *v = step_get(ctx, ctx->step->name, "exit_status");
+
+	return v != NULL && strcmp(v, "0") == 0;
+}
+
+/* --- convert-users ------------------------------------------------------ */
+
+static int
+conv_describe(struct run_ctx *ctx, char *buf, size_t len, struct cut_err *err)
+{
+	long n = -1;
+
+	if (ctx->world->unreg_user_count(ctx->world, ctx->names.new_web, &n, err) != 0)
+		cut_err_clear(err);
+	if (n >= 0)
+		snprintf(buf, len, "convert %ld unregistered users on %s (manage.py "
+		    "temp_copy_unreg_to_user, once)", n, ctx->names.new_web);
+	else
+		snprintf(buf, len, "convert unregistered users on %s (manage.py "
+		    "temp_copy_unreg_to_user, once)", ctx->names.new_web);
+	return 0;
+}
+
+static int
+conv_check(struct run_ctx *ctx, struct cut_err *err)
+{
+	long n;
+	int r;
+
+	if (ran_ok(ctx))
+		return STEP_DONE;
+	if ((r = ctx->world->unreg_user_count(ctx->world, ctx->names.new_web, &n, err)) != 0)
+		return r;
+	return n == 0 ? STEP_DONE : STEP_TODO;
+}
+
+static int
+conv_apply(struct run_ctx *ctx, struct cut_err *err)
+{
+	long before = -1, after = -1;
+	int r;
+
+	/* RDS_HOSTNAME in EB says what the instances should use; the check
+	 * reads what they will actually connect to. */
+	if ((r = step_env_uses_db(ctx, ctx->names.new_web, ctx->names.new_db, err)) != 0 ||
+	    (r = step_target_db_check(ctx, ctx->names.new_web, err)) != 0)
+		return r;
+	ctx->world->unreg_user_count(ctx->world, ctx->names.new_web, &before, NULL);
+	if ((r = run_manage(ctx, ctx->names.new_web, "temp_copy_unreg_to_user", err)) != 0)
+		return r;
+	ctx->world->unreg_user_count(ctx->world, ctx->names.new_web, &after, NULL);
+	step_put(ctx, "unregistered_before", "%ld", before);
+	return step_put(ctx, "unregistered_after", "%ld", after);
+}
+
+const struct step_entry step_convert_users_entry = {
+	.name = "convert-users",
+	.phase = STEP_PHASE_RUN,
+	.summary = "convert unregistered users on the new system",
+	.flags = STEP_F_DESTRUCTIVE | STEP_F_ONCE,
+	.describe = conv_describe,
+	.check = conv_check,
+	.apply = conv_apply,
+};
+
+/* --- migrate-new ---------------------------------------------------------- */
+
+/* Every deploy runs migrate (cobalt.md), but pointing the new environment
+ * at the restored database is a configuration change, not a deploy: the
+ * restored copy still has the live system's schema until migrate runs on
+ * it, and the new code (and the blocked-email restore, which needs
+ * migration 0055) expects the new one. Idempotent, so no ONCE flag. */
+static int
+migrate_describe(struct run_ctx *ctx, char *buf, size_t len, struct cut_err *err)
+{
+	(void)err;
+	snprintf(buf, len, "run manage.py migrate --noinput on %s against database %s", ctx->names.new_web,
+	    ctx->names.new_db);
+	return 0;
+}
+
+static int
+migrate_check(struct run_ctx *ctx, struct cut_err *err)
+{
+	(void)err;
+	return ran_ok(ctx) ? STEP_DONE : STEP_TODO;
+}
+
+static int
+migrate_apply(struct run_ctx *ctx, struct cut_err *err)
+{
+	int r = step_env_uses_db(ctx, ctx->names.new_web, ctx->names.new_db, err);
+
+	return r ? r : run_manage(ctx, ctx->names.new_web, "migrate --noinput", err);
+}
+
+const struct step_entry step_migrate_new_entry = {
+	.name = "migrate-new",
+	.phase = STEP_PHASE_RUN,
+	.summary = "bring the new database's schema up to the new code",
+	.flags = STEP_F_DESTRUCTIVE,
+	.describe = migrate_describe,
+	.check = migrate_check,
+	.apply = migrate_apply,
+};
+
+/* --- rehearse ----------------------------------------------------------- */
+
+static int
+rcheck(struct run_ctx *ctx, struct cut_err *err)
+{
+	(void)err;
+	return ran_ok(ctx) ? STEP_DONE : STEP_TODO;
+}
+
+#define REHEARSE_MANAGE(id, stepname, command, flags_, summary_)                        \
+static int                                                                         \
+id##_describe(struct run_ctx *ctx, char *buf, size_t len, struct cut_err *err)      \
+{                                                                                  \
+	(void)err;                                                                 \
+	snprintf(buf, len, "run manage.py %s on %s and report the result", command, \
+	    ctx->names.test_env);                                                  \
+	return 0;                                                                  \
+}                                                                                  \
+static int                                                                         \
+id##_apply(struct run_ctx *ctx, struct cut_err *err)                               \
+{                                                                                  \
+	int r = step_env_uses_db(ctx, ctx->names.test_env, ctx->names.test_db, err);        \
+	return r ? r : run_manage(ctx, ctx->names.test_env, command, err);          \
+}                                                                                  \
+const struct step_entry step_##id##_entry = {                                      \
+	.name = stepname, .phase = STEP_PHASE_REHEARSE, .summary = summary_,       \
+	.flags = flags_, .describe = id##_describe, .check = rcheck,               \
+	.apply = id##_apply,                                                       \
+};
+
+REHEARSE_MANAGE(rehearse_migrate, "rehearse-migrate", "migrate", 0,
+    "manage.py migrate on the test environment")
+REHEARSE_MANAGE(rehearse_convert, "rehearse-convert", "temp_copy_unreg_to_user", STEP_F_ONCE,
+    "convert unregistered users on the test environment")
+REHEARSE_MANAGE(rehearse_mpc_sync, "rehearse-mpc-sync", "mpc_sync", STEP_F_ONCE,
+    "manage.py mpc_sync on the test environment")

@@ -1,0 +1,135 @@
+/* runbook/tables.c: the runbook, as one table of step entries per command (seed
+ * runbook sections in brackets). Changing the runbook is editing these
+ * lists; every step lives in its step_<family>.c. */
+#include "runbook/tables.h"
+
+#include <string.h>
+
+#define N(a) (sizeof(a) / sizeof((a)[0]))
+
+/* [Prep] new environments on the new version, in maintenance mode, and a
+ * copy of the blocked-email table taken before anything changes. */
+static const struct step_entry *const prep_steps[] = {
+	&step_create_web_entry,
+	&step_create_ses_entry,
+	&step_blocked_email_backup_entry,
+};
+static const struct preflight_entry *const prep_checks[] = {
+	&preflight_identity, &preflight_live_envs, &preflight_dns_live, &preflight_live_db,
+	&preflight_new_names_free, &preflight_ssh,
+};
+
+/* [Upgrade] in the runbook's order; quiet and cron-pause (issue 5) come
+ * before the snapshot, the smoke test before maintenance mode is lifted.
+ * The blocked emails leave the restored copy before migrate (0055
+ * validates their ids) and come back right after the conversion, before
+ * the site opens, so no blocked person is emailed in between. */
+static const struct step_entry *const run_steps[] = {
+	&step_scale_live_entry,
+	&step_maint_on_entry,
+	&step_quiet_entry,
+	&step_cron_pause_entry,
+	&step_snapshot_entry,
+	&step_restore_entry,
+	&step_point_new_entry,
+	&step_blocked_email_clear_entry,
+	&step_migrate_new_entry,
+	&step_dns_switch_entry,
+	&step_convert_users_entry,
+	&step_blocked_email_restore_entry,
+	&step_smoke_test_entry,
+	&step_maint_off_entry,
+	&step_lost_writes_entry,
+};
+static const struct preflight_entry *const run_checks[] = {
+	&preflight_identity, &preflight_live_envs, &preflight_new_envs, &preflight_dns_live,
+	&preflight_new_version, &preflight_live_db, &preflight_ssh, &preflight_names_free,
+};
+
+/* [Fail Back] DNS first, then the old system opens again. The new side's
+ * cron stops before the old side's resumes (two systems charging the same
+ * cards), and the new side is closed before its activity is counted, so
+ * nothing it writes after the report goes unlisted. */
+static const struct step_entry *const failback_steps[] = {
+	&step_failback_dns_entry,
+	&step_failback_new_cron_entry,
+	&step_failback_maint_entry,
+	&step_failback_cron_entry,
+	&step_failback_scale_entry,
+	&step_failback_new_maint_entry,
+	&step_failback_activity_entry,
+};
+static const struct preflight_entry *const failback_checks[] = {
+	&preflight_identity,
+};
+
+/* [Post Implementation] Route 53, Elastic Beanstalk, RDS. */
+static const struct step_entry *const tidy_steps[] = {
+	&step_tidy_dns_entry,
+	&step_tidy_envs_entry,
+	&step_tidy_db_entry,
+};
+static const struct preflight_entry *const tidy_checks[] = {
+	&preflight_identity, &preflight_cutover_done, &preflight_old_db_unused,
+};
+
+/* [Steps for Test] */
+static const struct step_entry *const rehearse_steps[] = {
+	&step_rehearse_mp_django_entry,
+	&step_rehearse_snapshot_entry,
+	&step_rehearse_restore_entry,
+	&step_rehearse_point_entry,
+	&step_rehearse_blocked_clear_entry,
+	&step_rehearse_migrate_entry,
+	&step_rehearse_convert_entry,
+	&step_rehearse_blocked_restore_entry,
+	&step_rehearse_mpc_check_entry,
+	&step_rehearse_mpc_sync_entry,
+};
+static const struct preflight_entry *const rehearse_checks[] = {
+	&preflight_identity, &preflight_test_env,
+};
+
+#define RB(c) { #c, c##_steps, N(c##_steps), c##_checks, N(c##_checks) }
+static const struct runbook runbooks[] = {
+	RB(prep), RB(run), RB(failback), RB(tidy), RB(rehearse),
+};
+#undef RB
+
+const struct runbook *const runbook_all[] = {
+	&runbooks[0], &runbooks[1], &runbooks[2], &runbooks[3], &runbooks[4], NULL,
+};
+
+const struct runbook *
+runbook_find(const char *cmd)
+{
+	size_t i;
+
+	for (i = 0; i < N(runbooks); i++)
+		if (strcmp(runbooks[i].cmd, cmd) == 0)
+			return &runbooks[i];
+	return NULL;
+}
+
+int
+runbook_index(const struct runbook *rb, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < rb->nsteps; i++)
+		if (strcmp(rb->steps[i]->name, name) == 0)
+			return (int)i;
+	return -1;
+}
+
+const struct step_entry *
+runbook_step(const char *name)
+{
+	size_t i;
+	int k;
+
+	for (i = 0; i < N(runbooks); i++)
+		if ((k = runbook_index(&runbooks[i], name)) >= 0)
+			return runbooks[i].steps[k];
+	return NULL;
+}

@@ -1,0 +1,384 @@
+/* world/fleet.c: see world/fleet.h. */
+#include "world/fleet.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <curl/curl.h>
+#include <openssl/evp.h>
+#include <openssl/rand.h>
+
+#include "aws/eb.h"
+#include "aws/eic.h"
+
+/* ---- finding the instances ------------------------------------------------- */
+
+static void
+expand_home(const char *in, char *out, size_t len)
+{
+	const char *home = getenv("HOME");
+
+	if (in[0] == '~' && (in[1] == '/' || in[1] == '\0') && home != NULL)
+		snprintf(out, len, "%s%s", home, in + 1);
+	else
+		snprintf(out, len, "%s", in);
+}
+
+static void
+add_sg(struct fleet *f, const char *sg)
+{
+	for (size_t i = 0; i < f->nsg; i++)
+		if (strcmp(f->sgs[i], sg) == 0)
+			return;
+	if (f->nsg < EC2_MAX_SG)
+		snprintf(f->sgs[f->nsg++], sizeof(f->sgs[0]), "%s", sg);
+}
+
+int
+fleet_find(struct aws_client *aws, const struct cfg *cfg, const char *env, struct fleet *out,
+    struct cut_err *err)
+{
+	struct eb_resources res;
+	struct ec2_instance_list il;
+	int r;
+
+	memset(out, 0, sizeof(*out));
+	out->aws = aws;
+	out->cfg = cfg;
+	snprintf(out->env, sizeof(out->env), "%s", env);
+	memset(&res, 0, sizeof(res));
+	memset(&il, 0, sizeof(il));
+	if ((r = eb_describe_environment_resources(aws, env, &res, err)) != 0) {
+		if (r == CUT_ENOTFOUND || strstr(err->msg, "No Environment found") != NULL)
+			return cut_err_set(err, CUT_ENOTFOUND,
+			    "Elastic Beanstalk has no environment %s; check the name (cutover status -c %s lists them).",
+			    env, cfg->path);
+		return r;
+	}
+	if (res.ninstances == 0) {
+		eb_resources_free(&res);
+		return cut_err_set(err, CUT_ESTATE, "Environment %s has no instances; wait until it has launched.", env);
+	}
+	r = ec2_describe_instances(aws, (const char *const *)res.instance_ids, res.ninstances, NULL, 0, &il, err);
+	eb_resources_free(&res);
+	if (r != 0)
+		return r;
+	out->hosts = calloc(il.n ? il.n : 1, sizeof(*out->hosts));
+	if (out->hosts == NULL) {
+		ec2_instance_list_free(&il);
+		return cut_err_set(err, CUT_ENOMEM, "Out of memory listing the instances of %s.", env);
+	}
+	for (size_t i = 0; i < il.n; i++) {
+		const struct ec2_instance *e = &il.v[i];
+		const char *a = cfg->ssh.address_public ? e->public_ip : e->private_ip;
+		if (strcmp(e->state, "running") != 0)
+			continue;
+		if (a[0] == '\0') {
+			r = cut_err_set(err, CUT_ESTATE, "Instance %s of %s has no %s address; set [ssh] address = %s in %s.",
+			    e->id, env, cfg->ssh.address_public ? "public" : "private",
+			    cfg->ssh.address_public ? "private" : "public", cfg->path);
+			break;
+		}
+		struct fleet_host *h = &out->hosts[out->n++];
+		snprintf(h->id, sizeof(h->id), "%s", e->id);
+		snprintf(h->addr, sizeof(h->addr), "%s", a);
+		snprintf(h->az, sizeof(h->az), "%s", e->az);
+		snprintf(h->label, sizeof(h->label), "%s (%s)", e->id, a);
+		for (size_t k = 0; k < e->nsg; k++)
+			add_sg(out, e->sg_ids[k]);
+	}
+	ec2_instance_list_free(&il);
+	if (r == 0 && out->n == 0)
+		r = cut_err_set(err, CUT_ESTATE, "Environment %s has no running instance; wait until it is Ready.", env);
+	if (r != 0) {
+		free(out->hosts);
+		out->hosts = NULL;
+		out->n = 0;
+	}
+	return r;
+}
+
+/* ---- ephemeral key ------------------------------------------------------------ */
+
+struct wbuf {
+	unsigned char b[1024];
+	size_t n;
+};
+
+static void
+put_u32(struct wbuf *w, uint32_t v)
+{
+	w->b[w->n++] = (unsigned char)(v >> 24);
+	w->b[w->n++] = (unsigned char)(v >> 16);
+	w->b[w->n++] = (unsigned char)(v >> 8);
+	w->b[w->n++] = (unsigned char)v;
+}
+
+static void
+put_str(struct wbuf *w, const void *s, size_t len)
+{
+	put_u32(w, (uint32_t)len);
+	memcpy(w->b + w->n, s, len);
+	w->n += len;
+}
+
+static void
+put_cstr(struct wbuf *w, const char *s)
+{
+	put_str(w, s, strlen(s));
+}
+
+/* The OpenSSH key format (PROTOCOL.key): libssh2 1.10 reads ed25519 private
+ * keys only in this form. */
+int
+fleet_keygen(const char *path, const char *comment, char *pub, size_t publen, struct cut_err *err)
+{
+	EVP_PKEY *k = EVP_PKEY_Q_keygen(NULL, NULL, "ED25519");
+	unsigned char pk[32], sk[32];
+	size_t pkl = sizeof(pk), skl = sizeof(sk);
+	struct wbuf blob = { {0}, 0 }, priv = { {0}, 0 }, all = { {0}, 0 };
+	uint32_t check;
+	unsigned char b64[1500];
+	int fd, r = 0;
+
+	if (k == NULL || EVP_PKEY_get_raw_public_key(k, pk, &pkl) != 1 ||
+	    EVP_PKEY_get_raw_private_key(k, sk, &skl) != 1 || RAND_bytes((unsigned char *)&check, 4) != 1) {
+		EVP_PKEY_free(k);
+		return cut_err_set(err, CUT_EIO, "Could not generate an ed25519 key with OpenSSL; check the OpenSSL installation.");
+	}
+	EVP_PKEY_free(k);
+	put_cstr(&blob, "ssh-ed25519");
+	put_str(&blob, pk, 32);
+
+	put_u32(&priv, check);
+	put_u32(&priv, check);
+	put_cstr(&priv, "ssh-ed25519");
+	put_str(&priv, pk, 32);
+	{
+		unsigned char both[64];
+		memcpy(both, sk, 32);
+		memcpy(both + 32, pk, 32);
+		put_str(&priv, both, 64);
+		OPENSSL_cleanse(both, sizeof(both));
+	}
+	put_cstr(&priv, comment);
+	for (unsigned char pad = 1; priv.n % 8 != 0; pad++)
+		priv.b[priv.n++] = pad;
+
+	memcpy(all.b, "openssh-key-v1", 15);
+	all.n = 15;
+	put_cstr(&all, "none");
+	put_cstr(&all, "none");
+	put_cstr(&all, "");
+	put_u32(&all, 1);
+	put_str(&all, blob.b, blob.n);
+	put_str(&all, priv.b, priv.n);
+	OPENSSL_cleanse(sk, sizeof(sk));
+	OPENSSL_cleanse(&priv, sizeof(priv));
+
+	int bl = EVP_EncodeBlock(b64, all.b, (int)all.n);
+	OPENSSL_cleanse(&all, sizeof(all));
+	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		OPENSSL_cleanse(b64, sizeof(b64));
+		return cut_err_set(err, CUT_EIO, "Cannot create the key file %s: %s; check the temp folder.", path,
+		    strerror(errno));
+	}
+	FILE *f = fdopen(fd, "w");
+	if (f == NULL) {
+		close(fd);
+		OPENSSL_cleanse(b64, sizeof(b64));
+		return cut_err_set(err, CUT_EIO, "Cannot write the key file %s: %s.", path, strerror(errno));
+	}
+	fputs("-----BEGIN OPENSSH PRIVATE KEY-----\n", f);
+	for (int i = 0; i < bl; i += 70)
+		fprintf(f, "%.*s\n", bl - i < 70 ? bl - i : 70, (const char *)b64 + i);
+	fputs("-----END OPENSSH PRIVATE KEY-----\n", f);
+	if (fflush(f) != 0 || fsync(fd) != 0)
+		r = cut_err_set(err, CUT_EIO, "Cannot write the key file %s: %s.", path, strerror(errno));
+	fclose(f);
+	OPENSSL_cleanse(b64, sizeof(b64));
+	if (r != 0)
+		return r;
+
+	unsigned char pb[200];
+	int pl = EVP_EncodeBlock(pb, blob.b, (int)blob.n);
+	if ((size_t)snprintf(pub, publen, "ssh-ed25519 %.*s %s", pl, (const char *)pb, comment) >= publen)
+		return cut_err_set(err, CUT_EPROTO, "The public key line does not fit; shorten the comment.");
+	return 0;
+}
+
+/* ---- the operator's address ---------------------------------------------------- */
+
+static size_t
+collect(char *p, size_t sz, size_t n, void *user)
+{
+	char *buf = user;
+	size_t have = strlen(buf), add = sz * n;
+
+	if (have + add >= 64)
+		add = 63 - have;
+	memcpy(buf + have, p, add);
+	buf[have + add] = '\0';
+	return sz * n;
+}
+
+int
+fleet_operator_ip(char *buf, size_t len, struct cut_err *err)
+{
+	const char *e = getenv("CUTOVER_OPERATOR_IP");
+	char got[64] = "";
+	struct in_addr a;
+
+	if (e != NULL && e[0] != '\0') {
+		if (inet_pton(AF_INET, e, &a) != 1)
+			return cut_err_set(err, CUT_EINVAL, "CUTOVER_OPERATOR_IP=%s is not an IPv4 address; fix or unset it.", e);
+		snprintf(buf, len, "%s", e);
+		return 0;
+	}
+	CURL *c = curl_easy_init();
+	if (c == NULL)
+		return cut_err_set(err, CUT_ENOMEM, "Could not start libcurl to find this machine's address.");
+	curl_easy_setopt(c, CURLOPT_URL, "https://checkip.amazonaws.com/");
+	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, collect);
+	curl_easy_setopt(c, CURLOPT_WRITEDATA, got);
+	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, 5000L);
+	curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, 10000L);
+	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+	CURLcode cr = curl_easy_perform(c);
+	curl_easy_cleanup(c);
+	got[strcspn(got, " \r\n")] = '\0';
+	if (cr != CURLE_OK || inet_pton(AF_INET, got, &a) != 1)
+		return cut_err_set(err, CUT_ENET,
+		    "Could not learn this machine's public address from checkip.amazonaws.com (%s); set "
+		    "CUTOVER_OPERATOR_IP to it.", cr != CURLE_OK ? curl_easy_strerror(cr) : "unexpected answer");
+	snprintf(buf, len, "%s", got);
+	return 0;
+}
+
+/* ---- the session ------------------------------------------------------------------ */
+
+static int
+revoke_all(struct fleet *f, struct cut_err *err)
+{
+	int rc = 0;
+	struct cut_err e;
+
+	while (f->nopened > 0) {
+		const char *sg = f->opened[f->nopened - 1];
+		int r = ec2_revoke_ingress(f->aws, sg, "tcp", 22, 22, f->cidr, &e);
+		if (r != 0 && rc == 0) {
+			rc = cut_err_set(err, r, "Port 22 for %s is still open on security group %s (%s); revoke it: aws ec2 "
+			    "revoke-security-group-ingress --group-id %s --protocol tcp --port 22 --cidr %s.", f->cidr, sg,
+			    e.msg, sg, f->cidr);
+		}
+		f->nopened--;
+	}
+	return rc;
+}
+
+static void
+remove_key(struct fleet *f)
+{
+	char p[600];
+
+	if (f->keydir[0] == '\0')
+		return;
+	snprintf(p, sizeof(p), "%s/id_ed25519", f->keydir);
+	unlink(p);
+	rmdir(f->keydir);
+	f->keydir[0] = '\0';
+	f->identity[0] = '\0';
+}
+
+int
+fleet_open(struct fleet *f, int open_port, struct cut_err *err)
+{
+	const struct cfg *cfg = f->cfg;
+	int r;
+
+	expand_home(cfg->ssh.known_hosts, f->known_hosts, sizeof(f->known_hosts));
+	if (cfg->ssh.instance_connect) {
+		const char *tmp = getenv("TMPDIR");
+		char p[300];
+		snprintf(f->keydir, sizeof(f->keydir), "%s/cutover-key.XXXXXX", tmp && tmp[0] ? tmp : "/tmp");
+		if (mkdtemp(f->keydir) == NULL) {
+			f->keydir[0] = '\0';
+			return cut_err_set(err, CUT_EIO, "Cannot create a private folder for the session key: %s; check TMPDIR.",
+			    strerror(errno));
+		}
+		snprintf(p, sizeof(p), "%s/id_ed25519", f->keydir);
+		if ((r = fleet_keygen(p, "cutover-session", f->pubkey, sizeof(f->pubkey), err)) != 0) {
+			remove_key(f);
+			return r;
+		}
+		snprintf(f->identity, sizeof(f->identity), "%s", p);
+	} else
+		expand_home(cfg->ssh.identity, f->identity, sizeof(f->identity));
+
+	if (open_port < 0)
+		open_port = cfg->ssh.open_port;
+	if (open_port) {
+		char ip[48];
+		if ((r = fleet_operator_ip(ip, sizeof(ip), err)) != 0) {
+			remove_key(f);
+			return r;
+		}
+		snprintf(f->cidr, sizeof(f->cidr), "%s/32", ip);
+		for (size_t i = 0; i < f->nsg; i++) {
+			int already = 0;
+			r = ec2_authorize_ingress(f->aws, f->sgs[i], "tcp", 22, 22, f->cidr,
+			    "cutover session (revoked when it ends)", &already, err);
+			if (r != 0) {
+				struct cut_err e2;
+				(void)revoke_all(f, &e2);
+				remove_key(f);
+				return r;
+			}
+			/* A rule that was already there is someone else's: leave it. */
+			if (!already)
+				snprintf(f->opened[f->nopened++], sizeof(f->opened[0]), "%s", f->sgs[i]);
+		}
+	}
+	return 0;
+}
+
+int
+fleet_push_key(struct fleet *f, size_t i, struct cut_err *err)
+{
+	if (!f->cfg->ssh.instance_connect || f->pubkey[0] == '\0')
+		return 0;
+	return eic_send_ssh_public_key(f->aws, f->hosts[i].id, f->cfg->ssh.user, f->pubkey,
+	    f->hosts[i].az[0] ? f->hosts[i].az : NULL, err);
+}
+
+void
+fleet_target(const struct fleet *f, size_t i, struct rexec_target *t)
+{
+	memset(t, 0, sizeof(*t));
+	t->ssh.host = f->hosts[i].addr;
+	t->ssh.port = f->cfg->ssh.port > 0 ? f->cfg->ssh.port : 22;
+	t->ssh.user = f->cfg->ssh.user;
+	t->ssh.identity = f->identity[0] ? f->identity : NULL;
+	t->ssh.known_hosts = f->known_hosts[0] ? f->known_hosts : NULL;
+	t->sudo = f->cfg->app.sudo;
+	t->label = f->hosts[i].label;
+}
+
+int
+fleet_close(struct fleet *f, struct cut_err *err)
+{
+	int r = revoke_all(f, err);
+
+	remove_key(f);
+	free(f->hosts);
+	f->hosts = NULL;
+	f->n = 0;
+	return r;
+}

@@ -1,0 +1,293 @@
+/* world/ops.h: everything the runbook needs from the outside world, as one
+ * table of function pointers.
+ *
+ * The runbook steps (step_*.c) and the preflight (runbook/preflight.c) never call the
+ * AWS or SSH modules directly: they call these functions. The real
+ * implementation (AWS client + SSH/agent) is built by world_ops_open(); the
+ * unit tests use an in-memory double (tests/support/fakeworld.c). That keeps
+ * the engine's logic (order, resume, refusal, recording) testable on its own
+ * and keeps the surface the lead has to wire small and written down.
+ *
+ * Common contract for every function below:
+ *   - `w` is the table itself; implementations find their state in w->impl.
+ *   - Return 0 on success or a negative CUT_E* code, with `err` holding ONE
+ *     sentence (base/err.h). CUT_ENOTFOUND is reserved for "the named resource
+ *     does not exist" so steps can use it as an answer, not a failure.
+ *   - A function that starts an AWS change returns once AWS accepted it; the
+ *     step's wait then polls the matching describe function. No function here
+ *     blocks for minutes, except manage_run, the data-safety operations and
+ *     blocked_email_*, which run a command to its end.
+ *   - Transient AWS errors (throttling, 5xx) are retried inside the
+ *     implementation; what comes back is final.
+ *   - Nothing returned here may hold a secret: env_get_vars only returns the
+ *     variables asked for, and steps never ask for secret-looking ones.
+ *   - Names are plain identifiers ("cobalt-production-green"); fixed-size
+ *     buffers are NUL-terminated and truncation is an error (CUT_EPROTO).
+ */
+#ifndef CUTOVER_WORLD_OPS_H
+#define CUTOVER_WORLD_OPS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "base/err.h"
+
+/* One Elastic Beanstalk environment, from DescribeEnvironments +
+ * DescribeConfigurationSettings (aws:autoscaling:asg MinSize/MaxSize). */
+struct world_env {
+	char name[64];
+	char id[64];
+	char status[32];     /* Launching, Updating, Ready, Terminating, Terminated */
+	char health[16];     /* Green, Yellow, Red, Grey */
+	char version[128];   /* VersionLabel */
+	char cname[256];     /* "cobalt-production-green.ap-southeast-2.elasticbeanstalk.com" */
+	int min_size, max_size;
+	int ninstances;      /* instances currently in service */
+};
+
+/* One environment variable (namespace aws:elasticbeanstalk:application:environment). */
+struct world_var {
+	char name[64];
+	char value[256];
+	int present;         /* env_get_vars: 0 when the variable is not set at all */
+};
+
+/* One RDS instance (DescribeDBInstances). */
+struct world_db {
+	char id[64];
+	char status[32];     /* creating, backing-up, available, deleting, ... */
+	char klass[32];      /* DBInstanceClass, "db.t3.small" */
+	char dbname[64];     /* DBName, "ebdb" */
+	char endpoint[256];  /* Endpoint/Address; "" while creating */
+	int port;
+};
+
+/* One RDS snapshot (DescribeDBSnapshots). */
+struct world_snapshot {
+	char id[128];
+	char db_id[64];
+	char status[32];     /* creating, available, failed, ... */
+	int percent;         /* PercentProgress 0..100 */
+	int64_t created;     /* SnapshotCreateTime, Unix seconds; 0 while unknown */
+};
+
+/* One Route 53 record set. An alias record has alias_zone/alias_dns set and
+ * no ttl/value; any other record has ttl and value (several values of one
+ * record set joined by a single space). */
+struct world_rrset {
+	char name[256];      /* fully qualified with the final dot: "myabf.com.au." */
+	char type[8];        /* "A", "CNAME", ... */
+	char alias_zone[64]; /* AliasTarget/HostedZoneId, "" if not an alias */
+	char alias_dns[256]; /* AliasTarget/DNSName, with the final dot */
+	long ttl;
+	char value[512];
+};
+
+enum world_dns_action { WORLD_DNS_UPSERT = 1, WORLD_DNS_DELETE = 2 };
+
+struct world_dns_change {
+	enum world_dns_action action;
+	struct world_rrset rr;
+};
+
+/* Result of one `manage.py COMMAND` run on an instance. */
+struct world_manage_result {
+	int exit_status;     /* the process's exit status; -1 if killed by a signal */
+	char summary[512];   /* last non-empty line of its output, secrets removed */
+};
+
+/* Requests seen in the live access logs since the previous call for that
+ * environment (issue 5, quiet period). Health checks and ignored agents are
+ * not counted. */
+struct world_rate {
+	long requests;       /* real requests in the interval */
+	double interval_s;   /* length of the interval they were counted over */
+	int ninstances;      /* instances whose logs were read */
+};
+
+struct world_backup_info {
+	long rows;
+	char sha256[65];     /* hex digest of the local backup file */
+};
+
+struct world_restore_info {
+	long added;          /* rows inserted by this call */
+	long present;        /* rows that were already there (idempotence) */
+	long unmapped;       /* rows whose system number has no accounts_user */
+};
+
+struct world_smoke {
+	int passed, failed;
+	char first_failure[512]; /* one sentence about the first failure, "" if none */
+};
+
+struct world_ops {
+	void *impl;          /* the implementation's own state */
+
+	/* STS GetCallerIdentity: writes the caller's ARN (not secret). */
+	int (*identity)(struct world_ops *w, char *arn, size_t arnlen, struct cut_err *err);
+
+	/* --- Elastic Beanstalk ------------------------------------------- */
+	/* DescribeEnvironments (+ MinSize/MaxSize, instance count).
+	 * CUT_ENOTFOUND if absent or Terminated. */
+	int (*env_describe)(struct world_ops *w, const char *env, struct world_env *out,
+	    struct cut_err *err);
+	/* Reads only the named variables; out[i].present = 0 for unset ones. */
+	int (*env_get_vars)(struct world_ops *w, const char *env, const char *const *names,
+	    size_t n, struct world_var *out, struct cut_err *err);
+	/* One UpdateEnvironment: sets `set` and removes `remove` (OptionsToRemove,
+	 * never set to ""). Returns when accepted; the env is then Updating. */
+	int (*env_update_vars)(struct world_ops *w, const char *env, const struct world_var *set,
+	    size_t nset, const char *const *remove, size_t nremove, struct cut_err *err);
+	/* UpdateEnvironment with aws:autoscaling:asg MinSize/MaxSize (eb scale). */
+	int (*env_scale)(struct world_ops *w, const char *env, int min_size, int max_size,
+	    struct cut_err *err);
+	/* CreateConfigurationTemplate from `source` then CreateEnvironment named
+	 * `name` (same tier and CNAME prefix = name) on `version`, with `set`
+	 * applied over the copied settings. CUT_ESTATE if `name` already exists. */
+	int (*env_clone)(struct world_ops *w, const char *source, const char *name,
+	    const char *version, const struct world_var *set, size_t nset, struct cut_err *err);
+	/* The names of the application's environments that are not Terminated,
+	 * into the caller's names[0..max); *n their number. CUT_EPROTO when the
+	 * application has more than max (nothing is allocated: the caller's
+	 * buffer is the result). Tidy asks every one what database it uses. */
+	int (*env_list)(struct world_ops *w, char (*names)[64], size_t max, size_t *n,
+	    struct cut_err *err);
+	/* TerminateEnvironment (TerminateResources=true). */
+	int (*env_terminate)(struct world_ops *w, const char *env, struct cut_err *err);
+	/* SSH reaches every instance of the environment and the agent answers. */
+	int (*env_ssh_check)(struct world_ops *w, const char *env, struct cut_err *err);
+
+	/* --- RDS ----------------------------------------------------------- */
+	/* DescribeDBInstances; CUT_ENOTFOUND for DBInstanceNotFound. */
+	int (*db_describe)(struct world_ops *w, const char *id, struct world_db *out,
+	    struct cut_err *err);
+	/* CreateDBSnapshot. CUT_ESTATE for DBSnapshotAlreadyExists. */
+	int (*snapshot_create)(struct world_ops *w, const char *db_id, const char *snap_id,
+	    struct cut_err *err);
+	/* DescribeDBSnapshots by identifier; CUT_ENOTFOUND if absent. */
+	int (*snapshot_describe)(struct world_ops *w, const char *snap_id,
+	    struct world_snapshot *out, struct cut_err *err);
+	/* RestoreDBInstanceFromDBSnapshot into `new_id` with `klass`, copying the
+	 * subnet group, security groups, parameter group, MultiAZ and public
+	 * access of `like_db`. CUT_ESTATE for DBInstanceAlreadyExists. */
+	int (*db_restore)(struct world_ops *w, const char *snap_id, const char *new_id,
+	    const char *klass, const char *like_db, struct cut_err *err);
+	/* DeleteDBInstance with FinalDBSnapshotIdentifier = final_snap. */
+	int (*db_delete)(struct world_ops *w, const char *id, const char *final_snap,
+	    struct cut_err *err);
+
+	/* --- Route 53 ------------------------------------------------------ */
+	/* The record set `name`/`type` in `zone` ("myabf.com.au."); CUT_ENOTFOUND if none. */
+	int (*dns_read)(struct world_ops *w, const char *zone, const char *name,
+	    const char *type, struct world_rrset *out, struct cut_err *err);
+	/* Every record set of the zone. *out is malloc'd; the caller frees it with free(). */
+	int (*dns_list)(struct world_ops *w, const char *zone, struct world_rrset **out,
+	    size_t *n, struct cut_err *err);
+	/* ChangeResourceRecordSets: all of `changes` in ONE batch (all or nothing).
+	 * Writes the change id without the "/change/" prefix. */
+	int (*dns_change)(struct world_ops *w, const char *zone,
+	    const struct world_dns_change *changes, size_t n, const char *comment,
+	    char *change_id, size_t idlen, struct cut_err *err);
+	/* GetChange: writes "PENDING" or "INSYNC". */
+	int (*dns_change_status)(struct world_ops *w, const char *change_id, char *status,
+	    size_t len, struct cut_err *err);
+
+	/* --- Remote execution on an environment's instances ---------------- */
+	/* Runs `manage.py COMMAND` once, on one instance of `env`, with the app's
+	 * venv and env file. `token` is stable for one runbook step of one cutover
+	 * (the engine passes "<state-id>/<step>"): if an invocation with the same
+	 * token already ran to its end (or is still running) on that instance, the
+	 * implementation must not start another one; it waits for / returns that
+	 * invocation's result instead. That is what makes "one user conversion"
+	 * hold across a crash of the coordinator. A non-zero exit is NOT an error
+	 * return: it comes back in out->exit_status. */
+	int (*manage_run)(struct world_ops *w, const char *env, const char *command,
+	    const char *token, struct world_manage_result *out, struct cut_err *err);
+	/* SELECT count(*) FROM accounts_unregistereduser on env's database. */
+	int (*unreg_user_count)(struct world_ops *w, const char *env, long *n,
+	    struct cut_err *err);
+
+	/* --- Data safety (issue 5; implemented by that work) --------------- */
+	/* Access-log request count since the previous call (see struct world_rate). */
+	int (*request_rate)(struct world_ops *w, const char *env, struct world_rate *out,
+	    struct cut_err *err);
+	/* Saves the crontab of every instance of env (kept for cron_resume) and
+	 * empties it. Idempotent: pausing a paused env keeps the first saved copy. */
+	int (*cron_pause)(struct world_ops *w, const char *env, struct cut_err *err);
+	/* Puts the saved crontab back exactly; no-op if not paused. */
+	int (*cron_resume)(struct world_ops *w, const char *env, struct cut_err *err);
+	/* *paused = 1 when cron is paused (saved copy present) on env's instances. */
+	int (*cron_paused)(struct world_ops *w, const char *env, int *paused,
+	    struct cut_err *err);
+	/* Backs up notifications_unregisteredblockedemail of env's database as
+	 * (email, system_number) into the local file `path` (0600, fsync'd). */
+	int (*blocked_email_backup)(struct world_ops *w, const char *env, const char *path,
+	    struct world_backup_info *out, struct cut_err *err);
+	/* Rows of notifications_unregisteredblockedemail on env's database. */
+	int (*blocked_email_count)(struct world_ops *w, const char *env, long *n,
+	    struct cut_err *err);
+	/* Deletes every row of that table on env's database in one transaction,
+	 * only while it holds exactly `expect` rows (the ones just backed up);
+	 * CUT_E* with nothing deleted otherwise. *deleted: rows removed. */
+	int (*blocked_email_clear)(struct world_ops *w, const char *env, long expect,
+	    long *deleted, struct cut_err *err);
+	/* Local files only: writes to out_path (0600, with out_path.sha256) the
+	 * union of the backups at paths[0..n), each checked against its SHA-256;
+	 * out->rows is the union's size. */
+	int (*blocked_email_merge)(struct world_ops *w, const char *const *paths, size_t n,
+	    const char *out_path, struct world_backup_info *out, struct cut_err *err);
+	/* Restores the backup at `path` into env's database, idempotently, in one
+	 * transaction; rows whose system number has no user are counted in
+	 * out->unmapped and written (email, system number) to "<path>.unmapped";
+	 * the same people, columns email and system_number, go to the row list
+	 * (base/rowlist.h) rowlist_sibling("<path>.unmapped"), written even when empty,
+	 * which the step reads to name them in the output and the report. */
+	int (*blocked_email_restore)(struct world_ops *w, const char *env, const char *path,
+	    struct world_restore_info *out, struct cut_err *err);
+	/* HTTP smoke test of env with Host: `host` (from each instance and
+	 * through the load balancer). */
+	int (*smoke_test)(struct world_ops *w, const char *env, const char *host,
+	    struct world_smoke *out, struct cut_err *err);
+	/* Rows written to env's database after `since` (Unix s) in the tables of
+	 * cobalt.md, written as CSV to `csv_path`; *rows is their number. The
+	 * same rows, columns table, id, at, fields, also go to the row list
+	 * (base/rowlist.h) rowlist_sibling(csv_path), for the output and the report. */
+	int (*lost_writes)(struct world_ops *w, const char *env, int64_t since,
+	    const char *csv_path, long *rows, struct cut_err *err);
+	/* Entries and payments on env's database since `since`, CSV at csv_path
+	 * and a row list at rowlist_sibling(csv_path), as for lost_writes. */
+	int (*activity)(struct world_ops *w, const char *env, int64_t since,
+	    const char *csv_path, long *entries, long *payments, struct cut_err *err);
+	/* GLOBAL_MPSERVER answers from env's instance (before mpc_sync). */
+	int (*mpserver_check)(struct world_ops *w, const char *env, struct cut_err *err);
+	/* Before the restore and the user conversion, from env's instance: the
+	 * database its app uses (the instance's own env file, read by the agent,
+	 * which is what manage.py will connect to) is not on the server
+	 * live_host:live_port (port 0: 5432), and at least min_free_bytes are
+	 * free in the app's folder. CUT_ESTATE with one sentence otherwise. */
+	int (*target_db_check)(struct world_ops *w, const char *env, const char *live_host,
+	    int live_port, uint64_t min_free_bytes, struct cut_err *err);
+
+	/* Releases the implementation (connections, temp files) and w itself
+	 * (world_ops_close calls it); may be NULL when there is nothing to free. */
+	void (*close)(struct world_ops *w);
+};
+
+struct run_names;
+
+/* Builds the real implementation from the configuration file at
+ * `config_path` (the aws branch's cfg_*): AWS client for the configured
+ * region/profile/endpoints, SSH/agent transport. Also fills `names`
+ * (runbook/step.h) from the configuration and from the live world (which
+ * environment DNS says is live, the aws branch's world_*). *out is
+ * allocated; the caller releases it with world_ops_close(). Provided by the
+ * lead when wiring this branch to the aws and ssh branches; the commands
+ * that need it (cmd_plan, prep, run, failback, tidy, rehearse, status) are
+ * left out of cli/main.c's table until then. */
+int world_ops_open(const char *config_path, struct run_names *names, struct world_ops **out,
+    struct cut_err *err);
+/* Calls w->close (which frees w); NULL is fine. In world/ops.c. */
+void world_ops_close(struct world_ops *w);
+
+#endif
