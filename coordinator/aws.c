@@ -516,7 +516,7 @@ parse_json_error(const char *body, struct reply *rep, struct aws_error *e)
 	const char *t = NULL, *h;
 
 	memset(e, 0, sizeof(*e));
-	if (o && json_object_object_get_ex(o, "__type", &v))
+	if (o && json_object_object_get_ex(o, "__type", &v) && json_object_is_type(v, json_type_string))
 		t = json_object_get_string(v);
 	if (t == NULL && rep->errtype[0])
 		t = rep->errtype;
@@ -526,7 +526,7 @@ parse_json_error(const char *body, struct reply *rep, struct aws_error *e)
 		snprintf(e->code, sizeof(e->code), "%.*s", (int)strcspn(t, ":"), t);
 	}
 	if (o && (json_object_object_get_ex(o, "message", &v) ||
-	    json_object_object_get_ex(o, "Message", &v)))
+	    json_object_object_get_ex(o, "Message", &v)) && json_object_is_type(v, json_type_string))
 		snprintf(e->message, sizeof(e->message), "%s", json_object_get_string(v));
 	json_object_put(o);
 }
