@@ -651,8 +651,15 @@ creds_parse_time(const char *s, time_t *t)
 	if (*p == 'Z' || *p == 'z') {
 		p++;
 	} else if (*p == '+' || *p == '-') {
+		/* Exactly "+HH:MM": sscanf("%2d") also takes "+1:2", and
+		 * stepping 6 bytes past that ran off the end of the string. */
 		int hh, mm;
-		if (sscanf(p + 1, "%2d:%2d", &hh, &mm) != 2)
+		if (!isdigit((unsigned char)p[1]) || !isdigit((unsigned char)p[2]) || p[3] != ':' ||
+		    !isdigit((unsigned char)p[4]) || !isdigit((unsigned char)p[5]))
+			return -1;
+		hh = (p[1] - '0') * 10 + (p[2] - '0');
+		mm = (p[4] - '0') * 10 + (p[5] - '0');
+		if (hh > 23 || mm > 59)
 			return -1;
 		off = (hh * 3600 + mm * 60) * (*p == '+' ? 1 : -1);
 		p += 6;

@@ -359,6 +359,32 @@ test_parse_json_errors_hide_secrets(void **state)
 	assert_int_equal(creds_parse_time("yesterday", &t), -1);
 }
 
+/* Offsets shorter than +HH:MM are refused without reading past the end
+ * (each string is a heap copy of its exact length, so ASan sees any
+ * overread). */
+static void
+test_parse_time_offsets(void **state)
+{
+	static const char *bad[] = {
+		"2030-01-02T03:04:05+1:2", "2030-01-02T03:04:05+1:23", "2030-01-02T03:04:05+01:2",
+		"2030-01-02T03:04:05+1", "2030-01-02T03:04:05-", "2030-01-02T03:04:05+0100",
+		"2030-01-02T03:04:05+25:00", "2030-01-02T03:04:05+01:60", "2030-01-02T03:04:05+01:00x",
+	};
+	time_t t;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		char *s = strdup(bad[i]);
+		assert_non_null(s);
+		assert_int_equal(creds_parse_time(s, &t), -1);
+		free(s);
+	}
+	char *ok = strdup("2030-01-02T03:04:05-01:30");
+	assert_int_equal(creds_parse_time(ok, &t), 0);
+	assert_int_equal(t, 1893553445 + 5400);
+	free(ok);
+}
+
 static pid_t
 start_metadata(char *port, size_t n)
 {
@@ -511,6 +537,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_missing_profile_and_bad_ini, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_no_credentials_message, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_credential_process, setup, teardown),
+		cmocka_unit_test(test_parse_time_offsets),
 		cmocka_unit_test_setup_teardown(test_parse_json_errors_hide_secrets, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_container_credentials, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_imds_v2, setup, teardown),
