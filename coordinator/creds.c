@@ -452,6 +452,8 @@ load_text(const struct creds_opts *o, const char *credentials_text,
 
 	if (credentials_text) {
 		x.in_credentials = 1;
+		if ((r = inifile_check_lines(c->credentials_path, credentials_text, err)) != 0)
+			goto fail;
 		if ((line = inifile_parse_string(credentials_text, load_handler, &x)) != 0 && !x.oom) {
 			r = cut_err_set(err, CUT_ECONFIG,
 			    "%s line %d is not valid INI; fix that line (sections look like [name], settings like key = value).",
@@ -461,6 +463,8 @@ load_text(const struct creds_opts *o, const char *credentials_text,
 	}
 	if (config_text) {
 		x.in_credentials = 0;
+		if ((r = inifile_check_lines(c->config_path, config_text, err)) != 0)
+			goto fail;
 		if ((line = inifile_parse_string(config_text, load_handler, &x)) != 0 && !x.oom) {
 			r = cut_err_set(err, CUT_ECONFIG,
 			    "%s line %d is not valid INI; fix that line (sections look like [profile name], settings like key = value).",

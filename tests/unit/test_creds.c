@@ -440,6 +440,34 @@ test_credential_process_hang_and_stdin(void **state)
 	creds_config_free(c);
 }
 
+/* A credential_process longer than inih takes whole must not run cut short
+ * (the tail "--role=..." would even read as a setting of its own). */
+static void
+test_long_config_line(void **state)
+{
+	char pad[300], conf[2048];
+	struct creds_config *c = NULL;
+	struct creds_opts o = { .profile = "long" };
+	struct cut_err err;
+
+	(void)state;
+	memset(pad, 'x', sizeof(pad));
+	pad[sizeof(pad) - 1] = '\0';
+	snprintf(conf, sizeof(conf), "[profile long]\ncredential_process = /usr/bin/helper --pad=%.200s --role=admin\n", pad);
+	write_str(path_conf, conf);
+	assert_int_equal(creds_config_load(&o, &c, &err), CUT_ECONFIG);
+	assert_null(c);
+	assert_non_null(strstr(err.msg, path_conf));
+	assert_non_null(strstr(err.msg, "line 2 is longer than 197"));
+	/* The credentials file too. */
+	write_str(path_conf, "[profile long]\nregion = x\n");
+	snprintf(conf, sizeof(conf), "[long]\n\naws_access_key_id = AKIA%.200s\n", pad);
+	write_str(path_cred, conf);
+	assert_int_equal(creds_config_load(&o, &c, &err), CUT_ECONFIG);
+	assert_non_null(strstr(err.msg, path_cred));
+	assert_non_null(strstr(err.msg, "line 3 is longer"));
+}
+
 /* Offsets shorter than +HH:MM are refused without reading past the end
  * (each string is a heap copy of its exact length, so ASan sees any
  * overread). */
@@ -619,6 +647,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_no_credentials_message, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_credential_process, setup, teardown),
 		cmocka_unit_test(test_parse_time_offsets),
+		cmocka_unit_test_setup_teardown(test_long_config_line, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_credential_process_hang_and_stdin, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_parse_json_errors_hide_secrets, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_container_credentials, setup, teardown),
