@@ -493,20 +493,46 @@ on_header(char *p, size_t sz, size_t n, void *user)
 	return len;
 }
 
-/* Replaces every occurrence of secret in s by "[redacted]" (in place; the
- * replacement is never longer than a real secret). */
-static void
-redact(char *s, const char *secret)
+void
+aws_redact(char *s, size_t cap, const char *secret)
 {
-	size_t sl;
-	char *p;
+	static const char mark[] = "[redacted]";
+	size_t sl, ml = sizeof(mark) - 1, out = 0;
+	char *buf;
+	const char *p, *q;
 
-	if (secret == NULL || (sl = strlen(secret)) < 8)
+	if (secret == NULL || (sl = strlen(secret)) < 8 || cap == 0 || strstr(s, secret) == NULL)
 		return;
-	while ((p = strstr(s, secret)) != NULL) {
-		memcpy(p, "[redacted]", 10);
-		memmove(p + 10, p + sl, strlen(p + sl) + 1);
+	/* Built in a copy, searching on after each replacement: a secret of 8
+	 * or 9 characters grows the text (in place it ran off the buffer), and
+	 * one found inside "[redacted]" itself would be replaced forever. */
+	if ((buf = malloc(cap)) == NULL) {
+		s[0] = '\0';   /* no room to redact: say nothing rather than the secret */
+		return;
 	}
+	for (p = s; (q = strstr(p, secret)) != NULL; p = q + sl) {
+		size_t pre = (size_t)(q - p);
+		if (out + pre + ml >= cap)
+			break;
+		memcpy(buf + out, p, pre);
+		memcpy(buf + out + pre, mark, ml);
+		out += pre + ml;
+	}
+	if (q != NULL) {
+		/* Out of room: cut the text where the next secret would start. */
+		size_t pre = (size_t)(q - p) < cap - 1 - out ? (size_t)(q - p) : cap - 1 - out;
+		memcpy(buf + out, p, pre);
+		out += pre;
+	} else {
+		size_t rest = strlen(p);
+		if (rest > cap - 1 - out)
+			rest = cap - 1 - out;
+		memcpy(buf + out, p, rest);
+		out += rest;
+	}
+	buf[out] = '\0';
+	memcpy(s, buf, out + 1);
+	free(buf);
 }
 
 static void
@@ -516,7 +542,7 @@ parse_json_error(const char *body, struct reply *rep, struct aws_error *e)
 	const char *t = NULL, *h;
 
 	memset(e, 0, sizeof(*e));
-	if (o && json_object_object_get_ex(o, "__type", &v))
+	if (o && json_object_object_get_ex(o, "__type", &v) && json_object_is_type(v, json_type_string))
 		t = json_object_get_string(v);
 	if (t == NULL && rep->errtype[0])
 		t = rep->errtype;
@@ -526,7 +552,7 @@ parse_json_error(const char *body, struct reply *rep, struct aws_error *e)
 		snprintf(e->code, sizeof(e->code), "%.*s", (int)strcspn(t, ":"), t);
 	}
 	if (o && (json_object_object_get_ex(o, "message", &v) ||
-	    json_object_object_get_ex(o, "Message", &v)))
+	    json_object_object_get_ex(o, "Message", &v)) && json_object_is_type(v, json_type_string))
 		snprintf(e->message, sizeof(e->message), "%s", json_object_get_string(v));
 	json_object_put(o);
 }
@@ -720,8 +746,8 @@ aws_send(struct aws_client *c, const struct aws_service *svc, const char *op,
 				strcpy(e.code, "TooManyRequestsException");
 			if (c->adaptive)
 				ratelim_update(&c->rl, mono_now(), aws_code_is_throttle(e.code) || *status == 429);
-			redact(e.message, c->cr.secret_key);
-			redact(e.message, c->cr.session_token);
+			aws_redact(e.message, sizeof(e.message), c->cr.secret_key);
+			aws_redact(e.message, sizeof(e.message), c->cr.session_token);
 			if (rep->date[0] && (srv = curl_getdate(rep->date, NULL)) > 0)
 				skew = (long)(srv - now);
 			if ((aws_code_is_throttle(e.code) || aws_code_is_transient(e.code) ||

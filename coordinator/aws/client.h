@@ -166,6 +166,11 @@ long aws_backoff_ms(int attempt, double r);
 void aws_error_sentence(const struct aws_service *svc, const char *op,
     const struct aws_error *e, long http_status, const char *creds_source,
     long skew_s, struct cut_err *err);
+/* Replaces every occurrence of secret (8 characters or more) in the
+ * NUL-terminated s, which has room for cap bytes, by "[redacted]". When the
+ * text would outgrow cap it is cut before the next occurrence: never a
+ * secret, never past cap. */
+void aws_redact(char *s, size_t cap, const char *secret);
 
 
 

@@ -13,6 +13,7 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+#include <stdint.h>
 
 #include <curl/curl.h>
 #include <json-c/json.h>
@@ -372,6 +373,7 @@ load_role(const struct creds_opts *o, const char *credentials_text, const char *
 	so.profile = c->source_profile;
 	so.region = c->region;
 	so.http_timeout_ms = o ? o->http_timeout_ms : 0;
+	so.process_timeout_ms = o ? o->process_timeout_ms : 0;
 	r = load_text(&so, credentials_text, config_text, depth + 1, next, &c->source, err);
 	if (r == CUT_ECONFIG && c->source == NULL && strncmp(err->msg, "The AWS profile '", 17) == 0 &&
 	    strstr(err->msg, "is in neither") != NULL)
@@ -405,6 +407,7 @@ load_text(const struct creds_opts *o, const char *credentials_text,
 	memset(&x, 0, sizeof(x));
 	x.c = c;
 	c->http_timeout_ms = o && o->http_timeout_ms > 0 ? o->http_timeout_ms : 1000;
+	c->process_timeout_ms = o && o->process_timeout_ms > 0 ? o->process_timeout_ms : PROCESS_TIMEOUT_S * 1000L;
 	if (o && o->profile && *o->profile) {
 		c->profile = strdup(o->profile);
 		c->profile_explicit = 1;
@@ -449,6 +452,8 @@ load_text(const struct creds_opts *o, const char *credentials_text,
 
 	if (credentials_text) {
 		x.in_credentials = 1;
+		if ((r = inifile_check_lines(c->credentials_path, credentials_text, err)) != 0)
+			goto fail;
 		if ((line = inifile_parse_string(credentials_text, load_handler, &x)) != 0 && !x.oom) {
 			r = cut_err_set(err, CUT_ECONFIG,
 			    "%s line %d is not valid INI; fix that line (sections look like [name], settings like key = value).",
@@ -458,6 +463,8 @@ load_text(const struct creds_opts *o, const char *credentials_text,
 	}
 	if (config_text) {
 		x.in_credentials = 0;
+		if ((r = inifile_check_lines(c->config_path, config_text, err)) != 0)
+			goto fail;
 		if ((line = inifile_parse_string(config_text, load_handler, &x)) != 0 && !x.oom) {
 			r = cut_err_set(err, CUT_ECONFIG,
 			    "%s line %d is not valid INI; fix that line (sections look like [profile name], settings like key = value).",
@@ -651,8 +658,15 @@ creds_parse_time(const char *s, time_t *t)
 	if (*p == 'Z' || *p == 'z') {
 		p++;
 	} else if (*p == '+' || *p == '-') {
+		/* Exactly "+HH:MM": sscanf("%2d") also takes "+1:2", and
+		 * stepping 6 bytes past that ran off the end of the string. */
 		int hh, mm;
-		if (sscanf(p + 1, "%2d:%2d", &hh, &mm) != 2)
+		if (!isdigit((unsigned char)p[1]) || !isdigit((unsigned char)p[2]) || p[3] != ':' ||
+		    !isdigit((unsigned char)p[4]) || !isdigit((unsigned char)p[5]))
+			return -1;
+		hh = (p[1] - '0') * 10 + (p[2] - '0');
+		mm = (p[4] - '0') * 10 + (p[5] - '0');
+		if (hh > 23 || mm > 59)
 			return -1;
 		off = (hh * 3600 + mm * 60) * (*p == '+' ? 1 : -1);
 		p += 6;
@@ -801,15 +815,31 @@ bad:
 	return NULL;
 }
 
+static int64_t
+proc_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Runs the profile's credential_process with no shell, stdin from
+ * /dev/null (it must not read the operator's terminal) and in a process
+ * group of its own, all under one deadline: a program that closes stdout
+ * but never exits, or leaves a child holding the pipe, is killed with its
+ * group rather than hanging the run. */
 static int
 run_credential_process(const struct creds_config *c, struct creds *out, struct cut_err *err)
 {
 	char **argv;
-	int nargs = 0, i, p[2], st, r;
+	int nargs = 0, i, p[2], st = 0, r, timed_out = 0, exited = 0;
 	pid_t pid;
 	posix_spawn_file_actions_t fa;
+	posix_spawnattr_t at;
 	struct sbuf outb = SBUF_INIT;
-	time_t deadline = time(NULL) + PROCESS_TIMEOUT_S;
+	long limit_ms = c->process_timeout_ms > 0 ? c->process_timeout_ms : PROCESS_TIMEOUT_S * 1000L;
+	int64_t deadline = proc_now_ms() + limit_ms;
 	char what[256];
 
 	snprintf(what, sizeof(what), "the credential_process of AWS profile '%s'", c->profile);
@@ -826,8 +856,13 @@ run_credential_process(const struct creds_config *c, struct creds *out, struct c
 		goto out_argv;
 	}
 	posix_spawn_file_actions_init(&fa);
+	posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
 	posix_spawn_file_actions_adddup2(&fa, p[1], 1);
-	r = posix_spawnp(&pid, argv[0], &fa, NULL, argv, environ);
+	posix_spawnattr_init(&at);
+	posix_spawnattr_setflags(&at, POSIX_SPAWN_SETPGROUP);
+	posix_spawnattr_setpgroup(&at, 0);
+	r = posix_spawnp(&pid, argv[0], &fa, &at, argv, environ);
+	posix_spawnattr_destroy(&at);
 	posix_spawn_file_actions_destroy(&fa);
 	close(p[1]);
 	if (r != 0) {
@@ -841,12 +876,12 @@ run_credential_process(const struct creds_config *c, struct creds *out, struct c
 		struct pollfd pf = { .fd = p[0], .events = POLLIN };
 		char buf[4096];
 		ssize_t n;
-		int left = (int)(deadline - time(NULL));
+		int64_t left = deadline - proc_now_ms();
 		if (left <= 0) {
-			kill(pid, SIGKILL);
+			timed_out = 1;
 			break;
 		}
-		if (poll(&pf, 1, left * 1000) <= 0)
+		if (poll(&pf, 1, (int)(left > 1000 ? 1000 : left)) <= 0)
 			continue;
 		n = read(p[0], buf, sizeof(buf));
 		if (n < 0 && errno == EINTR)
@@ -854,28 +889,46 @@ run_credential_process(const struct creds_config *c, struct creds *out, struct c
 		if (n <= 0)
 			break;
 		if (outb.len + (size_t)n > PROCESS_MAX_OUTPUT) {
-			kill(pid, SIGKILL);
 			outb.oom = 1;
 			break;
 		}
 		sbuf_addn(&outb, buf, (size_t)n);
 	}
 	close(p[0]);
-	while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
-		;
-	if (time(NULL) >= deadline) {
-		r = cut_err_set(err, CUT_ETIMEOUT, "%s did not finish within %d s; run it by hand to see why.",
-		    what, PROCESS_TIMEOUT_S);
+	/* Its stdout is closed; it still has until the deadline to exit. */
+	while (!timed_out && !outb.oom) {
+		pid_t w = waitpid(pid, &st, WNOHANG);
+		if (w == pid) {
+			exited = 1;
+			break;
+		}
+		if (w < 0 && errno != EINTR)
+			break;
+		if (proc_now_ms() >= deadline) {
+			timed_out = 1;
+			break;
+		}
+		poll(NULL, 0, 20);
+	}
+	if (!exited) {
+		kill(-pid, SIGKILL);
+		kill(pid, SIGKILL);
+		while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
+			;
+	}
+	if (timed_out) {
+		r = cut_err_set(err, CUT_ETIMEOUT, "%s did not finish within %ld s, so it was stopped; run it by "
+		    "hand to see why.", what, (limit_ms + 999) / 1000);
+		goto out;
+	}
+	if (outb.oom) {
+		r = cut_err_set(err, CUT_EPROTO, "%s printed more than 64 KiB; check the program.", what);
 		goto out;
 	}
 	if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) {
 		r = cut_err_set(err, CUT_EAUTH, "%s (%s) failed with %s %d; run it by hand to see why.",
 		    what, argv[0], WIFEXITED(st) ? "exit status" : "signal",
 		    WIFEXITED(st) ? WEXITSTATUS(st) : WTERMSIG(st));
-		goto out;
-	}
-	if (outb.oom) {
-		r = cut_err_set(err, CUT_EPROTO, "%s printed more than 64 KiB; check the program.", what);
 		goto out;
 	}
 	r = creds_parse_json(sbuf_str(&outb), what, out, err);

@@ -51,6 +51,7 @@ struct creds_opts {
 	const char *profile;  /* --profile (or the cutover config's [aws] profile); NULL = none */
 	const char *region;   /* --region (or the cutover config's region); NULL = none */
 	long http_timeout_ms; /* container/IMDS timeout; 0 = 1000 */
+	long process_timeout_ms; /* credential_process deadline; 0 = 60 s */
 };
 
 struct creds_endpoint_override {
@@ -78,6 +79,7 @@ struct creds_config {
 	char *credential_process;
 	char *credentials_path, *config_path; /* the files read (for messages) */
 	long http_timeout_ms;
+	long process_timeout_ms;
 	/* Role to assume (the profile's role_arn), as the AWS CLI does: the
 	 * source credentials come from source_profile (its settings in
 	 * `source`, loaded recursively, or this profile's own static keys when

@@ -18,6 +18,7 @@ struct reader {
 	inifile_handler h;
 	void *user;
 	int stopped_at;
+	int too_long;          /* a line inih's buffer could not hold */
 };
 
 static char *
@@ -26,10 +27,16 @@ reader_gets(char *str, int num, void *stream)
 	struct reader *r = stream;
 	int i = 0;
 
-	if (*r->p == '\0')
+	if (*r->p == '\0' || r->too_long)
 		return NULL;
 	while (i < num - 1 && r->p[i] != '\0' && r->p[i] != '\n')
 		i++;
+	/* inih would read the rest of a longer line as a line of its own:
+	 * end the parse here instead (inifile_check_lines says why first). */
+	if (i == num - 1 && r->p[i] != '\0' && r->p[i] != '\n') {
+		r->too_long = r->lineno + 1;
+		return NULL;
+	}
 	if (i < num - 1 && r->p[i] == '\n')
 		i++;
 	memcpy(str, r->p, (size_t)i);
@@ -71,7 +78,42 @@ inifile_parse_string(const char *text, inifile_handler h, void *user)
 	rc = ini_parse_stream(reader_gets, &r, handler, &r);
 	if (r.stopped_at)
 		return r.stopped_at;
+	if (r.too_long)
+		return r.too_long;
 	return rc < 0 ? 1 : rc;
+}
+
+int
+inifile_long_line(const char *text)
+{
+	const char *p = text;
+	int line = 0;
+
+	while (*p != '\0') {
+		const char *eol = strchr(p, '\n');
+		size_t len = eol ? (size_t)(eol - p) : strlen(p);
+		line++;
+		if (len > 0 && p[len - 1] == '\r')
+			len--;
+		if (len > INIFILE_MAX_LINE)
+			return line;
+		if (eol == NULL)
+			break;
+		p = eol + 1;
+	}
+	return 0;
+}
+
+int
+inifile_check_lines(const char *path, const char *text, struct cut_err *err)
+{
+	int line = inifile_long_line(text);
+
+	if (line == 0)
+		return 0;
+	return cut_err_set(err, CUT_ECONFIG, "%s line %d is longer than %d characters, which the INI reader "
+	    "would cut in two; shorten it (put a long credential_process command in a script and name the "
+	    "script there).", path, line, INIFILE_MAX_LINE);
 }
 
 int

@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include <openssl/evp.h>
+#include <stdint.h>
 
 int
 sfile_write(const char *path, const void *data, size_t len, struct cut_err *err)
@@ -72,16 +73,24 @@ sfile_read(const char *path, size_t max, char **out, size_t *len, struct cut_err
 	if (f == NULL)
 		return cut_err_set(err, errno == ENOENT ? CUT_ENOTFOUND : CUT_EIO,
 		    "Cannot read %s: %s.", path, strerror(errno));
-	if ((buf = malloc(max + 1)) == NULL) {
+	/* Allocate what the file holds (plus one byte to see it grow), not
+	 * max: the blocked-email backup allows 512 MiB. */
+	struct stat st;
+	size_t cap = max + 1;
+	if (fstat(fileno(f), &st) == 0 && S_ISREG(st.st_mode) && st.st_size >= 0 && (uintmax_t)st.st_size < max)
+		cap = (size_t)st.st_size + 1;
+	if ((buf = malloc(cap + 1)) == NULL) {
 		fclose(f);
 		return cut_err_set(err, CUT_ENOMEM, "Out of memory reading %s.", path);
 	}
-	n = fread(buf, 1, max + 1, f);
-	if (ferror(f) || n > max) {
+	n = fread(buf, 1, cap, f);
+	if (ferror(f) || n == cap) {
+		int e = errno;
 		fclose(f);
 		free(buf);
 		return cut_err_set(err, CUT_EIO, "Cannot read %s: %s.", path,
-		    n > max ? "it is larger than expected" : strerror(errno));
+		    n < cap ? strerror(e) : cap > max ? "it is larger than expected" :
+		    "it changed while it was read; run again");
 	}
 	fclose(f);
 	buf[n] = '\0';

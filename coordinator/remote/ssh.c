@@ -19,6 +19,10 @@
 #include <libssh2.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
+#include <ctype.h>
+#include <limits.h>
+#include <stdint.h>
+#include <openssl/crypto.h>
 
 #define WAIT_SLICE_MS 200
 #define SSH_WINDOW LIBSSH2_CHANNEL_WINDOW_DEFAULT  /* receive window per channel, see ssh_chan_exec */
@@ -206,50 +210,259 @@ ssh_wait(struct ssh_conn *c, int want_write, int extra_fd, int64_t deadline_ms,
 
 /* ---- known_hosts ---------------------------------------------------------- */
 
+/* known_hosts is read here rather than by libssh2: libssh2 1.10 ignores
+ * @revoked lines (a revoked key would be accepted) and lets a port-less
+ * "host key" line vouch for every port. We follow OpenSSH (hostfile.c,
+ * sshconnect.c): a non-22 port is looked up as "[host]:port" only, a line
+ * marked @revoked refuses its key, @cert-authority lines vouch for no plain
+ * key, and a line that does not parse is refused by file and line rather
+ * than skipped, since this file decides whom we trust. */
+
+#define KH_MAX_LINE (64 * 1024)
+
+enum kh_marker { KH_PLAIN, KH_REVOKED, KH_CA };
+
+struct kh_entry {
+	enum kh_marker marker;
+	const char *type;            /* the key type named on the line */
+	const unsigned char *blob;   /* the key in SSH wire form */
+	size_t bloblen;
+	int line;
+};
+
+/* Standard base64 of exactly 4n characters; returns the decoded length or -1. */
+static int
+kh_b64(const char *in, size_t inlen, unsigned char *out, size_t cap)
+{
+	int n, pad = 0;
+
+	if (inlen == 0 || inlen % 4 != 0 || inlen / 4 * 3 > cap || inlen > INT_MAX)
+		return -1;
+	if (in[inlen - 1] == '=')
+		pad++;
+	if (in[inlen - 2] == '=')
+		pad++;
+	n = EVP_DecodeBlock(out, (const unsigned char *)in, (int)inlen);
+	return n < 0 ? -1 : n - pad;
+}
+
+/* A hashed host field, "|1|base64(salt)|base64(HMAC-SHA1(salt, name))".
+ * Returns 1 on a match, 0 on none, -1 when the field is not well formed. */
 static int
 hashed_match(const char *field, const char *name)
 {
-	/* "|1|base64(salt)|base64(HMAC-SHA1(salt, name))" (OpenSSH HashKnownHosts). */
-	char salt64[128], hash64[128];
-	unsigned char salt[96], hash[96], mac[EVP_MAX_MD_SIZE];
+	unsigned char salt[64], hash[64], mac[EVP_MAX_MD_SIZE];
 	unsigned int maclen = 0;
 	const char *sep;
 	int sl, hl;
 
 	if (strncmp(field, "|1|", 3) != 0)
-		return 0;
+		return -1;
 	field += 3;
-	sep = strchr(field, '|');
-	if (sep == NULL || (size_t)(sep - field) >= sizeof(salt64) || strlen(sep + 1) >= sizeof(hash64))
-		return 0;
-	memcpy(salt64, field, (size_t)(sep - field));
-	salt64[sep - field] = '\0';
-	strcpy(hash64, sep + 1);
-	sl = EVP_DecodeBlock(salt, (const unsigned char *)salt64, (int)strlen(salt64));
-	hl = EVP_DecodeBlock(hash, (const unsigned char *)hash64, (int)strlen(hash64));
-	if (sl < 20 || hl < 20)
-		return 0;
-	/* SHA-1 salt and digest are 20 bytes; DecodeBlock pads to a multiple of 3. */
+	if ((sep = strchr(field, '|')) == NULL)
+		return -1;
+	sl = kh_b64(field, (size_t)(sep - field), salt, sizeof(salt));
+	hl = kh_b64(sep + 1, strlen(sep + 1), hash, sizeof(hash));
+	if (sl != 20 || hl != 20)
+		return -1;
 	if (HMAC(EVP_sha1(), salt, 20, (const unsigned char *)name, strlen(name), mac, &maclen) == NULL)
 		return 0;
-	return maclen == 20 && memcmp(mac, hash, 20) == 0;
+	return maclen == 20 && CRYPTO_memcmp(mac, hash, 20) == 0;
 }
 
+/* OpenSSH's wildcard match: '*' any run, '?' one character; name is
+ * lowercase already, the pattern is compared without case. */
 static int
-plain_match(const char *field, const char *name)
+kh_wild(const char *pat, size_t pl, const char *name)
 {
-	size_t nl = strlen(name);
-	const char *p = field;
+	while (pl > 0) {
+		if (*pat == '*') {
+			pat++, pl--;
+			if (pl == 0)
+				return 1;
+			for (; *name != '\0'; name++)
+				if (kh_wild(pat, pl, name))
+					return 1;
+			return 0;
+		}
+		if (*name == '\0')
+			return 0;
+		if (*pat != '?' && tolower((unsigned char)*pat) != *name)
+			return 0;
+		pat++, pl--, name++;
+	}
+	return *name == '\0';
+}
 
-	while (*p != '\0') {
+/* A comma-separated pattern list: 1 when a pattern matches and no negated
+ * ("!pattern") one does, else 0. */
+static int
+kh_patterns(const char *field, const char *name)
+{
+	const char *p = field;
+	int got = 0;
+
+	for (;;) {
 		const char *e = strchr(p, ',');
 		size_t l = e ? (size_t)(e - p) : strlen(p);
-		if (l == nl && strncmp(p, name, nl) == 0)
-			return 1;
+		int neg = l > 0 && *p == '!';
+		if (kh_wild(p + neg, l - (size_t)neg, name)) {
+			if (neg)
+				return 0;
+			got = 1;
+		}
 		if (e == NULL)
-			break;
+			return got;
 		p = e + 1;
 	}
+}
+
+/* The key type at the start of an SSH wire-form key blob, into out. */
+static int
+kh_blob_type(const unsigned char *blob, size_t len, char *out, size_t cap)
+{
+	uint32_t n;
+
+	if (len < 4)
+		return -1;
+	n = (uint32_t)blob[0] << 24 | (uint32_t)blob[1] << 16 | (uint32_t)blob[2] << 8 | blob[3];
+	if (n == 0 || n >= cap || n > len - 4)
+		return -1;
+	memcpy(out, blob + 4, n);
+	out[n] = '\0';
+	return 0;
+}
+
+/* Calls fn for every line of path whose hosts match name ("host" or
+ * "[host]:port", lowercase). A missing file holds no lines. Returns 0, fn's
+ * non-zero result, or CUT_EIO naming the file and line that does not parse. */
+static int
+kh_scan(const char *path, const char *name, int (*fn)(void *, const struct kh_entry *), void *arg,
+    struct cut_err *err)
+{
+	char *line = NULL;
+	size_t cap = 0;
+	ssize_t n;
+	unsigned char *blob = NULL;
+	FILE *f;
+	int lineno = 0, r = 0;
+	const char *why = NULL;
+
+	if ((f = fopen(path, "r")) == NULL) {
+		if (errno == ENOENT)
+			return 0;
+		return cut_err_set(err, CUT_EIO, "Cannot read %s: %s; fix its permissions.", path, strerror(errno));
+	}
+	if ((blob = malloc(KH_MAX_LINE)) == NULL) {
+		fclose(f);
+		return cut_err_set(err, CUT_ENOMEM, "Out of memory reading %s.", path);
+	}
+	while ((n = getline(&line, &cap, f)) >= 0) {
+		char *save = NULL, *tok, *hosts, *type, *key;
+		struct kh_entry e = { .marker = KH_PLAIN, .line = ++lineno };
+		char btype[128];
+		int m, bl;
+
+		if ((size_t)n >= KH_MAX_LINE) {
+			why = "is longer than 64 KiB";
+			break;
+		}
+		if (memchr(line, '\0', (size_t)n) != NULL) {
+			why = "holds a NUL byte";
+			break;
+		}
+		tok = strtok_r(line, " \t\r\n", &save);
+		if (tok == NULL || tok[0] == '#')
+			continue;
+		if (tok[0] == '@') {
+			if (strcmp(tok, "@revoked") == 0)
+				e.marker = KH_REVOKED;
+			else if (strcmp(tok, "@cert-authority") == 0)
+				e.marker = KH_CA;
+			else {
+				why = "has a marker other than @revoked or @cert-authority";
+				break;
+			}
+			tok = strtok_r(NULL, " \t\r\n", &save);
+		}
+		hosts = tok;
+		type = strtok_r(NULL, " \t\r\n", &save);
+		key = strtok_r(NULL, " \t\r\n", &save);
+		if (hosts == NULL || type == NULL || key == NULL) {
+			why = "is not \"[marker] hosts key-type base64-key [comment]\"";
+			break;
+		}
+		bl = kh_b64(key, strlen(key), blob, KH_MAX_LINE);
+		if (bl < 0 || kh_blob_type(blob, (size_t)bl, btype, sizeof(btype)) != 0 ||
+		    strcmp(btype, type) != 0) {
+			why = "holds a key that is not valid base64 of a key of the type it names";
+			break;
+		}
+		if (hosts[0] == '|') {
+			if ((m = hashed_match(hosts, name)) < 0) {
+				why = "has a hashed host name that is not |1|salt|hash";
+				break;
+			}
+		} else {
+			m = kh_patterns(hosts, name);
+		}
+		if (!m)
+			continue;
+		e.type = type;
+		e.blob = blob;
+		e.bloblen = (size_t)bl;
+		if ((r = fn(arg, &e)) != 0)
+			break;
+	}
+	if (why == NULL && ferror(f))
+		r = cut_err_set(err, CUT_EIO, "Cannot read %s; check the disk.", path);
+	else if (why != NULL)
+		r = cut_err_set(err, CUT_EIO, "%s line %d %s; fix or delete that line (ssh-keygen -R host -f %s "
+		    "removes a host's lines).", path, lineno, why, path);
+	free(line);
+	free(blob);
+	fclose(f);
+	return r;
+}
+
+/* "host" for port 22, "[host]:port" otherwise, lowercase, as OpenSSH looks it up. */
+static void
+kh_name(const char *host, int port, char *out, size_t len)
+{
+	if (port == 22)
+		snprintf(out, len, "%s", host);
+	else
+		snprintf(out, len, "[%s]:%d", host, port);
+	for (; *out; out++)
+		*out = (char)tolower((unsigned char)*out);
+}
+
+struct kh_types {
+	char *types;
+	size_t len;
+	int found;
+};
+
+static int
+kh_types_one(void *arg, const struct kh_entry *e)
+{
+	struct kh_types *t = arg;
+	const char *p = t->types;
+	size_t tl = strlen(e->type);
+
+	if (e->marker != KH_PLAIN)
+		return 0;
+	while ((p = strstr(p, e->type)) != NULL) {
+		if ((p == t->types || p[-1] == ',') && (p[tl] == ',' || p[tl] == '\0'))
+			return 0;
+		p += tl;
+	}
+	if (strlen(t->types) + tl + 2 > t->len)
+		return 0;
+	if (t->types[0] != '\0')
+		strcat(t->types, ",");
+	strcat(t->types, e->type);
+	t->found++;
 	return 0;
 }
 
@@ -257,45 +470,62 @@ int
 ssh_known_types(const char *known_hosts, const char *host, int port, char *types, size_t len,
     struct cut_err *err)
 {
-	char name[300], line[16384];
-	FILE *f;
-	int found = 0;
+	char name[300];
+	struct kh_types t = { types, len, 0 };
+	int r;
 
 	types[0] = '\0';
-	if (port == 22)
-		snprintf(name, sizeof(name), "%s", host);
-	else
-		snprintf(name, sizeof(name), "[%s]:%d", host, port);
-	f = fopen(known_hosts, "r");
-	if (f == NULL) {
-		if (errno == ENOENT)
-			return 0;
-		return cut_err_set(err, CUT_EIO, "Cannot read %s: %s; fix its permissions.", known_hosts,
-		    strerror(errno));
-	}
-	/* Only the first two fields matter here (hosts, key type); libssh2 does
-	 * the real key comparison with the whole file. */
-	while (fgets(line, sizeof(line), f) != NULL) {
-		char *save = NULL, *hosts, *type;
-		hosts = strtok_r(line, " \t\r\n", &save);
-		if (hosts == NULL || hosts[0] == '#' || hosts[0] == '@')
-			continue;
-		type = strtok_r(NULL, " \t\r\n", &save);
-		if (type == NULL)
-			continue;
-		if (!(hashed_match(hosts, name) || plain_match(hosts, name)))
-			continue;
-		if (strstr(types, type) != NULL)
-			continue;
-		if (strlen(types) + strlen(type) + 2 > len)
-			break;
-		if (types[0] != '\0')
-			strcat(types, ",");
-		strcat(types, type);
-		found++;
-	}
-	fclose(f);
-	return found;
+	kh_name(host, port, name, sizeof(name));
+	if ((r = kh_scan(known_hosts, name, kh_types_one, &t, err)) != 0)
+		return r;
+	return t.found;
+}
+
+struct kh_check {
+	const unsigned char *blob;
+	size_t len;
+	char type[128];
+	int revoked, match, changed;
+};
+
+static int
+kh_check_one(void *arg, const struct kh_entry *e)
+{
+	struct kh_check *k = arg;
+	int same = e->bloblen == k->len && memcmp(e->blob, k->blob, k->len) == 0;
+
+	if (e->marker == KH_REVOKED && same && !k->revoked)
+		k->revoked = e->line;
+	else if (e->marker == KH_PLAIN && same && !k->match)
+		k->match = e->line;
+	else if (e->marker == KH_PLAIN && !same && strcmp(e->type, k->type) == 0 && !k->changed)
+		k->changed = e->line;
+	return 0;
+}
+
+int
+ssh_known_check(const char *known_hosts, const char *host, int port, const void *blob, size_t len,
+    int *line, struct cut_err *err)
+{
+	struct kh_check k = { .blob = blob, .len = len };
+	char name[300];
+	int r;
+
+	*line = 0;
+	if (kh_blob_type(blob, len, k.type, sizeof(k.type)) != 0)
+		return cut_err_set(err, CUT_EPROTO, "The host key %s sent is not a valid SSH key; nothing was run.",
+		    host);
+	kh_name(host, port, name, sizeof(name));
+	if ((r = kh_scan(known_hosts, name, kh_check_one, &k, err)) != 0)
+		return r;
+	/* Revoked wins over any line that vouches for the key, as in OpenSSH. */
+	if (k.revoked)
+		return *line = k.revoked, SSH_KH_REVOKED;
+	if (k.match)
+		return *line = k.match, SSH_KH_MATCH;
+	if (k.changed)
+		return *line = k.changed, SSH_KH_CHANGED;
+	return SSH_KH_NEW;
 }
 
 static const char *
@@ -309,20 +539,6 @@ hostkey_type_name(int t)
 	case LIBSSH2_HOSTKEY_TYPE_ECDSA_521: return "ECDSA";
 	case LIBSSH2_HOSTKEY_TYPE_ED25519: return "ED25519";
 	default: return "unknown";
-	}
-}
-
-static int
-knownhost_keybit(int t)
-{
-	switch (t) {
-	case LIBSSH2_HOSTKEY_TYPE_RSA: return LIBSSH2_KNOWNHOST_KEY_SSHRSA;
-	case LIBSSH2_HOSTKEY_TYPE_DSS: return LIBSSH2_KNOWNHOST_KEY_SSHDSS;
-	case LIBSSH2_HOSTKEY_TYPE_ECDSA_256: return LIBSSH2_KNOWNHOST_KEY_ECDSA_256;
-	case LIBSSH2_HOSTKEY_TYPE_ECDSA_384: return LIBSSH2_KNOWNHOST_KEY_ECDSA_384;
-	case LIBSSH2_HOSTKEY_TYPE_ECDSA_521: return LIBSSH2_KNOWNHOST_KEY_ECDSA_521;
-	case LIBSSH2_HOSTKEY_TYPE_ED25519: return LIBSSH2_KNOWNHOST_KEY_ED25519;
-	default: return LIBSSH2_KNOWNHOST_KEY_UNKNOWN;
 	}
 }
 
@@ -348,77 +564,59 @@ fingerprint(LIBSSH2_SESSION *s, char *out, size_t len)
 static int
 check_host_key(struct ssh_conn *c, const struct ssh_opts *o, const char *kh_path, struct cut_err *err)
 {
-	LIBSSH2_KNOWNHOSTS *kh;
-	struct libssh2_knownhost *found = NULL;
 	const char *key;
 	size_t keylen = 0;
-	int type = 0, r, port = o->port ? o->port : 22;
-	char fp[80], name[300];
+	int type = 0, r, line = 0, port = o->port ? o->port : 22;
+	char fp[80], name[300], ktype[128];
 
-	if (port == 22)
-		snprintf(name, sizeof(name), "%s", o->host);
-	else
-		snprintf(name, sizeof(name), "[%s]:%d", o->host, port);
-
+	kh_name(o->host, port, name, sizeof(name));
 	key = libssh2_session_hostkey(c->s, &keylen, &type);
 	if (key == NULL)
 		return cut_err_set(err, CUT_EPROTO, "%s sent no host key; nothing was run.", c->label);
 	fingerprint(c->s, fp, sizeof(fp));
-	kh = libssh2_knownhost_init(c->s);
-	if (kh == NULL)
-		return cut_err_set(err, CUT_ENOMEM, "Out of memory checking the host key of %s.", c->label);
-	if (access(kh_path, F_OK) == 0 &&
-	    libssh2_knownhost_readfile(kh, kh_path, LIBSSH2_KNOWNHOST_FILE_OPENSSH) < 0) {
-		libssh2_knownhost_free(kh);
-		return cut_err_set(err, CUT_EIO, "Cannot read the known hosts file %s; check its format and permissions.",
-		    kh_path);
-	}
-	r = libssh2_knownhost_checkp(kh, o->host, port, key, keylen,
-	    LIBSSH2_KNOWNHOST_TYPE_PLAIN | LIBSSH2_KNOWNHOST_KEYENC_RAW | knownhost_keybit(type), &found);
-	if (r == LIBSSH2_KNOWNHOST_CHECK_MATCH) {
-		libssh2_knownhost_free(kh);
+	r = ssh_known_check(kh_path, o->host, port, key, keylen, &line, err);
+	if (r < 0)
+		return r;
+	if (r == SSH_KH_MATCH)
 		return 0;
-	}
-	if (r == LIBSSH2_KNOWNHOST_CHECK_MISMATCH) {
-		libssh2_knownhost_free(kh);
+	if (r == SSH_KH_REVOKED)
 		return cut_err_set(err, CUT_EHOSTKEY,
-		    "The host key of %s has CHANGED (it now offers %s %s), so nothing was run; if the instance was "
-		    "really replaced, remove its old key with ssh-keygen -R '%s' -f %s and run again.",
-		    c->label, hostkey_type_name(type), fp, name, kh_path);
-	}
-	if (r != LIBSSH2_KNOWNHOST_CHECK_NOTFOUND) {
-		libssh2_knownhost_free(kh);
-		return cut_err_set(err, CUT_EHOSTKEY, "The host key of %s could not be checked; nothing was run.",
-		    c->label);
-	}
-	if (!o->accept_new_host_key) {
-		libssh2_knownhost_free(kh);
+		    "The host key of %s (%s %s) is REVOKED by line %d of %s, so nothing was run; the host must "
+		    "get a new key before anything connects to it.", c->label, hostkey_type_name(type), fp, line,
+		    kh_path);
+	if (r == SSH_KH_CHANGED)
+		return cut_err_set(err, CUT_EHOSTKEY,
+		    "The host key of %s has CHANGED (it now offers %s %s; line %d of %s holds another), so nothing "
+		    "was run; if the instance was really replaced, remove its old key with ssh-keygen -R '%s' -f %s "
+		    "and run again.", c->label, hostkey_type_name(type), fp, line, kh_path, name, kh_path);
+	if (!o->accept_new_host_key)
 		return cut_err_set(err, CUT_EHOSTKEY,
 		    "%s is not in %s (it offers %s %s), so nothing was run; check the fingerprint and run again "
 		    "with --accept-new-host-key to record it.", c->label, kh_path, hostkey_type_name(type), fp);
+	/* accept-new: append just this entry, "name type base64", as
+	 * ssh-keygen writes it (rewriting the file could lose lines). */
+	unsigned char *b64 = malloc(keylen / 3 * 4 + 8);
+	char *line_out = NULL;
+	int ll = -1;
+	if (b64 != NULL && kh_blob_type((const unsigned char *)key, keylen, ktype, sizeof(ktype)) == 0) {
+		EVP_EncodeBlock(b64, (const unsigned char *)key, (int)keylen);
+		ll = asprintf(&line_out, "%s %s %s\n", name, ktype, (char *)b64);
 	}
-	/* accept-new: append just this entry (rewriting the file could lose
-	 * lines libssh2 does not understand). */
-	char line[8192];
-	size_t ll = 0;
-	struct libssh2_knownhost *added = NULL;
-	if (libssh2_knownhost_addc(kh, name, NULL, key, keylen, NULL, 0,
-	    LIBSSH2_KNOWNHOST_TYPE_PLAIN | LIBSSH2_KNOWNHOST_KEYENC_RAW | knownhost_keybit(type), &added) != 0 ||
-	    libssh2_knownhost_writeline(kh, added, line, sizeof(line), &ll, LIBSSH2_KNOWNHOST_FILE_OPENSSH) != 0) {
-		libssh2_knownhost_free(kh);
+	free(b64);
+	if (ll < 0)
 		return cut_err_set(err, CUT_EHOSTKEY, "Cannot record the host key of %s; add it to %s by hand.",
 		    c->label, kh_path);
-	}
-	libssh2_knownhost_free(kh);
 	int fd = open(kh_path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
-	if (fd < 0 || write(fd, line, ll) != (ssize_t)ll) {
+	if (fd < 0 || write(fd, line_out, (size_t)ll) != (ssize_t)ll) {
 		int e = errno;
 		if (fd >= 0)
 			close(fd);
+		free(line_out);
 		return cut_err_set(err, CUT_EIO, "Cannot append the host key of %s to %s: %s; fix the file's permissions.",
 		    c->label, kh_path, strerror(e));
 	}
 	close(fd);
+	free(line_out);
 	fprintf(stderr, "cutover: recorded the %s host key of %s (%s) in %s.\n", hostkey_type_name(type),
 	    c->label, fp, kh_path);
 	return 0;

@@ -106,4 +106,15 @@ int ssh_signal_number(const char *name);
 int ssh_known_types(const char *known_hosts, const char *host, int port, char *types,
     size_t len, struct cut_err *err);
 
+/* What known_hosts says about the key (SSH wire form) host:port offers. */
+enum ssh_kh_verdict { SSH_KH_NEW, SSH_KH_MATCH, SSH_KH_CHANGED, SSH_KH_REVOKED };
+
+/* Looks up "[host]:port" (plain "host" for port 22) only, as OpenSSH does:
+ * a port-less line does not vouch for another port. A key on a matching
+ * @revoked line is REVOKED whatever else vouches for it. Returns a verdict
+ * (>= 0) with *line the deciding line (0 for NEW), or a CUT_E* code when
+ * the file cannot be read or a line does not parse (err names file:line). */
+int ssh_known_check(const char *known_hosts, const char *host, int port, const void *blob,
+    size_t len, int *line, struct cut_err *err);
+
 #endif

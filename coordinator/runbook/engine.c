@@ -195,11 +195,12 @@ learn_visit(void *arg, struct json_object *rec)
 	struct learn *l = arg;
 	struct json_object *o, *kv, *k, *v;
 
-	if (!json_object_object_get_ex(rec, "ev", &o) ||
+	/* journal_read hands on only records whose fields are text. */
+	if (!json_object_object_get_ex(rec, "ev", &o) || !json_object_is_type(o, json_type_string) ||
 	    strcmp(json_object_get_string(o), "wait-end") != 0 ||
 	    !json_object_object_get_ex(rec, "kv", &kv) ||
-	    !json_object_object_get_ex(kv, "wait_kind", &k) ||
-	    !json_object_object_get_ex(kv, "wait_s", &v) ||
+	    !json_object_object_get_ex(kv, "wait_kind", &k) || !json_object_is_type(k, json_type_string) ||
+	    !json_object_object_get_ex(kv, "wait_s", &v) || !json_object_is_type(v, json_type_string) ||
 	    strcmp(json_object_get_string(k), l->kind) != 0)
 		return 0;
 	l->s = strtod(json_object_get_string(v), NULL);
@@ -581,10 +582,11 @@ last_run_visit(void *arg, struct json_object *rec)
 	struct json_object *o, *kv;
 	const char *ev;
 
-	if (!json_object_object_get_ex(rec, "ev", &o))
+	if (!json_object_object_get_ex(rec, "ev", &o) || !json_object_is_type(o, json_type_string))
 		return 0;
 	ev = json_object_get_string(o);
-	json_object_object_get_ex(rec, "kv", &kv);
+	if (!json_object_object_get_ex(rec, "kv", &kv) || !json_object_is_type(kv, json_type_object))
+		kv = NULL;
 	if (strcmp(ev, "run-begin") == 0) {
 		if (kv == NULL || !json_object_object_get_ex(kv, "cmd", &o) ||
 		    strcmp(json_object_get_string(o), l->cmd) != 0) {

@@ -39,6 +39,7 @@ struct journal {
 	struct jstep *steps;
 	size_t nsteps, cap;
 	size_t torn, nrecords;
+	int broken;      /* an append failed: no more appends in this process */
 };
 
 int64_t
@@ -185,6 +186,36 @@ apply_record(struct journal *j, struct json_object *rec, struct cut_err *err)
 	return 0;
 }
 
+/* What is wrong with a parsed record's shape, or NULL. Every reader
+ * (replay, status, report, resume) takes "ev", "step", "msg" and the kv
+ * values as strings, so a null or a number there is refused here, once,
+ * with the line number, rather than crashing a reader. */
+static const char *
+record_problem(struct json_object *rec)
+{
+	static const char *const strs[] = { "ev", "step", "msg", "t" };
+	struct json_object *o;
+	size_t i;
+
+	if (!json_object_object_get_ex(rec, "ev", &o))
+		return "has no event name";
+	for (i = 0; i < sizeof(strs) / sizeof(strs[0]); i++)
+		if (json_object_object_get_ex(rec, strs[i], &o) && !json_object_is_type(o, json_type_string))
+			return "has a field that should be text but is not";
+	if (json_object_object_get_ex(rec, "ms", &o) && !json_object_is_type(o, json_type_int))
+		return "has a time that is not a number";
+	if (json_object_object_get_ex(rec, "kv", &o)) {
+		if (!json_object_is_type(o, json_type_object))
+			return "has recorded values that are not a JSON object";
+		json_object_object_foreach(o, key, val) {
+			(void)key;
+			if (!json_object_is_type(val, json_type_string))
+				return "has a recorded value that is not text (null, a number or a list)";
+		}
+	}
+	return NULL;
+}
+
 /* Reads every complete line of the file open on fd. Stops at the first line
  * that does not parse: if it is the last one it is torn (its offset goes to
  * *good_end), otherwise the journal is damaged. */
@@ -249,6 +280,14 @@ scan(int fd, const char *path, journal_visit_fn fn, void *arg, off_t *good_end,
 			return cut_err_set(err, CUT_EIO, "Line %d of journal %s is damaged and is not "
 			    "the last line, so it was not a crash mid-write; restore the file from a "
 			    "copy or move the state folder away.", line, path);
+		}
+		const char *why = record_problem(rec);
+		if (why != NULL) {
+			json_object_put(rec);
+			free(buf);
+			return cut_err_set(err, CUT_EIO, "Line %d of journal %s %s; it was not written by "
+			    "cutover or was edited by hand, so fix that line or move the state folder away.",
+			    line, path, why);
 		}
 		rc = fn(arg, rec);
 		json_object_put(rec);
@@ -357,7 +396,18 @@ take_lock(struct journal *j, const char *dir, const char *cmd, struct cut_err *e
 	if ((j->lock_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600)) < 0)
 		return cut_err_set(err, CUT_EIO, "Cannot open lock file %s (%s); check the state "
 		    "folder's permissions.", path, strerror(errno));
-	if (flock(j->lock_fd, LOCK_EX | LOCK_NB) != 0) {
+	int locked = flock(j->lock_fd, LOCK_EX | LOCK_NB) == 0;
+	if (!locked && errno != EWOULDBLOCK) {
+		/* Not "held": the file system cannot lock (NFS without lockd
+		 * gives ENOLCK, some FUSE file systems EINVAL or ENOSYS). */
+		int e = errno;
+		close(j->lock_fd);
+		j->lock_fd = -1;
+		return cut_err_set(err, CUT_EIO, "Cannot lock the state folder %s (%s): its file system "
+		    "does not support locks, so two runs could not be kept apart; put the state folder on a "
+		    "local disk with --state.", dir, strerror(e));
+	}
+	if (!locked) {
 		n = pread(j->lock_fd, other, sizeof(other) - 1, 0);
 		other[n > 0 ? n : 0] = '\0';
 		other[strcspn(other, "\n")] = '\0';
@@ -532,6 +582,9 @@ journal_append(struct journal *j, const struct journal_event *ev, struct cut_err
 	if (j->fd < 0)
 		return cut_err_set(err, CUT_ESTATE, "The journal was opened read-only; this is a "
 		    "bug in cutover, please report it.");
+	if (j->broken)
+		return cut_err_set(err, CUT_EIO, "An earlier write to journal %s failed, so this run "
+		    "records nothing more; free disk space and run again to resume.", j->path);
 	for (i = 0; i < ev->nkv; i++)
 		if (journal_key_is_secret(ev->kv[i].key))
 			return cut_err_set(err, CUT_EINVAL, "Refused to write '%s' to the journal: "
@@ -568,25 +621,38 @@ journal_append(struct journal *j, const struct journal_event *ev, struct cut_err
 	memcpy(line, s, len);
 	line[len++] = '\n';
 	/* One write() per line: O_APPEND keeps lines whole unless the machine
-	 * dies mid-write, which replay handles as a torn last line. */
-	for (off = 0; off < len;) {
+	 * dies mid-write, which replay handles as a torn last line. A write or
+	 * fsync that fails (disk full, quota) may leave part of the line; it is
+	 * cut off again at once, or the next append would land after it and
+	 * every later command would refuse the journal as damaged. */
+	off_t start = lseek(j->fd, 0, SEEK_END);
+	const char *what = NULL;
+	int e = 0;
+	if (start < 0) {
+		what = "write", e = errno;
+	}
+	for (off = 0; what == NULL && off < len;) {
 		ssize_t w = write(j->fd, line + off, len - off);
 		if (w < 0 && errno == EINTR)
 			continue;
-		if (w < 0) {
-			r = cut_err_set(err, CUT_EIO, "Cannot write journal %s (%s); free disk space "
-			    "and run again to resume.", j->path, strerror(errno));
-			free(line);
-			json_object_put(rec);
-			return r;
+		if (w <= 0) {
+			what = "write", e = w < 0 ? errno : ENOSPC;
+			break;
 		}
 		off += (size_t)w;
 	}
 	free(line);
-	if (fsync(j->fd) != 0) {
+	if (what == NULL && fsync(j->fd) != 0)
+		what = "sync", e = errno;
+	if (what != NULL) {
 		json_object_put(rec);
-		return cut_err_set(err, CUT_EIO, "Cannot sync journal %s (%s); check the disk and "
-		    "run again to resume.", j->path, strerror(errno));
+		j->broken = 1;
+		if (start >= 0 && (ftruncate(j->fd, start) != 0 || fsync(j->fd) != 0))
+			return cut_err_set(err, CUT_EIO, "Cannot %s journal %s (%s) nor cut the partial line off "
+			    "again; free disk space, then run again: the partial last line is dropped as torn.",
+			    what, j->path, strerror(e));
+		return cut_err_set(err, CUT_EIO, "Cannot %s journal %s (%s); nothing more is recorded by this "
+		    "run, so free disk space and run again to resume.", what, j->path, strerror(e));
 	}
 	r = apply_record(j, rec, err);
 	json_object_put(rec);

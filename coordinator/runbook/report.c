@@ -25,7 +25,9 @@ jstr(struct json_object *o, const char *key)
 {
 	struct json_object *v;
 
-	if (!json_object_object_get_ex(o, key, &v))
+	/* journal_read refuses records whose fields are not text; checked
+	 * again here so a reader never hands NULL on as a string. */
+	if (!json_object_object_get_ex(o, key, &v) || !json_object_is_type(v, json_type_string))
 		return NULL;
 	return json_object_get_string(v);
 }
@@ -207,6 +209,8 @@ visit(void *arg, struct json_object *rec)
 	    json_object_object_get_ex(rec, "kv", &kv) &&
 	    json_object_is_type(kv, json_type_object)) {
 		json_object_object_foreach(kv, key, val) {
+			if (!json_object_is_type(val, json_type_string))
+				continue;
 			add_value(b, step, key, json_object_get_string(val));
 			list_value(s, step, key, json_object_get_string(val));
 		}

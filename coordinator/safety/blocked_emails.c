@@ -133,7 +133,8 @@ blocked_fetch(struct alink *l, const struct aop_conf *c, struct blocked_set *out
 	    "'[]'::jsonb));\nCOMMIT;\n", out->fk_target);
 	if ((r = aop_sql(l, c, sql, 0, NULL, &j, err)) != 0)
 		return cut_err_wrap(err, "Reading the blocked emails");
-	if (!json_object_object_get_ex(j, "fk", &t) || strcmp(json_object_get_string(t), out->fk_target) != 0) {
+	if (!json_object_object_get_ex(j, "fk", &t) || !json_object_is_type(t, json_type_string) ||
+	    strcmp(json_object_get_string(t), out->fk_target) != 0) {
 		json_object_put(j);
 		return cut_err_set(err, CUT_ESTATE, "The blocked-email foreign key on %s changed while it was "
 		    "being read (a migration is running?); run again when it has finished.", l->name);
@@ -311,15 +312,23 @@ blocked_load(const char *path, struct blocked_set *out, struct cut_err *err)
 	}
 	doc = json_tokener_parse(text);
 	if (doc == NULL || !json_object_object_get_ex(doc, "format", &v) ||
-	    strcmp(json_object_get_string(v), BLOCKED_FORMAT) != 0) {
-		r = cut_err_set(err, CUT_EINVAL, "%s is not a cutover blocked-email backup.", path);
+	    !json_object_is_type(v, json_type_string) || strcmp(json_object_get_string(v), BLOCKED_FORMAT) != 0) {
+		r = cut_err_set(err, CUT_EINVAL, "%s is not a cutover blocked-email backup (no \"format\": \"%s\").",
+		    path, BLOCKED_FORMAT);
 		goto out;
 	}
-	if (json_object_object_get_ex(doc, "fk_target", &v))
+	if (json_object_object_get_ex(doc, "fk_target", &v)) {
+		if (!json_object_is_type(v, json_type_string)) {
+			r = cut_err_set(err, CUT_EINVAL, "The backup %s has a \"fk_target\" that is not text; it was "
+			    "edited by hand, so it is not used.", path);
+			goto out;
+		}
 		snprintf(out->fk_target, sizeof(out->fk_target), "%s", json_object_get_string(v));
+	}
 	if ((r = set_from_json(json_object_object_get(doc, "rows"), out, path, err)) != 0)
 		goto out;
-	if (!json_object_object_get_ex(doc, "count", &v) || (size_t)json_object_get_int64(v) != out->n) {
+	if (!json_object_object_get_ex(doc, "count", &v) || !json_object_is_type(v, json_type_int) ||
+	    json_object_get_int64(v) < 0 || (size_t)json_object_get_int64(v) != out->n) {
 		blocked_set_free(out);
 		r = cut_err_set(err, CUT_EIO, "The backup %s holds a different number of rows than it says; "
 		    "it is not used.", path);

@@ -61,8 +61,11 @@ valid_time(const char *s)
 static int
 has_col(json_object *cols, const char *name)
 {
-	for (size_t i = 0; cols && i < json_object_array_length(cols); i++)
-		if (strcmp(json_object_get_string(json_object_array_get_idx(cols, i)), name) == 0)
+	if (!json_object_is_type(cols, json_type_array))
+		return 0;
+	for (size_t i = 0; i < json_object_array_length(cols); i++)
+		if (json_object_is_type(json_object_array_get_idx(cols, i), json_type_string) &&
+		    strcmp(json_object_get_string(json_object_array_get_idx(cols, i)), name) == 0)
 			return 1;
 	return 0;
 }
@@ -158,7 +161,7 @@ chg_collect(struct alink *l, const struct aop_conf *c, unsigned uses,
 		if (!(t->uses & uses))
 			continue;
 		json_object *arr = json_object_object_get(j, t->table);
-		size_t n = arr ? json_object_array_length(arr) : 0;
+		size_t n = json_object_is_type(arr, json_type_array) ? json_object_array_length(arr) : 0;
 		struct chg_row *nr = realloc(out->rows, (out->n + n + 1) * sizeof(*nr));
 		if (nr == NULL)
 			goto oom;
@@ -171,12 +174,17 @@ chg_collect(struct alink *l, const struct aop_conf *c, unsigned uses,
 			FILE *fm = open_memstream(&fs, &fl);
 			row->table = t->table;
 			row->id = json_object_get_int64(json_object_object_get(o, "id"));
-			row->at = strdup(json_object_get_string(json_object_object_get(o, "at")));
+			/* "at" is null when every timestamp column of the row is. */
+			json_object *at = json_object_object_get(o, "at");
+			row->at = strdup(json_object_is_type(at, json_type_string) ? json_object_get_string(at) : "");
 			f = json_object_object_get(o, "f");
+			if (!json_object_is_type(f, json_type_array))
+				f = NULL;
 			for (size_t k = 0; f && k + 1 < json_object_array_length(f); k += 2) {
 				json_object *v = json_object_array_get_idx(f, k + 1);
+				json_object *n = json_object_array_get_idx(f, k);
 				fprintf(fm, "%s%s=%s", k ? "; " : "",
-				    json_object_get_string(json_object_array_get_idx(f, k)),
+				    json_object_is_type(n, json_type_string) ? json_object_get_string(n) : "?",
 				    v ? json_object_get_string(v) : "");
 			}
 			fclose(fm);

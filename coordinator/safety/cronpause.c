@@ -83,6 +83,7 @@ cronp_restore(struct alink *l, const struct aop_conf *c, const char *dir, struct
 		free(text);
 		json_object *content = NULL;
 		if (doc == NULL || !json_object_object_get_ex(doc, "content", &content) ||
+		    !json_object_is_type(content, json_type_string) ||
 		    !json_object_object_get_ex(doc, "had_crontab", &v)) {
 			json_object_put(doc);
 			return cut_err_set(err, CUT_EIO, "%s is not a crontab saved by cutover; restore it by hand "
@@ -92,7 +93,8 @@ cronp_restore(struct alink *l, const struct aop_conf *c, const char *dir, struct
 		size_t n = (size_t)json_object_get_string_len(content);
 		sfile_sha256_hex(s, n, hex);
 		json_object *sum;
-		if (!json_object_object_get_ex(doc, "sha256", &sum) || strcmp(json_object_get_string(sum), hex) != 0) {
+		if (!json_object_object_get_ex(doc, "sha256", &sum) || !json_object_is_type(sum, json_type_string) ||
+		    strcmp(json_object_get_string(sum), hex) != 0) {
 			json_object_put(doc);
 			return cut_err_set(err, CUT_EIO, "The saved crontab %s does not match its SHA-256; "
 			    "it is not used.", path);

@@ -481,7 +481,7 @@ int
 cfg_parse_text(const char *path, const char *text, struct cfg *out, struct cut_err *err)
 {
 	struct ctx x;
-	int line;
+	int line, r;
 
 	memset(out, 0, sizeof(*out));
 	memset(&x, 0, sizeof(x));
@@ -501,6 +501,8 @@ cfg_parse_text(const char *path, const char *text, struct cfg *out, struct cut_e
 	out->app.sudo = 1;
 	out->smoke.load_balancer = 1;
 
+	if ((r = inifile_check_lines(path, text, err)) != 0)
+		return r;
 	if (prescan(&x, text))
 		return CUT_ECONFIG;
 	line = inifile_parse_string(text, handler, &x);

@@ -34,6 +34,47 @@ ssh-keygen -q -H -f "$kh" >/dev/null 2>&1; rm -f "$kh.old"
 "$CUTOVER" exec --host "$(host $H)" --identity "$SSHD_KEY" --known-hosts "$kh" -- true >"$T/out" 2>"$T/err"; rc=$?
 check "hashed known_hosts entry accepted" eq "$rc" 0
 
+# @revoked refuses the key even next to a line that vouches for it (libssh2
+# alone ignores the marker); hashed entries too.
+pin="$(grep "^\[127.0.0.1\]:${PORTS[$H]} " "$SSHD_KNOWN_HOSTS")"
+hkey="$(echo "$pin" | cut -d' ' -f2,3)"
+for hashed in 0 1; do
+	printf '%s\n@revoked [127.0.0.1]:%s %s\n' "$pin" "${PORTS[$H]}" "$hkey" >"$kh"
+	[ $hashed = 1 ] && { ssh-keygen -q -H -f "$kh" >/dev/null 2>&1; rm -f "$kh.old"; }
+	"$CUTOVER" exec --host "$(host $H)" --identity "$SSHD_KEY" --known-hosts "$kh" --accept-new-host-key -- touch "$marker" >"$T/out" 2>"$T/err"; rc=$?
+	check "revoked key refused with 255 (hashed=$hashed)" eq "$rc" 255
+	check "revoked key message says REVOKED and the line (hashed=$hashed)" has "$T/err" "REVOKED by line 2 of"
+	check "revoked key: nothing ran (hashed=$hashed)" test ! -e "$marker"
+done
+printf '%s\n@revoked * %s\n' "$pin" "$hkey" >"$kh"
+"$CUTOVER" exec --host "$(host $H)" --identity "$SSHD_KEY" --known-hosts "$kh" -- touch "$marker" >"$T/out" 2>"$T/err"; rc=$?
+check "revoked by a * line: refused" eq "$rc" 255
+check "revoked by a * line: nothing ran" test ! -e "$marker"
+
+# A port-less line vouches for port 22 only: it neither admits another port
+# nor overrides a [host]:port pin (OpenSSH looks up [host]:port only).
+for hashed in 0 1; do
+	echo "127.0.0.1 $hkey" >"$kh"
+	[ $hashed = 1 ] && { ssh-keygen -q -H -f "$kh" >/dev/null 2>&1; rm -f "$kh.old"; }
+	"$CUTOVER" exec --host "$(host $H)" --identity "$SSHD_KEY" --known-hosts "$kh" -- touch "$marker" >"$T/out" 2>"$T/err"; rc=$?
+	check "port-less line does not vouch for port ${PORTS[$H]} (hashed=$hashed)" eq "$rc" 255
+	check "port-less line: host called unknown (hashed=$hashed)" has "$T/err" "is not in"
+	check "port-less line: nothing ran (hashed=$hashed)" test ! -e "$marker"
+	printf '127.0.0.1 %s\n[127.0.0.1]:%s %s\n' "$hkey" "${PORTS[$H]}" "$(cut -d' ' -f1,2 "$(hdir 1)/ssh_host_ed25519_key.pub")" >"$kh"
+	[ $hashed = 1 ] && { ssh-keygen -q -H -f "$kh" >/dev/null 2>&1; rm -f "$kh.old"; }
+	"$CUTOVER" exec --host "$(host $H)" --identity "$SSHD_KEY" --known-hosts "$kh" -- touch "$marker" >"$T/out" 2>"$T/err"; rc=$?
+	check "port-less line does not override the pin (hashed=$hashed)" eq "$rc" 255
+	check "port-less line: the pin says CHANGED (hashed=$hashed)" has "$T/err" "CHANGED"
+	check "pin: nothing ran (hashed=$hashed)" test ! -e "$marker"
+done
+
+# A malformed line is refused naming the file and line.
+printf '%s\n127.0.0.1 ssh-ed25519 not-base64!\n' "$pin" >"$kh"
+"$CUTOVER" exec --host "$(host $H)" --identity "$SSHD_KEY" --known-hosts "$kh" -- touch "$marker" >"$T/out" 2>"$T/err"; rc=$?
+check "malformed known_hosts line refused" eq "$rc" 255
+check "malformed line named by file and line" has "$T/err" "$kh line 2 "
+check "malformed line: nothing ran" test ! -e "$marker"
+
 # Client keys.
 "$CUTOVER" exec --host "$(host $H)" --identity "$SSHD_KEY_WRONG" --known-hosts "$SSHD_KNOWN_HOSTS" -- touch "$marker" >"$T/out" 2>"$T/err"; rc=$?
 check "wrong key refused with 255" eq "$rc" 255

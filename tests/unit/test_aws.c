@@ -421,6 +421,35 @@ test_no_region_message(void **state)
 	assert_non_null(strstr(err.msg, "No AWS region is set"));
 }
 
+/* Secrets of 8 and 9 characters grow the text when replaced: the result is
+ * cut to the buffer, never overflows it, never keeps a secret; a secret that
+ * "[redacted]" itself contains does not loop. */
+static void
+test_redact_bounds(void **state)
+{
+	char buf[32];
+
+	(void)state;
+	snprintf(buf, sizeof(buf), "x abcdefgh abcdefgh abcdefgh");
+	aws_redact(buf, sizeof(buf), "abcdefgh");
+	assert_null(strstr(buf, "abcdefgh"));
+	assert_true(strlen(buf) < sizeof(buf));
+	assert_non_null(strstr(buf, "x [redacted] [redacted]"));
+	snprintf(buf, sizeof(buf), "abcdefghi,abcdefghi,abcdefghi");
+	aws_redact(buf, sizeof(buf), "abcdefghi");
+	assert_null(strstr(buf, "abcdefghi"));
+	snprintf(buf, sizeof(buf), "key redacted here");
+	aws_redact(buf, sizeof(buf), "redacted");
+	assert_string_equal(buf, "key [redacted] here");
+	snprintf(buf, sizeof(buf), "short abc");
+	aws_redact(buf, sizeof(buf), "abc");      /* too short to be a secret */
+	assert_string_equal(buf, "short abc");
+	char *exact = strdup("0123456789SECRETKEY");
+	aws_redact(exact, strlen(exact) + 1, "SECRETKEY");
+	assert_string_equal(exact, "0123456789");   /* no room for the mark: cut there */
+	free(exact);
+}
+
 int
 main(void)
 {
@@ -436,6 +465,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_route53_and_json_shapes, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_tls_ca_bundle_honoured, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_no_region_message, setup, teardown),
+		cmocka_unit_test(test_redact_bounds),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

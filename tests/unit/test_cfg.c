@@ -179,6 +179,27 @@ test_smoke_section(void **state)
 	expect_error(cat(BASE, "[smoke]\nchecks = /a\nchecks = /b\n"), "line 18", "checks is set twice");
 }
 
+/* Debian's inih cuts a line at 199 bytes and reads the rest as a line of
+ * its own: a longer line is refused naming file and line, a line just
+ * short enough still parses. */
+static void
+test_long_lines(void **state)
+{
+	char pad[400], text[4096];
+	struct cfg c;
+
+	(void)state;
+	memset(pad, 'x', sizeof(pad));
+	pad[sizeof(pad) - 1] = '\0';
+	snprintf(text, sizeof(text), "%s# %.200s\n", BASE, pad);
+	expect_error(text, "line 16", "longer than 197");
+	/* The rest of this one, "b = c", would read as a key of its own. */
+	snprintf(text, sizeof(text), "%s[ssh]\nuser = %.195s b = c\n", BASE, pad);
+	expect_error(text, "line 17", "longer than 197");
+	snprintf(text, sizeof(text), "%s#%.196s\r\n", BASE, pad);
+	parse_ok(text, &c);
+}
+
 static void
 test_missing_file(void **state)
 {
@@ -200,6 +221,7 @@ main(void)
 		cmocka_unit_test(test_smoke_section),
 		cmocka_unit_test(test_mistakes_name_file_and_line),
 		cmocka_unit_test(test_missing_file),
+		cmocka_unit_test(test_long_lines),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <netinet/in.h>
@@ -103,7 +104,8 @@ static const char *CONF_FILE =
 static struct creds_config *
 load(const char *profile, const char *region)
 {
-	struct creds_opts o = { .profile = profile, .region = region, .http_timeout_ms = 500 };
+	struct creds_opts o = { .profile = profile, .region = region, .http_timeout_ms = 500,
+	    .process_timeout_ms = 1500 };
 	struct creds_config *c = NULL;
 	struct cut_err err;
 
@@ -359,6 +361,139 @@ test_parse_json_errors_hide_secrets(void **state)
 	assert_int_equal(creds_parse_time("yesterday", &t), -1);
 }
 
+/* Running, not gone nor a zombie left for a parent that does not reap. */
+static int
+alive(pid_t pid)
+{
+	char p[64], buf[256], *rp;
+	FILE *f;
+
+	snprintf(p, sizeof(p), "/proc/%ld/stat", (long)pid);
+	if ((f = fopen(p, "r")) == NULL)
+		return 0;
+	rp = fgets(buf, sizeof(buf), f);
+	fclose(f);
+	rp = rp ? strrchr(buf, ')') : NULL;
+	return rp != NULL && rp[1] == ' ' && rp[2] != 'Z';
+}
+
+/* A credential_process that closes stdout but never exits (and leaves a
+ * child behind) is stopped at the deadline with its whole process group;
+ * one that reads stdin gets /dev/null, not the operator's terminal. */
+static void
+test_credential_process_hang_and_stdin(void **state)
+{
+	char script[700], conf[2048], pids[700], line[64];
+	struct creds_config *c;
+	struct creds cr;
+	struct cut_err err;
+	struct timespec t0, t1;
+	int in[2], saved;
+	FILE *f;
+
+	(void)state;
+	snprintf(script, sizeof(script), "%s/cred-hang", tmp);
+	snprintf(pids, sizeof(pids), "%s/hang.pids", tmp);
+	snprintf(conf, sizeof(conf), "#!/bin/sh\nexec >&-\nsleep 30 &\necho \"$$ $!\" >%s\nwait\n", pids);
+	write_script(script, conf);
+	snprintf(conf, sizeof(conf), "[profile hang]\ncredential_process = %s\n", script);
+	write_str(path_conf, conf);
+	c = load("hang", NULL);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	assert_int_equal(creds_resolve(c, &cr, &err), CUT_ETIMEOUT);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	assert_non_null(strstr(err.msg, "did not finish within 2 s"));
+	assert_true(t1.tv_sec - t0.tv_sec < 6);
+	creds_config_free(c);
+	f = fopen(pids, "r");
+	assert_non_null(f);
+	assert_non_null(fgets(line, sizeof(line), f));
+	fclose(f);
+	long sh = 0, sl = 0;
+	assert_int_equal(sscanf(line, "%ld %ld", &sh, &sl), 2);
+	usleep(100 * 1000);
+	assert_false(alive((pid_t)sh));   /* the helper and its child are gone */
+	assert_false(alive((pid_t)sl));
+
+	/* stdin: our stdin holds a line; the helper must not see it. */
+	snprintf(script, sizeof(script), "%s/cred-stdin", tmp);
+	write_script(script,
+	    "#!/bin/sh\n"
+	    "if read x; then exit 5; fi\n"
+	    "echo '{\"Version\": 1, \"AccessKeyId\": \"ASIASTDIN\", \"SecretAccessKey\": \"stdin-SECRET\"}'\n");
+	snprintf(conf, sizeof(conf), "[profile stdin]\ncredential_process = %s\n", script);
+	write_str(path_conf, conf);
+	assert_int_equal(pipe(in), 0);
+	assert_int_equal(write(in[1], "typed by the operator\n", 22), 22);
+	close(in[1]);
+	saved = dup(0);
+	assert_true(saved >= 0);
+	assert_int_equal(dup2(in[0], 0), 0);
+	close(in[0]);
+	c = load("stdin", NULL);
+	int r_stdin = creds_resolve(c, &cr, &err);
+	dup2(saved, 0);
+	close(saved);
+	assert_int_equal(r_stdin, 0);
+	assert_string_equal(cr.access_key, "ASIASTDIN");
+	creds_free(&cr);
+	creds_config_free(c);
+}
+
+/* A credential_process longer than inih takes whole must not run cut short
+ * (the tail "--role=..." would even read as a setting of its own). */
+static void
+test_long_config_line(void **state)
+{
+	char pad[300], conf[2048];
+	struct creds_config *c = NULL;
+	struct creds_opts o = { .profile = "long" };
+	struct cut_err err;
+
+	(void)state;
+	memset(pad, 'x', sizeof(pad));
+	pad[sizeof(pad) - 1] = '\0';
+	snprintf(conf, sizeof(conf), "[profile long]\ncredential_process = /usr/bin/helper --pad=%.200s --role=admin\n", pad);
+	write_str(path_conf, conf);
+	assert_int_equal(creds_config_load(&o, &c, &err), CUT_ECONFIG);
+	assert_null(c);
+	assert_non_null(strstr(err.msg, path_conf));
+	assert_non_null(strstr(err.msg, "line 2 is longer than 197"));
+	/* The credentials file too. */
+	write_str(path_conf, "[profile long]\nregion = x\n");
+	snprintf(conf, sizeof(conf), "[long]\n\naws_access_key_id = AKIA%.200s\n", pad);
+	write_str(path_cred, conf);
+	assert_int_equal(creds_config_load(&o, &c, &err), CUT_ECONFIG);
+	assert_non_null(strstr(err.msg, path_cred));
+	assert_non_null(strstr(err.msg, "line 3 is longer"));
+}
+
+/* Offsets shorter than +HH:MM are refused without reading past the end
+ * (each string is a heap copy of its exact length, so ASan sees any
+ * overread). */
+static void
+test_parse_time_offsets(void **state)
+{
+	static const char *bad[] = {
+		"2030-01-02T03:04:05+1:2", "2030-01-02T03:04:05+1:23", "2030-01-02T03:04:05+01:2",
+		"2030-01-02T03:04:05+1", "2030-01-02T03:04:05-", "2030-01-02T03:04:05+0100",
+		"2030-01-02T03:04:05+25:00", "2030-01-02T03:04:05+01:60", "2030-01-02T03:04:05+01:00x",
+	};
+	time_t t;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		char *s = strdup(bad[i]);
+		assert_non_null(s);
+		assert_int_equal(creds_parse_time(s, &t), -1);
+		free(s);
+	}
+	char *ok = strdup("2030-01-02T03:04:05-01:30");
+	assert_int_equal(creds_parse_time(ok, &t), 0);
+	assert_int_equal(t, 1893553445 + 5400);
+	free(ok);
+}
+
 static pid_t
 start_metadata(char *port, size_t n)
 {
@@ -511,6 +646,9 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_missing_profile_and_bad_ini, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_no_credentials_message, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_credential_process, setup, teardown),
+		cmocka_unit_test(test_parse_time_offsets),
+		cmocka_unit_test_setup_teardown(test_long_config_line, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_credential_process_hang_and_stdin, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_parse_json_errors_hide_secrets, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_container_credentials, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_imds_v2, setup, teardown),

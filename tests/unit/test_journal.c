@@ -14,6 +14,13 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include <errno.h>
+#include <signal.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
 
 #include "runbook/journal.h"
 
@@ -199,6 +206,138 @@ test_damage_refused(void **state)
 	assert_int_equal(journal_open_readonly(dir, &j, &err), CUT_EIO);
 }
 
+/* A null, a number or a list where a string belongs (a kv value, the step,
+ * the event) is refused by file and line, by every reader, not a crash. */
+static int
+count_visit(void *arg, struct json_object *rec)
+{
+	(void)rec;
+	(*(int *)arg)++;
+	return 0;
+}
+
+static void
+test_null_values_refused(void **state)
+{
+	const char *bad[] = {
+		"{\"v\":1,\"ms\":2,\"ev\":\"step-record\",\"step\":\"dns\",\"kv\":{\"previous\":null}}\n",
+		"{\"v\":1,\"ms\":2,\"ev\":\"step-record\",\"step\":\"dns\",\"kv\":{\"previous\":[1]}}\n",
+		"{\"v\":1,\"ms\":2,\"ev\":\"step-record\",\"step\":null}\n",
+		"{\"v\":1,\"ms\":2,\"ev\":null}\n",
+		"{\"v\":1,\"ms\":2,\"ev\":\"journal-begin\",\"kv\":{\"id\":null}}\n",
+		"{\"v\":1,\"ms\":2,\"ev\":\"note\",\"kv\":null}\n",
+		"{\"v\":1,\"ms\":2,\"ev\":\"note\",\"msg\":null}\n",
+	};
+	size_t k;
+
+	(void)state;
+	for (k = 0; k < sizeof(bad) / sizeof(bad[0]); k++) {
+		struct journal *j;
+		struct cut_err err;
+		char p[512];
+		int n = 0;
+
+		teardown(NULL);
+		setup(NULL);
+		assert_int_equal(journal_open(dir, "run", &j, &err), 0);
+		journal_close(j);
+		write_raw(bad[k]);
+		snprintf(p, sizeof(p), "%s/journal.jsonl", dir);
+		assert_int_equal(journal_open_readonly(dir, &j, &err), CUT_EIO);
+		assert_non_null(strstr(err.msg, "Line 2 of journal"));
+		assert_non_null(strstr(err.msg, p));
+		assert_int_equal(journal_open(dir, "run", &j, &err), CUT_EIO);
+		assert_int_equal(journal_read(p, count_visit, &n, &err), CUT_EIO);
+		assert_non_null(strstr(err.msg, "Line 2 of journal"));
+		assert_int_equal(n, 1);
+	}
+}
+
+/* Disk full mid-append (here a file size limit: the kernel writes what
+ * fits, then EFBIG): the partial line is cut off, this process records
+ * nothing more, and once there is room the journal reads and appends. */
+static void
+test_append_disk_full(void **state)
+{
+	struct journal *j;
+	struct cut_err err;
+	struct rlimit old, lim;
+	struct stat st;
+	char p[512], big[2048];
+
+	(void)state;
+	memset(big, 'x', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	snprintf(p, sizeof(p), "%s/journal.jsonl", dir);
+	assert_int_equal(journal_open(dir, "run", &j, &err), 0);
+	append(j, "step-begin", "snapshot", NULL, NULL);
+	assert_int_equal(stat(p, &st), 0);
+	signal(SIGXFSZ, SIG_IGN);
+	assert_int_equal(getrlimit(RLIMIT_FSIZE, &old), 0);
+	lim = old;
+	lim.rlim_cur = (rlim_t)st.st_size + 100;   /* room for part of the next line */
+	assert_int_equal(setrlimit(RLIMIT_FSIZE, &lim), 0);
+	struct journal_kv kv = { "note", big };
+	struct journal_event ev = { .ev = "step-record", .step = "snapshot", .kv = &kv, .nkv = 1 };
+	assert_int_equal(journal_append(j, &ev, &err), CUT_EIO);
+	assert_non_null(strstr(err.msg, "free disk space and run again"));
+	assert_int_equal(setrlimit(RLIMIT_FSIZE, &old), 0);
+	signal(SIGXFSZ, SIG_DFL);
+	struct stat after;
+	assert_int_equal(stat(p, &after), 0);
+	assert_int_equal(after.st_size, st.st_size);      /* the partial line is gone */
+	/* Space is back, but this process stays stopped. */
+	struct journal_event note = { .ev = "step-done", .step = "snapshot" };
+	assert_int_equal(journal_append(j, &note, &err), CUT_EIO);
+	assert_non_null(strstr(err.msg, "earlier write"));
+	journal_close(j);
+	/* The next run reads it whole and goes on. */
+	assert_int_equal(journal_open(dir, "run", &j, &err), 0);
+	assert_int_equal(journal_torn_bytes(j), 0);
+	append(j, "step-done", "snapshot", NULL, NULL);
+	journal_close(j);
+	assert_int_equal(journal_open_readonly(dir, &j, &err), 0);
+	assert_true(journal_step_state(j, "snapshot").done);
+	journal_close(j);
+}
+
+/* A file system without locks (NFS without lockd: ENOLCK) is reported as
+ * such, not as "another run holds it". seccomp makes flock fail so in a
+ * child process, as the kernel would on such a mount. */
+static void
+test_lock_unsupported(void **state)
+{
+	pid_t pid;
+	int st;
+
+	(void)state;
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		struct sock_filter f[] = {
+			BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
+			BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_flock, 0, 1),
+			BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | ENOLCK),
+			BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+		};
+		struct sock_fprog prog = { .len = sizeof(f) / sizeof(f[0]), .filter = f };
+		struct journal *j;
+		struct cut_err err;
+		if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0 ||
+		    prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog) != 0)
+			_exit(3);
+		if (journal_open(dir, "run", &j, &err) != CUT_EIO)
+			_exit(1);
+		if (strstr(err.msg, "Another cutover run") != NULL || strstr(err.msg, "does not support locks") == NULL ||
+		    strstr(err.msg, strerror(ENOLCK)) == NULL)
+			_exit(2);
+		_exit(0);
+	}
+	assert_int_equal(waitpid(pid, &st, 0), pid);
+	assert_true(WIFEXITED(st));
+	assert_int_equal(WEXITSTATUS(st), 0);
+}
+
 static void
 test_lock_refusal(void **state)
 {
@@ -304,6 +443,9 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_lock_other_process, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_secrets_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_readonly_missing, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_null_values_refused, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_append_disk_full, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_lock_unsupported, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
