@@ -7,6 +7,7 @@
 #include "cmd.h"
 #include "precond.h"
 #include "safety_links.h"
+#include "sfile.h"
 
 extern const struct cmd_entry cmd_blocked_emails_entry;
 
@@ -18,9 +19,12 @@ print_rows(const char *title, const struct blocked_set *s)
 	printf("%s (%zu):\n  %-12s  %s\n", title, s->n, "SYSTEM NO.", "EMAIL");
 	for (size_t i = 0; i < s->n; i++) {
 		if (s->rows[i].has_number)
-			printf("  %-12lld  %s\n", s->rows[i].system_number, s->rows[i].email);
+			printf("  %-12lld  ", s->rows[i].system_number);
 		else
-			printf("  %-12s  %s\n", "(none)", s->rows[i].email);
+			printf("  %-12s  ", "(none)");
+		/* An email is whatever a user typed: no terminal control of its own. */
+		sfile_term_str(stdout, s->rows[i].email);
+		putchar('\n');
 	}
 }
 
