@@ -11,6 +11,8 @@
 #include <unistd.h>
 
 #include "journal.h"
+#include <fcntl.h>
+#include <sys/stat.h>
 
 struct builder {
 	struct report_summary *s;
@@ -470,12 +472,22 @@ static int
 write_atomic(const char *path, const struct report_summary *s, int html, struct cut_err *err)
 {
 	char tmp[PATH_MAX];
-	FILE *f;
+	FILE *f = NULL;
+	int fd;
 
 	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-	if ((f = fopen(tmp, "w")) == NULL)
+	/* The report names environments, databases and changed settings: 0600
+	 * like every other file of the state folder, whatever the umask, and
+	 * never written through a link. */
+	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600)) < 0 ||
+	    fchmod(fd, 0600) != 0 || (f = fdopen(fd, "w")) == NULL) {
+		int e = errno;
+
+		if (fd >= 0)
+			close(fd);
 		return cut_err_set(err, CUT_EIO, "Cannot write report %s (%s); check the state "
-		    "folder.", tmp, strerror(errno));
+		    "folder.", tmp, strerror(e));
+	}
 	if (html)
 		report_write_html(s, f);
 	else

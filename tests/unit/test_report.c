@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/stat.h>
 
 #include "enginerun.h"
 #include "report.h"
@@ -210,7 +211,15 @@ test_from_engine_run(void **state)
 	assert_int_equal(enginerun_fork(&h, "run"), 137);
 	h.crash_at = NULL;
 	assert_int_equal(enginerun_cmd(&h, "run", &err), 0);
+	/* Written 0600 like every state file, even under a permissive umask. */
+	mode_t old_umask = umask(022);
 	assert_int_equal(report_write_files(h.dir, md, html, sizeof(md), &err), 0);
+	umask(old_umask);
+	struct stat st;
+	assert_int_equal(stat(md, &st), 0);
+	assert_int_equal(st.st_mode & 0777, 0600);
+	assert_int_equal(stat(html, &st), 0);
+	assert_int_equal(st.st_mode & 0777, 0600);
 	f = fopen(md, "r");
 	assert_non_null(f);
 	n = fread(buf, 1, sizeof(buf) - 1, f);
