@@ -294,6 +294,16 @@ wr_env_clone(struct world_ops *w, const char *source, const char *name, const ch
 }
 
 static int
+wr_env_template_delete(struct world_ops *w, const char *name, struct cut_err *err)
+{
+	struct wr *x = impl(w);
+	char tmpl[160];
+
+	snprintf(tmpl, sizeof(tmpl), "%s-cutover", name);
+	return eb_delete_configuration_template(x->aws, x->cfg.aws.application, tmpl, err);
+}
+
+static int
 wr_env_terminate(struct world_ops *w, const char *env, struct cut_err *err)
 {
 	struct eb_env out;
@@ -1641,6 +1651,7 @@ world_real_open(const struct cfg *cfg, struct run_names *names, struct world_ops
 	w->env_clone = wr_env_clone;
 	w->env_list = wr_env_list;
 	w->env_terminate = wr_env_terminate;
+	w->env_template_delete = wr_env_template_delete;
 	w->env_ssh_check = wr_env_ssh_check;
 	w->db_describe = wr_db_describe;
 	w->snapshot_create = wr_snapshot_create;
