@@ -1636,6 +1636,8 @@ world_real_open(const struct cfg *cfg, struct run_names *names, struct world_ops
 	/* In the simulation the instance paths are relative to the login
 	 * folder; on EB they are absolute and the agent's defaults apply. */
 	x->aconf.env_file = x->cfg.app.env_file;
+	x->aconf.sslmode = x->cfg.db.sslmode[0] ? x->cfg.db.sslmode : NULL;
+	x->aconf.sslrootcert = x->cfg.db.sslrootcert[0] ? x->cfg.db.sslrootcert : NULL;
 	if (x->cfg.app.dir[0] != '/') {
 		snprintf(x->cron_dir, sizeof(x->cron_dir), "var/lib/cutover");
 		snprintf(x->access_log, sizeof(x->access_log), "var/log/nginx/access.log");

@@ -209,6 +209,50 @@ test_cron_state_dir_guarded(void **state)
 	alink_close(&l);
 }
 
+/* psql on the instances requires TLS: libpq's default (prefer) would fall
+ * back to plain text, password included. The operator may ask for
+ * verify-full with the RDS CA bundle; prefer and allow are refused. */
+static void
+test_sql_requires_tls(void **state)
+{
+	struct alink l;
+	struct aop_conf c = { .env_file = web_env };
+	struct cut_err err = { 0 };
+	json_object *out = NULL;
+	char fake[700];
+	(void)state;
+
+	assert_int_equal(sx_agent(&l, "web-1"), 0);
+	/* The real psql against the test PostgreSQL (TLS on, as RDS). */
+	int r = aop_sql(&l, &c, "SELECT to_json(ssl) FROM pg_stat_ssl WHERE pid = pg_backend_pid()", 0, NULL, &out, &err);
+	if (r) fprintf(stderr, "%s\n", err.msg);
+	assert_int_equal(r, 0);
+	assert_true(json_object_get_boolean(out));
+	json_object_put(out);
+
+	/* What psql is given: a psql that prints its TLS settings. */
+	snprintf(fake, sizeof(fake), "%s/fakepsql", X.dir);
+	FILE *f = fopen(fake, "w");
+	assert_non_null(f);
+	fputs("#!/bin/sh\ncat >/dev/null\nprintf '\"%s|%s\"' \"$PGSSLMODE\" \"$PGSSLROOTCERT\"\n", f);
+	fclose(f);
+	assert_int_equal(chmod(fake, 0755), 0);
+	c.psql = fake;
+	assert_int_equal(aop_sql(&l, &c, "SELECT 1", 0, NULL, &out, &err), 0);
+	assert_string_equal(json_object_get_string(out), "require|");
+	json_object_put(out);
+	c.sslmode = "verify-full";
+	c.sslrootcert = "/etc/pki/rds/global-bundle.pem";
+	assert_int_equal(aop_sql(&l, &c, "SELECT 1", 0, NULL, &out, &err), 0);
+	assert_string_equal(json_object_get_string(out), "verify-full|/etc/pki/rds/global-bundle.pem");
+	json_object_put(out);
+	c.sslmode = "prefer";
+	c.sslrootcert = NULL;
+	assert_int_not_equal(aop_sql(&l, &c, "SELECT 1", 0, NULL, &out, &err), 0);
+	assert_non_null(strstr(err.msg, "sslmode"));
+	alink_close(&l);
+}
+
 static void
 test_smoke(void **state)
 {
@@ -332,6 +376,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_cron_pause_restore),
 		cmocka_unit_test(test_cron_state_dir_guarded),
+		cmocka_unit_test(test_sql_requires_tls),
 		cmocka_unit_test(test_smoke),
 		cmocka_unit_test(test_mpserver_precondition),
 		cmocka_unit_test(test_target_db_and_disk),
