@@ -507,6 +507,18 @@ def fixture_hash():
     return h.hexdigest()[:16]
 
 
+def checkout_blocked():
+    """The first folder from the fixture up to / that other users cannot
+    enter (no o+x), or None when the instances' users can reach the fixture."""
+    p = FIXTURE
+    while True:
+        if not os.stat(p).st_mode & 0o001:
+            return p
+        if p == '/':
+            return None
+        p = os.path.dirname(p)
+
+
 def as_postgres(args, **kw):
     return subprocess.run(['runuser', '-u', 'postgres', '--'] + args, **kw)
 
