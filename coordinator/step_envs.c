@@ -181,7 +181,8 @@ static int
 tenv_describe(struct run_ctx *ctx, char *buf, size_t len, struct cut_err *err)
 {
 	(void)err;
-	snprintf(buf, len, "terminate environments %s and %s", ctx->names.live_web,
+	snprintf(buf, len, "terminate environments %s and %s, and delete the configuration templates "
+	    "prep made (<env>-cutover: copies of the live settings, secrets included)", ctx->names.live_web,
 	    ctx->names.live_ses);
 	return 0;
 }
@@ -270,7 +271,7 @@ tenv_wait(struct run_ctx *ctx, struct cut_err *err)
 const struct step_entry step_tidy_envs_entry = {
 	.name = "tidy-envs",
 	.phase = STEP_PHASE_TIDY,
-	.summary = "terminate the old web and SES environments",
+	.summary = "terminate the old web and SES environments; delete the <env>-cutover templates",
 	.flags = STEP_F_DESTRUCTIVE | STEP_F_IRREVERSIBLE | STEP_F_ONCE,
 	.describe = tenv_describe,
 	.check = tenv_check,
