@@ -15,6 +15,17 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* Every string here may be a line of the env file (database password,
+ * SECRET_KEY): wiped before the memory goes back to the allocator. */
+static void
+zfree(char *s)
+{
+	if (s != NULL) {
+		explicit_bzero(s, strlen(s));
+		free(s);
+	}
+}
+
 int
 env_init(struct env_list *e, char *const *envp)
 {
@@ -49,7 +60,7 @@ env_set(struct env_list *e, const char *key, size_t klen, const char *val, size_
 	s[klen + 1 + vlen] = '\0';
 	for (i = 0; i < e->n; i++)
 		if (strncmp(e->v[i], key, klen) == 0 && e->v[i][klen] == '=') {
-			free(e->v[i]);
+			zfree(e->v[i]);
 			e->v[i] = s;
 			return FRAME_OK;
 		}
@@ -57,7 +68,7 @@ env_set(struct env_list *e, const char *key, size_t klen, const char *val, size_
 		char **nv = realloc(e->v, e->cap * 2 * sizeof(char *));
 
 		if (nv == NULL) {
-			free(s);
+			zfree(s);
 			return FRAME_ENOMEM;
 		}
 		e->v = nv;
@@ -72,7 +83,7 @@ void
 env_free(struct env_list *e)
 {
 	for (size_t i = 0; i < e->n; i++)
-		free(e->v[i]);
+		zfree(e->v[i]);
 	free(e->v);
 	memset(e, 0, sizeof(*e));
 }
@@ -107,7 +118,7 @@ env_load_ebfile(struct env_list *e, const char *text, size_t len)
 		const char *line = text + pos, *nl = memchr(line, '\n', len - pos);
 		size_t n = nl ? (size_t)(nl - line) : len - pos;
 		const char *eq;
-		size_t klen;
+		size_t klen, vlen;
 		char *val;
 
 		pos += n + (nl ? 1 : 0);
@@ -126,10 +137,13 @@ env_load_ebfile(struct env_list *e, const char *text, size_t len)
 		if ((val = malloc(n - klen)) == NULL)
 			return FRAME_ENOMEM;
 		memcpy(val, eq + 1, n - klen - 1);
-		if (env_set(e, line, klen, val, unquote(val, n - klen - 1)) != 0) {
+		vlen = unquote(val, n - klen - 1);
+		if (env_set(e, line, klen, val, vlen) != 0) {
+			explicit_bzero(val, n - klen);
 			free(val);
 			return FRAME_ENOMEM;
 		}
+		explicit_bzero(val, n - klen);
 		free(val);
 	}
 	return FRAME_OK;

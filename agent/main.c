@@ -17,6 +17,8 @@
 #include <unistd.h>
 #include <sys/signalfd.h>
 #include <sys/wait.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
 
 static void
 begin_close(struct agent *a, int exit_code)
@@ -321,6 +323,16 @@ main(void)
 	sigset_t chld;
 	int rc;
 
+	/* First thing: the agent runs as root and reads the whole env file
+	 * (database password, SECRET_KEY); a crash must not write them to a
+	 * core file, and nobody but root may read its memory through /proc or
+	 * ptrace. The children it starts inherit the zero core limit. */
+	{
+		struct rlimit rl = { 0, 0 };
+
+		(void)setrlimit(RLIMIT_CORE, &rl);
+		(void)prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+	}
 	memset(&a, 0, sizeof(a));
 	a.in_fd = 0;
 	a.out_fd = 1;

@@ -46,6 +46,43 @@ valid_user(const char *u)
 	return u[0] != '-';
 }
 
+/* The state folder's name goes into the paused crontab's comment line: a
+ * newline in it would make the rest a crontab line of its own, run as the
+ * user. No control character. (Relative names are the simulation's, where
+ * instances live under the login folder.) */
+static int
+valid_state_dir(const char *d)
+{
+	if (d[0] == '\0')
+		return 0;
+	for (const unsigned char *p = (const unsigned char *)d; *p; p++)
+		if (*p < 0x20 || *p == 0x7f)
+			return 0;
+	return 1;
+}
+
+/* The saved crontab is written as root: its folder must be root's alone
+ * (a real folder, not a link, writable by nobody else), or another user
+ * could plant a link where the file goes. */
+static int
+state_dir_safe(const char *d, char *why, size_t whylen)
+{
+	struct stat st;
+
+	if (lstat(d, &st) != 0) {
+		snprintf(why, whylen, "cannot read %s: %s", d, strerror(errno));
+		return -1;
+	}
+	if (!S_ISDIR(st.st_mode) || st.st_uid != geteuid() || (st.st_mode & 022) != 0) {
+		snprintf(why, whylen, "%s must be a folder owned by uid %ld and writable by nobody else (it is %s, "
+		    "owner %ld, mode %03o); remove it or fix its owner and mode, and run again", d, (long)geteuid(),
+		    S_ISDIR(st.st_mode) ? "a folder" : S_ISLNK(st.st_mode) ? "a symbolic link" : "not a folder",
+		    (long)st.st_uid, (unsigned)(st.st_mode & 0777));
+		return -1;
+	}
+	return 0;
+}
+
 /* Both streams are wanted: routes each to its own buffer. */
 static int
 sink2(void *arg, int s, const void *b, size_t l)
@@ -118,7 +155,13 @@ write_saved(const char *path, int had, const char *data, size_t len, char *why, 
 	FILE *f;
 
 	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600)) < 0 ||
+	/* A leftover of a crash (or anything planted there) goes; the new
+	 * file is created, never opened through a link. */
+	if (unlink(tmp) != 0 && errno != ENOENT) {
+		snprintf(why, whylen, "cannot remove %s: %s", tmp, strerror(errno));
+		return -1;
+	}
+	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600)) < 0 ||
 	    (f = fdopen(fd, "w")) == NULL) {
 		snprintf(why, whylen, "cannot write %s: %s", tmp, strerror(errno));
 		return -1;
@@ -207,6 +250,11 @@ opw_cron(const msgpack_object *req, struct op_io *io, char *why, size_t whylen)
 		snprintf(why, whylen, "the cron request needs \"action\" and valid optional user, crontab and state_dir strings");
 		return -1;
 	}
+	if (!valid_state_dir(c.state_dir)) {
+		snprintf(why, whylen, "the cron state folder must be a non-empty path without control characters "
+		    "(a newline would become a crontab line); fix cron_state_dir");
+		return -1;
+	}
 	snprintf(c.pathenv, sizeof(c.pathenv), "PATH=%s",
 	    getenv("PATH") ? getenv("PATH") : "/usr/local/bin:/usr/bin:/bin");
 	c.envp[0] = c.pathenv;
@@ -229,6 +277,8 @@ opw_cron(const msgpack_object *req, struct op_io *io, char *why, size_t whylen)
 				snprintf(why, whylen, "cannot create %s: %s", c.state_dir, strerror(errno));
 				goto out;
 			}
+			if (state_dir_safe(c.state_dir, why, whylen) != 0)
+				goto out;
 			if (write_saved(c.saved, had, saved.data, saved.len, why, whylen) != 0)
 				goto out;
 		}

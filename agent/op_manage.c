@@ -252,6 +252,8 @@ out:
 	agent_argv_free(spec.argv);
 	if (env.v)
 		env_free(&env);
+	if (text != NULL)
+		explicit_bzero(text, tlen);   /* the whole env file */
 	free(text);
 	free(app_dir);
 	free(env_file);

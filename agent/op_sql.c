@@ -6,6 +6,9 @@
  * never its argv, which any user on the instance can read in ps. Reads run
  * with default_transaction_read_only so a read can never write; writes run
  * in one transaction (psql --single-transaction with ON_ERROR_STOP).
+ * TLS is required (PGSSLMODE=require unless the request says otherwise):
+ * libpq's default, prefer, falls back to plain text and would send the
+ * password in clear to anything answering on the port.
  * A script bigger than a frame comes as the request's stdin frames and
  * goes to psql as it arrives, still one script, one transaction.
  */
@@ -70,14 +73,14 @@ relay_out(void *arg, int stream, const void *buf, size_t len)
 int
 opw_sql(const msgpack_object *req, struct op_io *io, char *why, size_t whylen)
 {
-	char env_file[512], psql[512], path[1024];
+	char env_file[512], psql[512], path[1024], sslmode[16], sslrootcert[512];
 	const char *sql;
 	size_t sqllen;
 	uint64_t timeout_ms;
 	int write = 0, from_stdin = 0, r, wst = 0, timed_out = 0;
 	struct db_settings db;
-	static char env[10][1100];   /* the child's whole environment */
-	char *envp[11], *argv[16 + 2 * SQL_VARS_MAX];
+	static char env[12][1100];   /* the child's whole environment */
+	char *envp[13], *argv[16 + 2 * SQL_VARS_MAX];
 	static char vars[SQL_VARS_MAX][1024];
 	int argc = 0, envc = 0;
 
@@ -87,10 +90,18 @@ opw_sql(const msgpack_object *req, struct op_io *io, char *why, size_t whylen)
 	}
 	if (opu_req_str(req, "env_file", OPU_ENV_FILE, env_file, sizeof(env_file)) < 0 ||
 	    opu_req_str(req, "psql", "psql", psql, sizeof(psql)) < 0 ||
+	    opu_req_str(req, "sslmode", "require", sslmode, sizeof(sslmode)) < 0 ||
+	    opu_req_str(req, "sslrootcert", "", sslrootcert, sizeof(sslrootcert)) < 0 ||
 	    opu_req_bool(req, "write", 0, &write) < 0 ||
 	    opu_req_bool(req, "stdin", 0, &from_stdin) < 0 ||
 	    opu_req_u64(req, "timeout_ms", SQL_TIMEOUT_DEFAULT_MS, &timeout_ms) < 0) {
 		snprintf(why, whylen, "the sql request has a field of the wrong type");
+		return -1;
+	}
+	if (strcmp(sslmode, "require") != 0 && strcmp(sslmode, "verify-ca") != 0 &&
+	    strcmp(sslmode, "verify-full") != 0 && strcmp(sslmode, "disable") != 0) {
+		snprintf(why, whylen, "the sql request's sslmode \"%s\" is not require, verify-ca, verify-full or disable",
+		    sslmode);
 		return -1;
 	}
 	if (db_settings_read(env_file, &db, why, whylen) != 0)
@@ -102,6 +113,8 @@ opw_sql(const msgpack_object *req, struct op_io *io, char *why, size_t whylen)
 	snprintf(env[envc], sizeof(env[0]), "PGDATABASE=%s", db.name); envc++;
 	if (db.user[0]) { snprintf(env[envc], sizeof(env[0]), "PGUSER=%s", db.user); envc++; }
 	if (db.password[0]) { snprintf(env[envc], sizeof(env[0]), "PGPASSWORD=%s", db.password); envc++; }
+	snprintf(env[envc], sizeof(env[0]), "PGSSLMODE=%s", sslmode); envc++;
+	if (sslrootcert[0]) { snprintf(env[envc], sizeof(env[0]), "PGSSLROOTCERT=%s", sslrootcert); envc++; }
 	snprintf(env[envc], sizeof(env[0]), "PGCONNECT_TIMEOUT=10"); envc++;
 	snprintf(env[envc], sizeof(env[0]), "PGAPPNAME=cutover-agent"); envc++;
 	/* A read can never change the database, whatever the SQL says. */

@@ -358,6 +358,30 @@ eb_create_configuration_template(struct aws_client *c, const char *application,
 }
 
 int
+eb_delete_configuration_template(struct aws_client *c, const char *application,
+    const char *template_name, struct cut_err *err)
+{
+	struct aws_params p;
+	xmlDoc *d;
+	int r;
+
+	aws_params_init(&p, &aws_svc_eb, "DeleteConfigurationTemplate");
+	aws_param(&p, "ApplicationName", application);
+	aws_param(&p, "TemplateName", template_name);
+	if ((r = aws_query(c, &aws_svc_eb, "DeleteConfigurationTemplate", &p, &d, err)) != 0) {
+		/* EB answers InvalidParameterValue "No Configuration Template named
+		 * 'x' found." for one already gone. */
+		if (strstr(err->msg, "No Configuration Template") != NULL) {
+			cut_err_clear(err);
+			return 0;
+		}
+		return r;
+	}
+	xmlFreeDoc(d);
+	return 0;
+}
+
+int
 eb_create_environment(struct aws_client *c, const struct eb_create *cr,
     struct eb_env *out, struct cut_err *err)
 {

@@ -128,6 +128,11 @@ struct eb_update {
 int eb_update_environment(struct aws_client *c, const struct eb_update *u,
     struct eb_env *out, struct cut_err *err);
 
+/* DeleteConfigurationTemplate; a template that is not there is not an
+ * error (0): tidy runs again after a crash. */
+int eb_delete_configuration_template(struct aws_client *c, const char *application,
+    const char *template_name, struct cut_err *err);
+
 /* CreateConfigurationTemplate from a running environment (EnvironmentId). */
 int eb_create_configuration_template(struct aws_client *c, const char *application,
     const char *template_name, const char *env_id, const char *description,

@@ -161,27 +161,3 @@ rowlist_load(const char *path, const char *want_sha256, struct rowlist *out, cha
 	return r;
 }
 
-void
-rowlist_printable(const char *s, char *out, size_t len)
-{
-	const unsigned char *p = (const unsigned char *)s;
-	size_t o = 0;
-
-	for (; *p && o + 1 < len; p++) {
-		unsigned code = 0;
-		int esc = 0;
-		if (*p < 0x20 || *p == 0x7f)
-			esc = 1, code = *p;
-		else if (*p == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f)
-			esc = 1, code = *++p;
-		if (!esc) {
-			out[o++] = (char)*p;
-			continue;
-		}
-		if (o + 4 >= len)
-			break;
-		snprintf(out + o, 5, "\\x%02x", code);
-		o += 4;
-	}
-	out[o] = '\0';
-}

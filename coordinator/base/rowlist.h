@@ -51,9 +51,5 @@ int rowlist_write(const char *path, const struct rowlist *rl, char sha256[65],
 int rowlist_load(const char *path, const char *want_sha256, struct rowlist *out,
     char sha256[65], struct cut_err *err);
 
-/* Copies s into out (len > 0) for a terminal or a log: control characters
- * (C0, DEL, and UTF-8 encoded C1) become \xNN, so text read from a
- * database cannot move the cursor or retitle the window. Truncates to fit. */
-void rowlist_printable(const char *s, char *out, size_t len);
 
 #endif

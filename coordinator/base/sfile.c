@@ -114,15 +114,95 @@ sfile_sha256_hex(const void *data, size_t len, char hex[65])
 void
 sfile_csv_field(FILE *f, const char *s)
 {
+	/* A cell starting = + - @ (or tab, CR, which some spreadsheets skip
+	 * before looking) is run as a formula when the operator opens the CSV:
+	 * database text must never become one (OWASP CSV injection). A single
+	 * quote in front makes it text and shows what was there. */
+	int formula = s[0] != '\0' && strchr("=+-@\t\r", s[0]) != NULL;
+
 	if (strpbrk(s, ",\"\r\n") == NULL) {
+		if (formula)
+			fputc('\'', f);
 		fputs(s, f);
 		return;
 	}
 	fputc('"', f);
+	if (formula)
+		fputc('\'', f);
 	for (; *s; s++) {
 		if (*s == '"')
 			fputc('"', f);
 		fputc(*s, f);
 	}
 	fputc('"', f);
+}
+
+/* The escape for one byte of s at p, or NULL when it is shown as is; *skip
+ * is how many bytes the escape stands for. */
+static const char *
+term_escape(const unsigned char *p, char buf[16], size_t *skip)
+{
+	*skip = 1;
+	switch (*p) {
+	case '\n': return "\\n";
+	case '\r': return "\\r";
+	case '\t': return "\\t";
+	case 0x1b: return "\\e";
+	default: break;
+	}
+	if (*p < 0x20 || *p == 0x7f) {
+		snprintf(buf, 16, "\\x%02x", *p);
+		return buf;
+	}
+	/* C1 controls in UTF-8 (U+0080..U+009F, e.g. CSI 0x9b) act like ESC [
+	 * on many terminals. */
+	if (*p == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f) {
+		snprintf(buf, 16, "\\u%04x", p[1]);
+		*skip = 2;
+		return buf;
+	}
+	return NULL;
+}
+
+void
+sfile_term_str(FILE *f, const char *s)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	char buf[16];
+	size_t skip;
+
+	while (*p) {
+		const char *e = term_escape(p, buf, &skip);
+
+		if (e != NULL)
+			fputs(e, f);
+		else
+			fputc(*p, f);
+		p += skip;
+	}
+}
+
+void
+sfile_term_clean(char *dst, size_t sz, const char *src)
+{
+	const unsigned char *p = (const unsigned char *)src;
+	char buf[16];
+	size_t n = 0, skip;
+
+	if (sz == 0)
+		return;
+	while (*p) {
+		const char *e = term_escape(p, buf, &skip);
+		size_t el = e ? strlen(e) : 1;
+
+		if (n + el >= sz)
+			break;
+		if (e != NULL)
+			memcpy(dst + n, e, el);
+		else
+			dst[n] = (char)*p;
+		n += el;
+		p += skip;
+	}
+	dst[n] = '\0';
 }

@@ -6,7 +6,7 @@
 #include "safety/blocked_emails.h"
 #include "cli/cmd.h"
 #include "safety/precond.h"
-#include "base/rowlist.h"
+#include "base/sfile.h"
 #include "cli/safety_links.h"
 
 extern const struct cmd_entry cmd_blocked_emails_entry;
@@ -21,7 +21,7 @@ print_rows(const char *title, const struct blocked_set *s)
 	printf("%s (%zu):\n  %-12s  %s\n", title, s->n, "SYSTEM NO.", "EMAIL");
 	for (size_t i = 0; i < s->n; i++) {
 		/* Database text: no control characters reach the terminal raw. */
-		rowlist_printable(s->rows[i].email, email, sizeof(email));
+		sfile_term_clean(email, sizeof(email), s->rows[i].email);
 		if (s->rows[i].has_number)
 			printf("  %-12lld  %s\n", s->rows[i].system_number, email);
 		else

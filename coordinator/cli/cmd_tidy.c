@@ -4,5 +4,7 @@
 
 CMDRUN_RUNBOOK_COMMAND(tidy, "remove the old environments, DNS entries and database (Post Implementation)",
 	    "Post Implementation: delete the old environments' own DNS records, terminate the old\n"
-	    "environments, delete the old database after a final snapshot. Refuses anything that\n"
-	    "DNS or a running environment still uses, and says what.\n")
+	    "environments and delete the <env>-cutover configuration templates prep made (copies\n"
+	    "of the live settings, secrets included), delete the old database after a final\n"
+	    "snapshot. Refuses anything that DNS or a running environment still uses, and says\n"
+	    "what.\n")

@@ -6,6 +6,8 @@
 
 #include "cli/cmd.h"
 #include "base/version.h"
+#include <sys/prctl.h>
+#include <sys/resource.h>
 
 extern const struct cmd_entry cmd_version_entry;
 extern const struct cmd_entry cmd_plan_entry;
@@ -60,11 +62,24 @@ usage(FILE *f)
 	fprintf(f, "\nRun 'cutover COMMAND --help' for a command's options.\n");
 }
 
+/* The coordinator holds AWS credentials, Instance Connect private keys and
+ * database passwords: no core file of it, and no ptrace or /proc/PID/mem by
+ * other processes of the same user. Done before anything is read. */
+static void
+no_core_dumps(void)
+{
+	struct rlimit rl = { 0, 0 };
+
+	(void)setrlimit(RLIMIT_CORE, &rl);
+	(void)prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+}
+
 int
 main(int argc, char **argv)
 {
 	size_t i;
 
+	no_core_dumps();
 	if (argc < 2) {
 		usage(stderr);
 		return 2;

@@ -95,6 +95,10 @@ safety_ssh_open(const struct safety_cli *o, enum safety_role role, struct safety
 		return r;
 	if (t->conf.env_file == NULL)
 		t->conf.env_file = s->cfg.app.env_file;
+	if (t->conf.sslmode == NULL && s->cfg.db.sslmode[0])
+		t->conf.sslmode = s->cfg.db.sslmode;
+	if (t->conf.sslrootcert == NULL && s->cfg.db.sslrootcert[0])
+		t->conf.sslrootcert = s->cfg.db.sslrootcert;
 	/* The simulation lays instances out relative to the login folder. */
 	if (s->cfg.app.dir[0] != '/' && t->conf.cron_state_dir == NULL)
 		t->conf.cron_state_dir = "var/lib/cutover";

@@ -194,12 +194,14 @@ aop_sql(struct alink *l, const struct aop_conf *c, const char *sql, int write,
 	while (vars && vars[nv])
 		nv++;
 	pk_init(&sb, &pk);
-	alink_pack_head(&pk, "sql", id, 9);
+	alink_pack_head(&pk, "sql", id, 11);
 	pack_kv(&pk, "sql", stream ? "" : sql);
 	alink_pack_str(&pk, "stdin");
 	if (stream) msgpack_pack_true(&pk); else msgpack_pack_false(&pk);
 	pack_kv(&pk, "env_file", c ? c->env_file : NULL);
 	pack_kv(&pk, "psql", c ? c->psql : NULL);
+	pack_kv(&pk, "sslmode", c ? c->sslmode : NULL);
+	pack_kv(&pk, "sslrootcert", c ? c->sslrootcert : NULL);
 	alink_pack_str(&pk, "write");
 	if (write) msgpack_pack_true(&pk); else msgpack_pack_false(&pk);
 	alink_pack_str(&pk, "timeout_ms");

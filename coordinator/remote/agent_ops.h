@@ -22,6 +22,8 @@ struct aop_conf {
 	const char *crontab;
 	const char *cron_state_dir;
 	const char *cron_user;
+	const char *sslmode;         /* psql's PGSSLMODE; NULL: the agent's default, require */
+	const char *sslrootcert;     /* PGSSLROOTCERT on the instance, or NULL */
 	uint64_t sql_timeout_ms;     /* 0: 10 minutes */
 };
 

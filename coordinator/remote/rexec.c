@@ -250,6 +250,10 @@ upload_agent(struct rexec_conn *c, const char *arch, int64_t deadline, struct cu
 	return 0;
 }
 
+/* Where the agent that runs as root is kept on the instance: a folder only
+ * root can write (see launch_once). */
+#define REXEC_ROOT_DIR "/var/lib/cutover/agent"
+
 enum launch { L_HELLO, L_UPLOAD, L_REPLACE };
 
 static int
@@ -257,7 +261,7 @@ launch_once(struct rexec_conn *c, const struct rexec_target *t, int64_t deadline
     char *arch, size_t archlen, struct cut_err *err)
 {
 	const struct blob *bx = blob_for("x86_64"), *ba = blob_for("aarch64");
-	char cmd[1536], raw[4096];
+	char cmd[2048], raw[4096];
 	size_t rawlen = 0;
 	int r, progress, first = -1;
 	msgpack_zone zone;
@@ -265,16 +269,30 @@ launch_once(struct rexec_conn *c, const struct rexec_target *t, int64_t deadline
 
 	/* One command checks the cached agent and starts it, so a cached agent
 	 * costs one round trip. cd "$HOME": sshd starts in the passwd home,
-	 * HOME is where the cache lives (they differ only on test hosts). */
+	 * HOME is where the cache lives (they differ only on test hosts).
+	 *
+	 * With sudo the login user's cache is not trusted between the check
+	 * and the exec (anything running as that user could swap the file):
+	 * root copies it into a folder only root can write, checks the copy
+	 * there and runs that same file, named by its hash so concurrent
+	 * sessions of one version share it and another version never
+	 * replaces it under a running one. A copy that does not match asks
+	 * for an upload as a bad cache does. */
 	snprintf(cmd, sizeof(cmd),
 	    "d=\"$HOME/.cache/cutover\"; case \"$(uname -m)\" in x86_64|amd64) a=x86_64 s=%s;; "
 	    "aarch64|arm64) a=aarch64 s=%s;; *) echo \"CUTOVER:ARCH $(uname -m)\"; exit 0;; esac; "
 	    "f=\"$d/cutover-agent-$a\"; "
 	    "[ \"$(sha256sum \"$f\" 2>/dev/null)\" = \"$s  $f\" ] || { echo \"CUTOVER:UPLOAD $a\"; exit 0; }; "
-	    "%s cd \"$HOME\" 2>/dev/null; exec %s\"$f\"",
+	    "%s cd \"$HOME\" 2>/dev/null; exec %s",
 	    bx->sha, ba->sha,
 	    t->sudo ? "sudo -n true 2>/dev/null || { echo CUTOVER:NOSUDO; exit 0; };" : "",
-	    t->sudo ? "sudo -n " : "");
+	    t->sudo ? "sudo -n sh -c '"
+	        "umask 077; r=" REXEC_ROOT_DIR "; mkdir -p \"$r\" && chown 0:0 \"$r\" && chmod 700 \"$r\" || exit 1; "
+	        "g=\"$r/cutover-agent-$3-$2\"; "
+	        "if [ \"$(sha256sum \"$g\" 2>/dev/null)\" != \"$2  $g\" ]; then t=\"$r/.new.$$\"; "
+	        "cp -- \"$1\" \"$t\" && [ \"$(sha256sum \"$t\")\" = \"$2  $t\" ] && mv -f \"$t\" \"$g\" || "
+	        "{ rm -f \"$t\"; echo \"CUTOVER:UPLOAD $3\"; exit 0; }; fi; "
+	        "exec \"$g\"' cutover-agent \"$f\" \"$s\" \"$a\"" : "\"$f\"");
 	c->eof_seen = 0;
 	c->errlen = 0;
 	c->errtail[0] = '\0';

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "runbook/journal.h"
+#include "base/sfile.h"
 
 struct progress {
 	FILE *f;
@@ -89,13 +90,16 @@ emit_json(struct progress *p, const char *event, const char *step, const char *m
 void
 progress_event(struct progress *p, const char *event, const char *step, const char *fmt, ...)
 {
-	char msg[2048], t[32];
+	char raw[2048], msg[2048], t[32];
 	va_list ap;
 	int64_t el;
 
 	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
+	vsnprintf(raw, sizeof(raw), fmt, ap);
 	va_end(ap);
+	/* Messages carry text from AWS and the databases: no control
+	 * character of theirs reaches the terminal or the log. */
+	sfile_term_clean(msg, sizeof(msg), raw);
 	p->last_wait[0] = '\0';
 	switch (p->mode) {
 	case PROGRESS_JSON:
@@ -119,7 +123,7 @@ progress_event(struct progress *p, const char *event, const char *step, const ch
 void
 progress_wait(struct progress *p, const char *step, const struct progress_sample *s)
 {
-	char line[256], pct[16] = "", rate[32] = "", t[32];
+	char raw[256], line[256], pct[16] = "", rate[32] = "", t[32];
 	int64_t el = s->elapsed_ms / 1000;
 
 	if (p->mode == PROGRESS_JSON) {
@@ -130,8 +134,9 @@ progress_wait(struct progress *p, const char *step, const struct progress_sample
 		snprintf(pct, sizeof(pct), " %d%%", s->percent);
 	if (s->rate >= 0)
 		snprintf(rate, sizeof(rate), " %.1f req/s", s->rate);
-	snprintf(line, sizeof(line), "%s: %s%s%s", s->what ? s->what : "", s->status ? s->status : "",
+	snprintf(raw, sizeof(raw), "%s: %s%s%s", s->what ? s->what : "", s->status ? s->status : "",
 	    pct, rate);
+	sfile_term_clean(line, sizeof(line), raw);
 	if (p->mode == PROGRESS_TTY) {
 		fprintf(p->f, "\r\033[K  %s %3lld:%02lld  %s", step ? step : "", (long long)el / 60,
 		    (long long)el % 60, line);

@@ -5,7 +5,7 @@
  * finished steps; otherwise plain timestamped lines (logs, CI); with --json
  * one JSON object per line (machines). Nothing printed here comes from a
  * secret: steps only pass names, statuses, counts and the rows they list
- * for the operator (made printable first: rowlist_printable).
+ * for the operator (progress makes them printable: sfile_term_str).
  */
 #ifndef CUTOVER_PROGRESS_H
 #define CUTOVER_PROGRESS_H

@@ -11,6 +11,9 @@
 #include <unistd.h>
 
 #include "runbook/journal.h"
+#include "base/sfile.h"
+#include <fcntl.h>
+#include <sys/stat.h>
 
 struct builder {
 	struct report_summary *s;
@@ -334,24 +337,36 @@ md_escape(FILE *f, const char *s)
 	}
 }
 
+/* Database text made printable first (control characters become visible
+ * escapes, the same ones the terminal gets: sfile_term_clean); NULL when
+ * out of memory. The caller frees it. */
+static char *
+printable(const char *s)
+{
+	size_t n = strlen(s) * 6 + 1;   /* the longest escape, \u009b, is 6 for 2 bytes */
+	char *out = malloc(n);
+
+	if (out != NULL)
+		sfile_term_clean(out, n, s);
+	return out;
+}
+
 /* A table cell from database text, carried exactly: Markdown's
  * punctuation is backslash-escaped (so `|` cannot split the cell nor `*`
- * start emphasis), control characters are shown as \xNN. */
+ * start emphasis), control characters are shown as escapes. */
 static void
 md_cell(FILE *f, const char *s)
 {
-	const unsigned char *p = (const unsigned char *)s;
+	char *t = printable(s);
+	const unsigned char *p = (const unsigned char *)(t ? t : "");
 
 	for (; *p; p++) {
-		if (*p < 0x20 || *p == 0x7f)
-			fprintf(f, "\\x%02x", *p);
-		else if (*p == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f)
-			fprintf(f, "\\x%02x", *++p);
-		else if (strchr("\\`*_[]<>|~&#!", *p) != NULL)
+		if (strchr("\\`*_[]<>|~&#!", *p) != NULL)
 			fprintf(f, "\\%c", *p);
 		else
 			fputc(*p, f);
 	}
+	free(t);
 }
 
 enum list_kind { LIST_UNMAPPED, LIST_LOST, LIST_ACTIVITY };
@@ -547,24 +562,22 @@ html_escape(FILE *f, const char *s)
 	}
 }
 
-/* HTML text from database text: escaped, control characters shown as \xNN. */
+/* HTML text from database text: control characters shown as escapes, then escaped. */
 static void
 html_cell(FILE *f, const char *s)
 {
-	const unsigned char *p = (const unsigned char *)s;
+	char *t = printable(s);
+	const char *p = t ? t : "";
 
 	for (; *p; p++) {
-		if (*p < 0x20 || *p == 0x7f)
-			fprintf(f, "\\x%02x", *p);
-		else if (*p == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f)
-			fprintf(f, "\\x%02x", *++p);
-		else if (*p == '\'')
+		if (*p == '\'')
 			fputs("&#39;", f);
 		else {
-			char one[2] = { (char)*p, '\0' };
+			char one[2] = { *p, '\0' };
 			html_escape(f, one);
 		}
 	}
+	free(t);
 }
 
 static void
@@ -725,12 +738,22 @@ static int
 write_atomic(const char *path, const struct report_summary *s, int html, struct cut_err *err)
 {
 	char tmp[PATH_MAX];
-	FILE *f;
+	FILE *f = NULL;
+	int fd;
 
 	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-	if ((f = fopen(tmp, "w")) == NULL)
+	/* The report names environments, databases and changed settings: 0600
+	 * like every other file of the state folder, whatever the umask, and
+	 * never written through a link. */
+	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600)) < 0 ||
+	    fchmod(fd, 0600) != 0 || (f = fdopen(fd, "w")) == NULL) {
+		int e = errno;
+
+		if (fd >= 0)
+			close(fd);
 		return cut_err_set(err, CUT_EIO, "Cannot write report %s (%s); check the state "
-		    "folder.", tmp, strerror(errno));
+		    "folder.", tmp, strerror(e));
+	}
 	if (html)
 		report_write_html(s, f);
 	else

@@ -249,9 +249,13 @@ chg_print(FILE *f, const struct chg_report *r)
 		return;
 	}
 	fprintf(f, "%-34s %8s  %-20s  %s\n", "TABLE", "ID", "WHEN (UTC)", "FIELDS");
-	for (size_t i = 0; i < r->n; i++)
-		fprintf(f, "%-34s %8lld  %-20s  %s\n", r->rows[i].table, r->rows[i].id, r->rows[i].at,
-		    r->rows[i].fields);
+	for (size_t i = 0; i < r->n; i++) {
+		/* The fields are the database's text: escape what a terminal
+		 * would act on. */
+		fprintf(f, "%-34s %8lld  %-20s  ", r->rows[i].table, r->rows[i].id, r->rows[i].at);
+		sfile_term_str(f, r->rows[i].fields);
+		fputc('\n', f);
+	}
 }
 
 int

@@ -280,7 +280,20 @@ handler(void *user, int line, const char *section, const char *name, const char 
 			return copy_val(x, line, name, c->db.prep, sizeof(c->db.prep), value);
 		if (strcmp(name, "snapshot") == 0)
 			return copy_val(x, line, name, c->db.snapshot, sizeof(c->db.snapshot), value);
-		return fail(x, line, "unknown key '%s' in [database]; the keys are new, class, name, prep and snapshot.", name);
+		if (strcmp(name, "sslmode") == 0) {
+			/* libpq's prefer and allow fall back to plain text without a
+			 * word: not offered. */
+			if (strcmp(value, "require") != 0 && strcmp(value, "verify-ca") != 0 &&
+			    strcmp(value, "verify-full") != 0 && strcmp(value, "disable") != 0)
+				return fail(x, line, "sslmode '%s' is not one of require, verify-ca, verify-full and disable; fix it.", value);
+			return copy_val(x, line, name, c->db.sslmode, sizeof(c->db.sslmode), value);
+		}
+		if (strcmp(name, "sslrootcert") == 0) {
+			if (value[0] != '/')
+				return fail(x, line, "sslrootcert '%s' must be an absolute path on the instances (the RDS CA bundle); fix it.", value);
+			return copy_val(x, line, name, c->db.sslrootcert, sizeof(c->db.sslrootcert), value);
+		}
+		return fail(x, line, "unknown key '%s' in [database]; the keys are new, class, name, prep, snapshot, sslmode and sslrootcert.", name);
 	case S_DNS:
 		if (strcmp(name, "zone") == 0) {
 			if (copy_val(x, line, name, c->dns.zone, sizeof(c->dns.zone), value))

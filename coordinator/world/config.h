@@ -5,7 +5,9 @@
  *   [aws]        region, application, profile (optional)
  *   [pair NAME]  environments = A, B        (exactly two)
  *                records = name, name...    (DNS records that point at the live one)
- *   [database]   new, class, name, prep (optional), snapshot (optional)
+ *   [database]   new, class, name, prep (optional), snapshot (optional),
+ *                sslmode (optional: require, verify-ca, verify-full, disable),
+ *                sslrootcert (optional; a path on the instances)
  *   [dns]        zone
  *   [ssh]        user, identity, known_hosts, instance_connect = yes|no,
  *                address = private|public, port (default 22), open_port = yes|no
@@ -60,6 +62,8 @@ struct cfg {
 		char prep[256];              /* RDS instance id or address the new envs use before
 		                              * the cutover; "" = what the new web env has now */
 		char snapshot[128];          /* snapshot the cutover takes; "" = <live>-cutover-YYYYMMDD */
+		char sslmode[16];            /* psql's sslmode on the instances; "" = require */
+		char sslrootcert[512];       /* CA bundle on the instances (verify-ca/verify-full) */
 	} db;
 	struct {
 		char zone[256];              /* "myabf.com.au" (no trailing dot) */

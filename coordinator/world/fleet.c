@@ -16,6 +16,10 @@
 
 #include "aws/eb.h"
 #include "aws/eic.h"
+#include <dirent.h>
+#include <signal.h>
+#include <time.h>
+#include <sys/stat.h>
 
 /* ---- finding the instances ------------------------------------------------- */
 
@@ -292,9 +296,102 @@ remove_key(struct fleet *f)
 		return;
 	snprintf(p, sizeof(p), "%s/id_ed25519", f->keydir);
 	unlink(p);
+	snprintf(p, sizeof(p), "%s/owner", f->keydir);
+	unlink(p);
 	rmdir(f->keydir);
 	f->keydir[0] = '\0';
 	f->identity[0] = '\0';
+}
+
+/* The start time of process pid in clock ticks since boot (field 22 of
+ * /proc/PID/stat), or 0 when it is not running: a pid alone may have been
+ * reused since the folder was made. */
+static unsigned long long
+proc_start(long pid)
+{
+	char path[64], buf[1024], *p;
+	unsigned long long start = 0;
+	FILE *f;
+	size_t n;
+
+	snprintf(path, sizeof(path), "/proc/%ld/stat", pid);
+	if ((f = fopen(path, "re")) == NULL)
+		return 0;
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	/* The command name may hold spaces and parentheses: count after the last ')'. */
+	if ((p = strrchr(buf, ')')) == NULL)
+		return 0;
+	if (sscanf(p + 1, " %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u %*d %*d %*d %*d %*d %*d %llu",
+	    &start) != 1)
+		return 0;
+	return start;
+}
+
+/* Whether the run that made keydir fd is gone: its owner file names a pid
+ * that is not running (or a different process under the same pid); a
+ * folder without one (an older cutover's, or a run killed between making
+ * the folder and writing it) counts as gone after an hour. */
+static int
+keydir_dead(int dfd, time_t mtime)
+{
+	char buf[64];
+	long pid = 0;
+	unsigned long long start = 0;
+	ssize_t n;
+	int fd = openat(dfd, "owner", O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+
+	if (fd < 0)
+		return time(NULL) - mtime > 3600;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return time(NULL) - mtime > 3600;
+	buf[n] = '\0';
+	if (sscanf(buf, "%ld %llu", &pid, &start) != 2 || pid <= 0)
+		return time(NULL) - mtime > 3600;
+	if (kill((pid_t)pid, 0) != 0 && errno == ESRCH)
+		return 1;
+	return proc_start(pid) != start;
+}
+
+int
+fleet_sweep_keydirs(const char *tmpdir, int *removed)
+{
+	DIR *d = opendir(tmpdir);
+	struct dirent *de;
+	int n = 0;
+
+	if (removed)
+		*removed = 0;
+	if (d == NULL)
+		return -1;
+	while ((de = readdir(d)) != NULL) {
+		struct stat st;
+		int dfd;
+
+		if (strncmp(de->d_name, "cutover-key.", 12) != 0)
+			continue;
+		/* Only real folders of this user, never through a link. */
+		if (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0 || !S_ISDIR(st.st_mode) ||
+		    st.st_uid != geteuid())
+			continue;
+		if ((dfd = openat(dirfd(d), de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0)
+			continue;
+		if (keydir_dead(dfd, st.st_mtime)) {
+			/* What fleet_open puts there; anything else keeps the folder. */
+			unlinkat(dfd, "id_ed25519", 0);
+			unlinkat(dfd, "owner", 0);
+			if (unlinkat(dirfd(d), de->d_name, AT_REMOVEDIR) == 0)
+				n++;
+		}
+		close(dfd);
+	}
+	closedir(d);
+	if (removed)
+		*removed = n;
+	return 0;
 }
 
 int
@@ -307,11 +404,22 @@ fleet_open(struct fleet *f, int open_port, struct cut_err *err)
 	if (cfg->ssh.instance_connect) {
 		const char *tmp = getenv("TMPDIR");
 		char p[300];
+		FILE *of;
+
+		/* Runs killed with -9 leave their private keys behind: remove
+		 * those of runs that are gone before making ours. */
+		(void)fleet_sweep_keydirs(tmp && tmp[0] ? tmp : "/tmp", NULL);
 		snprintf(f->keydir, sizeof(f->keydir), "%s/cutover-key.XXXXXX", tmp && tmp[0] ? tmp : "/tmp");
 		if (mkdtemp(f->keydir) == NULL) {
 			f->keydir[0] = '\0';
 			return cut_err_set(err, CUT_EIO, "Cannot create a private folder for the session key: %s; check TMPDIR.",
 			    strerror(errno));
+		}
+		/* Who owns the folder, so a later run can tell it is stale. */
+		snprintf(p, sizeof(p), "%s/owner", f->keydir);
+		if ((of = fopen(p, "wxe")) != NULL) {
+			fprintf(of, "%ld %llu\n", (long)getpid(), proc_start((long)getpid()));
+			fclose(of);
 		}
 		snprintf(p, sizeof(p), "%s/id_ed25519", f->keydir);
 		if ((r = fleet_keygen(p, "cutover-session", f->pubkey, sizeof(f->pubkey), err)) != 0) {

@@ -70,6 +70,13 @@ int fleet_find(struct aws_client *aws, const struct cfg *cfg, const char *env, s
  * when >= 0. On failure, what was already opened is closed again. */
 int fleet_open(struct fleet *f, int open_port, struct cut_err *err);
 
+/* Removes tmpdir's cutover-key.* folders (this user's, not links) left by
+ * runs that are gone: the pid in their "owner" file is not running as the
+ * same process, or, without one, they are over an hour old. fleet_open
+ * calls it first. *removed (may be NULL) is how many went; -1 when tmpdir
+ * cannot be read. */
+int fleet_sweep_keydirs(const char *tmpdir, int *removed);
+
 /* SendSSHPublicKey for host i (no-op without instance_connect). */
 int fleet_push_key(struct fleet *f, size_t i, struct cut_err *err);
 

@@ -24,12 +24,41 @@ live_is_secret_name(const char *name)
 	return 0;
 }
 
+int
+live_is_secret_value(const char *value)
+{
+	const char *p, *auth, *end, *at;
+
+	if (value == NULL)
+		return 0;
+	/* A URL whose authority holds userinfo (postgres://u:pw@host/db, a
+	 * Sentry DSN https://key@o1.ingest.sentry.io/1, redis://:pw@host):
+	 * the part before '@' is a credential whatever the variable's name. */
+	for (p = value; (p = strstr(p, "://")) != NULL; p += 3) {
+		auth = p + 3;
+		end = auth + strcspn(auth, "/?#");
+		at = memchr(auth, '@', (size_t)(end - auth));
+		if (at != NULL && at > auth)
+			return 1;
+	}
+	/* libpq keyword strings ("host=x password=y") carry one as a word. */
+	if (strcasestr(value, "password=") != NULL || strcasestr(value, "passwd=") != NULL)
+		return 1;
+	return 0;
+}
+
 const char *
 live_mask(const char *name, const char *value)
 {
 	if (value == NULL)
 		return "";
-	return live_is_secret_name(name) ? "********" : value;
+	if (live_is_secret_name(name) || live_is_secret_value(value))
+		return "********";
+	/* DSN is not in the name list (it would catch nothing else), but a
+	 * SENTRY_DSN or DATABASE_DSN is a credential even without userinfo. */
+	if (strcasestr(name, "DSN") != NULL && value[0] != '\0')
+		return "********";
+	return value;
 }
 
 /* Lower-cased name without a trailing dot and without the "dualstack."

@@ -26,7 +26,10 @@
 /* Names of environment variables whose values are secret (PASSWORD,
  * SECRET, KEY, TOKEN, CREDENTIAL, PRIVATE anywhere in the name). */
 int live_is_secret_name(const char *name);
-/* value, or "********" when name is secret (never NULL; "" for NULL). */
+/* Values that carry a credential whatever their name: URLs with userinfo
+ * (scheme://user:pw@host, DSNs) and libpq strings with password=. */
+int live_is_secret_value(const char *value);
+/* value, or "********" when name or value is secret (never NULL; "" for NULL). */
 const char *live_mask(const char *name, const char *value);
 
 struct live_record {

@@ -153,6 +153,10 @@ struct world_ops {
 	 * buffer is the result). Tidy asks every one what database it uses. */
 	int (*env_list)(struct world_ops *w, char (*names)[64], size_t max, size_t *n,
 	    struct cut_err *err);
+	/* Deletes the configuration template env_clone made for `name`
+	 * ("<name>-cutover": a copy of the live settings, secrets included).
+	 * 0 when it is not there. */
+	int (*env_template_delete)(struct world_ops *w, const char *name, struct cut_err *err);
 	/* TerminateEnvironment (TerminateResources=true). */
 	int (*env_terminate)(struct world_ops *w, const char *env, struct cut_err *err);
 	/* SSH reaches every instance of the environment and the agent answers. */

@@ -295,6 +295,16 @@ wr_env_clone(struct world_ops *w, const char *source, const char *name, const ch
 }
 
 static int
+wr_env_template_delete(struct world_ops *w, const char *name, struct cut_err *err)
+{
+	struct wr *x = impl(w);
+	char tmpl[160];
+
+	snprintf(tmpl, sizeof(tmpl), "%s-cutover", name);
+	return eb_delete_configuration_template(x->aws, x->cfg.aws.application, tmpl, err);
+}
+
+static int
 wr_env_terminate(struct world_ops *w, const char *env, struct cut_err *err)
 {
 	struct eb_env out;
@@ -1681,6 +1691,8 @@ world_real_open(const struct cfg *cfg, struct run_names *names, struct world_ops
 	/* In the simulation the instance paths are relative to the login
 	 * folder; on EB they are absolute and the agent's defaults apply. */
 	x->aconf.env_file = x->cfg.app.env_file;
+	x->aconf.sslmode = x->cfg.db.sslmode[0] ? x->cfg.db.sslmode : NULL;
+	x->aconf.sslrootcert = x->cfg.db.sslrootcert[0] ? x->cfg.db.sslrootcert : NULL;
 	if (x->cfg.app.dir[0] != '/') {
 		snprintf(x->cron_dir, sizeof(x->cron_dir), "var/lib/cutover");
 		snprintf(x->access_log, sizeof(x->access_log), "var/log/nginx/access.log");
@@ -1696,6 +1708,7 @@ world_real_open(const struct cfg *cfg, struct run_names *names, struct world_ops
 	w->env_clone = wr_env_clone;
 	w->env_list = wr_env_list;
 	w->env_terminate = wr_env_terminate;
+	w->env_template_delete = wr_env_template_delete;
 	w->env_ssh_check = wr_env_ssh_check;
 	w->db_describe = wr_db_describe;
 	w->snapshot_create = wr_snapshot_create;

@@ -43,7 +43,8 @@ SERVICES = {
 OPERATIONS = {
     'elasticbeanstalk': ['DescribeEnvironments', 'DescribeEnvironmentResources',
                          'DescribeConfigurationSettings', 'UpdateEnvironment',
-                         'CreateConfigurationTemplate', 'CreateEnvironment',
+                         'CreateConfigurationTemplate', 'DeleteConfigurationTemplate',
+                         'CreateEnvironment',
                          'TerminateEnvironment', 'DescribeEvents'],
     'rds': ['CreateDBSnapshot', 'DescribeDBSnapshots', 'RestoreDBInstanceFromDBSnapshot',
             'DescribeDBInstances', 'DeleteDBInstance'],

@@ -749,6 +749,14 @@ class World:
         self.templates[key] = t
         return self._template_desc(t)
 
+    def op_elasticbeanstalk_DeleteConfigurationTemplate(self, p, ctx):
+        app = self._app(p['ApplicationName'])
+        key = (app['name'], p.get('TemplateName'))
+        if key not in self.templates:
+            raise bad_param("No Configuration Template named '%s' found." % p.get('TemplateName'))
+        del self.templates[key]
+        return {}
+
     def op_elasticbeanstalk_CreateEnvironment(self, p, ctx):
         app = self._app(p['ApplicationName'])
         name = p.get('EnvironmentName')

@@ -24,6 +24,9 @@ check "run --yes finishes the cutover" eq "$rc" 0
 dump
 check "the old web env has its own DNS entry" eq "$(record cobalt-production-blue.myabf.com.au.)" "['CNAME']"
 check "the old SES env has its own DNS entry" eq "$(record cobalt-ses-production-green.myabf.com.au.)" "['CNAME']"
+templates() { j "sorted(t['name'] for t in d['aws']['templates'] if t['name'].endswith('-cutover'))"; }
+check "prep left its configuration templates (copies of the live settings)" eq "$(templates)" \
+	"['cobalt-production-green-cutover', 'cobalt-ses-production-blue-cutover']"
 oldaddr=$(j "d['databases']['production-blue']['address']")
 testaddr=$(j "d['databases']['cobalt-test']['address']")
 newaddr=$(j "d['databases']['cobalt-production-green']['address']")
@@ -81,8 +84,9 @@ check "  on the new database" eq "$(env_var cobalt-production-green RDS_HOSTNAME
 check "the new SES env is Ready" eq "$(env_status cobalt-ses-production-blue)" Ready
 check "the test env is untouched" eq "$(env_status cobalt-test-black)" Ready
 check "the new database is available" eq "$(j "[i['status'] for i in d['aws']['db_instances'] if i['id'] == 'cobalt-production-green'][0]")" available
-check "tidy changed only what it should: one DNS change, two terminations, one deletion" \
-	eq "$(calls route53 ChangeResourceRecordSets) $(calls elasticbeanstalk TerminateEnvironment) $(calls rds DeleteDBInstance) $(mutations)" "1 2 1 4"
+check "tidy deletes the -cutover configuration templates (secrets included)" eq "$(templates)" "[]"
+check "tidy changed only what it should: one DNS change, two terminations, four template deletions (new and old names), one deletion" \
+	eq "$(calls route53 ChangeResourceRecordSets) $(calls elasticbeanstalk TerminateEnvironment) $(calls elasticbeanstalk DeleteConfigurationTemplate) $(calls rds DeleteDBInstance) $(mutations)" "1 2 4 1 8"
 
 clear_calls
 cut tidy --yes -c "$CFG" --state "$ST"

@@ -30,6 +30,18 @@ cx $H -- echo after-swap
 check "foreign agent replaced, command runs" eq "$(cat "$T/out")" "after-swap"
 check "foreign agent replaced by the embedded one" cmp -s "$agent" "$CUTOVER_BUILD/agent/cutover-agent-x86_64"
 
+# With --sudo the hash is checked and the agent run by root from a folder only
+# root can write (not the login user's cache, which could be swapped between
+# the check and the exec).
+cx $H --sudo -- sh -c 'readlink /proc/$PPID/exe'
+check "--sudo: the agent runs from root's own folder" eq "$(dirname "$(cat "$T/out")")" /var/lib/cutover/agent
+check "  which is root's and private (0700)" eq "$(stat -c '%U %a' /var/lib/cutover/agent)" "root 700"
+check "  a copy checked against the embedded agent" cmp -s "$(cat "$T/out")" "$CUTOVER_BUILD/agent/cutover-agent-x86_64"
+# A cache swapped after the login user's check reaches root's copy only if it matches.
+printf '#!/bin/sh\necho swapped\n' >"$agent"
+cx $H --sudo -- echo after-swap-sudo
+check "--sudo: a swapped cache is replaced, not run" eq "$(cat "$T/out")" "after-swap-sudo"
+
 # sudo that wants a password (a user without sudo rights): a clear sentence, 255.
 "$CUTOVER" exec --host "$SSHD_USER_NOSUDO@127.0.0.1:${PORTS[$H]}" --identity "$SSHD_KEY" \
 	--known-hosts "$SSHD_KNOWN_HOSTS" --sudo -- touch "$T/sudo-ran" >"$T/out" 2>"$T/err"; rc=$?

@@ -12,6 +12,7 @@ import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'fakeaws'))
 import testlib as T  # noqa: E402
+import botocore.exceptions  # noqa: E402
 
 t = T.Tap()
 srv = T.Server(durations=dict(T.FAST, env_update=1.0))
@@ -96,6 +97,14 @@ def test_eb():
     t.eq((r['Status'], r['CNAME']), ('Launching', 'cobalt-production-red.ap-southeast-2.elasticbeanstalk.com'),
          'CreateEnvironment answers Launching with the CNAME asked for')
     eb.get_waiter('environment_exists').wait(EnvironmentNames=['cobalt-production-red'], WaiterConfig=FAST_WAIT)
+    eb.delete_configuration_template(ApplicationName='cobalt', TemplateName='cutover-web')
+    did('elasticbeanstalk', 'DeleteConfigurationTemplate')
+    try:
+        eb.delete_configuration_template(ApplicationName='cobalt', TemplateName='cutover-web')
+        t.ok(False, 'DeleteConfigurationTemplate of a template that is gone fails')
+    except botocore.exceptions.ClientError as e:
+        t.eq(e.response['Error']['Code'], 'InvalidParameterValue',
+             'DeleteConfigurationTemplate deletes; again it says the template is not found')
     r = eb.describe_environment_resources(EnvironmentName='cobalt-production-red')
     t.eq(len(r['EnvironmentResources']['Instances']), 2, 'the new environment launches MinSize instances')
     r = eb.terminate_environment(EnvironmentName='cobalt-production-red')

@@ -151,6 +151,108 @@ test_cron_pause_restore(void **state)
 	alink_close(&l);
 }
 
+/* The state folder's name is written into the paused crontab: a newline in
+ * it is refused before anything changes. A folder others can write is
+ * refused, and a link planted where the temporary copy goes is not
+ * followed. */
+static void
+test_cron_state_dir_guarded(void **state)
+{
+	struct alink l;
+	char evil[700], open_dir[700], link_dir[700], victim[700], *now, *v;
+	struct aop_conf c = { .cron_user = user, .crontab = "/usr/bin/crontab" };
+	struct cut_err err = { 0 };
+	(void)state;
+
+	FILE *f = fopen("/tmp/cutover-cron-orig", "w");
+	assert_non_null(f);
+	fputs(ORIGINAL, f);
+	fclose(f);
+	assert_int_equal(sx_sh(&X, "crontab -u %s /tmp/cutover-cron-orig && rm /tmp/cutover-cron-orig", user), 0);
+	assert_int_equal(sx_agent(&l, "live-1"), 0);
+
+	snprintf(evil, sizeof(evil), "%s/st\n* * * * * touch /tmp/cutover-pwned", X.dir);
+	c.cron_state_dir = evil;
+	assert_int_not_equal(cronp_pause(&l, &c, local_dir, NULL, &err), 0);
+	assert_non_null(strstr(err.msg, "control characters"));
+	now = crontab_now();
+	assert_string_equal(now, ORIGINAL);
+	free(now);
+
+	snprintf(open_dir, sizeof(open_dir), "%s/open-state", X.dir);
+	assert_int_equal(sx_sh(&X, "mkdir -m 777 '%s' && chmod 777 '%s'", open_dir, open_dir), 0);
+	c.cron_state_dir = open_dir;
+	assert_int_not_equal(cronp_pause(&l, &c, local_dir, NULL, &err), 0);
+	assert_non_null(strstr(err.msg, "writable by nobody else"));
+	now = crontab_now();
+	assert_string_equal(now, ORIGINAL);
+	free(now);
+
+	/* The agent makes its own folder; then a link waits at the temporary name. */
+	snprintf(link_dir, sizeof(link_dir), "%s/link-state", X.dir);
+	snprintf(victim, sizeof(victim), "%s/victim", X.dir);
+	c.cron_state_dir = link_dir;
+	assert_int_equal(cronp_pause(&l, &c, local_dir, NULL, &err), 0);
+	assert_int_equal(cronp_restore(&l, &c, local_dir, &err), 0);
+	assert_int_equal(sx_sh(&X, "rm -f '%s'/crontab.*.saved; printf victim >'%s'; chmod 666 '%s'; "
+	    "ln -s '%s' '%s/crontab.%s.saved.tmp'", link_dir, victim, victim, victim, link_dir, user), 0);
+	int r = cronp_pause(&l, &c, local_dir, NULL, &err);
+	if (r) fprintf(stderr, "%s\n", err.msg);
+	assert_int_equal(r, 0);
+	v = sx_out(&X, "cat '%s'", victim);
+	assert_string_equal(v, "victim");
+	free(v);
+	assert_int_equal(cronp_restore(&l, &c, local_dir, &err), 0);
+	now = crontab_now();
+	assert_string_equal(now, ORIGINAL);
+	free(now);
+	alink_close(&l);
+}
+
+/* psql on the instances requires TLS: libpq's default (prefer) would fall
+ * back to plain text, password included. The operator may ask for
+ * verify-full with the RDS CA bundle; prefer and allow are refused. */
+static void
+test_sql_requires_tls(void **state)
+{
+	struct alink l;
+	struct aop_conf c = { .env_file = web_env };
+	struct cut_err err = { 0 };
+	json_object *out = NULL;
+	char fake[700];
+	(void)state;
+
+	assert_int_equal(sx_agent(&l, "web-1"), 0);
+	/* The real psql against the test PostgreSQL (TLS on, as RDS). */
+	int r = aop_sql(&l, &c, "SELECT to_json(ssl) FROM pg_stat_ssl WHERE pid = pg_backend_pid()", 0, NULL, &out, &err);
+	if (r) fprintf(stderr, "%s\n", err.msg);
+	assert_int_equal(r, 0);
+	assert_true(json_object_get_boolean(out));
+	json_object_put(out);
+
+	/* What psql is given: a psql that prints its TLS settings. */
+	snprintf(fake, sizeof(fake), "%s/fakepsql", X.dir);
+	FILE *f = fopen(fake, "w");
+	assert_non_null(f);
+	fputs("#!/bin/sh\ncat >/dev/null\nprintf '\"%s|%s\"' \"$PGSSLMODE\" \"$PGSSLROOTCERT\"\n", f);
+	fclose(f);
+	assert_int_equal(chmod(fake, 0755), 0);
+	c.psql = fake;
+	assert_int_equal(aop_sql(&l, &c, "SELECT 1", 0, NULL, &out, &err), 0);
+	assert_string_equal(json_object_get_string(out), "require|");
+	json_object_put(out);
+	c.sslmode = "verify-full";
+	c.sslrootcert = "/etc/pki/rds/global-bundle.pem";
+	assert_int_equal(aop_sql(&l, &c, "SELECT 1", 0, NULL, &out, &err), 0);
+	assert_string_equal(json_object_get_string(out), "verify-full|/etc/pki/rds/global-bundle.pem");
+	json_object_put(out);
+	c.sslmode = "prefer";
+	c.sslrootcert = NULL;
+	assert_int_not_equal(aop_sql(&l, &c, "SELECT 1", 0, NULL, &out, &err), 0);
+	assert_non_null(strstr(err.msg, "sslmode"));
+	alink_close(&l);
+}
+
 static void
 test_smoke(void **state)
 {
@@ -273,6 +375,8 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_cron_pause_restore),
+		cmocka_unit_test(test_cron_state_dir_guarded),
+		cmocka_unit_test(test_sql_requires_tls),
 		cmocka_unit_test(test_smoke),
 		cmocka_unit_test(test_mpserver_precondition),
 		cmocka_unit_test(test_target_db_and_disk),

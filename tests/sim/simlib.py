@@ -507,15 +507,41 @@ def fixture_hash():
     return h.hexdigest()[:16]
 
 
+def checkout_blocked():
+    """The first folder from the fixture up to / that other users cannot
+    enter (no o+x), or None when the instances' users can reach the fixture."""
+    p = FIXTURE
+    while True:
+        if not os.stat(p).st_mode & 0o001:
+            return p
+        if p == '/':
+            return None
+        p = os.path.dirname(p)
+
+
 def as_postgres(args, **kw):
     return subprocess.run(['runuser', '-u', 'postgres', '--'] + args, **kw)
 
 
+def pg_tls(data):
+    """RDS speaks TLS and the agent's psql requires it (sslmode=require):
+    each cluster gets a self-signed certificate in its data folder (the
+    server's default server.crt/server.key), made once; nothing verifies it."""
+    key, crt = os.path.join(data, 'server.key'), os.path.join(data, 'server.crt')
+    if os.path.exists(key) and os.path.exists(crt):
+        return
+    as_postgres(['openssl', 'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes',
+                 '-days', '30', '-subj', '/CN=cutover-sim-rds', '-keyout', key, '-out', crt],
+                check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    os.chmod(key, 0o600)
+
+
 def pg_start(data, sockdir, addr, port, logpath):
+    pg_tls(data)
     as_postgres([PGBIN + '/pg_ctl', '-D', data, '-l', logpath, '-w', '-t', '60', '-o',
                  '-c listen_addresses=%s -p %d -k %s -c fsync=off -c synchronous_commit=off '
-                 '-c full_page_writes=off -c max_connections=100 -c shared_buffers=16MB' % (addr, port, sockdir),
-                 'start'], check=True, stdout=subprocess.DEVNULL)
+                 '-c full_page_writes=off -c max_connections=100 -c shared_buffers=16MB -c ssl=on'
+                 % (addr, port, sockdir), 'start'], check=True, stdout=subprocess.DEVNULL)
 
 
 def pg_stop(data, mode='fast'):

@@ -361,6 +361,16 @@ f_env_clone(struct world_ops *w, const char *source, const char *name, const cha
 }
 
 static int
+f_env_template_delete(struct world_ops *w, const char *name, struct cut_err *err)
+{
+	(void)err;
+	(void)name;
+	FW(w)->template_deletes++;
+	FW(w)->mutations++;
+	return 0;
+}
+
+static int
 f_env_terminate(struct world_ops *w, const char *env, struct cut_err *err)
 {
 	struct fw_env *e = fakeworld_env(FW(w), env);
@@ -941,6 +951,7 @@ fakeworld_new(struct fakeworld **fwp)
 	w->env_clone = f_env_clone;
 	w->env_list = f_env_list;
 	w->env_terminate = f_env_terminate;
+	w->env_template_delete = f_env_template_delete;
 	w->env_ssh_check = f_env_ssh_check;
 	w->db_describe = f_db_describe;
 	w->snapshot_create = f_snapshot_create;
@@ -1053,7 +1064,7 @@ void
 fakeworld_reset_counters(struct fakeworld *fw)
 {
 	fw->snapshots_created = fw->restores = fw->dns_changes = fw->conversions = 0;
-	fw->migrates = fw->mpc_syncs = fw->env_updates = fw->scales = fw->clones = 0;
+	fw->migrates = fw->mpc_syncs = fw->env_updates = fw->scales = fw->clones = fw->template_deletes = 0;
 	fw->terminates = fw->db_deletes = fw->backups = fw->email_restores = 0;
 	fw->cron_pauses = fw->cron_resumes = fw->smoke_tests = fw->mutations = 0;
 	fw->emails_added = 0;

@@ -70,6 +70,7 @@ struct fakeworld {
 	int snapshots_created, restores, dns_changes, conversions, migrates, mpc_syncs;
 	int env_updates, scales, clones, terminates, db_deletes, backups, email_restores;
 	int cron_pauses, cron_resumes, smoke_tests, mutations;
+	int template_deletes;
 	int emails_added;          /* blocked-email rows added by restores */
 	long blocked_rows;         /* rows a blocked-email backup finds (default 1) */
 	int blocked_cleared;       /* the new database's table was cleared */

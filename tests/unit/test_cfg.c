@@ -128,6 +128,11 @@ test_mistakes_name_file_and_line(void **state)
 	expect_error(cat(BASE, "[database]\n"), "line 16", "[database] appears twice");
 	expect_error("[aws]\nregion = r\napplication = a\n[pair w]\nenvironments = aaaa, bbbb\nrecords = z.com\n[dns]\nzone=z.com\n[database]\nnew=a\nclass=t3.small\nname=n\n",
 	    "line 11", "not an RDS instance class");
+	/* libpq's prefer falls back to plain text without a word: refused. */
+	expect_error("[aws]\nregion = r\napplication = a\n[pair w]\nenvironments = aaaa, bbbb\nrecords = z.com\n[dns]\nzone=z.com\n[database]\nnew=a\nclass=db.x\nname=n\nsslmode=prefer\n",
+	    "line 13", "sslmode 'prefer' is not one of require, verify-ca, verify-full and disable");
+	expect_error("[aws]\nregion = r\napplication = a\n[pair w]\nenvironments = aaaa, bbbb\nrecords = z.com\n[dns]\nzone=z.com\n[database]\nnew=a\nclass=db.x\nname=n\nsslrootcert=rds.pem\n",
+	    "line 13", "absolute path on the instances");
 }
 
 /* Parses text that must be accepted. */

@@ -852,6 +852,9 @@ test_tidy(void **state)
 	assert_int_equal(enginerun_cmd(&h, "tidy", &err), 0);
 	h.opts.until = NULL;
 	assert_null(fakeworld_env(h.fw, "cobalt-production-blue"));
+	/* the configuration templates prep made (secrets included) go too:
+	 * the new environments' and any an earlier cutover left for the old */
+	assert_int_equal(h.fw->template_deletes, 4);
 	{
 		struct fw_env *e = fakeworld_env(h.fw, "cobalt-test-black");
 		struct run_ctx ctx;

@@ -14,9 +14,97 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include <cmocka.h>
+#include <time.h>
+#include <sys/time.h>
+#include <sys/wait.h>
 
 #include "world/config.h"
 #include "world/fleet.h"
+
+static void
+mkkeydir(const char *tmp, const char *name, const char *owner, time_t age)
+{
+	char p[300];
+	FILE *f;
+	struct timeval tv[2];
+
+	snprintf(p, sizeof(p), "%s/%s", tmp, name);
+	assert_int_equal(mkdir(p, 0700), 0);
+	snprintf(p, sizeof(p), "%s/%s/id_ed25519", tmp, name);
+	assert_non_null(f = fopen(p, "w"));
+	fputs("-----BEGIN OPENSSH PRIVATE KEY-----\n", f);
+	fclose(f);
+	if (owner != NULL) {
+		snprintf(p, sizeof(p), "%s/%s/owner", tmp, name);
+		assert_non_null(f = fopen(p, "w"));
+		fputs(owner, f);
+		fclose(f);
+	}
+	snprintf(p, sizeof(p), "%s/%s", tmp, name);
+	tv[0].tv_sec = tv[1].tv_sec = time(NULL) - age;
+	tv[0].tv_usec = tv[1].tv_usec = 0;
+	assert_int_equal(utimes(p, tv), 0);
+}
+
+static int
+there(const char *tmp, const char *name)
+{
+	char p[300];
+
+	snprintf(p, sizeof(p), "%s/%s", tmp, name);
+	return access(p, F_OK) == 0;
+}
+
+/* Instance Connect key folders of runs that died (kill -9) are swept;
+ * a live run's, a fresh one without an owner, links and other names stay. */
+static void
+test_sweep_stale_keydirs(void **state)
+{
+	char tmp[] = "/tmp/cutover-sweep-t.XXXXXX", own[64], reused[64], cmd[300], stat_line[1024];
+	pid_t dead;
+	int removed = -1;
+	FILE *f;
+
+	(void)state;
+	assert_non_null(mkdtemp(tmp));
+	/* A pid that is surely gone: a child that has exited and been reaped. */
+	if ((dead = fork()) == 0)
+		_exit(0);
+	assert_int_equal(waitpid(dead, NULL, 0), dead);
+	/* Our own start time, as fleet_open writes it. */
+	assert_non_null(f = fopen("/proc/self/stat", "r"));
+	assert_non_null(fgets(stat_line, sizeof(stat_line), f));
+	fclose(f);
+	unsigned long long start = 0;
+	assert_int_equal(sscanf(strrchr(stat_line, ')') + 1,
+	    " %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u %*d %*d %*d %*d %*d %*d %llu", &start), 1);
+	snprintf(own, sizeof(own), "%ld %llu\n", (long)getpid(), start);
+	snprintf(reused, sizeof(reused), "%ld %llu\n", (long)getpid(), start + 12345);
+	char deadown[64];
+	snprintf(deadown, sizeof(deadown), "%ld 1\n", (long)dead);
+
+	mkkeydir(tmp, "cutover-key.dead01", deadown, 0);
+	mkkeydir(tmp, "cutover-key.reuse1", reused, 0);
+	mkkeydir(tmp, "cutover-key.live01", own, 0);
+	mkkeydir(tmp, "cutover-key.old001", NULL, 7200);
+	mkkeydir(tmp, "cutover-key.new001", NULL, 60);
+	mkkeydir(tmp, "other-key.dead01", deadown, 0);
+	snprintf(cmd, sizeof(cmd), "mkdir %s/target && ln -s %s/target %s/cutover-key.link01", tmp, tmp, tmp);
+	assert_int_equal(system(cmd), 0);
+
+	assert_int_equal(fleet_sweep_keydirs(tmp, &removed), 0);
+	assert_int_equal(removed, 3);
+	assert_false(there(tmp, "cutover-key.dead01"));
+	assert_false(there(tmp, "cutover-key.reuse1"));    /* same pid, another process */
+	assert_false(there(tmp, "cutover-key.old001"));
+	assert_true(there(tmp, "cutover-key.live01"));
+	assert_true(there(tmp, "cutover-key.new001"));
+	assert_true(there(tmp, "other-key.dead01"));
+	assert_true(there(tmp, "cutover-key.link01"));
+	assert_true(there(tmp, "target"));
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", tmp);
+	assert_int_equal(system(cmd), 0);
+}
 
 static void
 test_keygen_openssh_reads_it(void **state)
@@ -109,6 +197,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_keygen_openssh_reads_it),
+		cmocka_unit_test(test_sweep_stale_keydirs),
 		cmocka_unit_test(test_operator_ip_override),
 		cmocka_unit_test(test_cfg_session_keys),
 	};

@@ -12,6 +12,7 @@
 #include "runbook/engine.h"
 #include "runbook/progress.h"
 #include "base/rowlist.h"
+#include "base/sfile.h"
 #include "runbook/tables.h"
 
 /* --- quiet: wait until the live site has had no real requests ----------- */
@@ -321,8 +322,8 @@ say_unmapped(struct run_ctx *ctx, const char *step)
 	    "restored: no accounts_user has their system number. Create the user (or enter the "
 	    "block by hand), then run `cutover blocked-emails verify`:", rl.nrows);
 	for (size_t i = 0; i < rl.nrows && i < SAY_ROWS; i++) {
-		rowlist_printable(rowlist_cell(&rl, i, 0), email, sizeof(email));
-		rowlist_printable(rowlist_cell(&rl, i, 1), num, sizeof(num));
+		sfile_term_clean(email, sizeof(email), rowlist_cell(&rl, i, 0));
+		sfile_term_clean(num, sizeof(num), rowlist_cell(&rl, i, 1));
 		progress_event(ctx->out, "result", step, "  not restored: "
 		    "system number %s, %s", num[0] ? num : "(none)", email);
 	}

@@ -155,11 +155,34 @@ still_used(struct run_ctx *ctx, struct cut_err *err)
 	return 0;
 }
 
+/* The "<env>-cutover" configuration templates prep made to clone the
+ * environments hold every environment variable of the live one, database
+ * password and SECRET_KEY included; nothing needs them once the new
+ * environments exist. Tidy deletes them (for the new and the old names:
+ * a rehearsal or an earlier cutover may have left either). */
+static int
+tidy_templates(struct run_ctx *ctx, struct cut_err *err)
+{
+	const char *names[4] = { ctx->names.new_web, ctx->names.new_ses, ctx->names.live_web,
+		ctx->names.live_ses };
+	int r;
+
+	for (int k = 0; k < 4; k++) {
+		if (names[k][0] == '\0' || (k >= 2 && (strcmp(names[k], names[0]) == 0 ||
+		    strcmp(names[k], names[1]) == 0)))
+			continue;
+		if ((r = ctx->world->env_template_delete(ctx->world, names[k], err)) != 0)
+			return r;
+	}
+	return 0;
+}
+
 static int
 tenv_describe(struct run_ctx *ctx, char *buf, size_t len, struct cut_err *err)
 {
 	(void)err;
-	snprintf(buf, len, "terminate environments %s and %s", ctx->names.live_web,
+	snprintf(buf, len, "terminate environments %s and %s, and delete the configuration templates "
+	    "prep made (<env>-cutover: copies of the live settings, secrets included)", ctx->names.live_web,
 	    ctx->names.live_ses);
 	return 0;
 }
@@ -208,7 +231,7 @@ tenv_apply(struct run_ctx *ctx, struct cut_err *err)
 		if ((r = ctx->world->env_terminate(ctx->world, envs[k], err)) != 0)
 			return r;
 	}
-	return 0;
+	return tidy_templates(ctx, err);
 }
 
 static int
@@ -248,7 +271,7 @@ tenv_wait(struct run_ctx *ctx, struct cut_err *err)
 const struct step_entry step_tidy_envs_entry = {
 	.name = "tidy-envs",
 	.phase = STEP_PHASE_TIDY,
-	.summary = "terminate the old web and SES environments",
+	.summary = "terminate the old web and SES environments; delete the <env>-cutover templates",
 	.flags = STEP_F_DESTRUCTIVE | STEP_F_IRREVERSIBLE | STEP_F_ONCE,
 	.describe = tenv_describe,
 	.check = tenv_check,
