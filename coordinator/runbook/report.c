@@ -134,6 +134,8 @@ list_value(struct report_summary *s, const char *step, const char *key, const ch
 		l->present = 1, l->count = atol(value);
 	else if (l == &s->activity && strcmp(key, "payments") == 0)
 		l->payments = atol(value);
+	else if (l == &s->activity && strcmp(key, "counted_until") == 0)
+		l->until = atoll(value);
 	else if (strcmp(key, "file") == 0)
 		snprintf(l->file, sizeof(l->file), "%s", value);
 	else if (strcmp(key, "rows_file") == 0)
@@ -411,15 +413,27 @@ list_intro(const struct report_list *l, enum list_kind k, char *buf, size_t len)
 			    "and are not on the new system; enter them again there (or refund them).",
 			    l->count);
 		break;
-	case LIST_ACTIVITY:
+	case LIST_ACTIVITY: {
+		char upto[96] = "";
+		if (l->until > 0) {
+			/* The new side was closed before it counted (fail-back's
+			 * failback-new-cron and failback-new-maint), so this is the
+			 * last word on what it holds. */
+			time_t t = (time_t)l->until;
+			struct tm tm;
+			gmtime_r(&t, &tm);
+			strftime(upto, sizeof(upto), " (counted up to %Y-%m-%d %H:%M:%S UTC, after the "
+			    "new system was closed)", &tm);
+		}
 		if (l->count + l->payments == 0)
 			snprintf(buf, len, "No entries or payments were made on the new system since the "
-			    "DNS change.");
+			    "DNS change%s.", upto);
 		else
 			snprintf(buf, len, "%ld entr%s and %ld payment(s) were made on the new system since "
-			    "the DNS change; enter them again on the old system (or refund them).", l->count,
-			    l->count == 1 ? "y" : "ies", l->payments);
+			    "the DNS change%s; enter them again on the old system (or refund them).", l->count,
+			    l->count == 1 ? "y" : "ies", l->payments, upto);
 		break;
+	}
 	}
 }
 

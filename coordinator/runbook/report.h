@@ -32,6 +32,7 @@ struct report_list {
 	int present;            /* the step recorded its count */
 	long count;             /* what the step counted (activity: entries) */
 	long payments;          /* activity: payments (counted apart) */
+	long long until;        /* activity: Unix s it counted up to (0: not recorded) */
 	char file[4200];        /* the CSV the operator reads (journal: file) */
 	char rows_file[4200];   /* the row list (journal: rows_file) */
 	char rows_sha256[65];

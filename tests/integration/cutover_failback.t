@@ -36,6 +36,7 @@ check "the old web env has its scaling back" eq "$(min_size cobalt-production-bl
 check "cron is back on the old web env" eq "$(crontab_of i-0b1e0000000000001)" "$blue_cron"
 check "the activity on the new system is reported, saying up to when it counted" has "$T/out" "on the new system from the cutover up to 20[0-9-]* [0-9:]* UTC"
 check "as a CSV file" test -s "$ST/activity-since-cutover.csv"
+check "and in the report, saying up to when it counted" has "$ST/report.md" "counted up to 20[0-9-]* [0-9:]* UTC, after the new system was closed"
 # Nothing is written on the new side after its activity was counted: it is
 # closed first (maintenance mode on, cron paused, before the old side's cron
 # resumes), so a cron round now writes on the old database only.

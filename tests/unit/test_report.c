@@ -378,6 +378,9 @@ test_zero_rows_and_failback_activity(void **state)
 	assert_int_equal(report_write_files(h.dir, md, html, sizeof(md), &err), 0);
 	m = slurp(md);
 	assert_non_null(strstr(m, "## Activity on the new system (fail-back)\n\n2 entries and 1 payment(s)"));
+	/* says up to when it counted, the new side closed first */
+	assert_non_null(strstr(m, "(counted up to 20"));
+	assert_non_null(strstr(m, " UTC, after the new system was closed)"));
 	assert_non_null(strstr(m, "| events\\_basketitem | 1001 |"));
 	assert_non_null(strstr(m, "| payments\\_memberTransaction | 1002 |"));
 	assert_null(strstr(m, "more are in"));
