@@ -20,6 +20,13 @@ start=$(date +%s)
 check "up refuses a checkout in a 0700 folder" "[ $rc -ne 0 ]"
 check "at once (no instance was started)" "[ \$(( \$(date +%s) - $start )) -lt 10 ] && [ ! -e '$sd/sim/sim.json' ]"
 check "naming the folder and the command that fixes it" "grep -qF 'chmod o+x $home' '$home/out'"
+# Two closed folders (a 0700 home inside a 0700 parent): both named in one
+# sentence, so one command fixes the checkout (a newcomer needed two rounds).
+outer=$(mktemp -d /tmp/cutover-outer.XXXXXX); mkdir -p "$outer/home"; chmod 700 "$outer/home"
+cp -a "$home/cutover" "$outer/home/"
+"$outer/home/cutover/tests/sim/up" "$sd/sim" >"$home/out3" 2>&1
+check "two closed folders are named together, with one command for both" "grep -qF 'chmod o+x $outer $outer/home' '$home/out3'"
+rm -rf "$outer"
 chmod o+x "$home"
 "$home/cutover/tests/sim/up" --help >"$home/out2" 2>&1
 check "after chmod o+x the checkout is accepted (usage, not the refusal)" "grep -q 'usage: tests/sim/up DIR' '$home/out2' && ! grep -q 'cannot enter' '$home/out2'"

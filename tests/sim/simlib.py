@@ -508,14 +508,15 @@ def fixture_hash():
 
 
 def checkout_blocked():
-    """The first folder from the fixture up to / that other users cannot
-    enter (no o+x), or None when the instances' users can reach the fixture."""
-    p = FIXTURE
+    """Every folder from the fixture up to / that other users cannot enter
+    (no o+x), outermost first; [] when the instances' users can reach the
+    fixture. All of them at once, so one chmod fixes the checkout."""
+    p, out = FIXTURE, []
     while True:
         if not os.stat(p).st_mode & 0o001:
-            return p
+            out.insert(0, p)
         if p == '/':
-            return None
+            return out
         p = os.path.dirname(p)
 
 
