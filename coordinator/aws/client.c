@@ -15,7 +15,6 @@
 
 #include "aws/ratelim.h"
 #include "aws/sigv4.h"
-#include "aws/sts.h"
 #include "base/version.h"
 
 #define RESPONSE_MAX (32u * 1024 * 1024)
@@ -63,6 +62,8 @@ struct aws_client {
 	int page_size;
 	int adaptive;            /* retry_mode adaptive: rl paces the sends */
 	struct ratelim rl;
+	int (*assume)(struct aws_client *, const struct creds_config *, struct creds *,
+	    struct cut_err *);  /* aws_client_opts.assume, or NULL */
 };
 
 static double
@@ -122,28 +123,29 @@ rnd01(struct aws_client *c)
 	return (double)((c->rng * 2685821657736338717ULL) >> 11) / 9007199254740992.0;
 }
 
-/* creds_assume_fn of every client: STS AssumeRole through a copy of c that
- * borrows its settings, connection and region but signs with the source
- * keys. The copy never refreshes its credentials (expiration 0): refreshing
- * is the parent's, which re-resolves the whole chain. */
+/* creds_assume_fn of every client with an assume hook: AssumeRole through a
+ * copy of c that borrows its settings, connection and region but signs with
+ * the source keys. The copy never refreshes its credentials (expiration 0):
+ * refreshing is the parent's, which re-resolves the whole chain. */
 static int
 assume_hook(void *user, const struct creds_config *p, const struct creds *src,
     struct creds *out, struct cut_err *err)
 {
 	struct aws_client *c = user, sub = *c;
-	struct sts_assume_req rq = { 0 };
 	int r;
 
 	sub.cr = *src;
 	sub.cr.expiration = 0;
-	rq.role_arn = p->role_arn;
-	rq.session_name = p->role_session_name;
-	rq.external_id = p->external_id;
-	rq.duration_s = p->duration_s;
-	rq.profile = p->profile;
-	r = sts_assume_role(&sub, &rq, out, NULL, 0, err);
+	r = c->assume(&sub, p, out, err);
 	c->calls = sub.calls;
 	return r;
+}
+
+/* The credential chain of c: with the assume hook when one was given. */
+static int
+resolve_creds(struct aws_client *c, struct creds *out, struct cut_err *err)
+{
+	return creds_resolve_with(c->cfg, c->assume ? assume_hook : NULL, c, out, err);
 }
 
 int
@@ -174,6 +176,7 @@ aws_client_new(const struct aws_client_opts *o, struct aws_client **out,
 	c->clock_offset = o ? o->clock_offset_s : 0;
 	c->retry_scale = o && o->retry_scale > 0 ? o->retry_scale : 1.0;
 	c->page_size = o && o->page_size > 0 ? o->page_size : 0;
+	c->assume = o ? o->assume : NULL;
 	c->max_attempts = c->cfg->max_attempts;
 	if (c->max_attempts <= 0)
 		c->max_attempts = (c->cfg->retry_mode && strcmp(c->cfg->retry_mode, "legacy") == 0) ? 5 : 3;
@@ -191,7 +194,7 @@ aws_client_new(const struct aws_client_opts *o, struct aws_client **out,
 		goto fail;
 	}
 	/* Last: a role profile's AssumeRole goes through this client. */
-	if ((r = creds_resolve_with(c->cfg, assume_hook, c, &c->cr, err)) != 0)
+	if ((r = resolve_creds(c, &c->cr, err)) != 0)
 		goto fail;
 	*out = c;
 	return 0;
@@ -539,7 +542,7 @@ ensure_fresh_creds(struct aws_client *c, struct cut_err *err)
 
 	if (!creds_expired(&c->cr, time(NULL), 300))
 		return 0;
-	if ((r = creds_resolve_with(c->cfg, assume_hook, c, &n, err)) != 0)
+	if ((r = resolve_creds(c, &n, err)) != 0)
 		return r;
 	creds_free(&c->cr);
 	c->cr = n;
