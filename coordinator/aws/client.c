@@ -13,6 +13,7 @@
 
 #include <curl/curl.h>
 
+#include "base/clock.h"
 #include "aws/ratelim.h"
 #include "aws/sigv4.h"
 #include "base/version.h"
@@ -65,15 +66,6 @@ struct aws_client {
 	int (*assume)(struct aws_client *, const struct creds_config *, struct creds *,
 	    struct cut_err *);  /* aws_client_opts.assume, or NULL */
 };
-
-static double
-mono_now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
-}
 
 static void
 sleep_s(double s)
@@ -181,7 +173,7 @@ aws_client_new(const struct aws_client_opts *o, struct aws_client **out,
 	if (c->max_attempts <= 0)
 		c->max_attempts = (c->cfg->retry_mode && strcmp(c->cfg->retry_mode, "legacy") == 0) ? 5 : 3;
 	c->adaptive = c->cfg->retry_mode && strcmp(c->cfg->retry_mode, "adaptive") == 0;
-	ratelim_init(&c->rl, mono_now());
+	ratelim_init(&c->rl, cut_mono_s());
 	clock_gettime(CLOCK_REALTIME, &ts);
 	c->rng = ((uint64_t)ts.tv_nsec << 20) ^ (uint64_t)ts.tv_sec ^ ((uint64_t)getpid() << 40) ^
 	    (uint64_t)(uintptr_t)c;
@@ -588,7 +580,7 @@ aws_send(struct aws_client *c, const struct aws_service *svc, const char *op,
 		struct sigv4_result res;
 		struct curl_slist *hl = NULL;
 		struct sbuf hb = SBUF_INIT;
-		struct timespec t0, t1;
+		int64_t t0, t1;
 		CURLcode cc;
 		time_t now;
 		struct tm tm;
@@ -663,15 +655,15 @@ aws_send(struct aws_client *c, const struct aws_service *svc, const char *op,
 		curl_easy_setopt(c->h, CURLOPT_HEADERDATA, rep);
 		curl_easy_setopt(c->h, CURLOPT_ERRORBUFFER, errbuf);
 		if (c->adaptive) {
-			double wait = ratelim_acquire(&c->rl, mono_now());
+			double wait = ratelim_acquire(&c->rl, cut_mono_s());
 			if (wait > 0)
 				aws_log(c, "aws: adaptive retry mode holds %s for %.0f ms (allowed rate %.2f/s)",
 				    op, wait * 1000, ratelim_rate(&c->rl));
 			sleep_s(wait);
 		}
-		clock_gettime(CLOCK_MONOTONIC, &t0);
+		t0 = cut_mono_ms();
 		cc = curl_easy_perform(c->h);
-		clock_gettime(CLOCK_MONOTONIC, &t1);
+		t1 = cut_mono_ms();
 		c->calls++;
 		for (struct curl_slist *s = hl; s; s = s->next)
 			explicit_bzero(s->data, strlen(s->data));
@@ -682,10 +674,10 @@ aws_send(struct aws_client *c, const struct aws_service *svc, const char *op,
 		aws_log(c, "aws: %s %s%s %s attempt %d/%d -> %s%ld in %ld ms (request id %s)", method,
 		    base, path, op, attempt, c->max_attempts, cc == CURLE_OK ? "HTTP " : "curl error ",
 		    cc == CURLE_OK ? *status : (long)cc,
-		    (long)((t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000),
+		    (long)(t1 - t0),
 		    rep->request_id[0] ? rep->request_id : "-");
 		if (c->adaptive && (cc != CURLE_OK || (*status >= 200 && *status < 300)))
-			ratelim_update(&c->rl, mono_now(), 0);
+			ratelim_update(&c->rl, cut_mono_s(), 0);
 		if (cc != CURLE_OK) {
 			if (curl_retryable(cc) && attempt < c->max_attempts) {
 				retry = 1;
@@ -722,7 +714,7 @@ aws_send(struct aws_client *c, const struct aws_service *svc, const char *op,
 			if (!e.code[0] && *status == 429)
 				strcpy(e.code, "TooManyRequestsException");
 			if (c->adaptive)
-				ratelim_update(&c->rl, mono_now(), aws_code_is_throttle(e.code) || *status == 429);
+				ratelim_update(&c->rl, cut_mono_s(), aws_code_is_throttle(e.code) || *status == 429);
 			redact(e.message, c->cr.secret_key);
 			redact(e.message, c->cr.session_token);
 			if (rep->date[0] && (srv = curl_getdate(rep->date, NULL)) > 0)

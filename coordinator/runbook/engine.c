@@ -11,10 +11,11 @@
 
 #include <json-c/json.h>
 
+#include "base/clock.h"
+#include "base/wait_sched.h"
 #include "runbook/journal.h"
 #include "runbook/progress.h"
 #include "runbook/tables.h"
-#include "aws/wait.h"
 
 /* Set from the signal handler, read by the engine between calls: a signal
  * handler can only communicate through static storage of this type. */
@@ -150,12 +151,9 @@ jlog_kv(struct run_ctx *ctx, const char *ev, const char *step, const char *msg,
 double
 engine_now(const struct run_ctx *ctx)
 {
-	struct timespec t;
-
 	if (ctx->clock)
 		return ctx->clock->now(ctx->clock->arg);
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+	return cut_mono_s();
 }
 
 /* Sleeps until t on ctx's clock; returns early when interrupted (the caller
