@@ -13,9 +13,9 @@
 
 #include <curl/curl.h>
 
+#include "base/clock.h"
 #include "aws/ratelim.h"
 #include "aws/sigv4.h"
-#include "aws/sts.h"
 #include "base/version.h"
 
 #define RESPONSE_MAX (32u * 1024 * 1024)
@@ -63,16 +63,9 @@ struct aws_client {
 	int page_size;
 	int adaptive;            /* retry_mode adaptive: rl paces the sends */
 	struct ratelim rl;
+	int (*assume)(struct aws_client *, const struct creds_config *, struct creds *,
+	    struct cut_err *);  /* aws_client_opts.assume, or NULL */
 };
-
-static double
-mono_now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
-}
 
 static void
 sleep_s(double s)
@@ -122,28 +115,29 @@ rnd01(struct aws_client *c)
 	return (double)((c->rng * 2685821657736338717ULL) >> 11) / 9007199254740992.0;
 }
 
-/* creds_assume_fn of every client: STS AssumeRole through a copy of c that
- * borrows its settings, connection and region but signs with the source
- * keys. The copy never refreshes its credentials (expiration 0): refreshing
- * is the parent's, which re-resolves the whole chain. */
+/* creds_assume_fn of every client with an assume hook: AssumeRole through a
+ * copy of c that borrows its settings, connection and region but signs with
+ * the source keys. The copy never refreshes its credentials (expiration 0):
+ * refreshing is the parent's, which re-resolves the whole chain. */
 static int
 assume_hook(void *user, const struct creds_config *p, const struct creds *src,
     struct creds *out, struct cut_err *err)
 {
 	struct aws_client *c = user, sub = *c;
-	struct sts_assume_req rq = { 0 };
 	int r;
 
 	sub.cr = *src;
 	sub.cr.expiration = 0;
-	rq.role_arn = p->role_arn;
-	rq.session_name = p->role_session_name;
-	rq.external_id = p->external_id;
-	rq.duration_s = p->duration_s;
-	rq.profile = p->profile;
-	r = sts_assume_role(&sub, &rq, out, NULL, 0, err);
+	r = c->assume(&sub, p, out, err);
 	c->calls = sub.calls;
 	return r;
+}
+
+/* The credential chain of c: with the assume hook when one was given. */
+static int
+resolve_creds(struct aws_client *c, struct creds *out, struct cut_err *err)
+{
+	return creds_resolve_with(c->cfg, c->assume ? assume_hook : NULL, c, out, err);
 }
 
 int
@@ -174,11 +168,12 @@ aws_client_new(const struct aws_client_opts *o, struct aws_client **out,
 	c->clock_offset = o ? o->clock_offset_s : 0;
 	c->retry_scale = o && o->retry_scale > 0 ? o->retry_scale : 1.0;
 	c->page_size = o && o->page_size > 0 ? o->page_size : 0;
+	c->assume = o ? o->assume : NULL;
 	c->max_attempts = c->cfg->max_attempts;
 	if (c->max_attempts <= 0)
 		c->max_attempts = (c->cfg->retry_mode && strcmp(c->cfg->retry_mode, "legacy") == 0) ? 5 : 3;
 	c->adaptive = c->cfg->retry_mode && strcmp(c->cfg->retry_mode, "adaptive") == 0;
-	ratelim_init(&c->rl, mono_now());
+	ratelim_init(&c->rl, cut_mono_s());
 	clock_gettime(CLOCK_REALTIME, &ts);
 	c->rng = ((uint64_t)ts.tv_nsec << 20) ^ (uint64_t)ts.tv_sec ^ ((uint64_t)getpid() << 40) ^
 	    (uint64_t)(uintptr_t)c;
@@ -191,7 +186,7 @@ aws_client_new(const struct aws_client_opts *o, struct aws_client **out,
 		goto fail;
 	}
 	/* Last: a role profile's AssumeRole goes through this client. */
-	if ((r = creds_resolve_with(c->cfg, assume_hook, c, &c->cr, err)) != 0)
+	if ((r = resolve_creds(c, &c->cr, err)) != 0)
 		goto fail;
 	*out = c;
 	return 0;
@@ -565,7 +560,7 @@ ensure_fresh_creds(struct aws_client *c, struct cut_err *err)
 
 	if (!creds_expired(&c->cr, time(NULL), 300))
 		return 0;
-	if ((r = creds_resolve_with(c->cfg, assume_hook, c, &n, err)) != 0)
+	if ((r = resolve_creds(c, &n, err)) != 0)
 		return r;
 	creds_free(&c->cr);
 	c->cr = n;
@@ -611,7 +606,7 @@ aws_send(struct aws_client *c, const struct aws_service *svc, const char *op,
 		struct sigv4_result res;
 		struct curl_slist *hl = NULL;
 		struct sbuf hb = SBUF_INIT;
-		struct timespec t0, t1;
+		int64_t t0, t1;
 		CURLcode cc;
 		time_t now;
 		struct tm tm;
@@ -686,15 +681,15 @@ aws_send(struct aws_client *c, const struct aws_service *svc, const char *op,
 		curl_easy_setopt(c->h, CURLOPT_HEADERDATA, rep);
 		curl_easy_setopt(c->h, CURLOPT_ERRORBUFFER, errbuf);
 		if (c->adaptive) {
-			double wait = ratelim_acquire(&c->rl, mono_now());
+			double wait = ratelim_acquire(&c->rl, cut_mono_s());
 			if (wait > 0)
 				aws_log(c, "aws: adaptive retry mode holds %s for %.0f ms (allowed rate %.2f/s)",
 				    op, wait * 1000, ratelim_rate(&c->rl));
 			sleep_s(wait);
 		}
-		clock_gettime(CLOCK_MONOTONIC, &t0);
+		t0 = cut_mono_ms();
 		cc = curl_easy_perform(c->h);
-		clock_gettime(CLOCK_MONOTONIC, &t1);
+		t1 = cut_mono_ms();
 		c->calls++;
 		for (struct curl_slist *s = hl; s; s = s->next)
 			explicit_bzero(s->data, strlen(s->data));
@@ -705,10 +700,10 @@ aws_send(struct aws_client *c, const struct aws_service *svc, const char *op,
 		aws_log(c, "aws: %s %s%s %s attempt %d/%d -> %s%ld in %ld ms (request id %s)", method,
 		    base, path, op, attempt, c->max_attempts, cc == CURLE_OK ? "HTTP " : "curl error ",
 		    cc == CURLE_OK ? *status : (long)cc,
-		    (long)((t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000),
+		    (long)(t1 - t0),
 		    rep->request_id[0] ? rep->request_id : "-");
 		if (c->adaptive && (cc != CURLE_OK || (*status >= 200 && *status < 300)))
-			ratelim_update(&c->rl, mono_now(), 0);
+			ratelim_update(&c->rl, cut_mono_s(), 0);
 		if (cc != CURLE_OK) {
 			if (curl_retryable(cc) && attempt < c->max_attempts) {
 				retry = 1;
@@ -745,7 +740,7 @@ aws_send(struct aws_client *c, const struct aws_service *svc, const char *op,
 			if (!e.code[0] && *status == 429)
 				strcpy(e.code, "TooManyRequestsException");
 			if (c->adaptive)
-				ratelim_update(&c->rl, mono_now(), aws_code_is_throttle(e.code) || *status == 429);
+				ratelim_update(&c->rl, cut_mono_s(), aws_code_is_throttle(e.code) || *status == 429);
 			aws_redact(e.message, sizeof(e.message), c->cr.secret_key);
 			aws_redact(e.message, sizeof(e.message), c->cr.session_token);
 			if (rep->date[0] && (srv = curl_getdate(rep->date, NULL)) > 0)

@@ -33,6 +33,8 @@
 #include "base/err.h"
 #include "base/sbuf.h"
 
+struct aws_client;
+
 enum aws_proto {
 	AWS_PROTO_QUERY,     /* EB, RDS, STS */
 	AWS_PROTO_EC2,
@@ -63,9 +65,14 @@ struct aws_client_opts {
 	long clock_offset_s;        /* added to the signing time: lets tests fake a skewed clock */
 	double retry_scale;         /* multiplies backoff delays; 0 = 1.0 (tests shrink it) */
 	int page_size;              /* MaxRecords/MaxResults for list calls; 0 = AWS's default */
+	/* Assumes the role of a role profile p (role_arn) with a client that
+	 * signs with the source credentials, filling out (caller frees). The
+	 * client makes no STS call itself so that STS, a service like any other,
+	 * sits above it: give sts_assume_profile (aws/sts.h). NULL: a role
+	 * profile fails with the sentence saying so. */
+	int (*assume)(struct aws_client *signer, const struct creds_config *p, struct creds *out,
+	    struct cut_err *err);
 };
-
-struct aws_client;
 
 /* Debug sink: one line per attempt (method, URL, action, status, request id,
  * duration); never headers or bodies. */

@@ -2,6 +2,7 @@
 #include "aws/r53.h"
 
 #include <ctype.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -59,57 +60,99 @@ query_add(struct sbuf *q, const char *k, const char *v)
 	sbuf_add_uri(q, v, strlen(v), NULL);
 }
 
+/* Route 53's paging (REST, a different set of tokens per list): query adds
+ * the next page's parameters from ctx (where parse left the tokens); parse
+ * reads one page and returns 1 when another page is wanted, 0 when done, or
+ * a negative CUT_E* (err then says what; the pages read stay in ctx). At
+ * most max_pages pages. The one paging loop of this file, as aws_query_pages
+ * is of the Query services. */
+typedef void (*r53_query_fn)(struct sbuf *q, void *ctx);
+typedef int (*r53_parse_fn)(xmlDoc *d, void *ctx, struct cut_err *err);
+
+static int
+r53_pages(struct aws_client *c, const char *op, const char *path, r53_query_fn query,
+    r53_parse_fn parse, void *ctx, int max_pages, struct cut_err *err)
+{
+	int pages = 0, r;
+
+	do {
+		struct sbuf q = SBUF_INIT;
+		xmlDoc *d;
+		query(&q, ctx);
+		r = aws_rest_xml(c, &aws_svc_route53, op, "GET", path, sbuf_str(&q), NULL, &d, err);
+		sbuf_free(&q);
+		if (r != 0)
+			return r;
+		r = parse(d, ctx, err);
+		xmlFreeDoc(d);
+	} while (r == 1 && ++pages < max_pages);
+	return r < 0 ? r : 0;
+}
+
+struct zone_find {
+	const char *dns_name;
+	char next_name[256], next_id[64];
+	struct r53_zone *out;
+	int found;
+};
+
+static void
+zone_query(struct sbuf *q, void *ctx)
+{
+	struct zone_find *z = ctx;
+
+	query_add(q, "dnsname", z->next_name);
+	if (z->next_id[0])
+		query_add(q, "hostedzoneid", z->next_id);
+	query_add(q, "maxitems", "100");
+}
+
+static int
+zone_parse(xmlDoc *d, void *ctx, struct cut_err *err)
+{
+	struct zone_find *x = ctx;
+	struct r53_zone *out = x->out;
+	xmlNode *root = xmlDocGetRootElement(d), *z;
+	int trunc;
+
+	(void)err;
+	for (z = axml_path(root, "HostedZones/HostedZone"); z; z = axml_next(z)) {
+		char name[256], id[256];
+		int priv;
+		axml_copy(z, "Name", name, sizeof(name));
+		if (!r53_name_eq(name, x->dns_name))
+			continue;
+		priv = axml_bool(z, "Config/PrivateZone", 0);
+		if (x->found && priv)
+			continue;
+		axml_copy(z, "Id", id, sizeof(id));
+		snprintf(out->id, sizeof(out->id), "%.63s", strip_prefix(id));
+		snprintf(out->name, sizeof(out->name), "%s", name);
+		out->private_zone = priv;
+		out->record_count = axml_long(z, "ResourceRecordSetCount", 0);
+		x->found = 1;
+	}
+	trunc = axml_bool(root, "IsTruncated", 0);
+	axml_copy(root, "NextDNSName", x->next_name, sizeof(x->next_name));
+	axml_copy(root, "NextHostedZoneId", x->next_id, sizeof(x->next_id));
+	/* Zones come sorted by reversed name: once past ours, stop. */
+	return !((x->found && !out->private_zone) || !trunc || !x->next_name[0] ||
+	    !r53_name_eq(x->next_name, x->dns_name));
+}
+
 int
 r53_find_hosted_zone(struct aws_client *c, const char *dns_name,
     struct r53_zone *out, struct cut_err *err)
 {
-	char next_name[256], next_id[64] = "";
-	int pages = 0, found = 0, r;
+	struct zone_find z = { .dns_name = dns_name, .out = out };
+	int r;
 
 	memset(out, 0, sizeof(*out));
-	snprintf(next_name, sizeof(next_name), "%s", dns_name);
-	for (;;) {
-		struct sbuf q = SBUF_INIT;
-		xmlDoc *d;
-		xmlNode *root, *z;
-		int trunc;
-
-		query_add(&q, "dnsname", next_name);
-		if (next_id[0])
-			query_add(&q, "hostedzoneid", next_id);
-		query_add(&q, "maxitems", "100");
-		r = aws_rest_xml(c, &aws_svc_route53, "ListHostedZonesByName", "GET",
-		    "/2013-04-01/hostedzonesbyname", sbuf_str(&q), NULL, &d, err);
-		sbuf_free(&q);
-		if (r != 0)
-			return r;
-		root = xmlDocGetRootElement(d);
-		for (z = axml_path(root, "HostedZones/HostedZone"); z; z = axml_next(z)) {
-			char name[256], id[256];
-			int priv;
-			axml_copy(z, "Name", name, sizeof(name));
-			if (!r53_name_eq(name, dns_name))
-				continue;
-			priv = axml_bool(z, "Config/PrivateZone", 0);
-			if (found && priv)
-				continue;
-			axml_copy(z, "Id", id, sizeof(id));
-			snprintf(out->id, sizeof(out->id), "%.63s", strip_prefix(id));
-			snprintf(out->name, sizeof(out->name), "%s", name);
-			out->private_zone = priv;
-			out->record_count = axml_long(z, "ResourceRecordSetCount", 0);
-			found = 1;
-		}
-		trunc = axml_bool(root, "IsTruncated", 0);
-		axml_copy(root, "NextDNSName", next_name, sizeof(next_name));
-		axml_copy(root, "NextHostedZoneId", next_id, sizeof(next_id));
-		xmlFreeDoc(d);
-		/* Zones come sorted by reversed name: once past ours, stop. */
-		if ((found && !out->private_zone) || !trunc || !next_name[0] ||
-		    !r53_name_eq(next_name, dns_name) || ++pages > 100)
-			break;
-	}
-	if (!found)
+	snprintf(z.next_name, sizeof(z.next_name), "%s", dns_name);
+	if ((r = r53_pages(c, "ListHostedZonesByName", "/2013-04-01/hostedzonesbyname", zone_query,
+	    zone_parse, &z, 101, err)) != 0)
+		return r;
+	if (!z.found)
 		return cut_err_set(err, CUT_ENOTFOUND,
 		    "Route 53 has no hosted zone named %s in this account; check [dns] zone in the config file.",
 		    dns_name);
@@ -168,43 +211,56 @@ r53_parse_records(xmlDoc *d, struct r53_record_list *out, int *truncated,
 	return 0;
 }
 
+struct rr_list {
+	char nn[256], nt[256], ni[256];
+	size_t max_items;
+	struct r53_record_list *out;
+};
+
+static void
+rr_query(struct sbuf *q, void *ctx)
+{
+	struct rr_list *x = ctx;
+
+	if (x->nn[0])
+		query_add(q, "name", x->nn);
+	if (x->nt[0])
+		query_add(q, "type", x->nt);
+	if (x->ni[0])
+		query_add(q, "identifier", x->ni);
+}
+
+static int
+rr_parse(xmlDoc *d, void *ctx, struct cut_err *err)
+{
+	struct rr_list *x = ctx;
+	int trunc = 0;
+
+	if (r53_parse_records(d, x->out, &trunc, x->nn, x->nt, x->ni, sizeof(x->nn)) != 0)
+		return cut_err_set(err, CUT_ENOMEM, "Out of memory reading Route 53 records.");
+	return trunc && x->nn[0] && (x->max_items == 0 || x->out->n < x->max_items);
+}
+
 int
 r53_list_resource_record_sets(struct aws_client *c, const char *zone_id,
     const char *start_name, const char *start_type, size_t max_items,
     struct r53_record_list *out, struct cut_err *err)
 {
-	char path[256], nn[256] = "", nt[256] = "", ni[256] = "";
-	int trunc = 0, pages = 0, r;
+	struct rr_list x = { .max_items = max_items, .out = out };
+	char path[256];
+	int r;
 
 	memset(out, 0, sizeof(*out));
 	snprintf(path, sizeof(path), "/2013-04-01/hostedzone/%s/rrset", strip_prefix(zone_id));
 	if (start_name)
-		snprintf(nn, sizeof(nn), "%s", start_name);
+		snprintf(x.nn, sizeof(x.nn), "%s", start_name);
 	if (start_type)
-		snprintf(nt, sizeof(nt), "%s", start_type);
-	do {
-		struct sbuf q = SBUF_INIT;
-		xmlDoc *d;
-		if (nn[0])
-			query_add(&q, "name", nn);
-		if (nt[0])
-			query_add(&q, "type", nt);
-		if (ni[0])
-			query_add(&q, "identifier", ni);
-		r = aws_rest_xml(c, &aws_svc_route53, "ListResourceRecordSets", "GET", path,
-		    sbuf_str(&q), NULL, &d, err);
-		sbuf_free(&q);
-		if (r != 0) {
-			r53_record_list_free(out);
-			return r;
-		}
-		r = r53_parse_records(d, out, &trunc, nn, nt, ni, sizeof(nn));
-		xmlFreeDoc(d);
-		if (r != 0) {
-			r53_record_list_free(out);
-			return cut_err_set(err, CUT_ENOMEM, "Out of memory reading Route 53 records.");
-		}
-	} while (trunc && nn[0] && (max_items == 0 || out->n < max_items) && ++pages < 10000);
+		snprintf(x.nt, sizeof(x.nt), "%s", start_type);
+	if ((r = r53_pages(c, "ListResourceRecordSets", path, rr_query, rr_parse, &x, 10000,
+	    err)) != 0) {
+		r53_record_list_free(out);
+		return r;
+	}
 	if (max_items && out->n > max_items) {
 		size_t i;
 		for (i = max_items; i < out->n; i++) {

@@ -98,3 +98,17 @@ sts_assume_role(struct aws_client *c, const struct sts_assume_req *rq, struct cr
 	}
 	return 0;
 }
+
+int
+sts_assume_profile(struct aws_client *signer, const struct creds_config *p, struct creds *out,
+    struct cut_err *err)
+{
+	struct sts_assume_req rq = { 0 };
+
+	rq.role_arn = p->role_arn;
+	rq.session_name = p->role_session_name;
+	rq.external_id = p->external_id;
+	rq.duration_s = p->duration_s;
+	rq.profile = p->profile;
+	return sts_assume_role(signer, &rq, out, NULL, 0, err);
+}

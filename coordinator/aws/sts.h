@@ -28,4 +28,10 @@ struct sts_assume_req {
 int sts_assume_role(struct aws_client *c, const struct sts_assume_req *rq, struct creds *out,
     char *arn, size_t arnsz, struct cut_err *err);
 
+/* The assume hook of struct aws_client_opts: sts_assume_role for role
+ * profile p (role_arn, role_session_name, external_id, duration_seconds),
+ * signed by signer. */
+int sts_assume_profile(struct aws_client *signer, const struct creds_config *p,
+    struct creds *out, struct cut_err *err);
+
 #endif

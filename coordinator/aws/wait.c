@@ -6,127 +6,10 @@
 #include <string.h>
 #include <time.h>
 
+#include "base/clock.h"
 #include "aws/r53.h"
 
-/* ---- schedule ---------------------------------------------------------------- */
-
-#define EARLY_N 4
-static const double early[EARLY_N] = { 0, 1, 2, 4 };
-#define SPARSE_GAP 10.0
-#define QUIET_BEFORE 10.0
-#define DENSE_BEFORE 3.0
-#define DENSE_AFTER 5.0
-/* Calls the dense phase needs: one a second over [T-3, T+5]. */
-#define DENSE_N 9
-#define STEADY_GAP 5.0
-#define FIRST_MINUTE_GAP 7.0
-#define MIN_GAP 1.0
-
-void
-wait_sched_init(struct wait_sched *s, double now, double expected_s)
-{
-	memset(s, 0, sizeof(*s));
-	s->start = now;
-	s->expected_s = expected_s > 0 ? expected_s : 0;
-}
-
-void
-wait_sched_record_call(struct wait_sched *s, double now)
-{
-	s->calls[s->ncalls % WAIT_MAX_PER_MIN] = now;
-	s->ncalls++;
-}
-
-void
-wait_sched_observe_percent(struct wait_sched *s, double now, int percent)
-{
-	if (percent < 0 || percent > 100)
-		return;
-	if (!s->have_p || percent < s->p0) {
-		s->have_p = 1;
-		s->p_t0 = s->p_t1 = now;
-		s->p0 = s->p1 = percent;
-		return;
-	}
-	if (percent > s->p1) {
-		s->p_t1 = now;
-		s->p1 = percent;
-		s->overran = 0; /* new evidence: trust the new prediction */
-	}
-}
-
-double
-wait_sched_predicted(const struct wait_sched *s)
-{
-	if (s->overran)
-		return 0;
-	if (s->have_p && s->p1 > s->p0 && s->p_t1 > s->p_t0) {
-		double rate = (s->p1 - s->p0) / (s->p_t1 - s->p_t0);
-		/* Percent is floored: the true progress at p_t1 is p1 + 0.5
-		 * on average, so half a step less remains. */
-		return s->p_t1 + (100 - s->p1 - 0.5) / rate;
-	}
-	if (s->expected_s > 0)
-		return s->start + s->expected_s;
-	return 0;
-}
-
-double
-wait_sched_next(struct wait_sched *s, double now)
-{
-	double next, last = s->ncalls ? s->calls[(s->ncalls - 1) % WAIT_MAX_PER_MIN] : now;
-	double T = wait_sched_predicted(s);
-
-	if (s->ncalls < EARLY_N) {
-		next = s->start + early[s->ncalls];
-	} else if (T > 0) {
-		if (now < T - QUIET_BEFORE) {
-			/* A sparse poll is worth it only if the dense phase
-			 * still has its nine calls in the 60 s window ending
-			 * at T+5. */
-			size_t i, recent = 0, have = s->ncalls < WAIT_MAX_PER_MIN ? s->ncalls : WAIT_MAX_PER_MIN;
-			for (i = 0; i < have; i++)
-				if (s->calls[i] > T + DENSE_AFTER - 60.0)
-					recent++;
-			next = now + SPARSE_GAP;
-			if (next > T - QUIET_BEFORE || (next > T + DENSE_AFTER - 60.0 &&
-			    recent + 1 + DENSE_N > WAIT_MAX_PER_MIN))
-				next = T - DENSE_BEFORE;
-		} else if (now < T - DENSE_BEFORE) {
-			next = T - DENSE_BEFORE;
-		} else if (now < T + DENSE_AFTER) {
-			next = last + MIN_GAP;
-		} else {
-			s->overran = 1;
-			next = last + STEADY_GAP;
-		}
-	} else {
-		/* The four early probes used a third of the first minute's
-		 * budget: spread the other eight over it (7 s apart), then
-		 * settle at the steady 12 a minute. */
-		next = last + (now - s->start < 60.0 ? FIRST_MINUTE_GAP : STEADY_GAP);
-	}
-	if (s->ncalls && next < last + MIN_GAP)
-		next = last + MIN_GAP;
-	/* The budget: the 12th most recent call must be more than 60 s old. */
-	if (s->ncalls >= WAIT_MAX_PER_MIN) {
-		double oldest = s->calls[s->ncalls % WAIT_MAX_PER_MIN];
-		if (next < oldest + 60.0 + 0.001)
-			next = oldest + 60.0 + 0.001;
-	}
-	return next < now ? now : next;
-}
-
 /* ---- the loop ---------------------------------------------------------------- */
-
-static double
-mono(void)
-{
-	struct timespec t;
-
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
-}
 
 enum { PROBE_PENDING = 0, PROBE_DONE = 1 };
 
@@ -139,7 +22,7 @@ static int
 sleep_until(double t, const struct wait_opts *o)
 {
 	for (;;) {
-		double left = t - mono();
+		double left = t - cut_mono_s();
 		struct timespec d;
 		if (o && o->cancel && *o->cancel)
 			return CUT_ECANCEL;
@@ -158,7 +41,7 @@ wait_run(struct aws_client *c, const char *what, const char *goal, probe_fn prob
     void *ctx, const struct wait_opts *o, double default_deadline, struct cut_err *err)
 {
 	struct wait_sched s;
-	double start = mono(), deadline;
+	double start = cut_mono_s(), deadline;
 	char status[64] = "";
 	unsigned long calls = 0;
 	int r;
@@ -166,7 +49,7 @@ wait_run(struct aws_client *c, const char *what, const char *goal, probe_fn prob
 	deadline = start + (o && o->deadline_s > 0 ? o->deadline_s : default_deadline);
 	wait_sched_init(&s, start, o ? o->expected_s : 0);
 	for (;;) {
-		double now = mono(), next;
+		double now = cut_mono_s(), next;
 		int percent = -1;
 
 		if (o && o->cancel && *o->cancel) {
@@ -177,7 +60,7 @@ wait_run(struct aws_client *c, const char *what, const char *goal, probe_fn prob
 		wait_sched_record_call(&s, now);
 		calls++;
 		r = probe(c, ctx, status, sizeof(status), &percent, err);
-		now = mono();
+		now = cut_mono_s();
 		if (percent >= 0)
 			wait_sched_observe_percent(&s, now, percent);
 		if (o && o->progress) {
@@ -213,7 +96,7 @@ out:
 	if (o && o->calls_out)
 		*o->calls_out = calls;
 	if (o && o->elapsed_out)
-		*o->elapsed_out = mono() - start;
+		*o->elapsed_out = cut_mono_s() - start;
 	return r;
 }
 

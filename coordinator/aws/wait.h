@@ -3,7 +3,7 @@
  * botocore's waiters (the AWS CLI's `aws ... wait`) poll every 20 s (EB) or
  * 30 s (RDS, Route 53): on average they notice readiness 10-15 s late, and
  * during a cutover that lag is downtime. These waiters poll on a schedule
- * (wait_sched_*) that notices sooner while never making more than 12 calls
+ * (wait_sched_*, base/wait_sched.h) that notices sooner while never making more than 12 calls
  * in any 60 s window per waiter:
  *
  *   1. probes at 0, 1, 2 and 4 s: quick transitions (no-op updates, INSYNC
@@ -44,30 +44,7 @@
 #include "aws/client.h"
 #include "aws/eb.h"
 #include "aws/rds.h"
-
-#define WAIT_MAX_PER_MIN 12
-
-/* ---- the schedule (pure; unit-tested and used by the benchmark) ------------ */
-
-struct wait_sched {
-	double start;            /* time of creation (any clock, seconds) */
-	double expected_s;       /* predicted duration from start; 0 = unknown */
-	double calls[WAIT_MAX_PER_MIN]; /* ring of the last 12 call times */
-	size_t ncalls;           /* total calls recorded */
-	int have_p;              /* percent samples seen */
-	double p_t0, p_t1;
-	int p0, p1;
-	int overran;             /* the prediction passed without success */
-};
-
-void wait_sched_init(struct wait_sched *s, double now, double expected_s);
-void wait_sched_record_call(struct wait_sched *s, double now);
-/* A PercentProgress reading (0-100) seen at time now. */
-void wait_sched_observe_percent(struct wait_sched *s, double now, int percent);
-/* Predicted completion time (absolute), or 0 when there is none. */
-double wait_sched_predicted(const struct wait_sched *s);
-/* Absolute time of the next poll (>= now). */
-double wait_sched_next(struct wait_sched *s, double now);
+#include "base/wait_sched.h"
 
 /* ---- waiters ------------------------------------------------------------------ */
 

@@ -118,6 +118,10 @@ exec_quiet(int argc, char **argv)
 		fprintf(stderr, "cutover quiet: %s\n", err.msg);
 		return 1;
 	}
+	if (nlogs == 0 && t.access_log != NULL) {
+		logs[0] = t.access_log;
+		q.log.paths = logs;
+	}
 	signal(SIGINT, on_sigint);
 	r = quiet_wait(t.links, t.n, &q, &err);
 	signal(SIGINT, SIG_DFL);
@@ -145,7 +149,8 @@ const struct cmd_entry cmd_quiet_entry = {
 	"Ends when no instance has had a request for --quiet-period seconds (default 60).\n"
 	"After --deadline seconds (default 900) it asks whether to wait longer, go on or\n"
 	"stop; with --yes (or without a terminal) it stops and says why.\n"
-	"--log: access log on the instances (default /var/log/nginx/access.log; repeatable).\n"
+	"--log: access log on the instances (default: the config's [app] access_log,\n"
+	"       /var/log/nginx/access.log; repeatable).\n"
 	"--interval: seconds per count (default 5).\n"
 	"\n"
 	SAFETY_USAGE_COMMON

@@ -76,6 +76,9 @@ struct safety_target {
 	 * (the old system) uses, which a write to the new system must never
 	 * reach; host "" when unknown (--local-agent, no other environment). */
 	struct aop_dbenv old_db;
+	/* Over SSH: the configuration's [app] access_log (borrowed from the
+	 * session), the default of `cutover quiet --log`; NULL otherwise. */
+	const char *access_log;
 };
 
 int safety_links_open(const struct safety_cli *o, enum safety_role role, struct safety_target *t,

@@ -99,9 +99,10 @@ safety_ssh_open(const struct safety_cli *o, enum safety_role role, struct safety
 		t->conf.sslmode = s->cfg.db.sslmode;
 	if (t->conf.sslrootcert == NULL && s->cfg.db.sslrootcert[0])
 		t->conf.sslrootcert = s->cfg.db.sslrootcert;
-	/* The simulation lays instances out relative to the login folder. */
-	if (s->cfg.app.dir[0] != '/' && t->conf.cron_state_dir == NULL)
-		t->conf.cron_state_dir = "var/lib/cutover";
+	/* Instance paths come from [app] (world/config.h), never from the form of dir. */
+	if (t->conf.cron_state_dir == NULL)
+		t->conf.cron_state_dir = s->cfg.app.cron_state_dir;
+	t->access_log = s->cfg.app.access_log;
 	if ((t->links = calloc(s->fleet.n, sizeof(*t->links))) == NULL)
 		return cut_err_set(err, CUT_ENOMEM, "Out of memory.");
 	for (size_t i = 0; i < s->fleet.n; i++) {

@@ -13,6 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "base/clock.h"
 #include "frame.h"
 
 #define HELLO_TIMEOUT_MS 10000
@@ -22,15 +23,6 @@ struct plink {
 	int to_fd, from_fd;
 	struct frame_reader *rd;
 };
-
-uint64_t
-alink_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
-}
 
 uint64_t
 alink_new_id(struct alink *l)
@@ -152,7 +144,7 @@ read_frame(struct plink *p, msgpack_zone *zone, msgpack_object *out, uint64_t de
 			    "run again, and report it if it repeats.", frame_strerror(r));
 		int tmo = -1;
 		if (deadline) {
-			uint64_t now = alink_now_ms();
+			uint64_t now = (uint64_t)cut_mono_ms();
 			if (now >= deadline)
 				return cut_err_set(err, CUT_ETIMEOUT, "The agent did not answer in time.");
 			tmo = (int)(deadline - now);
@@ -183,7 +175,7 @@ plink_request(void *ctx, const msgpack_sbuffer *payload, uint64_t id,
     alink_reply_fn on_reply, void *arg, uint64_t timeout_ms, struct cut_err *err)
 {
 	struct plink *p = ctx;
-	uint64_t deadline = timeout_ms ? alink_now_ms() + timeout_ms : 0;
+	uint64_t deadline = timeout_ms ? (uint64_t)cut_mono_ms() + timeout_ms : 0;
 	int r, result = 0, cancelled = 0;
 
 	if ((r = send_payload(p, payload, err)) != 0)
@@ -196,7 +188,7 @@ plink_request(void *ctx, const msgpack_sbuffer *payload, uint64_t id,
 		msgpack_zone_init(&zone, 4096);
 		/* After a cancel the agent ends the request within its 2 s kill
 		 * grace; allow a little more before calling the link broken. */
-		r = read_frame(p, &zone, &o, cancelled ? alink_now_ms() + 5000 : deadline, err);
+		r = read_frame(p, &zone, &o, cancelled ? (uint64_t)cut_mono_ms() + 5000 : deadline, err);
 		if (r == CUT_ETIMEOUT && !cancelled) {
 			msgpack_zone_destroy(&zone);
 			send_simple(p, "cancel", id, 1);
@@ -317,7 +309,7 @@ alink_spawn(struct alink *l, const char *path, char *const env[], const char *na
 		msgpack_zone zone;
 		msgpack_object o;
 		msgpack_zone_init(&zone, 4096);
-		r = read_frame(p, &zone, &o, alink_now_ms() + HELLO_TIMEOUT_MS, err);
+		r = read_frame(p, &zone, &o, (uint64_t)cut_mono_ms() + HELLO_TIMEOUT_MS, err);
 		if (r == 0 && !frame_str_eq(frame_get(&o, "t"), "hello"))
 			r = cut_err_set(err, CUT_EPROTO, "The agent at %s did not greet with hello; "
 			    "it is not a cutover agent of this version.", path);

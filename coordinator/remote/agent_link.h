@@ -47,9 +47,6 @@ struct alink {
 	char name[128];       /* the instance, for messages ("i-0abc (10.0.0.5)") */
 };
 
-/* CLOCK_MONOTONIC in ms: the deadlines of links and of the waits built on them. */
-uint64_t alink_now_ms(void);
-
 /* Next request id of this link. */
 uint64_t alink_new_id(struct alink *l);
 

@@ -11,6 +11,7 @@
 #include <msgpack.h>
 #include <openssl/evp.h>
 
+#include "base/clock.h"
 #include "remote/agent_blobs.h"
 #include "remote/agent_link.h"
 #include "frame.h"
@@ -414,7 +415,7 @@ rexec_connect(struct rexec_conn **out, const struct rexec_target *t, struct cut_
 		rexec_close(c);
 		return r;
 	}
-	deadline = ssh_now_ms() + SETUP_MS;
+	deadline = cut_mono_ms() + SETUP_MS;
 	for (int attempt = 0; attempt < 2; attempt++) {
 		if ((r = launch_once(c, t, deadline, &what, arch, sizeof(arch), err)) != 0)
 			break;
@@ -447,16 +448,16 @@ rexec_close(struct rexec_conn *c)
 			 * effort and short: the connection is going away anyway. */
 			struct cut_err e;
 			int progress, status, sig;
-			int64_t dl = ssh_now_ms() + 2000;
+			int64_t dl = cut_mono_ms() + 2000;
 			if (queued(c, msg_bye(&c->out), &e) == 0) {
-				while (c->out_off < c->out.size && ssh_now_ms() < dl) {
+				while (c->out_off < c->out.size && cut_mono_ms() < dl) {
 					if (pump(c, &progress, NULL, 0, NULL, &e) != 0)
 						break;
 					if (!progress && ssh_wait(c->ssh, 1, -1, dl, NULL, &e) != 0)
 						break;
 				}
 			}
-			while (ssh_chan_send_eof(c->ch, &e) == 1 && ssh_now_ms() < dl)
+			while (ssh_chan_send_eof(c->ch, &e) == 1 && cut_mono_ms() < dl)
 				if (ssh_wait(c->ssh, 1, -1, dl, NULL, &e) != 0)
 					break;
 			(void)ssh_chan_close(c->ch, dl, &status, &sig, &e);
@@ -539,7 +540,7 @@ rexec_run(struct rexec_conn *c, const struct rexec_request *req, const struct re
 {
 	uint64_t id;
 	int r = 0, done = 0, progress, stdin_open, cancelled = 0;
-	int64_t start = ssh_now_ms(), deadline = -1;
+	int64_t start = cut_mono_ms(), deadline = -1;
 	msgpack_zone zone;
 	msgpack_object o;
 	char ibuf[FRAME_DATA_CHUNK];
@@ -577,7 +578,7 @@ rexec_run(struct rexec_conn *c, const struct rexec_request *req, const struct re
 			if ((r = queued(c, msg_cancel(&c->out, id), err)) != 0)
 				goto fail;
 			cancelled = 1;
-			deadline = ssh_now_ms() + CANCEL_WAIT_MS;
+			deadline = cut_mono_ms() + CANCEL_WAIT_MS;
 		}
 		if ((r = pump(c, &progress, NULL, 0, NULL, err)) != 0)
 			goto fail;
@@ -599,7 +600,7 @@ rexec_run(struct rexec_conn *c, const struct rexec_request *req, const struct re
 				if ((r = queued(c, msg_cancel(&c->out, id), err)) != 0)
 					goto fail;
 				cancelled = 1;
-				deadline = ssh_now_ms() + CANCEL_WAIT_MS;
+				deadline = cut_mono_ms() + CANCEL_WAIT_MS;
 				continue;
 			}
 			r = cut_err_set(err, CUT_ETIMEOUT, "The agent on %s did not report the end of the command after it "
@@ -623,7 +624,7 @@ rexec_run(struct rexec_conn *c, const struct rexec_request *req, const struct re
 	}
 	msgpack_zone_destroy(&zone);
 	if (res->duration_ms == 0 && res->error[0] == '\0')
-		res->duration_ms = (uint64_t)(ssh_now_ms() - start);
+		res->duration_ms = (uint64_t)(cut_mono_ms() - start);
 	return 0;
 fail:
 	msgpack_zone_destroy(&zone);
@@ -640,7 +641,7 @@ rl_request(void *ctx, const msgpack_sbuffer *payload, uint64_t id, alink_reply_f
     uint64_t timeout_ms, struct cut_err *err)
 {
 	struct rexec_conn *c = ctx;
-	int64_t deadline = timeout_ms ? ssh_now_ms() + (int64_t)timeout_ms : -1;
+	int64_t deadline = timeout_ms ? cut_mono_ms() + (int64_t)timeout_ms : -1;
 	int r, result = 0, cancelled = 0, progress;
 	msgpack_zone zone;
 	msgpack_object o;
@@ -666,7 +667,7 @@ rl_request(void *ctx, const msgpack_sbuffer *payload, uint64_t id, alink_reply_f
 				if ((r = queued(c, msg_cancel(&c->out, id), err)) != 0)
 					goto fail;
 				cancelled = 1;
-				deadline = ssh_now_ms() + CANCEL_WAIT_MS;
+				deadline = cut_mono_ms() + CANCEL_WAIT_MS;
 			}
 			if (cr < 0 && result == 0)
 				result = cr;
@@ -694,7 +695,7 @@ rl_request(void *ctx, const msgpack_sbuffer *payload, uint64_t id, alink_reply_f
 			if ((r = queued(c, msg_cancel(&c->out, id), err)) != 0)
 				goto fail;
 			cancelled = 1;
-			deadline = ssh_now_ms() + CANCEL_WAIT_MS;
+			deadline = cut_mono_ms() + CANCEL_WAIT_MS;
 			result = cut_err_set(err, CUT_ETIMEOUT, "A request to the agent on %s did not finish within %llu ms "
 			    "and was cancelled.", ssh_label(c->ssh), (unsigned long long)timeout_ms);
 			continue;
@@ -786,7 +787,7 @@ many_worker(void *arg)
 		struct host_ctx hc = { m, i };
 		struct rexec_io io = { many_output, &hc, -1, m->cancel };
 		struct rexec_conn *c = NULL;
-		int64_t t0 = ssh_now_ms();
+		int64_t t0 = cut_mono_ms();
 
 		cut_err_clear(&h->err);
 		memset(&h->result, 0, sizeof(h->result));
@@ -796,7 +797,7 @@ many_worker(void *arg)
 		else if ((h->rc = rexec_connect(&c, &h->target, &h->err)) == 0)
 			h->rc = rexec_run(c, m->req, &io, &h->result, &h->err);
 		rexec_close(c);
-		h->wall_ms = ssh_now_ms() - t0;
+		h->wall_ms = cut_mono_ms() - t0;
 		pthread_mutex_lock(&m->lock);
 		if (m->cb != NULL && m->cb->on_done != NULL)
 			m->cb->on_done(m->cb->ctx, i);

@@ -24,6 +24,8 @@
 #include <stdint.h>
 #include <openssl/crypto.h>
 
+#include "base/clock.h"
+
 #define WAIT_SLICE_MS 200
 #define SSH_WINDOW LIBSSH2_CHANNEL_WINDOW_DEFAULT  /* receive window per channel, see ssh_chan_exec */
 
@@ -40,15 +42,6 @@ struct ssh_chan {
 	LIBSSH2_CHANNEL *ch;
 	int closed;
 };
-
-int64_t
-ssh_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static pthread_once_t init_once = PTHREAD_ONCE_INIT;
 static int init_rc;   /* written once under init_once: libssh2_init is not thread safe */
@@ -102,7 +95,7 @@ tcp_connect(const char *host, int port, int64_t deadline, const char *label, int
 			struct pollfd p = { .fd = fd, .events = POLLOUT };
 			int64_t left;
 			for (;;) {
-				left = deadline - ssh_now_ms();
+				left = deadline - cut_mono_ms();
 				if (left <= 0) {
 					close(fd);
 					freeaddrinfo(res);
@@ -160,7 +153,7 @@ ssh_wait(struct ssh_conn *c, int want_write, int extra_fd, int64_t deadline_ms,
 	if (extra_ready != NULL)
 		*extra_ready = 0;
 	for (;;) {
-		now = ssh_now_ms();
+		now = cut_mono_ms();
 		if (c->keepalive_s > 0 && now >= c->next_keepalive_ms) {
 			int next = 0;
 			r = libssh2_keepalive_send(c->s, &next);
@@ -756,7 +749,7 @@ ssh_connect(struct ssh_conn **out, const struct ssh_opts *o, struct cut_err *err
 	struct ssh_conn *c;
 	const char *user = o->user ? o->user : getenv("USER");
 	int port = o->port ? o->port : 22, r;
-	int64_t deadline = ssh_now_ms() + (o->connect_timeout_ms > 0 ? o->connect_timeout_ms : 10000);
+	int64_t deadline = cut_mono_ms() + (o->connect_timeout_ms > 0 ? o->connect_timeout_ms : 10000);
 	char khbuf[4096], types[256];
 	const char *kh = o->known_hosts;
 
@@ -826,7 +819,7 @@ ssh_connect(struct ssh_conn **out, const struct ssh_opts *o, struct cut_err *err
 	if (r != 0)
 		goto fail;
 	libssh2_keepalive_config(c->s, 1, (unsigned int)c->keepalive_s);
-	c->next_keepalive_ms = ssh_now_ms() + c->keepalive_s * 1000;
+	c->next_keepalive_ms = cut_mono_ms() + c->keepalive_s * 1000;
 	*out = c;
 	return 0;
 fail:
@@ -1020,7 +1013,7 @@ wait_failed:
 void
 ssh_chan_free(struct ssh_chan *ch)
 {
-	int64_t dl = ssh_now_ms() + 2000;
+	int64_t dl = cut_mono_ms() + 2000;
 
 	if (ch == NULL)
 		return;

@@ -9,7 +9,7 @@
  * sentence naming the fix (libssh2 1.10 has no rsa-sha2-*).
  *
  * All I/O is non-blocking with our own deadlines (milliseconds on the
- * CLOCK_MONOTONIC clock, see ssh_now_ms()); a dropped connection is an
+ * monotonic clock of base/clock.h, cut_mono_ms()); a dropped connection is an
  * error (CUT_ENET), never an end of output.
  *
  * Threads: a struct ssh_conn and its channels belong to one thread at a
@@ -39,8 +39,6 @@ struct ssh_opts {
 struct ssh_conn;
 struct ssh_chan;
 
-/* Monotonic clock in milliseconds, for deadlines. */
-int64_t ssh_now_ms(void);
 
 /* Initialises libssh2 once per process (thread safe). */
 int ssh_global_init(struct cut_err *err);

@@ -2,6 +2,7 @@
 #include "runbook/engine.h"
 
 #include <errno.h>
+#include <stdarg.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,10 +12,11 @@
 
 #include <json-c/json.h>
 
+#include "base/clock.h"
+#include "base/wait_sched.h"
 #include "runbook/journal.h"
 #include "runbook/progress.h"
 #include "runbook/tables.h"
-#include "aws/wait.h"
 
 /* Set from the signal handler, read by the engine between calls: a signal
  * handler can only communicate through static storage of this type. */
@@ -136,6 +138,34 @@ jlog(struct run_ctx *ctx, const char *ev, const char *step, const char *msg, int
 	return r;
 }
 
+/* The one sink of an event that is both recorded and shown: journals ev
+ * (like jlog; nothing on a dry run or without a journal) and, when that
+ * worked, shows it to the operator as the progress event `show` with the
+ * text of fmt. Recorded first, so what the operator reads is in the journal.
+ * show NULL: journalled only. */
+static int
+emit(struct run_ctx *ctx, const char *ev, const char *step, const char *msg, int with_pending,
+    const char *show, struct cut_err *err, const char *fmt, ...)
+    __attribute__((format(printf, 8, 9)));
+
+static int
+emit(struct run_ctx *ctx, const char *ev, const char *step, const char *msg, int with_pending,
+    const char *show, struct cut_err *err, const char *fmt, ...)
+{
+	char text[2048];
+	va_list ap;
+	int r;
+
+	r = jlog(ctx, ev, step, msg, with_pending, err);
+	if (r == 0 && show != NULL && ctx->out != NULL) {
+		va_start(ap, fmt);
+		vsnprintf(text, sizeof(text), fmt, ap);
+		va_end(ap);
+		progress_event(ctx->out, show, step, "%s", text);
+	}
+	return r;
+}
+
 static int
 jlog_kv(struct run_ctx *ctx, const char *ev, const char *step, const char *msg,
     const struct journal_kv *kv, size_t n, struct cut_err *err)
@@ -150,12 +180,9 @@ jlog_kv(struct run_ctx *ctx, const char *ev, const char *step, const char *msg,
 double
 engine_now(const struct run_ctx *ctx)
 {
-	struct timespec t;
-
 	if (ctx->clock)
 		return ctx->clock->now(ctx->clock->arg);
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+	return cut_mono_s();
 }
 
 /* Sleeps until t on ctx's clock; returns early when interrupted (the caller
@@ -436,12 +463,11 @@ run_step(struct run_ctx *ctx, const struct step_entry *st, struct cut_err *err)
 	if ((state = st->check(ctx, err)) < 0)
 		return state;
 	if (state == STEP_DONE) {
-		if (ctx->out)
-			progress_event(ctx->out, "skip", st->name, "already done");
+		if ((r = emit(ctx, "step-skipped", st->name, "already done", 1, "skip", err,
+		    "already done")) != 0)
+			return r;
 		if (st->remind)
 			st->remind(ctx);
-		if ((r = jlog(ctx, "step-skipped", st->name, "already done", 1, err)) != 0)
-			return r;
 		engine_crash_point(ctx, st->name, "done");
 		downtime_records(ctx, st);
 		return 0;
@@ -488,12 +514,10 @@ run_step(struct run_ctx *ctx, const struct step_entry *st, struct cut_err *err)
 	downtime_records(ctx, st);
 	if (st->wait && (r = st->wait(ctx, err)) != 0)
 		return r;
-	if ((r = jlog(ctx, "step-done", st->name, NULL, 1, err)) != 0)
+	if ((r = emit(ctx, "step-done", st->name, NULL, 1, "done", err, "%s", st->summary)) != 0)
 		return r;
 	engine_crash_point(ctx, st->name, "done");
 	downtime_records(ctx, st);
-	if (ctx->out)
-		progress_event(ctx->out, "done", st->name, "%s", st->summary);
 	return 0;
 }
 
@@ -703,9 +727,8 @@ engine_run(struct run_ctx *ctx, const struct runbook *rb, struct cut_err *err)
 				/* What the step learnt before failing is kept (e.g. a
 				 * command's exit status). */
 				step_put(ctx, "code", "%s", cut_err_name(r));
-				jlog(ctx, "step-failed", st->name, err->msg, 1, NULL);
-				if (ctx->out)
-					progress_event(ctx->out, "fail", st->name, "%s", err->msg);
+				emit(ctx, "step-failed", st->name, err->msg, 1, "fail", NULL, "%s",
+				    err->msg);
 				say_resume(ctx, rb, st->name, "stopped at a failure");
 				stop_status = "failed";
 			}

@@ -188,11 +188,6 @@ int step_get_rrset(struct run_ctx *ctx, const char *step, const char *prefix,
 typedef int (*step_poll_fn)(struct run_ctx *ctx, void *arg, char *status, size_t len,
     int *percent, double *rate, struct cut_err *err);
 
-/* Waits until env is Ready after an update (UpdateEnvironment) — the common
- * wait; it learns from and predicts the other updates of this cutover. */
-int step_wait_env_ready(struct run_ctx *ctx, const char *env, struct cut_err *err);
-/* The same after CreateEnvironment (launches predict launches). */
-int step_wait_env_launched(struct run_ctx *ctx, const char *env, struct cut_err *err);
 
 /* Helpers over the vtable used by several families. */
 /* 1 if every var in `want` has that value (or, with value NULL, is absent). */

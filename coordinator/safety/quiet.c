@@ -8,6 +8,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "base/clock.h"
+
 #define RATE_WINDOW 64
 
 struct qh {
@@ -95,7 +97,7 @@ quiet_wait(struct alink *links, size_t n, const struct quiet_opts *o, struct cut
 	struct quiet_wait_ctx w = { .mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER };
 	uint64_t quiet = o->quiet_ms ? o->quiet_ms : 60000;
 	uint64_t deadline_len = o->deadline_ms ? o->deadline_ms : 15u * 60u * 1000u;
-	uint64_t start = alink_now_ms(), deadline = start + deadline_len;
+	uint64_t start = (uint64_t)cut_mono_ms(), deadline = start + deadline_len;
 	struct qh *hs = calloc(n, sizeof(*hs));
 	struct follow_arg *fa = calloc(n, sizeof(*fa));
 	struct quiet_host *pub = calloc(n, sizeof(*pub));
@@ -134,7 +136,7 @@ quiet_wait(struct alink *links, size_t n, const struct quiet_opts *o, struct cut
 		int changed = w.changed;
 		w.changed = 0;
 
-		struct quiet_status st = { pub, n, alink_now_ms() - start, UINT64_MAX };
+		struct quiet_status st = { pub, n, (uint64_t)cut_mono_ms() - start, UINT64_MAX };
 		int all_reporting = 1;
 		for (size_t i = 0; i < n; i++) {
 			if (hs[i].done) {
@@ -162,7 +164,7 @@ quiet_wait(struct alink *links, size_t n, const struct quiet_opts *o, struct cut
 		}
 		if (all_reporting && st.quiet_ms >= quiet)
 			break;
-		if (alink_now_ms() >= deadline) {
+		if ((uint64_t)cut_mono_ms() >= deadline) {
 			/* Name the busiest instance: that is where users still are. */
 			size_t busiest = 0;
 			for (size_t i = 1; i < n; i++)
@@ -188,7 +190,7 @@ quiet_wait(struct alink *links, size_t n, const struct quiet_opts *o, struct cut
 				    "was still receiving requests.");
 				break;
 			}
-			deadline = alink_now_ms() + deadline_len;
+			deadline = (uint64_t)cut_mono_ms() + deadline_len;
 		}
 	}
 	/* Each follow ends at its next interval report (its callback sees stop). */
@@ -229,7 +231,7 @@ qrate_start(struct alink *links, size_t n, const struct aop_logcount_opts *o,
 	pthread_mutex_init(&q->w.mu, NULL);
 	pthread_cond_init(&q->w.cv, NULL);
 	q->n = n;
-	q->taken_at = alink_now_ms();
+	q->taken_at = (uint64_t)cut_mono_ms();
 	for (size_t i = 0; i < n; i++) {
 		q->hs[i].w = &q->w;
 		q->hs[i].link = &links[i];
@@ -248,7 +250,7 @@ qrate_start(struct alink *links, size_t n, const struct aop_logcount_opts *o,
 int
 qrate_take(struct qrate *q, uint64_t *requests, uint64_t *interval_ms, struct cut_err *err)
 {
-	uint64_t now = alink_now_ms(), sum = 0;
+	uint64_t now = (uint64_t)cut_mono_ms(), sum = 0;
 	int rc = 0;
 
 	pthread_mutex_lock(&q->w.mu);

@@ -343,6 +343,11 @@ handler(void *user, int line, const char *section, const char *name, const char 
 			return yesno(x, line, name, value, &c->app.sudo);
 		if (strcmp(name, "version") == 0)
 			return copy_val(x, line, name, c->app.version, sizeof(c->app.version), value);
+		if (strcmp(name, "access_log") == 0)
+			return copy_val(x, line, name, c->app.access_log, sizeof(c->app.access_log), value);
+		if (strcmp(name, "cron_state_dir") == 0)
+			return copy_val(x, line, name, c->app.cron_state_dir, sizeof(c->app.cron_state_dir),
+			    value);
 		if (strcmp(name, "http_port") == 0) {
 			char *end;
 			long p = strtol(value, &end, 10);
@@ -351,7 +356,7 @@ handler(void *user, int line, const char *section, const char *name, const char 
 			c->app.http_port = (int)p;
 			return 0;
 		}
-		return fail(x, line, "unknown key '%s' in [app]; the keys are dir, env_file, python, sudo, version and http_port.", name);
+		return fail(x, line, "unknown key '%s' in [app]; the keys are dir, env_file, python, sudo, version, http_port, access_log and cron_state_dir.", name);
 	case S_REHEARSE:
 		if (strcmp(name, "environment") == 0)
 			return copy_val(x, line, name, c->rehearse.env, sizeof(c->rehearse.env), value);
@@ -512,6 +517,8 @@ cfg_parse_text(const char *path, const char *text, struct cfg *out, struct cut_e
 	snprintf(out->app.env_file, sizeof(out->app.env_file), "/opt/elasticbeanstalk/deployment/env");
 	snprintf(out->app.python, sizeof(out->app.python), "/var/app/venv/staging-LQM1lest/bin/python");
 	out->app.sudo = 1;
+	snprintf(out->app.access_log, sizeof(out->app.access_log), "/var/log/nginx/access.log");
+	snprintf(out->app.cron_state_dir, sizeof(out->app.cron_state_dir), "/var/lib/cutover");
 	out->smoke.load_balancer = 1;
 
 	if ((r = inifile_check_lines(path, text, err)) != 0)

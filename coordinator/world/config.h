@@ -12,7 +12,7 @@
  *   [ssh]        user, identity, known_hosts, instance_connect = yes|no,
  *                address = private|public, port (default 22), open_port = yes|no
  *   [app]        dir, env_file, python, sudo = yes|no, version (optional),
- *                http_port (default 80)
+ *                http_port (default 80), access_log, cron_state_dir
  *   [rehearse]   environment, database, snapshot, class (optional section: the
  *                Steps for Test, `cutover rehearse`)
  *   [smoke]      checks = /accounts/login/ 200, / 200 302   (optional section:
@@ -84,6 +84,12 @@ struct cfg {
 		int sudo;                    /* default yes */
 		char version[128];           /* version label the new envs run; "" = the new web env's */
 		int http_port;               /* where nginx answers on an instance (smoke test); default 80 */
+		/* Paths on the instances. Defaults are Elastic Beanstalk's Amazon
+		 * Linux 2023 layout; the simulation sets its own explicitly, so
+		 * nothing is inferred from the form of `dir`. */
+		char access_log[256];        /* nginx access log; default /var/log/nginx/access.log */
+		char cron_state_dir[256];    /* where the cron pause keeps the saved crontab;
+					      * default /var/lib/cutover */
 	} app;
 	struct {
 		char env[128];               /* the test environment ("cobalt-test-black") */

@@ -7,6 +7,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include "aws/sts.h"
+
 int
 live_is_secret_name(const char *name)
 {
@@ -462,6 +464,7 @@ live_client(const struct cfg *cfg, const char *profile_flag, const char *region_
 
 	o.profile = profile_flag ? profile_flag : (cfg && cfg->aws.profile[0] ? cfg->aws.profile : NULL);
 	o.region = region_flag ? region_flag : (cfg && cfg->aws.region[0] ? cfg->aws.region : NULL);
+	o.assume = sts_assume_profile;   /* role profiles: AssumeRole through STS */
 	return aws_client_new(&o, out, err);
 }
 

@@ -1688,16 +1688,13 @@ world_real_open(const struct cfg *cfg, struct run_names *names, struct world_ops
 		free(x);
 		return r;
 	}
-	/* In the simulation the instance paths are relative to the login
-	 * folder; on EB they are absolute and the agent's defaults apply. */
+	/* Instance paths come from [app] (world/config.h), never from the form of dir. */
 	x->aconf.env_file = x->cfg.app.env_file;
 	x->aconf.sslmode = x->cfg.db.sslmode[0] ? x->cfg.db.sslmode : NULL;
 	x->aconf.sslrootcert = x->cfg.db.sslrootcert[0] ? x->cfg.db.sslrootcert : NULL;
-	if (x->cfg.app.dir[0] != '/') {
-		snprintf(x->cron_dir, sizeof(x->cron_dir), "var/lib/cutover");
-		snprintf(x->access_log, sizeof(x->access_log), "var/log/nginx/access.log");
-		x->aconf.cron_state_dir = x->cron_dir;
-	}
+	snprintf(x->cron_dir, sizeof(x->cron_dir), "%s", x->cfg.app.cron_state_dir);
+	snprintf(x->access_log, sizeof(x->access_log), "%s", x->cfg.app.access_log);
+	x->aconf.cron_state_dir = x->cron_dir;
 	struct world_ops *w = &x->ops;
 	w->impl = x;
 	w->identity = wr_identity;

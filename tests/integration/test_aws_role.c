@@ -61,7 +61,8 @@ teardown(void **state)
 static void
 test_cached_then_refreshed(void **state)
 {
-	struct aws_client_opts o = { .profile = "short", .retry_scale = 0.05 };
+	struct aws_client_opts o = { .profile = "short", .retry_scale = 0.05,
+	    .assume = sts_assume_profile };
 	struct aws_client *c;
 	struct sts_identity id;
 	struct cut_err err;

@@ -66,6 +66,31 @@ test_base_and_defaults(void **state)
 	assert_string_equal(c.pairs[1].envs[1], "cobalt-ses-production-green");
 	assert_string_equal(c.ssh.user, "ec2-user");
 	assert_string_equal(c.app.dir, "/var/app/current");
+	/* Instance paths default to EB's Amazon Linux 2023 layout. */
+	assert_string_equal(c.app.access_log, "/var/log/nginx/access.log");
+	assert_string_equal(c.app.cron_state_dir, "/var/lib/cutover");
+}
+
+/* A relative dir (the simulation's) changes no other path: each is its own key. */
+static void
+test_app_paths_are_keys(void **state)
+{
+	char text[2048];
+	struct cfg c;
+	struct cut_err err;
+
+	(void)state;
+	snprintf(text, sizeof(text), "%s[app]\ndir = var/app/current\n", BASE);
+	if (cfg_parse_text("t.ini", text, &c, &err) != 0)
+		fail_msg("%s", err.msg);
+	assert_string_equal(c.app.access_log, "/var/log/nginx/access.log");
+	assert_string_equal(c.app.cron_state_dir, "/var/lib/cutover");
+	snprintf(text, sizeof(text), "%s[app]\naccess_log = var/log/nginx/access.log\n"
+	    "cron_state_dir = var/lib/cutover\n", BASE);
+	if (cfg_parse_text("t.ini", text, &c, &err) != 0)
+		fail_msg("%s", err.msg);
+	assert_string_equal(c.app.access_log, "var/log/nginx/access.log");
+	assert_string_equal(c.app.cron_state_dir, "var/lib/cutover");
 }
 
 /* Each case: text appended to (or replacing) BASE, expected "line N" and a
@@ -223,6 +248,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_example_file_parses),
 		cmocka_unit_test(test_base_and_defaults),
+		cmocka_unit_test(test_app_paths_are_keys),
 		cmocka_unit_test(test_smoke_section),
 		cmocka_unit_test(test_mistakes_name_file_and_line),
 		cmocka_unit_test(test_missing_file),

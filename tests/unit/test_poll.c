@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "runbook/engine.h"
+#include "runbook/steps/env_wait.h"
 #include "enginerun.h"
 #include "aws/wait.h"
 

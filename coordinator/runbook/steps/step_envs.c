@@ -7,6 +7,7 @@
 
 #include "runbook/engine.h"
 #include "runbook/tables.h"
+#include "runbook/steps/env_wait.h"
 
 static int
 env_state(struct run_ctx *ctx, const char *env, struct cut_err *err)

@@ -7,6 +7,7 @@
 
 #include "runbook/engine.h"
 #include "runbook/tables.h"
+#include "runbook/steps/env_wait.h"
 
 static void
 var(struct world_var *v, const char *name, const char *value)

@@ -6,6 +6,7 @@
 
 #include "runbook/engine.h"
 #include "runbook/tables.h"
+#include "runbook/steps/env_wait.h"
 
 #define MAINT "MAINTENANCE_MODE"
 

@@ -6,6 +6,7 @@
 
 #include "runbook/engine.h"
 #include "runbook/tables.h"
+#include "runbook/steps/env_wait.h"
 
 static int
 scale_describe(struct run_ctx *ctx, char *buf, size_t len, struct cut_err *err)
