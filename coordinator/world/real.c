@@ -14,8 +14,7 @@
 #include "safety/blocked_emails.h"
 #include "safety/changes.h"
 #include "aws/eb.h"
-#include "world/fleet.h"
-#include "remote/link_cache.h"
+#include "world/reach.h"
 #include "safety/precond.h"
 #include "safety/quiet.h"
 #include "aws/r53.h"
@@ -28,15 +27,6 @@
 
 #define MANAGE_TIMEOUT_MS (6LL * 3600 * 1000)   /* mpc_sync "takes a long time" */
 #define SHORT_TIMEOUT_MS 60000
-
-/* The SSH session with one environment's instances (world/fleet.h: the Instance
- * Connect key, port 22 if configured), kept for the life of the world so
- * that its connections (x->lc) can be reused; its host list is refreshed
- * on every use, so instances that went away are dropped. */
-struct wr_session {
-	char env[128];
-	struct fleet f;
-};
 
 /* The access-log follow of request_rate, running between polls on the
  * cached connections (one per instance). links are copies of the cache's
@@ -59,12 +49,10 @@ struct wr {
 	struct aop_conf aconf;
 	char cron_dir[256];
 	char access_log[256];
-	/* One connection per instance for the life of the world (remote/link_cache.h),
-	 * the environments' sessions they were opened in, and the running
+	/* The instances, their keys, port 22 and one cached connection per
+	 * instance for the life of the world (world/reach.h), and the running
 	 * access-log follow of request_rate. */
-	struct lcache *lc;
-	struct wr_session sess[8];
-	size_t nsess;
+	struct reach *reach;
 	struct wr_follow follow;
 	const char *log_paths[2];
 	struct aop_logcount_opts log_opts;   /* the follow's, read by its threads */
@@ -307,12 +295,6 @@ wr_env_terminate(struct world_ops *w, const char *env, struct cut_err *err)
 typedef int (*host_fn)(struct wr *x, const struct fleet_host *h, struct rexec_conn *c, struct alink *l,
     void *arg, struct cut_err *err);
 
-static int
-by_id(const void *a, const void *b)
-{
-	return strcmp(((const struct fleet_host *)a)->id, ((const struct fleet_host *)b)->id);
-}
-
 /* ---- connections ----------------------------------------------------------- */
 
 static void
@@ -320,7 +302,7 @@ follow_stop(struct wr *x)
 {
 	struct wr_follow *f = &x->follow;
 
-	if (f->q == NULL && f->links == NULL)
+	if (f->q == NULL && f->links == NULL && f->orig == NULL)
 		return;
 	qrate_stop(f->q);
 	for (size_t i = 0; i < f->n; i++)
@@ -330,166 +312,30 @@ follow_stop(struct wr *x)
 	memset(f, 0, sizeof(*f));
 }
 
-static void
-session_end(struct wr *x, size_t i)
-{
-	struct cut_err e;
-
-	if (x->lc != NULL)
-		lcache_drop(x->lc, x->sess[i].env);
-	/* Revokes the rules this session opened: a failure names the rule. */
-	if (fleet_close(&x->sess[i].f, &e) != 0)
-		fprintf(stderr, "cutover: %s\n", e.msg);
-	x->sess[i] = x->sess[--x->nsess];
-}
-
-static int
-same_groups(const struct fleet *a, const struct fleet *b)
-{
-	if (a->nsg != b->nsg)
-		return 0;
-	for (size_t i = 0; i < a->nsg; i++) {
-		size_t k = 0;
-		while (k < b->nsg && strcmp(a->sgs[i], b->sgs[k]) != 0)
-			k++;
-		if (k == b->nsg)
-			return 0;
-	}
-	return 1;
-}
-
-/* env's session with its current instances (sorted by id, so "one
- * instance" is the same one on a rerun); connections to instances no
- * longer there are closed. */
-static int
-session_for(struct wr *x, const char *env, struct wr_session **out, struct cut_err *err)
-{
-	struct fleet nf;
-	struct wr_session *s = NULL;
-	size_t i;
-	int r;
-
-	*out = NULL;
-	for (i = 0; i < x->nsess && s == NULL; i++)
-		if (strcmp(x->sess[i].env, env) == 0)
-			s = &x->sess[i];
-	if ((r = fleet_find(x->aws, &x->cfg, env, &nf, err)) != 0) {
-		if (s != NULL && (r == CUT_ENOTFOUND || r == CUT_ESTATE))
-			session_end(x, (size_t)(s - x->sess));
-		return r;
-	}
-	qsort(nf.hosts, nf.n, sizeof(nf.hosts[0]), by_id);
-	/* Port 22 was opened on the groups of the instances seen then. */
-	if (s != NULL && x->cfg.ssh.open_port && !same_groups(&s->f, &nf)) {
-		session_end(x, (size_t)(s - x->sess));
-		s = NULL;
-	}
-	if (s == NULL) {
-		struct cut_err e2;
-		/* More environments than slots: one session goes (its
-		 * connections are opened again if it is used again). */
-		if (x->nsess == sizeof(x->sess) / sizeof(x->sess[0]))
-			session_end(x, 0);
-		s = &x->sess[x->nsess];
-		memset(s, 0, sizeof(*s));
-		snprintf(s->env, sizeof(s->env), "%s", env);
-		s->f = nf;
-		if ((r = fleet_open(&s->f, -1, err)) != 0) {
-			(void)fleet_close(&s->f, &e2);
-			return r;
-		}
-		x->nsess++;
-	} else {
-		free(s->f.hosts);
-		s->f.hosts = nf.hosts;
-		s->f.n = nf.n;
-		memcpy(s->f.sgs, nf.sgs, sizeof(nf.sgs));
-		s->f.nsg = nf.nsg;
-	}
-	*out = s;
-	return 0;
-}
-
-struct wr_key {
-	struct fleet *f;
-	size_t i;
-};
-
-/* Before every connection: an Instance Connect key lives 60 s. */
-static int
-push_key(void *arg, struct cut_err *err)
-{
-	struct wr_key *k = arg;
-
-	return fleet_push_key(k->f, k->i, err);
-}
-
-static void
-host_of(struct wr_session *s, size_t i, struct wr_key *k, struct lcache_host *h)
-{
-	memset(h, 0, sizeof(*h));
-	fleet_target(&s->f, i, &h->target);
-	h->group = s->env;
-	h->tag = s->f.hosts[i].id;
-	k->f = &s->f;
-	k->i = i;
-	h->prepare = push_key;
-	h->prepare_arg = k;
-}
-
-/* Drops the connections to env's instances that are gone. */
-static void
-prune(struct wr *x, struct wr_session *s, struct wr_key *keys, struct lcache_host *hs)
-{
-	for (size_t i = 0; i < s->f.n; i++)
-		host_of(s, i, &keys[i], &hs[i]);
-	lcache_prune(x->lc, s->env, hs, s->f.n);
-}
-
 struct wr_op {
 	struct wr *x;
-	const struct fleet_host *h;
 	host_fn fn;
 	void *arg;
 };
 
 static int
-op_fn(void *arg, struct rexec_conn *c, struct alink *l, struct cut_err *err)
+op_fn(void *arg, const struct fleet_host *h, struct rexec_conn *c, struct alink *l, struct cut_err *err)
 {
 	struct wr_op *o = arg;
 
-	return o->fn(o->x, o->h, c, l, o->arg, err);
+	return o->fn(o->x, h, c, l, o->arg, err);
 }
 
 /* fn on each of env's instances (all) or on the one with the lowest id,
- * over the cached connection of each (opened on first use). */
+ * over the cached connection of each (world/reach.h). */
 static int
 with_hosts(struct wr *x, const char *env, int all, host_fn fn, void *arg, struct cut_err *err)
 {
-	struct wr_session *s;
-	struct wr_key *keys;
-	struct lcache_host *hs;
-	int r;
+	struct wr_op o = { x, fn, arg };
 
 	/* The follow holds the connections on its threads. */
 	follow_stop(x);
-	if ((r = session_for(x, env, &s, err)) != 0)
-		return r;
-	keys = calloc(s->f.n, sizeof(*keys));
-	hs = calloc(s->f.n, sizeof(*hs));
-	if (keys == NULL || hs == NULL) {
-		free(keys);
-		free(hs);
-		return cut_err_set(err, CUT_ENOMEM, "Out of memory.");
-	}
-	prune(x, s, keys, hs);
-	for (size_t i = 0; r == 0 && i < (all ? s->f.n : 1); i++) {
-		struct wr_op o = { x, &s->f.hosts[i], fn, arg };
-		r = lcache_run(x->lc, &hs[i], op_fn, &o, err);
-	}
-	free(keys);
-	free(hs);
-	return r;
+	return reach_run(x->reach, env, all, op_fn, &o, err);
 }
 
 static int
@@ -732,30 +578,19 @@ static int
 follow_start(struct wr *x, const char *env, struct cut_err *err)
 {
 	struct wr_follow *f = &x->follow;
-	struct wr_session *s;
-	struct wr_key *keys = NULL;
-	struct lcache_host *hs = NULL;
+	size_t n;
 	int r;
 
 	follow_stop(x);
-	if ((r = session_for(x, env, &s, err)) != 0)
+	if ((r = reach_links(x->reach, env, &f->orig, &n, err)) != 0)
 		return r;
-	keys = calloc(s->f.n, sizeof(*keys));
-	hs = calloc(s->f.n, sizeof(*hs));
-	f->links = calloc(s->f.n, sizeof(*f->links));
-	f->orig = calloc(s->f.n, sizeof(*f->orig));
-	if (keys == NULL || hs == NULL || f->links == NULL || f->orig == NULL) {
+	if ((f->links = calloc(n ? n : 1, sizeof(*f->links))) == NULL) {
 		r = cut_err_set(err, CUT_ENOMEM, "Out of memory.");
 		goto out;
 	}
-	prune(x, s, keys, hs);
-	for (size_t i = 0; i < s->f.n; i++) {
-		struct rexec_conn *c;
-		if ((r = lcache_get(x->lc, &hs[i], &c, &f->orig[i], err)) != 0)
-			goto out;
+	for (size_t i = 0; i < n; i++)
 		f->links[i] = *f->orig[i];
-		f->n++;
-	}
+	f->n = n;
 	x->log_paths[0] = x->access_log;
 	x->log_paths[1] = NULL;
 	x->log_opts = (struct aop_logcount_opts){ x->access_log[0] ? x->log_paths : NULL, NULL, 1000, 0, 0 };
@@ -763,8 +598,6 @@ follow_start(struct wr *x, const char *env, struct cut_err *err)
 		goto out;
 	snprintf(f->env, sizeof(f->env), "%s", env);
 out:
-	free(keys);
-	free(hs);
 	if (r != 0)
 		follow_stop(x);
 	return r;
@@ -1582,11 +1415,12 @@ wr_close(struct world_ops *w)
 		return;
 	x = impl(w);
 	follow_stop(x);
-	/* Every agent gets its bye before the sessions revoke their access. */
-	lcache_free(x->lc);
-	x->lc = NULL;
-	while (x->nsess > 0)
-		session_end(x, x->nsess - 1);
+	{
+		struct cut_err e;
+		/* Connections, port 22, keys; a rule left open is named. */
+		if (reach_close(x->reach, &e) != 0)
+			fprintf(stderr, "cutover: %s\n", e.msg);
+	}
 	aws_client_free(x->aws);
 	free(x);
 }
@@ -1670,10 +1504,7 @@ world_real_open(const struct cfg *cfg, struct run_names *names, struct world_ops
 		free(x);
 		return r;
 	}
-	/* CUTOVER_SSH_REUSE=0: a connection per operation, as before the cache
-	 * (for comparison; the default reuses). */
-	const char *reuse = getenv("CUTOVER_SSH_REUSE");
-	if ((r = lcache_new(&x->lc, reuse == NULL || strcmp(reuse, "0") != 0, err)) != 0) {
+	if ((r = reach_open(&x->cfg, x->aws, -1, &x->reach, err)) != 0) {
 		aws_client_free(x->aws);
 		free(x);
 		return r;
