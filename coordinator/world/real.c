@@ -1435,15 +1435,10 @@ fill_names(struct wr *x, struct run_names *names, struct cut_err *err)
 {
 	const struct cfg *c = &x->cfg;
 	struct wlive lv;
-	char day[16];
-	time_t now = time(NULL);
-	struct tm tm;
 	int r;
 
 	if ((r = wlive_read(x->aws, c, &lv, err)) != 0)
 		return r;
-	gmtime_r(&now, &tm);
-	strftime(day, sizeof(day), "%Y%m%d", &tm);
 	SETN(app, c->aws.application);
 	SETN(live_web, lv.live_web);
 	SETN(new_web, lv.new_web);
@@ -1453,11 +1448,8 @@ fill_names(struct wr *x, struct run_names *names, struct cut_err *err)
 	SETN(new_db, c->db.new_id);
 	SETN(new_db_class, c->db.klass);
 	SETN(db_name, c->db.name);
-	if (c->db.snapshot[0])
-		SETN(snapshot, c->db.snapshot);
-	else
-		snprintf(names->snapshot, sizeof(names->snapshot), "%.64s-cutover-%.8s", lv.live_db, day);
-	snprintf(names->final_snapshot, sizeof(names->final_snapshot), "%.64s-final-%.8s", lv.live_db, day);
+	/* "" for the names the cutover makes up (runbook/names.h). */
+	SETN(snapshot, c->db.snapshot);
 	SETN(version, c->app.version[0] ? c->app.version : lv.new_web_found ? lv.new_web_version : lv.live_web_version);
 	if (c->db.prep[0] && strchr(c->db.prep, '.') == NULL) {
 		struct rds_instance pi;
@@ -1475,11 +1467,7 @@ fill_names(struct wr *x, struct run_names *names, struct cut_err *err)
 	SETN(site_host, c->dns.zone);
 	SETN(test_env, c->rehearse.env);
 	SETN(test_db, c->rehearse.db);
-	if (c->rehearse.snapshot[0])
-		SETN(test_snapshot, c->rehearse.snapshot);
-	else  /* rehearse-snapshot takes it: production's data as it is today */
-		snprintf(names->test_snapshot, sizeof(names->test_snapshot), "%.64s-rehearse-%.8s",
-		    lv.live_db, day);
+	SETN(test_snapshot, c->rehearse.snapshot);
 	SETN(test_db_class, c->rehearse.klass[0] ? c->rehearse.klass : c->db.klass);
 	/* Tuning, not part of the world: the engine's defaults (60 s quiet,
 	 * 15 min deadline) unless the operator (or a test) asks otherwise. */

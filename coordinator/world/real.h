@@ -21,7 +21,6 @@
 
 #include "world/config.h"
 #include "base/err.h"
-#include "runbook/step.h"
 #include "world/ops.h"
 
 /* Builds the real world_ops for cfg (copied) and fills names from cfg
