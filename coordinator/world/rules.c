@@ -32,6 +32,7 @@ struct rules {
 	char token[96];
 	char scope[256];           /* the EC2 endpoint */
 	int lockfd;
+	int kept;                  /* a record stays after this process: keep the owner file */
 	struct rule *v;
 	size_t n, cap;
 };
@@ -376,15 +377,23 @@ rules_open(struct aws_client *aws, struct rules **out, struct cut_err *err)
 		memset(rnd, 0, sizeof(rnd));
 	snprintf(t->token, sizeof(t->token), "%s.%ld.%02x%02x%02x%02x", host[0] ? host : "host", (long)getpid(),
 	    rnd[0], rnd[1], rnd[2], rnd[3]);
+	/* Locked under a name no sweeper looks at, then renamed: an owner file
+	 * is never seen unlocked while its process lives. */
 	snprintf(path, sizeof(path), "%s/%s.owner", t->dir, t->token);
-	t->lockfd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
-	if (t->lockfd < 0 || flock(t->lockfd, LOCK_EX | LOCK_NB) != 0) {
-		r = cut_err_set(err, CUT_EIO, "Cannot create %s: %s; cutover records the port-22 rules it opens "
-		    "there.", path, strerror(errno));
-		if (t->lockfd >= 0)
-			close(t->lockfd);
-		free(t);
-		return r;
+	{
+		char tmp[800];
+		snprintf(tmp, sizeof(tmp), "%s.new", path);
+		t->lockfd = open(tmp, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+		if (t->lockfd < 0 || flock(t->lockfd, LOCK_EX | LOCK_NB) != 0 || rename(tmp, path) != 0) {
+			r = cut_err_set(err, CUT_EIO, "Cannot create %s: %s; cutover records the port-22 rules it opens "
+			    "there.", path, strerror(errno));
+			if (t->lockfd >= 0) {
+				unlink(tmp);
+				close(t->lockfd);
+			}
+			free(t);
+			return r;
+		}
 	}
 	{
 		struct cut_err e;
@@ -446,8 +455,17 @@ rules_acquire(struct rules *t, const char *group, const char *cidr, struct cut_e
 		return r;
 	r = ec2_authorize_ingress_rule(t->aws, group, "tcp", 22, 22, cidr, rc.desc, &already, rc.rule_id,
 	    sizeof(rc.rule_id), err);
-	if (r != 0)
-		return r;    /* the record stays: the outcome may be unknown; release/sweep check */
+	if (r != 0) {
+		/* The outcome may be unknown (a lost answer): whatever carries
+		 * our description goes; if that cannot be checked either, the
+		 * record stays for the next command's sweep. */
+		struct cut_err e;
+		if (revoke_rec(t->aws, &rc, &e) == 0)
+			unrecord(t, group);
+		else
+			t->kept = 1;
+		return r;
+	}
 	if (already) {
 		char desc[256];
 		int found;
@@ -501,6 +519,8 @@ rules_release(struct rules *t, const char *group, const char *cidr, struct cut_e
 	 * again once this process is gone. */
 	if (r == 0)
 		unrecord(t, rc.group);
+	else
+		t->kept = 1;
 	*u = t->v[--t->n];
 	return r;
 }
@@ -528,7 +548,7 @@ rules_close(struct rules *t, struct cut_err *err)
 		}
 	}
 	/* With a record left, the owner file stays for the sweep. */
-	if (!left) {
+	if (!left && !t->kept) {
 		snprintf(path, sizeof(path), "%s/%s.owner", t->dir, t->token);
 		unlink(path);
 	}
