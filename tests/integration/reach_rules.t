@@ -89,12 +89,16 @@ check "SIGHUP stops exec like Ctrl-C (exit 130)" eq "$rc" 130
 check "no rule left after SIGHUP" eq "$(rules)" 0
 check "no key folder left after SIGHUP" eq "$(keys)" 0
 
-"$CUTOVER" quiet -c "$CFG" --quiet-period 600 --deadline 900 --interval 1 >"$T/out" 2>"$T/err" </dev/null &
+# The simulation's access log is relative to the login folder.
+"$CUTOVER" quiet -c "$CFG" --log var/log/nginx/access.log --quiet-period 600 --deadline 900 --interval 1 \
+	>"$T/out" 2>"$T/err" </dev/null &
 pid=$!
-wait_rule; sleep 2
+wait_rule; sleep 3
+check "quiet is still waiting when the signal comes" kill -0 "$pid"
 kill -TERM "$pid"
 wait "$pid"; rc=$?
 check "SIGTERM stops quiet (exit 1, not killed)" eq "$rc" 1
+check "quiet did not fail on its own" eval '! grep -q "failed" "$T/err"'
 check "no rule left after SIGTERM in quiet" eq "$(rules)" 0
 check "no key folder left after SIGTERM in quiet" eq "$(keys)" 0
 check "the ledger is empty again" eq "$(records)" 0
