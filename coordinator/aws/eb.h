@@ -6,7 +6,7 @@
  * eb_config_settings_list) are filled by the call and freed by the caller
  * with the matching *_free function; single structs (struct eb_env) are
  * plain data. Option values may be secrets (database passwords): never
- * print them without cut_mask_value-style masking (see world.h).
+ * print them unmasked.
  */
 #ifndef CUTOVER_EB_H
 #define CUTOVER_EB_H

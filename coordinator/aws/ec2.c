@@ -194,12 +194,23 @@ ec2_authorize_ingress(struct aws_client *c, const char *group_id, const char *pr
     int from_port, int to_port, const char *cidr, const char *description, int *already,
     struct cut_err *err)
 {
+	return ec2_authorize_ingress_rule(c, group_id, proto, from_port, to_port, cidr, description, already,
+	    NULL, 0, err);
+}
+
+int
+ec2_authorize_ingress_rule(struct aws_client *c, const char *group_id, const char *proto,
+    int from_port, int to_port, const char *cidr, const char *description, int *already,
+    char *rule_id, size_t idlen, struct cut_err *err)
+{
 	struct aws_params p;
 	xmlDoc *d;
 	int r;
 
 	if (already)
 		*already = 0;
+	if (rule_id != NULL && idlen > 0)
+		rule_id[0] = '\0';
 	aws_params_init(&p, &aws_svc_ec2, "AuthorizeSecurityGroupIngress");
 	ingress_params(&p, group_id, proto, from_port, to_port, cidr, description);
 	r = aws_query(c, &aws_svc_ec2, "AuthorizeSecurityGroupIngress", &p, &d, err);
@@ -208,6 +219,30 @@ ec2_authorize_ingress(struct aws_client *c, const char *group_id, const char *pr
 			cut_err_clear(err);
 			if (already)
 				*already = 1;
+			return 0;
+		}
+		return r;
+	}
+	if (rule_id != NULL && idlen > 0)
+		axml_copy(xmlDocGetRootElement(d), "securityGroupRuleSet/item/securityGroupRuleId", rule_id, idlen);
+	xmlFreeDoc(d);
+	return 0;
+}
+
+int
+ec2_revoke_ingress_rule(struct aws_client *c, const char *group_id, const char *rule_id, struct cut_err *err)
+{
+	struct aws_params p;
+	xmlDoc *d;
+	int r;
+
+	aws_params_init(&p, &aws_svc_ec2, "RevokeSecurityGroupIngress");
+	aws_param(&p, "GroupId", group_id);
+	aws_param(&p, "SecurityGroupRuleId.1", rule_id);
+	r = aws_query(c, &aws_svc_ec2, "RevokeSecurityGroupIngress", &p, &d, err);
+	if (r != 0) {
+		if (strcmp(aws_client_last_code(c), "InvalidSecurityGroupRuleId.NotFound") == 0) {
+			cut_err_clear(err);
 			return 0;
 		}
 		return r;

@@ -78,6 +78,17 @@ int ec2_authorize_ingress(struct aws_client *c, const char *group_id, const char
 int ec2_revoke_ingress(struct aws_client *c, const char *group_id, const char *proto,
     int from_port, int to_port, const char *cidr, struct cut_err *err);
 
+/* As ec2_authorize_ingress, and the new rule's SecurityGroupRuleId into
+ * rule_id ("" when the rule was already there: *already is then 1). */
+int ec2_authorize_ingress_rule(struct aws_client *c, const char *group_id, const char *proto,
+    int from_port, int to_port, const char *cidr, const char *description, int *already,
+    char *rule_id, size_t idlen, struct cut_err *err);
+/* Revokes exactly the rule rule_id of group_id (not another rule that
+ * happens to open the same port to the same address); a rule that is
+ * already gone is not an error. */
+int ec2_revoke_ingress_rule(struct aws_client *c, const char *group_id, const char *rule_id,
+    struct cut_err *err);
+
 /* Parsers for tests and the fuzzer. */
 int ec2_parse_instances(xmlDoc *d, struct ec2_instance_list *out, char *next, size_t nsz);
 int ec2_parse_security_groups(xmlDoc *d, struct ec2_security_group_list *out, char *next, size_t nsz);

@@ -38,7 +38,7 @@ const struct cmd_entry cmd_exec_entry = {
 	"  --user USER                login user for hosts without USER@ (default $USER)\n"
 	"  --identity FILE            ed25519 or ECDSA private key (default: ssh-agent,\n"
 	"                             else ~/.ssh/id_ed25519, ~/.ssh/id_ecdsa); RSA keys\n"
-	"                             do not work with libssh2 1.10 against OpenSSH 9\n"
+	"                             do not work against OpenSSH 9 (the SSH library is too old)\n"
 	"  --known-hosts FILE         OpenSSH known_hosts (default ~/.ssh/known_hosts)\n"
 	"  --accept-new-host-key      record the key of a host not yet known (a changed\n"
 	"                             key is always refused)\n"

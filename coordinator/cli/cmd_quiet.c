@@ -7,6 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "base/sig.h"
 #include "cli/cmd.h"
 #include "safety/quiet.h"
 #include "cli/safety_links.h"
@@ -15,15 +16,6 @@ extern const struct cmd_entry cmd_quiet_entry;
 
 #define MAX_LIST 8
 
-/* Set by SIGINT; read by quiet_wait's loop. */
-static volatile sig_atomic_t interrupted;
-
-static void
-on_sigint(int sig)
-{
-	(void)sig;
-	interrupted = 1;
-}
 
 static void
 progress(void *arg, const struct quiet_status *st)
@@ -81,7 +73,7 @@ exec_quiet(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	struct safety_cli o = { 0 };
-	struct quiet_opts q = { .progress = progress, .ask = ask, .cancel = &interrupted };
+	struct quiet_opts q = { .progress = progress, .ask = ask, .cancel = sig_flag() };
 	const char *logs[MAX_LIST + 1] = { 0 }, *agents[MAX_LIST + 1] = { 0 };
 	int nlogs = 0, nagents = 0, c, r;
 	struct safety_target t;
@@ -122,9 +114,7 @@ exec_quiet(int argc, char **argv)
 		logs[0] = t.access_log;
 		q.log.paths = logs;
 	}
-	signal(SIGINT, on_sigint);
 	r = quiet_wait(t.links, t.n, &q, &err);
-	signal(SIGINT, SIG_DFL);
 	safety_links_close(&t);
 	if (r != 0) {
 		fprintf(stderr, "cutover quiet: %s\n", err.msg);

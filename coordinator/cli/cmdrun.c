@@ -5,10 +5,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "runbook/engine.h"
 #include "runbook/journal.h"
+#include "runbook/names.h"
 #include "runbook/progress.h"
 #include "runbook/report.h"
 #include "runbook/tables.h"
@@ -80,6 +82,7 @@ session_open(struct session *s, const struct cmdrun_opts *o, const char *cmd, in
 		return cut_err_set(err, CUT_ENOMEM, "Out of memory.");
 	if ((r = world_ops_open(o->config, &s->ctx.names, &s->world, err)) != 0)
 		return r;
+	names_derive(&s->ctx.names, time(NULL));
 	if (lock)
 		r = journal_open(o->state, cmd, &s->journal, err);
 	else if ((r = journal_open_readonly(o->state, &s->journal, err)) == CUT_ENOTFOUND) {

@@ -1,10 +1,12 @@
 /* cli/main.c: the `cutover` command line. Dispatches to the command table; every
  * command lives in its own cmd_<name>.c. */
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "cli/cmd.h"
+#include "base/sig.h"
 #include "base/version.h"
 #include <sys/prctl.h>
 #include <sys/resource.h>
@@ -93,9 +95,25 @@ main(int argc, char **argv)
 		printf("cutover %s\n", CUTOVER_VERSION);
 		return 0;
 	}
-	for (i = 0; i < NCMDS; i++)
-		if (strcmp(argv[1], cmd_table[i]->name) == 0)
-			return cmd_table[i]->exec(argc - 1, argv + 1);
+	for (i = 0; i < NCMDS; i++) {
+		if (strcmp(argv[1], cmd_table[i]->name) != 0)
+			continue;
+		/* One signal policy for every command (base/sig.h). */
+		sig_install();
+		int rc = cmd_table[i]->exec(argc - 1, argv + 1);
+		/* SIGPIPE is ignored, so a reader that went away shows here. */
+		errno = 0;
+		if (fflush(stdout) != 0 || ferror(stdout)) {
+			if (errno == EPIPE || errno == 0)
+				fprintf(stderr, "cutover %s: the output pipe was closed (EPIPE), so part of the output "
+				    "was lost; the command itself ran to its end.\n", argv[1]);
+			else
+				fprintf(stderr, "cutover %s: writing the output failed: %s.\n", argv[1], strerror(errno));
+			if (rc == 0)
+				rc = 1;
+		}
+		return rc;
+	}
 	fprintf(stderr, "cutover: '%s' is not a command; run 'cutover --help' for the list.\n",
 	    argv[1]);
 	return 2;

@@ -12,20 +12,11 @@
 #include <json-c/json.h>
 #include <openssl/evp.h>
 
+#include "base/sig.h"
 #include "world/config.h"
-#include "world/fleet.h"
 #include "world/live_names.h"
+#include "world/reach.h"
 
-/* Set by the SIGINT/SIGTERM handler, read by the request loops: a signal
- * handler can only talk to the rest of the program through such a flag. */
-static volatile sig_atomic_t rcli_cancel;
-
-static void
-on_signal(int sig)
-{
-	(void)sig;
-	rcli_cancel = 1;
-}
 
 /* ---- parsing -------------------------------------------------------------- */
 
@@ -342,7 +333,7 @@ status_of(const struct cmd_entry *e, const char *host, int rc, const struct cut_
 			fprintf(stderr, "cutover %s: %s\n", e->name, err->msg);
 		return RCLI_EXIT_TOOL;
 	}
-	if (rcli_cancel) {
+	if (sig_stopped()) {
 		if (!quiet)
 			fprintf(stderr, "cutover %s: interrupted; the command on %s was cancelled (its process group "
 			    "killed).\n", e->name, host);
@@ -538,7 +529,7 @@ run_many(const struct cmd_entry *e, const struct rcli_opts *o, struct rexec_host
 			m.width = w;
 	}
 	struct rexec_many_cb cb = { many_output, many_done, &m };
-	if (rexec_many(hosts, n, req, o->parallel, &cb, &rcli_cancel) != 0) {
+	if (rexec_many(hosts, n, req, o->parallel, &cb, sig_flag()) != 0) {
 		fprintf(stderr, "cutover %s: could not start worker threads; lower --parallel.\n", e->name);
 		rc = RCLI_EXIT_TOOL;
 		goto out;
@@ -563,7 +554,7 @@ run_many(const struct cmd_entry *e, const struct rcli_opts *o, struct rexec_host
 	}
 	fflush(stdout);
 	rc = ok == n ? 0 : reached == 0 ? RCLI_EXIT_TOOL : 1;
-	if (rcli_cancel) {
+	if (sig_stopped()) {
 		fprintf(stderr, "cutover %s: interrupted; running commands were cancelled (process groups killed).\n",
 		    e->name);
 		rc = RCLI_EXIT_INTERRUPTED;
@@ -580,18 +571,15 @@ static int
 run_one(const struct cmd_entry *e, const struct rcli_opts *o, const struct rexec_target *t,
     const struct rexec_request *req)
 {
-	struct rexec_conn *c = NULL;
 	struct rexec_result res;
 	struct cut_err err;
 	struct one_ctx ctx = { t->label, o->json, 0 };
-	struct rexec_io io = { one_output, &ctx, 0, &rcli_cancel };
+	struct rexec_io io = { one_output, &ctx, 0, sig_flag() };
 	int rc;
 
 	cut_err_clear(&err);
 	memset(&res, 0, sizeof(res));
-	if ((rc = rexec_connect(&c, t, &err)) == 0)
-		rc = rexec_run(c, req, &io, &res, &err);
-	rexec_close(c);
+	rc = rexec_call(t, req, &io, &res, &err);
 	if (o->json) {
 		json_result(t->label, rc, &err, &res);
 		return status_of(e, t->label, rc, &err, &res, 1);
@@ -625,20 +613,22 @@ out:
 	return rc;
 }
 
-/* --env: the instances of an EB environment, as the configuration says. */
+/* --env: the instances of an EB environment, reached as the configuration
+ * says through the one owner of instance connections (world/reach.h). */
 static int
 run_env(const struct cmd_entry *e, const struct rcli_opts *o, const struct rexec_request *req0)
 {
 	struct cfg cfg;
 	struct aws_client *aws = NULL;
-	struct fleet f;
+	struct reach *reach = NULL;
 	struct cut_err err;
 	struct rexec_host *hosts = NULL;
 	struct rexec_request req = *req0;
-	int rc = RCLI_EXIT_TOOL, r, opened = 0;
+	size_t n = 0;
+	int rc = RCLI_EXIT_TOOL;
 
-	memset(&f, 0, sizeof(f));
-	if (cfg_load(o->config, &cfg, &err) != 0 || wlive_client(&cfg, &aws, &err) != 0) {
+	if (cfg_load(o->config, &cfg, &err) != 0 || wlive_client(&cfg, &aws, &err) != 0 ||
+	    reach_open(&cfg, aws, o->open_port, &reach, &err) != 0) {
 		fprintf(stderr, "cutover %s: %s\n", e->name, err.msg);
 		goto out;
 	}
@@ -650,50 +640,30 @@ run_env(const struct cmd_entry *e, const struct rcli_opts *o, const struct rexec
 		if (req.python == NULL)
 			req.python = cfg.app.python;
 	}
-	if ((r = fleet_find(aws, &cfg, o->env, &f, &err)) != 0) {
+	if (reach_targets(reach, o->env, &hosts, &n, &err) != 0) {
 		fprintf(stderr, "cutover %s: %s\n", e->name, err.msg);
 		goto out;
 	}
-	if (rcli_cancel)
-		goto out;
-	r = fleet_open(&f, o->open_port, &err);
-	opened = 1;
-	if (r != 0) {
-		fprintf(stderr, "cutover %s: %s\n", e->name, err.msg);
+	if (sig_stopped()) {
+		fprintf(stderr, "cutover %s: interrupted before running anything.\n", e->name);
+		rc = RCLI_EXIT_INTERRUPTED;
 		goto out;
 	}
-	if ((hosts = calloc(f.n, sizeof(*hosts))) == NULL) {
-		fprintf(stderr, "cutover %s: out of memory.\n", e->name);
-		goto out;
-	}
-	for (size_t i = 0; i < f.n && !rcli_cancel; i++) {
-		/* The pushed key is good for 60 s: push right before connecting. */
-		if ((r = fleet_push_key(&f, i, &err)) != 0) {
-			fprintf(stderr, "cutover %s: %s\n", e->name, err.msg);
-			goto out;
-		}
-		fleet_target(&f, i, &hosts[i].target);
+	for (size_t i = 0; i < n; i++) {
 		hosts[i].target.ssh.accept_new_host_key = o->accept_new;
 		hosts[i].target.ssh.connect_timeout_ms = o->connect_timeout_ms;
 	}
-	if (rcli_cancel) {
-		fprintf(stderr, "cutover %s: interrupted before running anything.\n", e->name);
-		rc = 130;
-		goto out;
-	}
-	if (f.n > 1)
-		rc = run_many(e, o, hosts, f.n, &req);
+	if (n > 1)
+		rc = run_many(e, o, hosts, n, &req);
 	else
 		rc = run_one(e, o, &hosts[0].target, &req);
 out:
 	free(hosts);
-	if (opened || f.hosts != NULL) {
-		/* Always, whatever happened above (Ctrl-C only set a flag). */
-		if (fleet_close(&f, &err) != 0) {
-			fprintf(stderr, "cutover %s: %s\n", e->name, err.msg);
-			if (rc == 0)
-				rc = RCLI_EXIT_TOOL;
-		}
+	/* Always, whatever happened above (a signal only set a flag). */
+	if (reach_close(reach, &err) != 0) {
+		fprintf(stderr, "cutover %s: %s\n", e->name, err.msg);
+		if (rc == 0)
+			rc = RCLI_EXIT_TOOL;
 	}
 	aws_client_free(aws);
 	return rc;
@@ -702,15 +672,10 @@ out:
 int
 rcli_run(const struct cmd_entry *e, const struct rcli_opts *o, const struct rexec_request *req)
 {
-	struct sigaction sa;
 	char idbuf[4096];
 	struct rcli_opts oo = *o;
 
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_signal;
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	signal(SIGPIPE, SIG_IGN);
+	sig_install();
 	if (oo.env != NULL)
 		return run_env(e, &oo, req);
 	if (oo.identity == NULL)

@@ -48,9 +48,10 @@ int rcli_parse(const struct cmd_entry *e, int manage, int argc, char **argv, str
 void rcli_opts_free(struct rcli_opts *o);
 
 /* Runs req on every --host (or every instance of --env, found and reached
- * as the configuration file says: world/fleet.h) and prints by the rules above;
+ * as the configuration file says: world/reach.h) and prints by the rules above;
  * returns the process exit status. With --env, port 22 opened for the
- * session is revoked before returning, whatever happened (Ctrl-C too). */
+ * session is revoked before returning, whatever happened (Ctrl-C too; after
+ * kill -9 the next command revokes it: world/rules.h). */
 int rcli_run(const struct cmd_entry *e, const struct rcli_opts *o, const struct rexec_request *req);
 
 /* Splits "[USER@]HOST[:PORT]" (IPv6 as [ADDR]:PORT) into the caller's

@@ -49,11 +49,14 @@ safety_links_open(const struct safety_cli *o, enum safety_role role, struct safe
 void
 safety_links_close(struct safety_target *t)
 {
-	for (size_t i = 0; i < t->n; i++)
-		alink_close(&t->links[i]);
+	/* Over SSH the connections are the reach's (cli/safety_ssh.h). */
+	if (t->ssh != NULL)
+		safety_ssh_close(t->ssh, t->links);
+	else
+		for (size_t i = 0; i < t->n; i++)
+			alink_close(&t->links[i]);
 	free(t->links);
 	t->links = NULL;
 	t->n = 0;
-	safety_ssh_close(t->ssh);
 	t->ssh = NULL;
 }

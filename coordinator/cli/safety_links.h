@@ -7,11 +7,8 @@
  *   --local-agent PATH [--env-file F]   one agent started on this machine
  *       (an operator working on an instance itself; the tests);
  *   -c FILE [--env NAME]                the environment's instances over SSH,
- *       from the configuration file. NOT WIRED in this branch: it needs the
- *       configuration reader (cfg_*, branch aws), which environment is live
- *       (world_*, aws) and the SSH transport giving an alink per instance
- *       (rexec, branch ssh). safety_links_open() says so in one sentence
- *       instead of pretending; the lead fills in safety_links_ssh().
+ *       from the configuration file, through the one owner of instance
+ *       connections (cli/safety_ssh.h over world/reach.h).
  */
 #ifndef CUTOVER_SAFETY_LINKS_H
 #define CUTOVER_SAFETY_LINKS_H

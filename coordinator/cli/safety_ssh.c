@@ -7,27 +7,31 @@
 
 #include "remote/agent_link.h"
 #include "world/config.h"
-#include "world/fleet.h"
 #include "aws/rds.h"
-#include "remote/rexec.h"
 #include "world/live_names.h"
+#include "world/reach.h"
 
 struct safety_ssh {
 	struct cfg cfg;            /* t->conf points into it */
 	struct aws_client *aws;
-	struct fleet fleet;
-	int open;
+	struct reach *reach;       /* the instances, port 22, the connections */
+	struct alink **orig;       /* the reach's links, of which t->links are copies */
+	size_t n;
 };
 
 void
-safety_ssh_close(void *session)
+safety_ssh_close(void *session, struct alink *links)
 {
 	struct safety_ssh *s = session;
 	struct cut_err err;
 
 	if (s == NULL)
 		return;
-	if (s->open && fleet_close(&s->fleet, &err) != 0)
+	/* The copies carried the request ids on; the reach says bye with them. */
+	for (size_t i = 0; links != NULL && i < s->n; i++)
+		s->orig[i]->next_id = links[i].next_id;
+	free(s->orig);
+	if (reach_close(s->reach, &err) != 0)
 		fprintf(stderr, "cutover: %s\n", err.msg);
 	aws_client_free(s->aws);
 	free(s);
@@ -88,10 +92,8 @@ safety_ssh_open(const struct safety_cli *o, enum safety_role role, struct safety
 	}
 	if (role == SAFETY_NEW_DB && (r = old_db_of(s, &lv, env, &t->old_db, err)) != 0)
 		return r;
-	if ((r = fleet_find(s->aws, &s->cfg, env, &s->fleet, err)) != 0)
-		return r;
-	s->open = 1;
-	if ((r = fleet_open(&s->fleet, -1, err)) != 0)
+	if ((r = reach_open(&s->cfg, s->aws, -1, &s->reach, err)) != 0 ||
+	    (r = reach_links(s->reach, env, &s->orig, &s->n, err)) != 0)
 		return r;
 	if (t->conf.env_file == NULL)
 		t->conf.env_file = s->cfg.app.env_file;
@@ -103,18 +105,11 @@ safety_ssh_open(const struct safety_cli *o, enum safety_role role, struct safety
 	if (t->conf.cron_state_dir == NULL)
 		t->conf.cron_state_dir = s->cfg.app.cron_state_dir;
 	t->access_log = s->cfg.app.access_log;
-	if ((t->links = calloc(s->fleet.n, sizeof(*t->links))) == NULL)
+	if ((t->links = calloc(s->n ? s->n : 1, sizeof(*t->links))) == NULL)
 		return cut_err_set(err, CUT_ENOMEM, "Out of memory.");
-	for (size_t i = 0; i < s->fleet.n; i++) {
-		struct rexec_target tg;
-		struct rexec_conn *c = NULL;
-		if ((r = fleet_push_key(&s->fleet, i, err)) != 0)
-			return r;
-		fleet_target(&s->fleet, i, &tg);
-		if ((r = rexec_connect(&c, &tg, err)) != 0)
-			return r;
-		rexec_alink(c, &t->links[i], s->fleet.hosts[i].label);
-		t->n++;
-	}
+	/* Copies: the caller's array of links, the connections the reach's. */
+	for (size_t i = 0; i < s->n; i++)
+		t->links[i] = *s->orig[i];
+	t->n = s->n;
 	return 0;
 }

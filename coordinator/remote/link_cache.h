@@ -5,7 +5,8 @@
  * cutover makes hundreds of small remote requests (every quiet poll, cron,
  * SQL, smoke tests). The cache opens the connection to a host on its first
  * use and hands the same one to every later operation, keyed by
- * host + port + user. It belongs to its owner (the world, world/real.c):
+ * host + port + user. It belongs to its owner (world/reach.c, the one owner
+ * of instance connections):
  * no global state, closed with lcache_free() when the command ends.
  *
  * The rules that keep reuse safe:

@@ -843,3 +843,16 @@ rexec_many(struct rexec_host *hosts, size_t n, const struct rexec_request *req, 
 	pthread_mutex_destroy(&m.lock);
 	return 0;
 }
+
+int
+rexec_call(const struct rexec_target *t, const struct rexec_request *req, const struct rexec_io *io,
+    struct rexec_result *res, struct cut_err *err)
+{
+	struct rexec_conn *c = NULL;
+	int rc;
+
+	if ((rc = rexec_connect(&c, t, err)) == 0)
+		rc = rexec_run(c, req, io, res, err);
+	rexec_close(c);
+	return rc;
+}

@@ -90,6 +90,11 @@ int rexec_run(struct rexec_conn *c, const struct rexec_request *req, const struc
 /* Says bye to the agent (it ends every child), disconnects, frees. NULL is fine. */
 void rexec_close(struct rexec_conn *c);
 
+/* One request on a connection of its own: connect, run, close (exec with
+ * one host). As rexec_run; a failure to connect is returned as is. */
+int rexec_call(const struct rexec_target *t, const struct rexec_request *req, const struct rexec_io *io,
+    struct rexec_result *res, struct cut_err *err);
+
 /* 1 while c can take requests; 0 after a failure left it unusable (its
  * request's outcome unknown): close it and connect again. */
 int rexec_usable(const struct rexec_conn *c);

@@ -15,44 +15,16 @@
 #include "base/clock.h"
 #include "base/wait_sched.h"
 #include "runbook/journal.h"
+#include "base/sig.h"
 #include "runbook/progress.h"
 #include "runbook/tables.h"
 
-/* Set from the signal handler, read by the engine between calls: a signal
- * handler can only communicate through static storage of this type. */
-static volatile sig_atomic_t engine_sig;
-
-/* The first Ctrl-C asks for a clean stop after the current call; a second
- * one stops at once, which the journal is built to survive. */
-static void
-on_signal(int sig)
-{
-	static const char msg[] = "\ncutover: second interrupt, stopping at once; run the "
-	    "same command again to resume.\n";
-
-	(void)sig;
-	if (engine_sig) {
-		(void)!write(STDERR_FILENO, msg, sizeof(msg) - 1);
-		_exit(130);
-	}
-	engine_sig = 1;
-}
-
-void
-engine_catch_signals(void)
-{
-	struct sigaction sa;
-
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_signal;
-	sigemptyset(&sa.sa_mask);
-	/* No SA_RESTART: a confirmation read returns EINTR and is treated as "no". */
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-}
-
-int engine_interrupted(void) { return engine_sig != 0; }
-void engine_set_interrupted(int on) { engine_sig = on ? 1 : 0; }
+/* The process-wide policy (base/sig.h): the first Ctrl-C asks for a clean
+ * stop after the current call; a second one stops at once, which the
+ * journal and the ledger of opened rules are built to survive. */
+void engine_catch_signals(void) { sig_install(); }
+int engine_interrupted(void) { return sig_stopped(); }
+void engine_set_interrupted(int on) { sig_set(on); }
 
 /* TEST-ONLY hook (crash-safety tests; see runbook/engine.h). Compiled in so the
  * tests drive the binary that ships, but inert: ctx->crash_at is set only

@@ -52,38 +52,8 @@ enum step_state {
 	STEP_PENDING = 2,  /* the change was made; it has not taken effect yet */
 };
 
-/* The names of everything one cutover touches. Filled by world_ops_open()
- * from the configuration and the live world, then pinned in the journal at
- * the first run so that "live" keeps meaning the environment that was live
- * when the cutover began (after the DNS change the world says otherwise).
- * Nothing here is secret. */
-struct run_names {
-	char app[64];            /* EB application: "cobalt" */
-	char live_web[64];       /* live web environment (read from DNS) */
-	char live_ses[64];       /* live SES environment */
-	char new_web[64];        /* the environment that becomes live */
-	char new_ses[64];
-	char live_db[64];        /* live RDS instance id */
-	char new_db[64];         /* the instance restored from the snapshot */
-	char new_db_class[32];   /* "db.t3.small" */
-	char db_name[64];        /* RDS_DB_NAME of the new system: "ebdb" */
-	char snapshot[128];      /* snapshot of live_db taken during the cutover */
-	char final_snapshot[128];/* snapshot taken when tidy deletes live_db */
-	char version[128];       /* application version the new environments run */
-	char prep_db_host[256];  /* RDS_HOSTNAME the new envs use until the cutover */
-	char prep_db_name[64];   /* RDS_DB_NAME the new envs use until the cutover */
-	char zone[256];          /* hosted zone: "myabf.com.au." */
-	char apex[256];          /* "myabf.com.au." */
-	char www[256];           /* "www.myabf.com.au." */
-	char ses[256];           /* "ses.myabf.com.au." */
-	char site_host[256];     /* Host: header for smoke tests: "myabf.com.au" */
-	char test_env[64];       /* rehearse: the test environment */
-	char test_db[64];        /* rehearse: instance restored for the test env */
-	char test_snapshot[128]; /* rehearse: existing snapshot of production to restore */
-	char test_db_class[32];
-	int quiet_seconds;       /* quiet period before the snapshot (default 60) */
-	int quiet_deadline;      /* seconds before giving up waiting for quiet (default 900) */
-};
+/* struct run_names (the names of everything one cutover touches) is the
+ * world port's (world/ops.h); runbook/names.h derives the cutover's own. */
 
 /* One name (string) field of struct run_names, for pinning it in the
  * journal. The tuning numbers (quiet_*) are not pinned: the operator may

@@ -24,7 +24,7 @@
  * section or key, a bad value, contradictions such as one environment in two
  * pairs or a record outside the zone) is reported as one sentence naming the
  * file and line. The file says nothing about which environment is live: that
- * is read from DNS (world.h).
+ * is read from DNS (world/live_names.h).
  */
 #ifndef CUTOVER_CFG_H
 #define CUTOVER_CFG_H

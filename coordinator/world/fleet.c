@@ -268,25 +268,6 @@ fleet_operator_ip(char *buf, size_t len, struct cut_err *err)
 
 /* ---- the session ------------------------------------------------------------------ */
 
-static int
-revoke_all(struct fleet *f, struct cut_err *err)
-{
-	int rc = 0;
-	struct cut_err e;
-
-	while (f->nopened > 0) {
-		const char *sg = f->opened[f->nopened - 1];
-		int r = ec2_revoke_ingress(f->aws, sg, "tcp", 22, 22, f->cidr, &e);
-		if (r != 0 && rc == 0) {
-			rc = cut_err_set(err, r, "Port 22 for %s is still open on security group %s (%s); revoke it: aws ec2 "
-			    "revoke-security-group-ingress --group-id %s --protocol tcp --port 22 --cidr %s.", f->cidr, sg,
-			    e.msg, sg, f->cidr);
-		}
-		f->nopened--;
-	}
-	return rc;
-}
-
 static void
 remove_key(struct fleet *f)
 {
@@ -395,7 +376,7 @@ fleet_sweep_keydirs(const char *tmpdir, int *removed)
 }
 
 int
-fleet_open(struct fleet *f, int open_port, struct cut_err *err)
+fleet_open(struct fleet *f, struct cut_err *err)
 {
 	const struct cfg *cfg = f->cfg;
 	int r;
@@ -429,31 +410,6 @@ fleet_open(struct fleet *f, int open_port, struct cut_err *err)
 		snprintf(f->identity, sizeof(f->identity), "%s", p);
 	} else
 		expand_home(cfg->ssh.identity, f->identity, sizeof(f->identity));
-
-	if (open_port < 0)
-		open_port = cfg->ssh.open_port;
-	if (open_port) {
-		char ip[48];
-		if ((r = fleet_operator_ip(ip, sizeof(ip), err)) != 0) {
-			remove_key(f);
-			return r;
-		}
-		snprintf(f->cidr, sizeof(f->cidr), "%s/32", ip);
-		for (size_t i = 0; i < f->nsg; i++) {
-			int already = 0;
-			r = ec2_authorize_ingress(f->aws, f->sgs[i], "tcp", 22, 22, f->cidr,
-			    "cutover session (revoked when it ends)", &already, err);
-			if (r != 0) {
-				struct cut_err e2;
-				(void)revoke_all(f, &e2);
-				remove_key(f);
-				return r;
-			}
-			/* A rule that was already there is someone else's: leave it. */
-			if (!already)
-				snprintf(f->opened[f->nopened++], sizeof(f->opened[0]), "%s", f->sgs[i]);
-		}
-	}
 	return 0;
 }
 
@@ -479,14 +435,11 @@ fleet_target(const struct fleet *f, size_t i, struct rexec_target *t)
 	t->label = f->hosts[i].label;
 }
 
-int
-fleet_close(struct fleet *f, struct cut_err *err)
+void
+fleet_close(struct fleet *f)
 {
-	int r = revoke_all(f, err);
-
 	remove_key(f);
 	free(f->hosts);
 	f->hosts = NULL;
 	f->n = 0;
-	return r;
 }

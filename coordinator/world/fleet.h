@@ -1,31 +1,26 @@
-/* world/fleet.h: the instances of one Elastic Beanstalk environment, and an SSH
- * session with them as the configuration file says ([ssh], [app]).
+/* world/fleet.h: the instances of one Elastic Beanstalk environment and the
+ * key to reach them, as the configuration file says ([ssh], [app]). A part
+ * of the one owner of instance connections (world/reach.h), which alone
+ * uses it.
  *
  *   fleet_find     EB DescribeEnvironmentResources -> EC2 DescribeInstances
- *                  (running ones only), each at its private or public address.
- *   fleet_open     the session: with instance_connect, an ephemeral ed25519
- *                  key in a private temp folder (0700, key file 0600); with
- *                  open_port, port 22 opened to the operator's own /32 on the
- *                  instances' security groups.
+ *                  (running ones only), each at its private or public address,
+ *                  and their security groups.
+ *   fleet_open     the key: with instance_connect, an ephemeral ed25519 key
+ *                  in a private temp folder (0700, key file 0600); else the
+ *                  configured one.
  *   fleet_push_key EC2 Instance Connect SendSSHPublicKey for one instance
  *                  (the key works for 60 s: call it right before connecting).
  *   fleet_target   the rexec target of one instance.
- *   fleet_close    ALWAYS: revokes exactly the rules this session added (a
- *                  rule that was already there, InvalidPermission.Duplicate,
- *                  is left alone), removes the key, frees.
+ *   fleet_close    removes the key, frees.
  *
- * Ctrl-C: the caller's signal handler only sets a flag; the caller then
- * returns through its cleanup path, which calls fleet_close. fleet_close
- * itself ignores that flag so the revoke always runs.
- *
- * The operator's address is CUTOVER_OPERATOR_IP when set (tests, or a
- * machine behind NAT that knows its own public address), else what
- * https://checkip.amazonaws.com answers.
+ * The operator's address (for port 22, world/rules.h) is CUTOVER_OPERATOR_IP
+ * when set (tests, or a machine behind NAT that knows its own public
+ * address), else what https://checkip.amazonaws.com answers.
  */
 #ifndef CUTOVER_FLEET_H
 #define CUTOVER_FLEET_H
 
-#include <signal.h>
 #include <stddef.h>
 
 #include "aws/client.h"
@@ -55,9 +50,6 @@ struct fleet {
 	char identity[512];     /* cfg's key, or the ephemeral key's file */
 	char keydir[256];       /* the ephemeral key's private folder, "" if none */
 	char pubkey[256];       /* its OpenSSH public key line */
-	char cidr[64];          /* the operator's /32 while port 22 is opened */
-	char opened[EC2_MAX_SG][32];   /* groups this session added the rule to */
-	size_t nopened;
 };
 
 /* Finds env's running instances. CUT_ENOTFOUND when the environment does
@@ -66,9 +58,8 @@ struct fleet {
 int fleet_find(struct aws_client *aws, const struct cfg *cfg, const char *env, struct fleet *out,
     struct cut_err *err);
 
-/* Starts the session (see above). open_port overrides cfg->ssh.open_port
- * when >= 0. On failure, what was already opened is closed again. */
-int fleet_open(struct fleet *f, int open_port, struct cut_err *err);
+/* Makes or names the key (see above). On failure nothing is left. */
+int fleet_open(struct fleet *f, struct cut_err *err);
 
 /* Removes tmpdir's cutover-key.* folders (this user's, not links) left by
  * runs that are gone: the pid in their "owner" file is not running as the
@@ -83,10 +74,8 @@ int fleet_push_key(struct fleet *f, size_t i, struct cut_err *err);
 /* Fills t for host i; its strings are borrowed from f. */
 void fleet_target(const struct fleet *f, size_t i, struct rexec_target *t);
 
-/* Revokes what the session opened and removes the key, then frees the
- * host list. Returns 0 or the first failure (a rule that could not be
- * revoked is an error saying which, so the operator can remove it). */
-int fleet_close(struct fleet *f, struct cut_err *err);
+/* Removes the key, then frees the host list. */
+void fleet_close(struct fleet *f);
 
 /* Writes a new ed25519 key pair: the private key in OpenSSH format to
  * path (created 0600, must not exist) and the public key line into pub. */

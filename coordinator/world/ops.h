@@ -121,6 +121,40 @@ struct world_smoke {
 	char first_failure[512]; /* one sentence about the first failure, "" if none */
 };
 
+/* The names of everything one cutover touches. Filled by world_ops_open()
+ * from the configuration and the live world, completed by the naming policy
+ * (runbook/names.h: the snapshot names, when the configuration does not
+ * give them), then pinned in the journal at the first run so that "live"
+ * keeps meaning the environment that was live when the cutover began (after
+ * the DNS change the world says otherwise). Nothing here is secret. */
+struct run_names {
+	char app[64];            /* EB application: "cobalt" */
+	char live_web[64];       /* live web environment (read from DNS) */
+	char live_ses[64];       /* live SES environment */
+	char new_web[64];        /* the environment that becomes live */
+	char new_ses[64];
+	char live_db[64];        /* live RDS instance id */
+	char new_db[64];         /* the instance restored from the snapshot */
+	char new_db_class[32];   /* "db.t3.small" */
+	char db_name[64];        /* RDS_DB_NAME of the new system: "ebdb" */
+	char snapshot[128];      /* snapshot of live_db taken during the cutover ("": derive) */
+	char final_snapshot[128];/* snapshot taken when tidy deletes live_db ("": derive) */
+	char version[128];       /* application version the new environments run */
+	char prep_db_host[256];  /* RDS_HOSTNAME the new envs use until the cutover */
+	char prep_db_name[64];   /* RDS_DB_NAME the new envs use until the cutover */
+	char zone[256];          /* hosted zone: "myabf.com.au." */
+	char apex[256];          /* "myabf.com.au." */
+	char www[256];           /* "www.myabf.com.au." */
+	char ses[256];           /* "ses.myabf.com.au." */
+	char site_host[256];     /* Host: header for smoke tests: "myabf.com.au" */
+	char test_env[64];       /* rehearse: the test environment */
+	char test_db[64];        /* rehearse: instance restored for the test env */
+	char test_snapshot[128]; /* rehearse: existing snapshot of production to restore ("": derive) */
+	char test_db_class[32];
+	int quiet_seconds;       /* quiet period before the snapshot (default 60) */
+	int quiet_deadline;      /* seconds before giving up waiting for quiet (default 900) */
+};
+
 struct world_ops {
 	void *impl;          /* the implementation's own state */
 
@@ -281,14 +315,12 @@ struct world_ops {
 struct run_names;
 
 /* Builds the real implementation from the configuration file at
- * `config_path` (the aws branch's cfg_*): AWS client for the configured
- * region/profile/endpoints, SSH/agent transport. Also fills `names`
- * (runbook/step.h) from the configuration and from the live world (which
- * environment DNS says is live, the aws branch's world_*). *out is
- * allocated; the caller releases it with world_ops_close(). Provided by the
- * lead when wiring this branch to the aws and ssh branches; the commands
- * that need it (cmd_plan, prep, run, failback, tidy, rehearse, status) are
- * left out of cli/main.c's table until then. */
+ * `config_path` (world/config.h): AWS client for the configured
+ * region/profile/endpoints, the instances through world/reach.h. Also fills
+ * `names` (above) from the configuration and from the live world (which
+ * environment DNS says is live, world/live_names.h); the names the cutover
+ * makes up are left "" for runbook/names.h. *out is allocated; the caller
+ * releases it with world_ops_close(). Built in world/real.c. */
 int world_ops_open(const char *config_path, struct run_names *names, struct world_ops **out,
     struct cut_err *err);
 /* Calls w->close (which frees w); NULL is fine. In world/ops.c. */

@@ -1,12 +1,14 @@
 /* world/real.h: the real world_ops (world/ops.h): AWS through the aws
- * modules (eb, rds, r53, sts), the instances through world/fleet.h and remote/rexec.h,
- * and the data-safety operations through the agent (remote/agent_ops.h, safety/blocked_emails.h).
+ * modules (eb, rds, r53, sts) in world/real.c; the instances through the one
+ * owner of instance connections (world/reach.h) in world/real_remote.c and
+ * world/real_manage.c (private header world/real_int.h).
  *
- * Every remote operation is one short session: find the environment's
- * instances, start a fleet session (Instance Connect key, port 22 if
- * configured), connect, run, disconnect, end the session (revoking what it
- * opened). Nothing stays open between calls, so a crash of the coordinator
- * leaves no connection behind and at most one session's port-22 rule.
+ * Connections live as long as the world: the reach opens one agent
+ * connection per instance on first use and reuses it (remote/link_cache.h);
+ * the world's close ends them, revokes port 22 and removes the Instance
+ * Connect key. A crash leaves no connection (the agents end with their SSH
+ * session) and the port-22 rules recorded for the next command to close
+ * (world/rules.h).
  *
  * manage_run's "never twice" contract: the command runs on the instance
  * with the lowest id through a small wrapper stored in the agent's private
@@ -21,7 +23,6 @@
 
 #include "world/config.h"
 #include "base/err.h"
-#include "runbook/step.h"
 #include "world/ops.h"
 
 /* Builds the real world_ops for cfg (copied) and fills names from cfg

@@ -1450,6 +1450,24 @@ class World:
         return {'Return': True, 'SecurityGroupRules': out}
 
     def op_ec2_RevokeSecurityGroupIngress(self, p, ctx):
+        ids = list(p.get('SecurityGroupRuleIds') or [])
+        if ids:
+            # By rule id, as AWS takes it since 2021: the group names where to
+            # look, and every id must be one of its ingress rules.
+            if p.get('IpPermissions') or p.get('IpProtocol') or p.get('CidrIp'):
+                raise AwsError('InvalidParameterCombination', 'The parameter SecurityGroupRuleIds cannot be used '
+                               'with IpPermissions, IpProtocol, FromPort, ToPort or CidrIp')
+            gid = p.get('GroupId')
+            g = self.groups.get(gid) if gid else None
+            if g is None:
+                raise AwsError('InvalidGroup.NotFound', "The security group '%s' does not exist" % gid)
+            have = {x.get('id') for x in g['rules']}
+            for i in ids:
+                if i not in have:
+                    raise AwsError('InvalidSecurityGroupRuleId.NotFound',
+                                   "The security group rule ID '%s' does not exist" % i)
+            g['rules'] = [x for x in g['rules'] if x.get('id') not in ids]
+            return {'Return': True}
         g, rules = self._sg_rules_from(p)
         for r in rules:
             if not any(self._same_rule(r, x) for x in g['rules']):

@@ -359,7 +359,7 @@ sim_env(void)
  * Instance Connect every new connection needs a SendSSHPublicKey, so the
  * simulated AWS's call count is the number of connections. */
 static long
-world_pushes(const char *reuse, int k, int *ninst)
+world_pushes(int k, int *ninst)
 {
 	const char *envname = "cobalt-production-blue";
 	struct world_ops *w;
@@ -369,7 +369,6 @@ world_pushes(const char *reuse, int k, int *ninst)
 	int paused;
 	long before;
 
-	setenv("CUTOVER_SSH_REUSE", reuse, 1);
 	if (world_ops_open(ts_env("SIMPROD_CONFIG_EIC"), NULL, &w, &err) != 0)
 		fail_msg("world_ops_open: %s", err.msg);
 	if (w->env_describe(w, envname, &e, &err) != 0)
@@ -387,24 +386,20 @@ world_pushes(const char *reuse, int k, int *ninst)
 	if (w->cron_paused(w, envname, &paused, &err) != 0)
 		fail_msg("cron_paused after the polls: %s", err.msg);
 	world_ops_close(w);
-	unsetenv("CUTOVER_SSH_REUSE");
 	return key_pushes() - before;
 }
 
 static void
 test_world_one_connection_per_instance(void **state)
 {
-	int n1 = 0, n0 = 0;
+	int n1 = 0;
 	const int K = 4;
 
 	(void)state;
 	sim_env();
-	long cached = world_pushes("1", K, &n1);
+	long cached = world_pushes(K, &n1);
 	assert_true(n1 >= 1);
 	assert_int_equal(cached, n1);
-	/* the old behaviour, as the baseline: a connection per operation */
-	long old = world_pushes("0", K, &n0);
-	assert_int_equal(old, (long)(K + 1) * n0);   /* K ops, then one for the follow and the op after it */
 }
 
 int

@@ -61,10 +61,16 @@ sed -i '0,/^#include "world\/ops.h"/s||#include "cli/cmd.h"\n#include "world/ops
 expect_fail "world including the command line fails" \
 	"coordinator/world/ops.c:" "includes cli/cmd.h, but cli is a higher layer than world"
 
+# The tree has no exception today, so the case runs a copy of the lint that
+# lists one the tree does not have.
 copy
-sed -i '/^#include "runbook\/step.h"/d' "$T/w/coordinator/world/real.h"
+sed "s|^EXCEPTIONS=''\$|EXCEPTIONS='runbook/engine.c  aws/wait.h  # a debt that was paid'|" "$lint" >"$T/lint.sh"
+chmod +x "$T/lint.sh"
+grep -q "^EXCEPTIONS='runbook/engine.c" "$T/lint.sh" || echo "# the lint's EXCEPTIONS line changed; this case needs its sed updated"
+lint_real=$lint; lint=$T/lint.sh
 expect_fail "an exception that no longer occurs fails" \
-	"the exception 'world/real.h runbook/step.h' no longer occurs"
+	"the exception 'runbook/engine.c aws/wait.h' no longer occurs"
+lint=$lint_real
 
 copy
 : >"$T/w/coordinator/stray.c"
