@@ -211,6 +211,18 @@ parse_row(const char *text, struct once_row *r)
 	}
 }
 
+/* 1 when text has a line that is exactly line (a summary may hold any words). */
+static int
+has_line(const char *text, const char *line)
+{
+	size_t n = strlen(line);
+
+	for (const char *p = text; p != NULL && *p; p = strchr(p, '\n'), p = p ? p + 1 : NULL)
+		if (strncmp(p, line, n) == 0 && (p[n] == '\n' || p[n] == '\0'))
+			return 1;
+	return 0;
+}
+
 static void
 send_result(const struct op_io *io, const char *state, const struct once_row *r)
 {
@@ -371,7 +383,7 @@ runner(struct once_req *q, const struct op_io *io, char *why, size_t whylen)
 		snprintf(why, whylen, "the run-once record of %s could not be read back from cutover_once", q->token);
 		goto out;
 	}
-	if (strstr(ans, "claimed") == NULL) {
+	if (!has_line(ans, "claimed")) {
 		if (row.finished[0]) {
 			send_result(io, "recorded", &row);
 			rc = 0;

@@ -55,13 +55,15 @@ teardown(void **state)
 	return 0;
 }
 
-/* The python that counts its runs in table `table` (one argv element). */
+/* The python that counts its runs in table `table` (one argv element).
+ * Its last line has the word the agent's claim query prints, so a record
+ * read as a claim would show as a second run. */
 static void
 probe_code(char *buf, size_t len, const char *table, int sleep_s)
 {
 	snprintf(buf, len, "import time\nfrom django.db import connection\nc = connection.cursor()\n"
 	    "c.execute('CREATE TABLE IF NOT EXISTS %s (n serial)')\nc.execute('INSERT INTO %s DEFAULT VALUES')\n"
-	    "time.sleep(%d)\nprint('probe %s done')\n", table, table, sleep_s, table);
+	    "time.sleep(%d)\nprint('probe %s claimed')\n", table, table, sleep_s, table);
 }
 
 static long
@@ -124,8 +126,8 @@ test_concurrent_then_rerun(void **state)
 	assert_int_equal((strcmp(a.out.state, "recorded") == 0) + (strcmp(b.out.state, "recorded") == 0), 1);
 	assert_int_equal(a.out.exit_status, 0);
 	assert_int_equal(b.out.exit_status, 0);
-	assert_string_equal(a.out.summary, "probe probe_a done");
-	assert_string_equal(b.out.summary, "probe probe_a done");
+	assert_string_equal(a.out.summary, "probe probe_a claimed");
+	assert_string_equal(b.out.summary, "probe probe_a claimed");
 
 	/* A rerun on the "replaced" instance (a new agent, another folder). */
 	struct call c = { .inst = 1, .token = "cutover-new-db/convert-users", .code = code };
@@ -176,7 +178,7 @@ test_lost_connection(void **state)
 	assert_int_equal(b.rc, 0);
 	assert_string_equal(b.out.state, "recorded");
 	assert_int_equal(b.out.exit_status, 0);
-	assert_string_equal(b.out.summary, "probe probe_lost done");
+	assert_string_equal(b.out.summary, "probe probe_lost claimed");
 	assert_int_equal(runs("probe_lost"), 1);
 }
 
