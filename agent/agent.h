@@ -152,6 +152,22 @@ char *agent_strdup_obj(const msgpack_object *o);
 char **agent_argv_from(const char *const *prefix, size_t nprefix, const msgpack_object *arr);
 void agent_argv_free(char **argv);
 
+/* ---- manage.py requests (op_manage.c) ---- */
+/* What a "manage" (or "once") request runs: PYTHON manage.py ARGS in
+ * app_dir, with env (the agent's environment, the EB env file, the
+ * request's "env"). All owned by the struct: manage_prep_free(). */
+struct manage_prep {
+	char **argv;
+	struct env_list env;
+	char *app_dir;
+};
+enum { MANAGE_PREP_OK = 0, MANAGE_PREP_BAD = 1, MANAGE_PREP_START = 2, MANAGE_PREP_NOMEM = -1 };
+/* Reads args, app_dir, env_file, python and env of msg. MANAGE_PREP_OK,
+ * or BAD (a malformed field) / START (nothing to run: no env file, no
+ * python) with why set, or NOMEM; on failure p holds nothing. */
+int manage_prepare(const msgpack_object *msg, struct manage_prep *p, char *why, size_t whylen);
+void manage_prep_free(struct manage_prep *p);
+
 /* ---- the op table (ops.c) ---- */
 struct op {
 	const char *name;       /* the request's "t" */
@@ -163,7 +179,7 @@ extern const struct op *const agent_ops[];  /* NULL-terminated */
 extern const struct op op_hello, op_bye;       /* op_session.c */
 extern const struct op op_run, op_stdin, op_cancel; /* op_run.c */
 extern const struct op op_manage;             /* op_manage.c */
-extern const struct op op_sql, op_dbenv, op_logcount, op_cron, op_http, op_reach, op_df; /* op_safety.c */
+extern const struct op op_sql, op_dbenv, op_logcount, op_cron, op_http, op_reach, op_df, op_once; /* op_safety.c */
 
 /* Reads a worker's stdout and queues every whole frame it holds; returns
  * what read() returned (-1 with errno EIO when the worker broke the

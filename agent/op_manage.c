@@ -156,38 +156,37 @@ static char *
 str_field(const msgpack_object *msg, const char *key, const char *def, int *bad)
 {
 	const msgpack_object *o = frame_get(msg, key);
-	char *s = o ? agent_strdup_obj(o) : strdup(def);
+	/* nil stands for "absent", as in the data-safety requests. */
+	char *s = o && o->type != MSGPACK_OBJECT_NIL ? agent_strdup_obj(o) : strdup(def);
 
 	if (s == NULL)
 		*bad = 1;
 	return s;
 }
 
-static int
-manage(struct agent *a, const msgpack_object *msg)
+int
+manage_prepare(const msgpack_object *msg, struct manage_prep *p, char *why, size_t whylen)
 {
 	const msgpack_object *args = frame_get(msg, "args");
-	struct spawn_spec spec = { 0 };
-	struct env_list env = { 0 };
-	char *app_dir, *env_file, *python, *text = NULL;
+	char *env_file = NULL, *python = NULL, *text = NULL;
 	const char *prefix[2];
 	char found[PATH_MAX];
-	int bad = 0, rc = FRAME_OK, err;
+	int bad = 0, rc = MANAGE_PREP_OK, err;
 	size_t tlen = 0;
-	uint64_t id;
 
-	if (op_check_request(a, msg, &id))
-		return FRAME_OK;
-	app_dir = str_field(msg, "app_dir", MANAGE_APP_DIR, &bad);
+	memset(p, 0, sizeof(*p));
+	p->app_dir = str_field(msg, "app_dir", MANAGE_APP_DIR, &bad);
 	env_file = str_field(msg, "env_file", MANAGE_ENV_FILE, &bad);
 	python = str_field(msg, "python", MANAGE_PYTHON, &bad);
 	if (bad || (args != NULL && args->type != MSGPACK_OBJECT_ARRAY)) {
-		rc = agent_send_error(a, id, "bad-request", "Request %llu: \"args\" must be an array of strings and "
-		    "\"app_dir\", \"env_file\", \"python\" strings without NUL bytes.", (unsigned long long)id);
+		snprintf(why, whylen, "\"args\" must be an array of strings and \"app_dir\", \"env_file\", "
+		    "\"python\" strings without NUL bytes");
+		rc = MANAGE_PREP_BAD;
 		goto out;
 	}
 	if ((err = read_file(env_file, &text, &tlen)) != 0) {
-		rc = agent_send_start_error(a, id, "cannot read the environment file %s: %s", env_file, strerror(err));
+		snprintf(why, whylen, "cannot read the environment file %s: %s", env_file, strerror(err));
+		rc = MANAGE_PREP_START;
 		goto out;
 	}
 	/* The venv's folder name is random per deployment (staging-LQM1lest). */
@@ -196,20 +195,21 @@ manage(struct agent *a, const msgpack_object *msg)
 	if (strchr(python, '/') == NULL && strlen(python) < sizeof(found)) {
 		strcpy(found, python);
 	} else if (python[0] != '/') {
-		char *abs = malloc(strlen(app_dir) + strlen(python) + 2);
+		char *abs = malloc(strlen(p->app_dir) + strlen(python) + 2);
 		int ok;
 
 		if (abs == NULL) {
-			rc = FRAME_ENOMEM;
+			rc = MANAGE_PREP_NOMEM;
 			goto out;
 		}
-		strcpy(abs, app_dir);
+		strcpy(abs, p->app_dir);
 		strcat(abs, "/");
 		strcat(abs, python);
 		ok = match_path(found, 0, abs);
 		free(abs);
 		if (!ok) {
-			rc = agent_send_start_error(a, id, "no python matches %s in %s", python, app_dir);
+			snprintf(why, whylen, "no python matches %s in %s", python, p->app_dir);
+			rc = MANAGE_PREP_START;
 			goto out;
 		}
 		/* The child runs inside app_dir: a match that is relative to the
@@ -222,42 +222,78 @@ manage(struct agent *a, const msgpack_object *msg)
 
 			if (getcwd(cwd, sizeof(cwd)) == NULL ||
 			    (size_t)snprintf(absfound, sizeof(absfound), "%s/%s", cwd, found) >= sizeof(absfound)) {
-				rc = agent_send_start_error(a, id, "cannot make the python path %s absolute", found);
+				snprintf(why, whylen, "cannot make the python path %s absolute", found);
+				rc = MANAGE_PREP_START;
 				goto out;
 			}
 			memcpy(found, absfound, sizeof(found));
 		}
 	} else if (!match_path(found, 0, python)) {
-		rc = agent_send_start_error(a, id, "no python matches %s", python);
+		snprintf(why, whylen, "no python matches %s", python);
+		rc = MANAGE_PREP_START;
 		goto out;
 	}
-	if (env_init(&env, environ) != 0 || env_load_ebfile(&env, text, tlen) != 0) {
-		rc = FRAME_ENOMEM;
+	if (env_init(&p->env, environ) != 0 || env_load_ebfile(&p->env, text, tlen) != 0) {
+		rc = MANAGE_PREP_NOMEM;
 		goto out;
 	}
-	if (env_add_map(&env, frame_get(msg, "env")) != 0) {
-		rc = agent_send_error(a, id, "bad-request", "Request %llu has a bad \"env\" (names must be non-empty "
-		    "without '=', no NUL bytes anywhere).", (unsigned long long)id);
+	if (env_add_map(&p->env, frame_get(msg, "env")) != 0) {
+		snprintf(why, whylen, "bad \"env\" (names must be non-empty without '=', no NUL bytes anywhere)");
+		rc = MANAGE_PREP_BAD;
 		goto out;
 	}
 	prefix[0] = found;
 	prefix[1] = "manage.py";
-	if ((spec.argv = agent_argv_from(prefix, 2, args)) == NULL) {
-		rc = agent_send_error(a, id, "bad-request", "Request %llu: \"args\" must be strings without NUL bytes.",
-		    (unsigned long long)id);
+	if ((p->argv = agent_argv_from(prefix, 2, args)) == NULL) {
+		snprintf(why, whylen, "\"args\" must be strings without NUL bytes");
+		rc = MANAGE_PREP_BAD;
 		goto out;
 	}
-	rc = op_spawn(a, id, msg, &spec, env.v, app_dir);
 out:
-	agent_argv_free(spec.argv);
-	if (env.v)
-		env_free(&env);
+	if (rc != MANAGE_PREP_OK)
+		manage_prep_free(p);
 	if (text != NULL)
 		explicit_bzero(text, tlen);   /* the whole env file */
 	free(text);
-	free(app_dir);
 	free(env_file);
 	free(python);
+	return rc;
+}
+
+void
+manage_prep_free(struct manage_prep *p)
+{
+	agent_argv_free(p->argv);
+	if (p->env.v)
+		env_free(&p->env);
+	free(p->app_dir);
+	memset(p, 0, sizeof(*p));
+}
+
+static int
+manage(struct agent *a, const msgpack_object *msg)
+{
+	struct manage_prep p;
+	struct spawn_spec spec = { 0 };
+	char why[600];
+	int rc;
+	uint64_t id;
+
+	if (op_check_request(a, msg, &id))
+		return FRAME_OK;
+	switch (manage_prepare(msg, &p, why, sizeof(why))) {
+	case MANAGE_PREP_OK:
+		break;
+	case MANAGE_PREP_BAD:
+		return agent_send_error(a, id, "bad-request", "Request %llu: %s.", (unsigned long long)id, why);
+	case MANAGE_PREP_START:
+		return agent_send_start_error(a, id, "%s", why);
+	default:
+		return FRAME_ENOMEM;
+	}
+	spec.argv = p.argv;
+	rc = op_spawn(a, id, msg, &spec, p.env.v, p.app_dir);
+	manage_prep_free(&p);
 	return rc;
 }
 

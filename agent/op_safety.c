@@ -217,3 +217,4 @@ SAFETY_OP(cron);
 SAFETY_OP(http);
 SAFETY_OP(reach);
 SAFETY_OP(df);
+SAFETY_OP(once);

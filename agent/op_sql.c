@@ -58,6 +58,59 @@ db_settings_read(const char *env_file, struct db_settings *db, char *why, size_t
 	return 0;
 }
 
+int
+opu_sslmode_check(const char *sslmode, char *why, size_t whylen)
+{
+	if (strcmp(sslmode, "require") != 0 && strcmp(sslmode, "verify-ca") != 0 &&
+	    strcmp(sslmode, "verify-full") != 0 && strcmp(sslmode, "disable") != 0) {
+		snprintf(why, whylen, "the request's sslmode \"%s\" is not require, verify-ca, verify-full or disable",
+		    sslmode);
+		return -1;
+	}
+	return 0;
+}
+
+int
+opu_pgenv_init(struct opu_pgenv *e, const char *env_file, int write, const char *appname,
+    const char *sslmode, const char *sslrootcert, char *why, size_t whylen)
+{
+	struct db_settings db;
+	int n = 0;
+	const char *path = getenv("PATH");
+
+	memset(e, 0, sizeof(*e));
+	if (db_settings_read(env_file, &db, why, whylen) != 0)
+		return -1;
+	snprintf(e->s[n++], sizeof(e->s[0]), "PATH=%s", path ? path : "/usr/local/bin:/usr/bin:/bin");
+	snprintf(e->s[n++], sizeof(e->s[0]), "PGHOST=%s", db.host);
+	snprintf(e->s[n++], sizeof(e->s[0]), "PGPORT=%s", db.port);
+	snprintf(e->s[n++], sizeof(e->s[0]), "PGDATABASE=%s", db.name);
+	if (db.user[0])
+		snprintf(e->s[n++], sizeof(e->s[0]), "PGUSER=%s", db.user);
+	if (db.password[0])
+		snprintf(e->s[n++], sizeof(e->s[0]), "PGPASSWORD=%s", db.password);
+	snprintf(e->s[n++], sizeof(e->s[0]), "PGSSLMODE=%s", sslmode && sslmode[0] ? sslmode : "require");
+	if (sslrootcert && sslrootcert[0])
+		snprintf(e->s[n++], sizeof(e->s[0]), "PGSSLROOTCERT=%s", sslrootcert);
+	snprintf(e->s[n++], sizeof(e->s[0]), "PGCONNECT_TIMEOUT=10");
+	snprintf(e->s[n++], sizeof(e->s[0]), "PGAPPNAME=%s", appname);
+	/* A read can never change the database, whatever the SQL says. */
+	snprintf(e->s[n++], sizeof(e->s[0]), "PGOPTIONS=-c default_transaction_read_only=%s",
+	    write ? "off" : "on");
+	for (int i = 0; i < n; i++)
+		e->envp[i] = e->s[i];
+	e->envp[n] = NULL;
+	/* The password must not outlive its use in this process. */
+	explicit_bzero(db.password, sizeof(db.password));
+	return 0;
+}
+
+void
+opu_pgenv_wipe(struct opu_pgenv *e)
+{
+	explicit_bzero(e, sizeof(*e));
+}
+
 struct out_relay {
 	struct op_io *io;
 };
@@ -73,16 +126,15 @@ relay_out(void *arg, int stream, const void *buf, size_t len)
 int
 opw_sql(const msgpack_object *req, struct op_io *io, char *why, size_t whylen)
 {
-	char env_file[512], psql[512], path[1024], sslmode[16], sslrootcert[512];
+	char env_file[512], psql[512], sslmode[16], sslrootcert[512];
 	const char *sql;
 	size_t sqllen;
 	uint64_t timeout_ms;
 	int write = 0, from_stdin = 0, r, wst = 0, timed_out = 0;
-	struct db_settings db;
-	static char env[12][1100];   /* the child's whole environment */
-	char *envp[13], *argv[16 + 2 * SQL_VARS_MAX];
+	static struct opu_pgenv pe;   /* the child's whole environment */
+	char *argv[16 + 2 * SQL_VARS_MAX];
 	static char vars[SQL_VARS_MAX][1024];
-	int argc = 0, envc = 0;
+	int argc = 0;
 
 	if ((sql = frame_get_str(req, "sql", &sqllen)) == NULL) {
 		snprintf(why, whylen, "the sql request has no \"sql\" string");
@@ -98,32 +150,10 @@ opw_sql(const msgpack_object *req, struct op_io *io, char *why, size_t whylen)
 		snprintf(why, whylen, "the sql request has a field of the wrong type");
 		return -1;
 	}
-	if (strcmp(sslmode, "require") != 0 && strcmp(sslmode, "verify-ca") != 0 &&
-	    strcmp(sslmode, "verify-full") != 0 && strcmp(sslmode, "disable") != 0) {
-		snprintf(why, whylen, "the sql request's sslmode \"%s\" is not require, verify-ca, verify-full or disable",
-		    sslmode);
+	if (opu_sslmode_check(sslmode, why, whylen) != 0)
 		return -1;
-	}
-	if (db_settings_read(env_file, &db, why, whylen) != 0)
+	if (opu_pgenv_init(&pe, env_file, write, "cutover-agent", sslmode, sslrootcert, why, whylen) != 0)
 		return -1;
-	snprintf(path, sizeof(path), "%s", getenv("PATH") ? getenv("PATH") : "/usr/local/bin:/usr/bin:/bin");
-	snprintf(env[envc], sizeof(env[0]), "PATH=%s", path); envc++;
-	snprintf(env[envc], sizeof(env[0]), "PGHOST=%s", db.host); envc++;
-	snprintf(env[envc], sizeof(env[0]), "PGPORT=%s", db.port); envc++;
-	snprintf(env[envc], sizeof(env[0]), "PGDATABASE=%s", db.name); envc++;
-	if (db.user[0]) { snprintf(env[envc], sizeof(env[0]), "PGUSER=%s", db.user); envc++; }
-	if (db.password[0]) { snprintf(env[envc], sizeof(env[0]), "PGPASSWORD=%s", db.password); envc++; }
-	snprintf(env[envc], sizeof(env[0]), "PGSSLMODE=%s", sslmode); envc++;
-	if (sslrootcert[0]) { snprintf(env[envc], sizeof(env[0]), "PGSSLROOTCERT=%s", sslrootcert); envc++; }
-	snprintf(env[envc], sizeof(env[0]), "PGCONNECT_TIMEOUT=10"); envc++;
-	snprintf(env[envc], sizeof(env[0]), "PGAPPNAME=cutover-agent"); envc++;
-	/* A read can never change the database, whatever the SQL says. */
-	snprintf(env[envc], sizeof(env[0]), "PGOPTIONS=-c default_transaction_read_only=%s",
-	    write ? "off" : "on"); envc++;
-	for (int i = 0; i < envc; i++)
-		envp[i] = env[i];
-	envp[envc] = NULL;
-
 	argv[argc++] = psql;
 	argv[argc++] = "-X";
 	argv[argc++] = "-q";
@@ -139,6 +169,7 @@ opw_sql(const msgpack_object *req, struct op_io *io, char *why, size_t whylen)
 	if (v != NULL && v->type == MSGPACK_OBJECT_MAP) {
 		if (v->via.map.size > SQL_VARS_MAX) {
 			snprintf(why, whylen, "the sql request has more than %d vars", SQL_VARS_MAX);
+			opu_pgenv_wipe(&pe);
 			return -1;
 		}
 		for (uint32_t i = 0; i < v->via.map.size; i++) {
@@ -146,6 +177,7 @@ opw_sql(const msgpack_object *req, struct op_io *io, char *why, size_t whylen)
 			if (k->type != MSGPACK_OBJECT_STR || val->type != MSGPACK_OBJECT_STR ||
 			    k->via.str.size + val->via.str.size + 2 > sizeof(vars[0])) {
 				snprintf(why, whylen, "the sql request's vars must map short strings to strings");
+				opu_pgenv_wipe(&pe);
 				return -1;
 			}
 			snprintf(vars[i], sizeof(vars[0]), "%.*s=%.*s", (int)k->via.str.size, k->via.str.ptr,
@@ -162,12 +194,9 @@ opw_sql(const msgpack_object *req, struct op_io *io, char *why, size_t whylen)
 	/* With "stdin", the script follows as stdin frames (more than one
 	 * frame holds) and psql reads it from the worker's stdin as it comes;
 	 * "sql" is then empty. */
-	r = opu_spawn_fd(argv, envp, sql, sqllen, from_stdin ? 0 : -1, relay_out, &rel, timeout_ms,
+	r = opu_spawn_fd(argv, pe.envp, sql, sqllen, from_stdin ? 0 : -1, relay_out, &rel, timeout_ms,
 	    &wst, &timed_out, why, whylen);
-	/* The password must not outlive its use in this process. */
-	explicit_bzero(db.password, sizeof(db.password));
-	for (int i = 0; i < envc; i++)
-		explicit_bzero(env[i], sizeof(env[i]));
+	opu_pgenv_wipe(&pe);
 	if (r != 0)
 		return -1;
 	if (timed_out) {

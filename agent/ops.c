@@ -16,5 +16,6 @@ const struct op *const agent_ops[] = {
 	&op_http,
 	&op_reach,
 	&op_df,
+	&op_once,
 	NULL,
 };

@@ -28,7 +28,7 @@ int
 opw_run(const struct op_worker *w, const msgpack_object *req, uint64_t id)
 {
 	struct op_io io = { .out_fd = STDOUT_FILENO, .id = id, .started_ms = opu_now_ms() };
-	char why[512] = "";
+	char why[1024] = "";
 	msgpack_sbuffer sb;
 	msgpack_packer pk;
 	int st;

@@ -47,6 +47,23 @@ int opw_cron(const msgpack_object *req, struct op_io *io, char *why, size_t whyl
 int opw_http(const msgpack_object *req, struct op_io *io, char *why, size_t whylen);
 int opw_reach(const msgpack_object *req, struct op_io *io, char *why, size_t whylen);
 int opw_df(const msgpack_object *req, struct op_io *io, char *why, size_t whylen);
+int opw_once(const msgpack_object *req, struct op_io *io, char *why, size_t whylen);
+
+/* psql's whole environment for the app's database (op_sql.c): PATH, the
+ * PG* settings from the env file's RDS_* lines (the password too, so only
+ * ever in an environment, never argv), PGAPPNAME=appname, and
+ * default_transaction_read_only unless write. Wipe with opu_pgenv_wipe
+ * once psql started. */
+struct opu_pgenv {
+	char s[12][1100];
+	char *envp[13];
+};
+int opu_pgenv_init(struct opu_pgenv *e, const char *env_file, int write, const char *appname,
+    const char *sslmode, const char *sslrootcert, char *why, size_t whylen);
+/* 0 when sslmode is one the agent allows (require, verify-ca, verify-full,
+ * disable), else -1 with why: prefer and allow fall back to plain text. */
+int opu_sslmode_check(const char *sslmode, char *why, size_t whylen);
+void opu_pgenv_wipe(struct opu_pgenv *e);
 
 /* Runs worker w for req in this process (the forked child calls this) and
  * writes the final "exit" frame. Returns the status written. */

@@ -531,3 +531,61 @@ aop_logcount(struct alink *l, const struct aop_logcount_opts *o,
 		    l->name, r.error);
 	return 0;
 }
+
+static int
+once_data(void *arg, const msgpack_object *f)
+{
+	struct aop_once *o = arg;
+	int64_t v;
+
+	if (!frame_str_eq(frame_get(f, "t"), "once"))
+		return 0;
+	copy_str(f, "state", o->state, sizeof(o->state));
+	if (strcmp(o->state, "waiting") == 0)
+		return 0;
+	o->exit_status = frame_get_i64(f, "exit_status", &v) ? (int)v : -1;
+	copy_str(f, "summary", o->summary, sizeof(o->summary));
+	copy_str(f, "host", o->host, sizeof(o->host));
+	o->pid = frame_get_i64(f, "pid", &v) ? (long long)v : 0;
+	copy_str(f, "started_at", o->started_at, sizeof(o->started_at));
+	copy_str(f, "finished_at", o->finished_at, sizeof(o->finished_at));
+	return 0;
+}
+
+int
+aop_once(struct alink *l, const struct aop_conf *c, const char *token, const char *const *args,
+    const char *app_dir, const char *python, uint64_t timeout_ms, struct aop_once *out, struct cut_err *err)
+{
+	msgpack_sbuffer sb;
+	msgpack_packer pk;
+	uint64_t id = alink_new_id(l);
+	struct rsp r = { .data = once_data, .darg = out };
+	size_t n = 0;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	out->exit_status = -1;
+	while (args[n] != NULL)
+		n++;
+	pk_init(&sb, &pk);
+	alink_pack_head(&pk, "once", id, 10);
+	pack_kv(&pk, "token", token);
+	alink_pack_str(&pk, "args");
+	msgpack_pack_array(&pk, n);
+	for (size_t i = 0; i < n; i++)
+		alink_pack_str(&pk, args[i]);
+	pack_kv(&pk, "app_dir", app_dir);
+	pack_kv(&pk, "python", python);
+	pack_kv(&pk, "env_file", c ? c->env_file : NULL);
+	pack_kv(&pk, "psql", c ? c->psql : NULL);
+	pack_kv(&pk, "sslmode", c ? c->sslmode : NULL);
+	pack_kv(&pk, "sslrootcert", c ? c->sslrootcert : NULL);
+	rc = rsp_run(l, &sb, id, timeout_ms, &r, "A run-once manage.py", err);
+	free(r.out);
+	if (rc != 0)
+		return rc;
+	if (strcmp(out->state, "ran") != 0 && strcmp(out->state, "recorded") != 0)
+		return cut_err_set(err, CUT_EPROTO, "The agent on %s ended a run-once manage.py without saying "
+		    "how it went; the agent and the coordinator are probably of different versions.", l->name);
+	return 0;
+}

@@ -105,4 +105,23 @@ struct aop_logcount_opts {
 int aop_logcount(struct alink *l, const struct aop_logcount_opts *o,
     int (*cb)(void *arg, const struct aop_count *c), void *arg, struct cut_err *err);
 
+/* How a run-once command went (the agent's "once" reply). */
+struct aop_once {
+	char state[16];           /* "ran": started by this call; "recorded": an earlier one's result */
+	int exit_status;          /* manage.py's exit status; -1 when it was killed by a signal */
+	char summary[301];        /* its last output line (secrets withheld by the agent) */
+	char host[256];           /* where it ran, and its runner's pid */
+	long long pid;
+	char started_at[40], finished_at[40];   /* UTC, ISO 8601; finished_at "" for "ran" */
+};
+
+/* Runs manage.py ARGS (args: NULL-terminated, each one argv element) at
+ * most once per token in the app's database (proto/PROTOCOL.md, "once"):
+ * the first call runs it, a concurrent one waits for it, a later one (any
+ * instance, any operator) gets its recorded result. app_dir, python: NULL
+ * for the agent's defaults. A run that died mid-way is an error saying how
+ * to clear it. A non-zero exit is not an error: it is out->exit_status. */
+int aop_once(struct alink *l, const struct aop_conf *c, const char *token, const char *const *args,
+    const char *app_dir, const char *python, uint64_t timeout_ms, struct aop_once *out, struct cut_err *err);
+
 #endif

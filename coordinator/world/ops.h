@@ -94,6 +94,7 @@ struct world_dns_change {
 struct world_manage_result {
 	int exit_status;     /* the process's exit status; -1 if killed by a signal */
 	char summary[512];   /* last non-empty line of its output, secrets removed */
+	int recorded;        /* with a token: an earlier run's result, this call ran nothing */
 };
 
 /* Requests seen in the live access logs since the previous call for that
@@ -232,15 +233,18 @@ struct world_ops {
 	    size_t len, struct cut_err *err);
 
 	/* --- Remote execution on an environment's instances ---------------- */
-	/* Runs `manage.py COMMAND` once, on one instance of `env`, with the app's
-	 * venv and env file. `token` is stable for one runbook step of one cutover
-	 * (the engine passes "<state-id>/<step>"): if an invocation with the same
-	 * token already ran to its end (or is still running) on that instance, the
-	 * implementation must not start another one; it waits for / returns that
-	 * invocation's result instead. That is what makes "one user conversion"
-	 * hold across a crash of the coordinator. A non-zero exit is NOT an error
-	 * return: it comes back in out->exit_status. */
-	int (*manage_run)(struct world_ops *w, const char *env, const char *command,
+	/* Runs `manage.py ARGV...` (argv NULL-terminated, each element one
+	 * argument, never split again) on one instance of `env`, with the app's
+	 * venv and env file. With a `token` (NULL: a plain run), at most once:
+	 * the token names one step of one cutover in words every operator and
+	 * every rerun derive alike (the step passes "<target database>/<step>"),
+	 * and the marker lives in env's database (table cutover_once, see
+	 * proto/PROTOCOL.md "once"), so a second call with that token, from any
+	 * instance or operator, at the same time or later, does not start it:
+	 * it waits for / returns the first one's recorded result. A first run
+	 * that died mid-way is an error telling the operator how to clear it.
+	 * A non-zero exit is NOT an error return: it is out->exit_status. */
+	int (*manage_run)(struct world_ops *w, const char *env, const char *const *argv,
 	    const char *token, struct world_manage_result *out, struct cut_err *err);
 	/* SELECT count(*) FROM accounts_unregistereduser on env's database. */
 	int (*unreg_user_count)(struct world_ops *w, const char *env, long *n,

@@ -10,13 +10,9 @@
  * session) and the port-22 rules recorded for the next command to close
  * (world/rules.h).
  *
- * manage_run's "never twice" contract: the command runs on the instance
- * with the lowest id through a small wrapper stored in the agent's private
- * folder (~/.cache/cutover/once/, 0700): it takes a lock named after the
- * token (mkdir, atomic), starts manage.py in its own session (so losing the
- * connection does not kill it) writing its output and exit status next to
- * the lock, and waits for that status. A second call with the same token
- * finds the lock and only waits for, then returns, the first one's result.
+ * manage_run with a token is the agent's "once" operation
+ * (proto/PROTOCOL.md): the marker is a row of cutover_once in the
+ * environment's own database, so every instance and every operator sees it.
  */
 #ifndef CUTOVER_WORLD_REAL_H
 #define CUTOVER_WORLD_REAL_H
@@ -30,8 +26,5 @@
  * releases it. */
 int world_real_open(const struct cfg *cfg, struct run_names *names, struct world_ops **out,
     struct cut_err *err);
-
-/* The wrapper script manage_run stores on the instance (for the tests). */
-extern const char world_real_once_sh[];
 
 #endif

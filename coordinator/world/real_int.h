@@ -2,7 +2,7 @@
  * files: real.c (the AWS adapter: STS, Elastic Beanstalk, RDS, Route 53; open
  * and close), real_remote.c (what runs on the instances, through the one owner
  * of instance connections, world/reach.h: SQL, the data-safety operations, the
- * request-rate follow) and real_manage.c (manage_run and its run-once wrapper).
+ * request-rate follow) and real_manage.c (manage_run, run once through the agent).
  * Nothing outside world/real*.c includes it. */
 #ifndef CUTOVER_WORLD_REAL_INT_H
 #define CUTOVER_WORLD_REAL_INT_H
@@ -100,7 +100,7 @@ int wr_activity(struct world_ops *w, const char *env, int64_t since, const char 
     long *payments, struct cut_err *err);
 
 /* ---- real_manage.c ---- */
-int wr_manage_run(struct world_ops *w, const char *env, const char *command, const char *token,
+int wr_manage_run(struct world_ops *w, const char *env, const char *const *argv, const char *token,
     struct world_manage_result *out, struct cut_err *err);
 
 #endif

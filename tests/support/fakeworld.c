@@ -615,19 +615,21 @@ f_dns_change_status(struct world_ops *w, const char *id, char *status, size_t le
 }
 
 static int
-f_manage_run(struct world_ops *w, const char *env, const char *command, const char *token,
+f_manage_run(struct world_ops *w, const char *env, const char *const *argv, const char *token,
     struct world_manage_result *out, struct cut_err *err)
 {
 	struct fakeworld *fw = FW(w);
+	const char *command = argv[0];
 	int i;
 
 	if (fakeworld_env(fw, env) == NULL)
 		return cut_err_set(err, CUT_ENOTFOUND, "No environment %s.", env);
 	memset(out, 0, sizeof(*out));
 	/* The token contract: a second start with the same token does not run. */
-	for (i = 0; i < fw->ntokens; i++)
+	for (i = 0; token != NULL && i < fw->ntokens; i++)
 		if (strcmp(fw->tokens[i], token) == 0) {
 			snprintf(out->summary, sizeof(out->summary), "already ran (token %s)", token);
+			out->recorded = 1;
 			return 0;
 		}
 	/* Production-shaped data: the copied blocked-email rows hold
@@ -640,7 +642,7 @@ f_manage_run(struct world_ops *w, const char *env, const char *command, const ch
 		    "constraint; Key (un_registered_user_id)=(6356) is not present in table \"accounts_user\".");
 		return 0;
 	}
-	if (fw->ntokens < FW_TOKENS)
+	if (token != NULL && fw->ntokens < FW_TOKENS)
 		snprintf(fw->tokens[fw->ntokens++], sizeof(fw->tokens[0]), "%s", token);
 	if (strcmp(command, "temp_copy_unreg_to_user") == 0) {
 		snprintf(out->summary, sizeof(out->summary), "About to convert %ld unregistered "

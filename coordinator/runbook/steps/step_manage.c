@@ -1,8 +1,9 @@
 /* runbook/steps/step_manage.c: manage.py commands on an environment's instance: the
- * user conversion of the cutover (exactly once: the token passed to
- * manage_run makes the remote side refuse a second start, and the journal
- * remembers that it ran) and the rehearsal's migrate, conversion and
- * mpc_sync, each result reported. */
+ * user conversion of the cutover (at most once: the token passed to
+ * manage_run names the target database and the step, and the agent keeps
+ * its marker in that database, so no operator, instance or rerun starts it
+ * twice; the journal remembers that it ran) and the rehearsal's migrate,
+ * conversion and mpc_sync, each result reported. */
 #include <stdio.h>
 #include <string.h>
 
@@ -10,24 +11,58 @@
 #include "runbook/progress.h"
 #include "runbook/tables.h"
 
-/* Runs command on env once per (cutover, step); records its result. */
+static const char *const CONVERT[] = { "temp_copy_unreg_to_user", NULL };
+static const char *const MIGRATE_NOINPUT[] = { "migrate", "--noinput", NULL };
+static const char *const MIGRATE[] = { "migrate", NULL };
+static const char *const MPC_SYNC[] = { "mpc_sync", NULL };
+
+/* "a b c" from argv, for messages only (never run). */
+static void
+join_argv(const char *const *argv, char *buf, size_t len)
+{
+	size_t n = 0;
+
+	buf[0] = '\0';
+	for (size_t i = 0; argv[i] != NULL; i++) {
+		int w = snprintf(buf + n, len - n, "%s%s", i ? " " : "", argv[i]);
+
+		if (w < 0 || (size_t)w >= len - n)
+			break;
+		n += (size_t)w;
+	}
+}
+
+/* Runs manage.py argv on env, whose database is db; records its result.
+ * A STEP_F_ONCE step runs it at most once: its token is "<db>/<step>",
+ * names every operator and every rerun derive alike (not the journal's
+ * id), and the marker is kept in db itself. */
 static int
-run_manage(struct run_ctx *ctx, const char *env, const char *command, struct cut_err *err)
+run_manage(struct run_ctx *ctx, const char *env, const char *db, const char *const *argv,
+    struct cut_err *err)
 {
 	struct world_manage_result res;
-	char token[160];
+	char token[160], command[200];
+	int once = (ctx->step->flags & STEP_F_ONCE) != 0;
 	int r;
 
-	snprintf(token, sizeof(token), "%s/%s", ctx->state_id[0] ? ctx->state_id : "cutover",
-	    ctx->step->name);
+	join_argv(argv, command, sizeof(command));
+	snprintf(token, sizeof(token), "%s/%s", db, ctx->step->name);
 	memset(&res, 0, sizeof(res));
-	if ((r = ctx->world->manage_run(ctx->world, env, command, token, &res, err)) != 0)
+	if ((r = ctx->world->manage_run(ctx->world, env, argv, once ? token : NULL, &res, err)) != 0)
 		return r;
 	step_put(ctx, "exit_status", "%d", res.exit_status);
 	step_put(ctx, "summary", "%s", res.summary);
+	if (once)
+		step_put(ctx, "once_token", "%s", token);
 	if (ctx->out)
-		progress_event(ctx->out, "result", ctx->step->name, "manage.py %s on %s: exit %d: %s",
-		    command, env, res.exit_status, res.summary);
+		progress_event(ctx->out, "result", ctx->step->name, "manage.py %s on %s: exit %d%s: %s",
+		    command, env, res.exit_status, res.recorded ? " (an earlier run's, not run again)" : "",
+		    res.summary);
+	if (res.exit_status != 0 && once)
+		return cut_err_set(err, CUT_EREMOTE, "manage.py %s on %s exited with status %d (%s); it runs at "
+		    "most once, so read its output, fix the cause, then delete its row in database %s "
+		    "(DELETE FROM cutover_once WHERE token = '%s') and run again.", command, env,
+		    res.exit_status, res.summary, db, token);
 	if (res.exit_status != 0)
 		return cut_err_set(err, CUT_EREMOTE, "manage.py %s on %s exited with status %d (%s); "
 		    "read its output on the instance, fix the cause, then run again.", command, env,
@@ -87,7 +122,7 @@ conv_apply(struct run_ctx *ctx, struct cut_err *err)
 	    (r = step_target_db_check(ctx, ctx->names.new_web, err)) != 0)
 		return r;
 	ctx->world->unreg_user_count(ctx->world, ctx->names.new_web, &before, NULL);
-	if ((r = run_manage(ctx, ctx->names.new_web, "temp_copy_unreg_to_user", err)) != 0)
+	if ((r = run_manage(ctx, ctx->names.new_web, ctx->names.new_db, CONVERT, err)) != 0)
 		return r;
 	ctx->world->unreg_user_count(ctx->world, ctx->names.new_web, &after, NULL);
 	step_put(ctx, "unregistered_before", "%ld", before);
@@ -132,7 +167,7 @@ migrate_apply(struct run_ctx *ctx, struct cut_err *err)
 {
 	int r = step_env_uses_db(ctx, ctx->names.new_web, ctx->names.new_db, err);
 
-	return r ? r : run_manage(ctx, ctx->names.new_web, "migrate --noinput", err);
+	return r ? r : run_manage(ctx, ctx->names.new_web, ctx->names.new_db, MIGRATE_NOINPUT, err);
 }
 
 const struct step_entry step_migrate_new_entry = {
@@ -154,7 +189,7 @@ rcheck(struct run_ctx *ctx, struct cut_err *err)
 	return ran_ok(ctx) ? STEP_DONE : STEP_TODO;
 }
 
-#define REHEARSE_MANAGE(id, stepname, command, flags_, summary_)                        \
+#define REHEARSE_MANAGE(id, stepname, command, argv, flags_, summary_)                  \
 static int                                                                         \
 id##_describe(struct run_ctx *ctx, char *buf, size_t len, struct cut_err *err)      \
 {                                                                                  \
@@ -167,7 +202,7 @@ static int                                                                      
 id##_apply(struct run_ctx *ctx, struct cut_err *err)                               \
 {                                                                                  \
 	int r = step_env_uses_db(ctx, ctx->names.test_env, ctx->names.test_db, err);        \
-	return r ? r : run_manage(ctx, ctx->names.test_env, command, err);          \
+	return r ? r : run_manage(ctx, ctx->names.test_env, ctx->names.test_db, argv, err); \
 }                                                                                  \
 const struct step_entry step_##id##_entry = {                                      \
 	.name = stepname, .phase = STEP_PHASE_REHEARSE, .summary = summary_,       \
@@ -175,9 +210,9 @@ const struct step_entry step_##id##_entry = {                                   
 	.apply = id##_apply,                                                       \
 };
 
-REHEARSE_MANAGE(rehearse_migrate, "rehearse-migrate", "migrate", 0,
+REHEARSE_MANAGE(rehearse_migrate, "rehearse-migrate", "migrate", MIGRATE, 0,
     "manage.py migrate on the test environment")
-REHEARSE_MANAGE(rehearse_convert, "rehearse-convert", "temp_copy_unreg_to_user", STEP_F_ONCE,
+REHEARSE_MANAGE(rehearse_convert, "rehearse-convert", "temp_copy_unreg_to_user", CONVERT, STEP_F_ONCE,
     "convert unregistered users on the test environment")
-REHEARSE_MANAGE(rehearse_mpc_sync, "rehearse-mpc-sync", "mpc_sync", STEP_F_ONCE,
+REHEARSE_MANAGE(rehearse_mpc_sync, "rehearse-mpc-sync", "mpc_sync", MPC_SYNC, STEP_F_ONCE,
     "manage.py mpc_sync on the test environment")
