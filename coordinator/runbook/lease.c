@@ -2,7 +2,9 @@
 #include "runbook/lease.h"
 
 #include <pwd.h>
+#include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -24,10 +26,27 @@ clean(char *dst, size_t len, const char *src)
 	dst[i] = '\0';
 }
 
+/* Which state folder on which machine: FNV-1a of the folder's real path.
+ * The journal id alone does not say it: a state folder copied to a second
+ * laptop (or next to the first) carries the same id, and must not take over
+ * a lease that a live run of the original holds. */
+static void
+folder_tag(const char *dir, char *out, size_t len)
+{
+	char *real = dir ? realpath(dir, NULL) : NULL;
+	const char *p = real ? real : dir ? dir : "";
+	uint64_t h = 14695981039346656037ULL;
+
+	for (; *p != '\0'; p++)
+		h = (h ^ (unsigned char)*p) * 1099511628211ULL;
+	free(real);
+	snprintf(out, len, "%016llx", (unsigned long long)h);
+}
+
 static void
 lease_value(const struct run_ctx *ctx, const char *cmd, char *out, size_t len)
 {
-	char host[64] = "", user[33], raw[256];
+	char host[64] = "", user[33], raw[256], dir[20];
 	struct passwd *pw = getpwuid(geteuid());
 	time_t now = time(NULL);
 	struct tm tm;
@@ -37,9 +56,10 @@ lease_value(const struct run_ctx *ctx, const char *cmd, char *out, size_t len)
 	raw[sizeof(raw) - 1] = '\0';
 	clean(host, sizeof(host), raw);
 	clean(user, sizeof(user), pw && pw->pw_name ? pw->pw_name : "unknown");
+	folder_tag(ctx->state_dir, dir, sizeof(dir));
 	gmtime_r(&now, &tm);
-	snprintf(out, len, "cutover-lease id=%s user=%s host=%s cmd=%s "
-	    "at=%04d-%02d-%02dT%02d:%02d:%02dZ", ctx->state_id, user, host, cmd,
+	snprintf(out, len, "cutover-lease id=%s user=%s host=%s dir=%s cmd=%s "
+	    "at=%04d-%02d-%02dT%02d:%02d:%02dZ", ctx->state_id, user, host, dir, cmd,
 	    tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
 }
 
@@ -80,6 +100,23 @@ lease_holder(const char *value, char *out, size_t len, char *id, size_t idlen)
 	    at);
 }
 
+/* Two lease strings of the same cutover, state folder and machine. */
+static int
+same_folder(const char *a, const char *b)
+{
+	static const char *const keys[] = { "id", "host", "dir" };
+	char x[128], y[128];
+	size_t i;
+
+	for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+		field(a, keys[i], x, sizeof(x));
+		field(b, keys[i], y, sizeof(y));
+		if (x[0] == '\0' || strcmp(x, y) != 0)
+			return 0;
+	}
+	return 1;
+}
+
 int
 lease_take(struct run_ctx *ctx, const char *cmd, struct cut_err *err)
 {
@@ -102,16 +139,19 @@ lease_take(struct run_ctx *ctx, const char *cmd, struct cut_err *err)
 		if (r != 0)
 			return r;
 		lease_holder(cur, who, sizeof(who), id, sizeof(id));
-		/* This cutover's own lease, left by a run that was killed (or by
-		 * our own CREATE whose answer was lost and retried): take it
-		 * over. Anyone else's only when the operator named it. */
-		if (strcmp(id, ctx->state_id) != 0 &&
+		/* This cutover's own lease, left by a run of this state folder on
+		 * this machine that was killed (the folder's flock says no other
+		 * run of it is alive), or by our own CREATE whose answer was
+		 * lost and retried: take it over. Anyone else's only when the
+		 * operator named it. */
+		if (!same_folder(cur, mine) &&
 		    (ctx->opts.break_lease == NULL || strcmp(ctx->opts.break_lease, id) != 0))
 			return cut_err_set(err, CUT_ESTATE, "Another cutover holds the lease "
-			    "%s.%s: %s; nothing was changed. Wait for it to end%s, or, if that "
+			    "%s.%s: %s%s; nothing was changed. Wait for it to end%s, or, if that "
 			    "run is dead for sure, run again with --break-lease %s.",
-			    WORLD_LEASE_LABEL, zone, who, ctx->opts.break_lease ?
-			    " (--break-lease names someone else)" : "", id);
+			    WORLD_LEASE_LABEL, zone, who, strcmp(id, ctx->state_id) == 0 ?
+			    ", run from another copy of this state folder" : "",
+			    ctx->opts.break_lease ? " (--break-lease names someone else)" : "", id);
 		if ((r = w->lease_take(w, zone, mine, cur, err)) == CUT_ESTATE)
 			continue;  /* it changed hands meanwhile: look again */
 		if (r != 0)

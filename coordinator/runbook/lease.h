@@ -5,10 +5,13 @@
  * other's changes as "previous" values. So every command that changes the
  * world holds a lease in AWS from after its preflight to its end: the TXT
  * record "_cutover-lock.<zone>" (world/ops.h), created atomically, holding
- *   cutover-lease id=<journal id> user=<user> host=<host> cmd=<command> at=<UTC time>
+ *   cutover-lease id=<journal id> user=<user> host=<host> dir=<folder tag>
+ *   cmd=<command> at=<UTC time>
+ * (one line; the folder tag is a hash of the state folder's real path).
  * Route 53 records never expire, so a lease left by a dead run stays until a
- * run of the SAME cutover (same journal id) takes it over, or an operator
- * breaks it with --break-lease naming the holder's cutover id. */
+ * run of the SAME cutover from the same state folder on the same machine
+ * takes it over (that folder's flock proves the dead run gone), or an
+ * operator breaks it with --break-lease naming the holder's cutover id. */
 #ifndef CUTOVER_RUNBOOK_LEASE_H
 #define CUTOVER_RUNBOOK_LEASE_H
 

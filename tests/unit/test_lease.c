@@ -116,8 +116,9 @@ test_lease_other_holder(void **state)
 
 /* Two state folders (two laptops): while the first run holds the lease
  * (here it died mid-run, kill -9), the second is refused with the first's
- * cutover id, user and host and changes nothing; the first's rerun (same
- * journal id) takes its own lease over without a flag and finishes. */
+ * cutover id, user and host and changes nothing, and so is a copy of the
+ * first folder; the first's rerun (same journal id, same folder) takes its
+ * own lease over without a flag and finishes. */
 static void
 test_lease_two_folders(void **state)
 {
@@ -125,7 +126,7 @@ test_lease_two_folders(void **state)
 	struct enginerun h;
 	struct journal *j;
 	struct cut_err err;
-	char v[WORLD_LEASE_MAX], at[96], first[300], want[256], host[256], jid[64];
+	char v[WORLD_LEASE_MAX], at[96], first[300], want[1024], host[256], jid[64];
 	struct passwd *pw = getpwuid(geteuid());
 	int m;
 
@@ -152,6 +153,16 @@ test_lease_two_folders(void **state)
 	if (strstr(err.msg, jid) == NULL ||
 	    strstr(err.msg, want) == NULL || strstr(err.msg, host) == NULL)
 		fail_msg("%s", err.msg);
+
+	/* A copy of the first folder (same journal id) elsewhere is not the
+	 * dead run's folder: refused as well. */
+	snprintf(h.dir, sizeof(h.dir), "%s/copy", h.top);
+	snprintf(want, sizeof(want), "mkdir -p '%s' && cp '%s/journal.jsonl' '%s/'", h.dir, first,
+	    h.dir);
+	assert_int_equal(system(want), 0);
+	assert_int_equal(enginerun_cmd(&h, "run", &err), CUT_ESTATE);
+	assert_non_null(strstr(err.msg, "Another cutover holds the lease"));
+	assert_int_equal(h.fw->mutations, m);
 
 	snprintf(h.dir, sizeof(h.dir), "%s", first);
 	if (enginerun_cmd(&h, "run", &err) != 0)
