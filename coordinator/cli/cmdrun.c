@@ -11,6 +11,7 @@
 #include "runbook/engine.h"
 #include "runbook/journal.h"
 #include "runbook/names.h"
+#include "runbook/lease.h"
 #include "runbook/progress.h"
 #include "runbook/report.h"
 #include "runbook/tables.h"
@@ -25,6 +26,7 @@ cmdrun_parse(const struct cmd_entry *e, int argc, char **argv, int flags, struct
 		{ "yes", no_argument, NULL, 'y' },
 		{ "dry-run", no_argument, NULL, 'n' },
 		{ "until", required_argument, NULL, 'u' },
+		{ "break-lease", required_argument, NULL, 'b' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -41,7 +43,7 @@ cmdrun_parse(const struct cmd_entry *e, int argc, char **argv, int flags, struct
 		case 's': o->state = optarg; break;
 		case 'j': o->json = 1; break;
 		case 'h': return cmd_print_usage(e);
-		case 'y': case 'n': case 'u':
+		case 'y': case 'n': case 'u': case 'b':
 			if (!(flags & CMDRUN_F_CHANGES))
 				return cmd_usage_error(e, "option %s is not for this command",
 				    argv[optind - 1]);
@@ -49,6 +51,8 @@ cmdrun_parse(const struct cmd_entry *e, int argc, char **argv, int flags, struct
 				o->yes = 1;
 			else if (c == 'n')
 				o->dry_run = 1;
+			else if (c == 'b')
+				o->break_lease = optarg;
 			else
 				o->until = optarg;
 			break;
@@ -99,6 +103,7 @@ session_open(struct session *s, const struct cmdrun_opts *o, const char *cmd, in
 	s->ctx.opts.yes = o->yes;
 	s->ctx.opts.dry_run = o->dry_run;
 	s->ctx.opts.until = o->until;
+	s->ctx.opts.break_lease = o->break_lease;
 	s->ctx.opts.confirm_fd = STDIN_FILENO;
 	/* Waits follow the adaptive schedule of aws/wait.h: the AWS CLI waiters'
 	 * 20-30 s delays notice readiness late, and that lag is downtime.
@@ -224,7 +229,8 @@ cmdrun_status(const struct cmdrun_opts *o)
 	struct session s;
 	struct cut_err err;
 	struct world_rrset rr;
-	int k, status = 0;
+	char lease[WORLD_LEASE_MAX], who[512], id[WORLD_LEASE_MAX];
+	int k, r, status = 0;
 	size_t i;
 
 	cut_err_clear(&err);
@@ -249,6 +255,13 @@ cmdrun_status(const struct cmdrun_opts *o)
 	    s.world->dns_read(s.world, s.ctx.names.zone, s.ctx.names.apex, "CNAME", &rr, &err) == 0)
 		progress_event(s.out, "status", NULL, "DNS: %s -> %s", rr.name,
 		    rr.alias_dns[0] ? rr.alias_dns : rr.value);
+	else
+		status = fail(&s, "status", &err);
+	if ((r = s.world->lease_read(s.world, s.ctx.names.zone, lease, sizeof(lease), &err)) == 0) {
+		lease_holder(lease, who, sizeof(who), id, sizeof(id));
+		progress_event(s.out, "status", NULL, "lease: held by %s", who);
+	} else if (r == CUT_ENOTFOUND)
+		progress_event(s.out, "status", NULL, "lease: free (no cutover command is running)");
 	else
 		status = fail(&s, "status", &err);
 	session_close(&s);

@@ -10,7 +10,7 @@
 #define CMDRUN_DEFAULT_STATE "cutover-state"
 
 enum cmdrun_flag {
-	CMDRUN_F_CHANGES = 1 << 0,   /* accepts --yes, --dry-run, --until */
+	CMDRUN_F_CHANGES = 1 << 0,   /* accepts --yes, --dry-run, --until, --break-lease */
 };
 
 struct cmdrun_opts {
@@ -18,6 +18,7 @@ struct cmdrun_opts {
 	const char *state;     /* --state DIR */
 	int yes, dry_run, json;
 	const char *until;
+	const char *break_lease; /* --break-lease ID (runbook/lease.h) */
 	char **rest;           /* operands after the options */
 	int nrest;
 };
@@ -44,6 +45,8 @@ int cmdrun_main(const struct cmd_entry *e, const char *rb_name, int argc, char *
 	"  --yes              do not ask before irreversible steps (needed without a terminal)\n" \
 	"  --dry-run          say what each step would change; change nothing\n"        \
 	"  --until STEP       stop after STEP (`cutover plan COMMAND` lists the names)\n" \
+	"  --break-lease ID   take the lease from the dead run of cutover ID, as the\n"  \
+	"                     refusal names it (only when that run is gone for sure)\n" \
 	"  --json             one JSON object per event\n"
 
 /* Defines cmd_<nm>_entry for the runbook command nm. */
@@ -58,7 +61,7 @@ int cmdrun_main(const struct cmd_entry *e, const char *rb_name, int argc, char *
 		.name = #nm,                                                             \
 		.summary = sum,                                                          \
 		.usage = "usage: cutover " #nm " -c FILE [--state DIR] [--yes] [--dry-run] " \
-		    "[--until STEP] [--json]\n\n" text CMDRUN_OPTIONS_HELP,                 \
+		    "[--until STEP] [--break-lease ID] [--json]\n\n" text CMDRUN_OPTIONS_HELP,                 \
 		.exec = cmd_##nm##_exec,                                                 \
 	};
 
@@ -66,7 +69,8 @@ int cmdrun_main(const struct cmd_entry *e, const char *rb_name, int argc, char *
  * run) with what they would change and which are done. */
 int cmdrun_plan(const struct cmdrun_opts *o);
 
-/* `cutover status`: the journal's view of every step and the live DNS. */
+/* `cutover status`: the journal's view of every step, the live DNS and who
+ * holds the lease. */
 int cmdrun_status(const struct cmdrun_opts *o);
 
 #endif

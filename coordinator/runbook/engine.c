@@ -16,6 +16,7 @@
 #include "base/wait_sched.h"
 #include "runbook/journal.h"
 #include "base/sig.h"
+#include "runbook/lease.h"
 #include "runbook/progress.h"
 #include "runbook/tables.h"
 
@@ -664,8 +665,17 @@ engine_run(struct run_ctx *ctx, const struct runbook *rb, struct cut_err *err)
 		jlog_kv(ctx, "run-end", NULL, err->msg, kv, 1, NULL);
 		return r;
 	}
-	if ((r = pin_names(ctx, 1, err)) != 0)
+	/* After preflight (a refused run changes nothing, and need not wait
+	 * for anyone), before the first change: one cutover at a time. */
+	if (!ctx->opts.dry_run && (r = lease_take(ctx, rb->cmd, err)) != 0) {
+		kv[0] = (struct journal_kv){ "status", "refused" };
+		jlog_kv(ctx, "run-end", NULL, err->msg, kv, 1, NULL);
 		return r;
+	}
+	if ((r = pin_names(ctx, 1, err)) != 0) {
+		lease_drop(ctx);
+		return r;
+	}
 
 	for (i = 0; i < rb->nsteps; i++) {
 		const struct step_entry *st = rb->steps[i];
@@ -718,6 +728,7 @@ engine_run(struct run_ctx *ctx, const struct runbook *rb, struct cut_err *err)
 			break;
 		}
 	}
+	lease_drop(ctx);
 	if (r == 0)
 		cut_err_clear(err);  /* a step may have left a tolerated lookup miss there */
 	kv[0] = (struct journal_kv){ "status", stop_status };

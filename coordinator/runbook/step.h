@@ -75,6 +75,8 @@ struct run_opts {
 				  * environment updates take; the commands set it unless
 				  * CUTOVER_POLL_MS asks for a fixed interval (tests) */
 	unsigned wait_timeout_s; /* deadline of one wait (default 3600) */
+	const char *break_lease; /* --break-lease ID: take the lease from the holder
+				  * with this cutover id (runbook/lease.h); NULL: never */
 };
 
 /* A recorded value: what fail-back (or a later step) needs. */
@@ -110,6 +112,8 @@ struct run_ctx {
 	const struct run_clock *clock; /* NULL: the real clock (see struct run_clock) */
 	double applied_at;       /* clock time the current step's apply() returned; 0 when
 				  * it was applied by an earlier run (engine-owned) */
+	char lease[WORLD_LEASE_MAX]; /* the lease string this run holds, "" when none
+				  * (runbook/lease.c) */
 };
 
 struct step_entry {

@@ -83,6 +83,11 @@ struct world_rrset {
 	char value[512];
 };
 
+/* The lease record's first label and the longest lease string (one TXT
+ * character-string holds 255 bytes). */
+#define WORLD_LEASE_LABEL "_cutover-lock"
+#define WORLD_LEASE_MAX 256
+
 enum world_dns_action { WORLD_DNS_UPSERT = 1, WORLD_DNS_DELETE = 2 };
 
 struct world_dns_change {
@@ -310,6 +315,27 @@ struct world_ops {
 	 * free in the app's folder. CUT_ESTATE with one sentence otherwise. */
 	int (*target_db_check)(struct world_ops *w, const char *env, const char *live_host,
 	    int live_port, uint64_t min_free_bytes, struct cut_err *err);
+
+	/* --- The lease: one cutover at a time across machines ------------- */
+	/* The lease is the TXT record "_cutover-lock.<zone>" (WORLD_LEASE_LABEL)
+	 * holding one string (at most WORLD_LEASE_MAX - 1 bytes, no quote or
+	 * backslash) that names its holder; runbook/lease.c writes and reads it.
+	 * Route 53 records never expire, so a lease lasts until it is deleted. */
+	/* The lease's string into value; CUT_ENOTFOUND when nobody holds it. */
+	int (*lease_read)(struct world_ops *w, const char *zone, char *value, size_t len,
+	    struct cut_err *err);
+	/* Takes the lease as `value` in ONE atomic change: a CREATE, which fails
+	 * when the record exists, or, when `replace` is not NULL, a DELETE of
+	 * exactly `replace` and a CREATE in one batch (taking over a lease whose
+	 * holder is known). CUT_ESTATE when someone else holds it (the record
+	 * exists, or no longer holds `replace`): nothing was changed. */
+	int (*lease_take)(struct world_ops *w, const char *zone, const char *value,
+	    const char *replace, struct cut_err *err);
+	/* Deletes the lease only while it holds exactly `value`, so a run never
+	 * deletes another's lease; CUT_ENOTFOUND when it does not (gone, or
+	 * taken by someone else). */
+	int (*lease_release)(struct world_ops *w, const char *zone, const char *value,
+	    struct cut_err *err);
 
 	/* Releases the implementation (connections, temp files) and w itself
 	 * (world_ops_close calls it); may be NULL when there is nothing to free. */

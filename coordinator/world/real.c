@@ -530,6 +530,123 @@ out:
 	return r;
 }
 
+/* The lease (world/ops.h): the TXT record WORLD_LEASE_LABEL.<zone>, one
+ * quoted string. */
+static void
+lease_name(const char *zone, char *out, size_t len)
+{
+	snprintf(out, len, "%s.%s", WORLD_LEASE_LABEL, zone);
+}
+
+static int
+wr_lease_read(struct world_ops *w, const char *zone, char *value, size_t len, struct cut_err *err)
+{
+	struct wr *x = impl(w);
+	struct r53_record_list l;
+	const struct r53_record *rec;
+	char name[300];
+	const char *v;
+	size_t n;
+	int r;
+
+	lease_name(zone, name, sizeof(name));
+	if ((r = zone_id(x, zone, err)) != 0)
+		return r;
+	memset(&l, 0, sizeof(l));
+	if ((r = r53_list_resource_record_sets(x->aws, x->zone_id, name, "TXT", 1, &l, err)) != 0)
+		return r;
+	rec = r53_record_find(&l, name, "TXT");
+	if (rec == NULL || rec->nvalues == 0) {
+		r53_record_list_free(&l);
+		return cut_err_set(err, CUT_ENOTFOUND, "Nobody holds the lease %s.", name);
+	}
+	/* Route 53 gives a TXT value with its quotes: "text". */
+	v = rec->values[0];
+	n = strlen(v);
+	if (n >= 2 && v[0] == '"' && v[n - 1] == '"') {
+		v++;
+		n -= 2;
+	}
+	if (n >= len)
+		r = cut_err_set(err, CUT_EPROTO, "The lease record %s holds %zu bytes, more than "
+		    "cutover ever writes; look at it in the Route 53 console.", name, n);
+	else {
+		memcpy(value, v, n);
+		value[n] = '\0';
+	}
+	r53_record_list_free(&l);
+	return r;
+}
+
+/* One batch of lease changes: acts[i] with the string vals[i]. */
+static int
+lease_batch(struct wr *x, const char *zone, const char *const *acts, const char *const *vals,
+    size_t n, struct cut_err *err)
+{
+	struct r53_record rec[2];
+	struct r53_change ch[2];
+	struct r53_change_info info;
+	char quoted[2][WORLD_LEASE_MAX + 2];
+	char *pv[2];
+	size_t i;
+	int r;
+
+	if ((r = zone_id(x, zone, err)) != 0)
+		return r;
+	memset(rec, 0, sizeof(rec));
+	for (i = 0; i < n && i < 2; i++) {
+		lease_name(zone, rec[i].name, sizeof(rec[i].name));
+		snprintf(rec[i].type, sizeof(rec[i].type), "TXT");
+		snprintf(quoted[i], sizeof(quoted[i]), "\"%s\"", vals[i]);
+		pv[i] = quoted[i];
+		rec[i].values = &pv[i];
+		rec[i].nvalues = 1;
+		rec[i].weight = -1;
+		rec[i].ttl = 60;
+		ch[i].action = acts[i];
+		ch[i].rec = &rec[i];
+	}
+	return r53_change_resource_record_sets(x->aws, x->zone_id, "cutover lease", ch, i, &info,
+	    err);
+}
+
+static int
+wr_lease_take(struct world_ops *w, const char *zone, const char *value, const char *replace,
+    struct cut_err *err)
+{
+	struct wr *x = impl(w);
+	const char *acts[2], *vals[2];
+	size_t n = 0;
+	int r;
+
+	if (replace != NULL) {
+		acts[n] = "DELETE";
+		vals[n++] = replace;
+	}
+	acts[n] = "CREATE";
+	vals[n++] = value;
+	r = lease_batch(x, zone, acts, vals, n, err);
+	/* InvalidChangeBatch is Route 53 saying the record exists (or no longer
+	 * holds `replace`): someone else's lease, nothing changed. */
+	if (r != 0 && strcmp(aws_client_last_code(x->aws), "InvalidChangeBatch") == 0)
+		r = cut_err_set(err, CUT_ESTATE, "Someone else holds the lease %s.%s.",
+		    WORLD_LEASE_LABEL, zone);
+	return r;
+}
+
+static int
+wr_lease_release(struct world_ops *w, const char *zone, const char *value, struct cut_err *err)
+{
+	struct wr *x = impl(w);
+	const char *acts[1] = { "DELETE" }, *vals[1] = { value };
+	int r = lease_batch(x, zone, acts, vals, 1, err);
+
+	if (r != 0 && strcmp(aws_client_last_code(x->aws), "InvalidChangeBatch") == 0)
+		r = cut_err_set(err, CUT_ENOTFOUND, "The lease %s.%s no longer holds this run's "
+		    "value, so it was left alone.", WORLD_LEASE_LABEL, zone);
+	return r;
+}
+
 static int
 wr_dns_change_status(struct world_ops *w, const char *change_id, char *status, size_t len, struct cut_err *err)
 {
@@ -662,6 +779,9 @@ world_real_open(const struct cfg *cfg, struct run_names *names, struct world_ops
 	w->dns_list = wr_dns_list;
 	w->dns_change = wr_dns_change;
 	w->dns_change_status = wr_dns_change_status;
+	w->lease_read = wr_lease_read;
+	w->lease_take = wr_lease_take;
+	w->lease_release = wr_lease_release;
 	w->manage_run = wr_manage_run;
 	w->unreg_user_count = wr_unreg_user_count;
 	w->request_rate = wr_request_rate;

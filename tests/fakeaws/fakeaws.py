@@ -278,6 +278,7 @@ class Handler(BaseHTTPRequestHandler):
         sim = self.sim
         rid = str(uuid.uuid4())
         service, op_name, status, code = None, None, 200, None
+        extra = {}
         form = {}
         ctype = self.headers.get('Content-Type', '')
         raw_path = self.path
@@ -301,6 +302,12 @@ class Handler(BaseHTTPRequestHandler):
             else:
                 op, params = awsproto.parse_json_request(service, self.headers, body)
             op_name = op.name
+            if op_name == 'ChangeResourceRecordSets':
+                # Which record sets a change names, so a test can tell
+                # cutover's lease (_cutover-lock.<zone>) from the switch.
+                extra['records'] = ['%s %s %s' % (ch.get('Action'), ch.get('ResourceRecordSet', {}).get('Name'),
+                                                  ch.get('ResourceRecordSet', {}).get('Type'))
+                                    for ch in params.get('ChangeBatch', {}).get('Changes', [])]
             if op_name not in awsproto.OPERATIONS[service]:
                 raise AwsError('UnauthorizedOperation' if proto == 'ec2' else 'AccessDenied',
                                'The simulation does not implement %s:%s.' % (service, op_name), 403)
@@ -335,7 +342,7 @@ class Handler(BaseHTTPRequestHandler):
             self._send(st, headers, out)
         finally:
             sim.log_call(service=service, operation=op_name or form.get('Action'), status=status, code=code,
-                         request_id=rid, sim_t=sim.world.now())
+                         request_id=rid, sim_t=sim.world.now(), **extra)
 
     def _authenticate(self, body, raw_path, form):
         """Check the request's SigV4 signature as AWS does; returns

@@ -1162,17 +1162,21 @@ class World:
         records = dict(z['records'])
         messages = []
         seen = set()
+        seen_action = {}
         for ch in batch['Changes']:
             r = self._norm_rec(ch['ResourceRecordSet'])
             action = ch['Action']
             key = self._rkey(r)
             self._validate_rrset(z, action, r, messages)
-            if key in seen:
+            # Route 53 takes a DELETE then a CREATE of one record set in one batch
+            # (the atomic replace cutover's lease uses); any other repeat is refused.
+            if key in seen and not (action == 'CREATE' and seen_action.get(key) == 'DELETE'):
                 raise AwsError('InvalidChangeBatch', 'The request contains an invalid set of changes for a resource '
                                'record set %s' % self._describe_rrset(r), messages=[
                                    'The request contains an invalid set of changes for a resource record set %s'
                                    % self._describe_rrset(r)])
             seen.add(key)
+            seen_action[key] = action
             cur = records.get(key)
             if action == 'CREATE':
                 if cur is not None:

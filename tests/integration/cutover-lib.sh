@@ -61,14 +61,26 @@ alias_of() { j "next(r['AliasTarget']['DNSName'] for z in d['aws']['zones'] for 
 min_size() { j "next(e for e in d['aws']['environments'] if e['name'] == '$1')['options']['aws:autoscaling:asg']['MinSize']"; }
 
 # The simulated AWS's call log: calls SERVICE OPERATION counts them,
-# mutations counts every call that is not a Describe/List/Get.
-calls() { admin GET "/calls?service=$1&operation=$2" | $PY -c 'import json,sys; print(json.load(sys.stdin)["count"])'; }
+# mutations counts every call that is not a Describe/List/Get. Neither
+# counts the changes of cutover's lease (runbook/lease.h: every changing
+# command takes and releases the TXT record _cutover-lock.<zone>), which are
+# not changes of the world; lease_calls ACTION counts those batches that
+# name ACTION (CREATE, DELETE) on the lease.
+LEASE_PY='
+def lease(c):
+    r = c.get("records") or []
+    return bool(r) and all(x.split(" ")[1].startswith("_cutover-lock.") for x in r)
+'
+calls() { admin GET "/calls?service=$1&operation=$2" | $PY -c "$LEASE_PY"'
+import json,sys; print(sum(1 for c in json.load(sys.stdin)["calls"] if not lease(c)))'; }
 mutations() {
-	admin GET /calls | $PY -c '
+	admin GET /calls | $PY -c "$LEASE_PY"'
 import json, sys
 ro = ("Describe", "List", "Get")
-print(sum(1 for c in json.load(sys.stdin)["calls"] if not c["operation"].startswith(ro)))'
+print(sum(1 for c in json.load(sys.stdin)["calls"] if not c["operation"].startswith(ro) and not lease(c)))'
 }
+lease_calls() { admin GET "/calls?service=route53&operation=ChangeResourceRecordSets" | $PY -c "$LEASE_PY"'
+import json,sys; print(sum(1 for c in json.load(sys.stdin)["calls"] if lease(c) and any(x.startswith(sys.argv[1] + " ") for x in c["records"])))' "$1"; }
 clear_calls() { admin DELETE /calls >/dev/null; }
 simset() { admin POST /set "$1" >/dev/null; }
 

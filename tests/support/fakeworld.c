@@ -596,6 +596,84 @@ f_dns_change(struct world_ops *w, const char *zone, const struct world_dns_chang
 	return 0;
 }
 
+/* The lease (world/ops.h) lives among the zone's records, as in Route 53,
+ * so dns_list shows it to the steps that read the zone (tidy-dns). */
+static int
+lease_slot(struct fakeworld *fw, const char *zone)
+{
+	char name[300];
+	int k;
+
+	snprintf(name, sizeof(name), "%s.%s", WORLD_LEASE_LABEL, zone);
+	for (k = 0; k < FW_RRS; k++)
+		if (fw->rrs[k].name[0] && step_same_host(fw->rrs[k].name, name) &&
+		    strcmp(fw->rrs[k].type, "TXT") == 0)
+			return k;
+	return -1;
+}
+
+static int
+lease_holds(const struct world_rrset *rr, const char *value)
+{
+	size_t n = strlen(value);
+
+	return rr->value[0] == '"' && strncmp(rr->value + 1, value, n) == 0 &&
+	    rr->value[n + 1] == '"' && rr->value[n + 2] == '\0';
+}
+
+static int
+f_lease_read(struct world_ops *w, const char *zone, char *value, size_t len, struct cut_err *err)
+{
+	struct fakeworld *fw = FW(w);
+	int k = lease_slot(fw, zone);
+	size_t n;
+
+	if (k < 0)
+		return cut_err_set(err, CUT_ENOTFOUND, "Nobody holds the lease.");
+	n = strlen(fw->rrs[k].value);
+	if (n < 2 || n - 2 >= len)
+		return cut_err_set(err, CUT_EPROTO, "The lease record is malformed.");
+	memcpy(value, fw->rrs[k].value + 1, n - 2);
+	value[n - 2] = '\0';
+	return 0;
+}
+
+static int
+f_lease_take(struct world_ops *w, const char *zone, const char *value, const char *replace,
+    struct cut_err *err)
+{
+	struct fakeworld *fw = FW(w);
+	int k = lease_slot(fw, zone);
+
+	if (replace != NULL ? k < 0 || !lease_holds(&fw->rrs[k], replace) : k >= 0)
+		return cut_err_set(err, CUT_ESTATE, "Someone else holds the lease.");
+	for (int i = 0; k < 0 && i < FW_RRS; i++)
+		if (!fw->rrs[i].name[0])
+			k = i;
+	if (k < 0)
+		abort();
+	memset(&fw->rrs[k], 0, sizeof(fw->rrs[k]));
+	snprintf(fw->rrs[k].name, sizeof(fw->rrs[k].name), "%s.%s", WORLD_LEASE_LABEL, zone);
+	snprintf(fw->rrs[k].type, sizeof(fw->rrs[k].type), "TXT");
+	fw->rrs[k].ttl = 60;
+	snprintf(fw->rrs[k].value, sizeof(fw->rrs[k].value), "\"%s\"", value);
+	fw->lease_takes++;
+	return 0;
+}
+
+static int
+f_lease_release(struct world_ops *w, const char *zone, const char *value, struct cut_err *err)
+{
+	struct fakeworld *fw = FW(w);
+	int k = lease_slot(fw, zone);
+
+	if (k < 0 || !lease_holds(&fw->rrs[k], value))
+		return cut_err_set(err, CUT_ENOTFOUND, "The lease no longer holds this value.");
+	memset(&fw->rrs[k], 0, sizeof(fw->rrs[k]));
+	fw->lease_releases++;
+	return 0;
+}
+
 static int
 f_dns_change_status(struct world_ops *w, const char *id, char *status, size_t len,
     struct cut_err *err)
@@ -964,6 +1042,9 @@ fakeworld_new(struct fakeworld **fwp)
 	w->dns_list = f_dns_list;
 	w->dns_change = f_dns_change;
 	w->dns_change_status = f_dns_change_status;
+	w->lease_read = f_lease_read;
+	w->lease_take = f_lease_take;
+	w->lease_release = f_lease_release;
 	w->manage_run = f_manage_run;
 	w->unreg_user_count = f_unreg_user_count;
 	w->request_rate = f_request_rate;
@@ -1072,6 +1153,7 @@ fakeworld_reset_counters(struct fakeworld *fw)
 	fw->emails_added = 0;
 	fw->blocked_clears = 0;
 	fw->target_db_checks = 0;
+	fw->lease_takes = fw->lease_releases = 0;
 	fw->polls = 0;
 }
 

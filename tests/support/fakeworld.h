@@ -76,6 +76,7 @@ struct fakeworld {
 	int blocked_cleared;       /* the new database's table was cleared */
 	int blocked_clears;        /* blocked_email_clear calls that deleted */
 	int target_db_checks;      /* target_db_check calls */
+	int lease_takes, lease_releases; /* lease changes (not in dns_changes) */
 
 	/* behaviour */
 	int smoke_fail;           /* smoke tests report a failure */
