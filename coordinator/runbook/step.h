@@ -105,6 +105,10 @@ struct run_opts {
 				  * environment updates take; the commands set it unless
 				  * CUTOVER_POLL_MS asks for a fixed interval (tests) */
 	unsigned wait_timeout_s; /* deadline of one wait (default 3600) */
+	const char *time_scale;  /* the simulated AWS runs its transitions at this fraction of
+				  * their real durations (CUTOVER_TIME_SCALE, set by the
+				  * benchmark and tests; NULL on AWS): journalled on
+				  * run-begin so the report projects the real window */
 };
 
 /* A recorded value: what fail-back (or a later step) needs. */

@@ -95,7 +95,7 @@ wait_change(struct run_ctx *ctx, struct cut_err *err)
 		return 0;
 	snprintf(id, sizeof(id), "%s", v);
 	snprintf(what, sizeof(what), "DNS change %s INSYNC", id);
-	return engine_poll(ctx, what, poll_change, id, err);
+	return engine_poll_kind(ctx, what, ENGINE_WAIT_DNS, poll_change, id, err);
 }
 
 /* DONE if the change (when we know it) is INSYNC, else PENDING. */
