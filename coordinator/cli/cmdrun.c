@@ -13,6 +13,7 @@
 #include "runbook/progress.h"
 #include "runbook/report.h"
 #include "runbook/tables.h"
+#include "runbook/window.h"
 #include "world/ops.h"
 
 int
@@ -238,6 +239,13 @@ cmdrun_plan(const struct cmdrun_opts *o)
 		progress_event(s.out, "plan", NULL, "== cutover %s", names[i]);
 		if (engine_plan(&s.ctx, runbook_find(names[i]), &err) != 0)
 			status = fail(&s, "plan", &err);
+		if (strcmp(names[i], "run") == 0) {
+			struct window_prediction wp;
+			char line[2048];
+			window_predict(&s.ctx, &wp);
+			window_sentence(&wp, line, sizeof(line));
+			progress_event_obj(s.out, "window", line, "window", window_json(&wp));
+		}
 	}
 	session_close(&s);
 	return status;
