@@ -12,8 +12,18 @@
 
 #include "runbook/journal.h"
 
+/* Where a step waits for a change another step applied: dns-insync waits
+ * for dns-switch's Route 53 change. */
+static const char *
+change_step(const char *step)
+{
+	return strcmp(step, "dns-insync") == 0 ? "dns-switch" : step;
+}
+
 struct builder {
 	struct report_summary *s;
+	struct { char step[64]; int64_t ms; } applied[64];   /* latest step-applied per step */
+	size_t napplied;
 	size_t capspans, capvalues;
 	int64_t last_ms;
 	struct cut_err *err;
@@ -185,6 +195,16 @@ visit(void *arg, struct json_object *rec)
 		close_spans(b, NULL, 0, t, "stopped");
 	} else if (strcmp(ev, "step-begin") == 0) {
 		open_span(b, step, 0, t);
+	} else if (strcmp(ev, "step-applied") == 0 && step != NULL) {
+		size_t k;
+		for (k = 0; k < b->napplied && strcmp(b->applied[k].step, step) != 0; k++)
+			;
+		if (k < sizeof(b->applied) / sizeof(b->applied[0])) {
+			snprintf(b->applied[k].step, sizeof(b->applied[k].step), "%s", step);
+			b->applied[k].ms = t;
+			if (k == b->napplied)
+				b->napplied++;
+		}
 	} else if (strcmp(ev, "step-done") == 0) {
 		close_spans(b, step, 0, t, "done");
 	} else if (strcmp(ev, "step-skipped") == 0) {
@@ -199,6 +219,10 @@ visit(void *arg, struct json_object *rec)
 			    jstr(kv, "wait_kind") : NULL;
 			snprintf(sp->what, sizeof(sp->what), "%s", msg ? msg : "");
 			snprintf(sp->kind, sizeof(sp->kind), "%s", k ? k : "");
+			for (size_t a = 0; step && a < b->napplied; a++)
+				if (strcmp(b->applied[a].step, change_step(step)) == 0 &&
+				    b->applied[a].ms <= t)
+					sp->origin = b->applied[a].ms;
 		}
 	} else if (strcmp(ev, "wait-end") == 0) {
 		close_spans(b, step, 1, t, msg);
@@ -284,8 +308,21 @@ report_compute(const char *journal_path, struct report_summary *out, struct cut_
 			out->down_idle_ms = 0;
 		/* At real durations only the AWS transitions stretch; users, the
 		 * tool and the operator take what they took. */
-		out->projected_ms = out->time_scale > 0 ? out->down_ms - out->down_aws_ms +
-		    (int64_t)((double)out->down_aws_ms / out->time_scale) : out->down_ms;
+		out->projected_ms = out->down_ms;
+		if (out->time_scale > 0) {
+			out->projected_ms -= out->down_aws_ms;
+			for (i = 0; i < out->nspans; i++) {
+				const struct report_span *sp = &out->spans[i];
+				int64_t in = sp->wait ? clip(sp->t0, sp->t1, B, E) : 0;
+				/* Applied in this window (else: the wait alone). */
+				int64_t o = sp->origin >= B && sp->origin <= sp->t0 ? sp->origin : sp->t0;
+				double real;
+				if (in == 0 || strcmp(sp->kind, "quiet") == 0)
+					continue;
+				real = (double)(sp->t1 - o) / out->time_scale - (double)(sp->t0 - o);
+				out->projected_ms += real > 0 ? (int64_t)real : 0;
+			}
+		}
 	}
 	return 0;
 }

@@ -20,6 +20,8 @@ struct report_span {
 	char step[64];
 	int wait;               /* 1: a wait inside the step, 0: the step itself */
 	char kind[24];          /* a wait's kind (runbook/engine.h ENGINE_WAIT_*), "" if none */
+	int64_t origin;         /* a wait: when the change it waits for was applied (ms), 0 if
+				 * unknown; the transition ran from there, beside other work */
 	int64_t t0, t1;         /* ms since the epoch */
 	char outcome[96];       /* done, skipped, failed, interrupted, or a wait's final status */
 	char what[160];         /* a wait's subject */
@@ -56,7 +58,9 @@ struct report_summary {
 	int64_t down_ms, down_wait_ms, down_work_ms, down_idle_ms;
 	int64_t down_aws_ms, down_quiet_ms;
 	/* A simulated run's time scale (run-begin's time_scale; 0: real AWS) and
-	 * the window at real durations: every AWS wait divided by the scale. */
+	 * the window at real durations: each AWS transition, from its apply to
+	 * its wait's end, divided by the scale, less the work done beside it
+	 * before its wait began. */
 	double time_scale;
 	int64_t projected_ms;
 	int runs;               /* run-begin records (1 + resumes) */

@@ -169,6 +169,39 @@ test_window_split_and_projection(void **state)
 	report_summary_free(&s);
 }
 
+/* dns-insync waits for dns-switch's change, which ran beside the conversion:
+ * at real durations the minute is from the switch, less that work. */
+static void
+test_projection_of_an_overlapped_wait(void **state)
+{
+	struct report_summary s;
+	struct cut_err err;
+	FILE *f = fopen(path, "w");
+
+	(void)state;
+	assert_non_null(f);
+	line(f, 1000000, "run-begin", NULL, "\"kv\":{\"cmd\":\"run\",\"time_scale\":\"0.05\"}");
+	line(f, 1000000, "downtime-begin", "maint-on", NULL);
+	line(f, 1000000, "step-begin", "dns-switch", NULL);
+	line(f, 1001000, "step-applied", "dns-switch", NULL);
+	line(f, 1001000, "step-done", "dns-switch", NULL);
+	line(f, 1001000, "step-begin", "convert-users", NULL);
+	line(f, 1003000, "step-done", "convert-users", NULL);
+	line(f, 1003000, "step-begin", "dns-insync", NULL);
+	line(f, 1003000, "step-applied", "dns-insync", NULL);
+	line(f, 1003000, "wait-begin", "dns-insync", "\"msg\":\"DNS change C INSYNC\","
+	    "\"kv\":{\"wait_kind\":\"dns-change\"}");
+	line(f, 1004000, "wait-end", "dns-insync", "\"msg\":\"INSYNC\"");
+	line(f, 1004000, "step-done", "dns-insync", NULL);
+	line(f, 1004000, "downtime-end", "maint-off", NULL);
+	fclose(f);
+	assert_int_equal(report_compute(path, &s, &err), 0);
+	assert_int_equal(s.down_aws_ms, 1000);
+	/* 4 s - 1 s + (3 s / 0.05 - 2 s) */
+	assert_int_equal(s.projected_ms, 61000);
+	report_summary_free(&s);
+}
+
 static void
 test_downtime_still_open(void **state)
 {
@@ -491,6 +524,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_downtime_window, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_downtime_still_open, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_window_split_and_projection, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_projection_of_an_overlapped_wait, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_markdown_and_html, setup, teardown),
 		cmocka_unit_test(test_downtime_after_crash),
 		cmocka_unit_test(test_from_engine_run),
