@@ -2,6 +2,7 @@
 #include "cli/cmdrun.h"
 
 #include <getopt.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +16,7 @@
 #include "runbook/progress.h"
 #include "runbook/report.h"
 #include "runbook/tables.h"
+#include "runbook/window.h"
 #include "world/ops.h"
 
 int
@@ -114,6 +116,13 @@ session_open(struct session *s, const struct cmdrun_opts *o, const char *cmd, in
 		s->ctx.opts.poll_ms = (unsigned)strtoul(getenv("CUTOVER_POLL_MS"), NULL, 10);
 	}
 	s->ctx.opts.wait_timeout_s = 3600;
+	/* A simulation's time scale (tests/fakeaws, profile "aws"), for the
+	 * report's projection; operators on AWS never set it. */
+	s->ctx.opts.time_scale = getenv("CUTOVER_TIME_SCALE");
+	if (s->ctx.opts.time_scale != NULL && !(strtod(s->ctx.opts.time_scale, NULL) > 0 &&
+	    strtod(s->ctx.opts.time_scale, NULL) <= 1))
+		return cut_err_set(err, CUT_EINVAL, "CUTOVER_TIME_SCALE must be a number above 0 "
+		    "and at most 1 (the simulation's time scale), not '%s'.", s->ctx.opts.time_scale);
 	/* TEST-ONLY: the kill -9 hook of the crash tests (runbook/engine.h); inert
 	 * unless this variable is set, and operators never set it. */
 	s->ctx.crash_at = getenv("CUTOVER_TEST_CRASH_AT");
@@ -144,6 +153,25 @@ fail(struct session *s, const char *cmd, const struct cut_err *err)
 	return err->code == CUT_ECANCEL && engine_interrupted() ? 130 : 1;
 }
 
+/* The downtime window's split, also on stdout (--json: as numbers), so
+ * the operator and a benchmark see it without opening the report. */
+static void
+window_event(struct session *s, const char *state)
+{
+	struct report_summary rs;
+	struct cut_err e;
+	char jpath[PATH_MAX], line[1024];
+
+	snprintf(jpath, sizeof(jpath), "%s/journal.jsonl", state);
+	if (report_compute(jpath, &rs, &e) != 0)
+		return;
+	if (rs.has_downtime) {
+		report_window_line(&rs, line, sizeof(line));
+		progress_event_obj(s->out, "window", line, "window", report_window_json(&rs));
+	}
+	report_summary_free(&rs);
+}
+
 int
 cmdrun_runbook(const char *rb_name, const struct cmdrun_opts *o)
 {
@@ -170,9 +198,10 @@ cmdrun_runbook(const char *rb_name, const struct cmdrun_opts *o)
 		status = fail(&s, rb_name, &err);
 	if (!o->dry_run && strcmp(rb_name, "prep") != 0) {
 		struct cut_err rerr;
-		if (report_write_files(o->state, md, html, sizeof(md), &rerr) == 0)
+		if (report_write_files(o->state, md, html, sizeof(md), &rerr) == 0) {
 			progress_event(s.out, "report", NULL, "%s and %s", md, html);
-		else
+			window_event(&s, o->state);
+		} else
 			progress_event(s.out, "report", NULL, "not written: %s", rerr.msg);
 	}
 	session_close(&s);
@@ -218,6 +247,13 @@ cmdrun_plan(const struct cmdrun_opts *o)
 		progress_event(s.out, "plan", NULL, "== cutover %s", names[i]);
 		if (engine_plan(&s.ctx, runbook_find(names[i]), &err) != 0)
 			status = fail(&s, "plan", &err);
+		if (strcmp(names[i], "run") == 0) {
+			struct window_prediction wp;
+			char line[2048];
+			window_predict(&s.ctx, &wp);
+			window_sentence(&wp, line, sizeof(line));
+			progress_event_obj(s.out, "window", line, "window", window_json(&wp));
+		}
 	}
 	session_close(&s);
 	return status;

@@ -261,7 +261,12 @@ engine_poll_kind(struct run_ctx *ctx, const char *what, const char *kind, step_p
 
 	wait_sched_init(&ws, began ? began : t0, began ? engine_learned_s(ctx, kind) : 0);
 	deadline = t0 + limit;
-	if ((r = jlog(ctx, "wait-begin", step, what, 0, err)) != 0)
+	if (kind != NULL) {
+		struct journal_kv kkv = { "wait_kind", kind };
+		r = jlog_kv(ctx, "wait-begin", step, what, &kkv, 1, err);
+	} else
+		r = jlog(ctx, "wait-begin", step, what, 0, err);
+	if (r != 0)
 		return r;
 	for (;;) {
 		struct progress_sample s;
@@ -636,7 +641,7 @@ say_resuming(struct run_ctx *ctx, const struct runbook *rb)
 int
 engine_run(struct run_ctx *ctx, const struct runbook *rb, struct cut_err *err)
 {
-	struct journal_kv kv[4];
+	struct journal_kv kv[5];
 	char pid[16];
 	size_t i;
 	int r, problems = 0;
@@ -656,7 +661,8 @@ engine_run(struct run_ctx *ctx, const struct runbook *rb, struct cut_err *err)
 	kv[1] = (struct journal_kv){ "pid", pid };
 	kv[2] = (struct journal_kv){ "until", ctx->opts.until ? ctx->opts.until : "" };
 	kv[3] = (struct journal_kv){ "yes", ctx->opts.yes ? "1" : "0" };
-	if ((r = jlog_kv(ctx, "run-begin", NULL, NULL, kv, 4, err)) != 0)
+	kv[4] = (struct journal_kv){ "time_scale", ctx->opts.time_scale };
+	if ((r = jlog_kv(ctx, "run-begin", NULL, NULL, kv, ctx->opts.time_scale ? 5 : 4, err)) != 0)
 		return r;
 
 	if ((r = preflight_run(ctx, rb->checks, rb->nchecks, &problems, err)) != 0) {

@@ -55,6 +55,8 @@ int engine_plan(struct run_ctx *ctx, const struct runbook *rb, struct cut_err *e
  * percent fn reports (snapshots' PercentProgress), else, for a wait of a
  * `kind`, from the earlier waits of that kind in this cutover's journal:
  *
+ *   A wait of a kind writes kv {"wait_kind": kind} on its wait-begin (the
+ *   report tells AWS transitions from the quiet wait by it).
  *   A successful wait of a kind, whose step was applied by this run, writes
  *   kv {"wait_kind": kind, "wait_s": D} on its wait-end, where D is how long
  *   after apply() the change finished: between the last poll that saw it
@@ -66,6 +68,11 @@ int engine_plan(struct run_ctx *ctx, const struct runbook *rb, struct cut_err *e
  */
 #define ENGINE_WAIT_ENV_UPDATE "env-update"   /* UpdateEnvironment -> Ready */
 #define ENGINE_WAIT_ENV_LAUNCH "env-launch"   /* CreateEnvironment -> Ready */
+#define ENGINE_WAIT_DB_SNAPSHOT "db-snapshot" /* CreateDBSnapshot -> available */
+#define ENGINE_WAIT_DB_RESTORE "db-restore"   /* RestoreDBInstanceFromDBSnapshot -> available */
+#define ENGINE_WAIT_DNS "dns-change"          /* ChangeResourceRecordSets -> INSYNC */
+/* Not AWS: users going quiet. The report counts it apart from AWS waits. */
+#define ENGINE_WAIT_QUIET "quiet"
 int engine_poll(struct run_ctx *ctx, const char *what, step_poll_fn fn, void *arg,
     struct cut_err *err);
 /* The same, learning and predicting waits of `kind` (NULL: engine_poll). */

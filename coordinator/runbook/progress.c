@@ -88,6 +88,31 @@ emit_json(struct progress *p, const char *event, const char *step, const char *m
 }
 
 void
+progress_event_obj(struct progress *p, const char *event, const char *msg, const char *key,
+    struct json_object *val)
+{
+	struct json_object *o;
+	char t[32];
+
+	if (p->mode != PROGRESS_JSON || val == NULL) {
+		json_object_put(val);
+		progress_event(p, event, NULL, "%s", msg);
+		return;
+	}
+	p->last_wait[0] = '\0';
+	o = json_object_new_object();
+	stamp(t, sizeof(t));
+	json_object_object_add(o, "t", json_object_new_string(t));
+	json_object_object_add(o, "event", json_object_new_string(event));
+	json_object_object_add(o, "msg", json_object_new_string(msg));
+	json_object_object_add(o, key, val);
+	fprintf(p->f, "%s\n", json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
+	    JSON_C_TO_STRING_NOSLASHESCAPE));
+	fflush(p->f);
+	json_object_put(o);
+}
+
+void
 progress_event(struct progress *p, const char *event, const char *step, const char *fmt, ...)
 {
 	char raw[2048], msg[2048], t[32];

@@ -34,6 +34,12 @@ void progress_free(struct progress *p);
 void progress_event(struct progress *p, const char *event, const char *step,
     const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 
+/* One event with msg and, in JSON mode, a member `key` holding val (taken:
+ * freed here); other modes print msg alone. */
+struct json_object;
+void progress_event_obj(struct progress *p, const char *event, const char *msg,
+    const char *key, struct json_object *val);
+
 /* A sample of a wait. percent < 0 and rate < 0 mean "not known". */
 struct progress_sample {
 	const char *what;     /* "snapshot production-blue" */

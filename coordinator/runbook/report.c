@@ -15,8 +15,18 @@
 #include <fcntl.h>
 #include <sys/stat.h>
 
+/* Where a step waits for a change another step applied: dns-insync waits
+ * for dns-switch's Route 53 change. */
+static const char *
+change_step(const char *step)
+{
+	return strcmp(step, "dns-insync") == 0 ? "dns-switch" : step;
+}
+
 struct builder {
 	struct report_summary *s;
+	struct { char step[64]; int64_t ms; } applied[64];   /* latest step-applied per step */
+	size_t napplied;
 	size_t capspans, capvalues;
 	int64_t last_ms;
 	struct cut_err *err;
@@ -182,10 +192,26 @@ visit(void *arg, struct json_object *rec)
 		/* Anything still open belonged to a run that died. */
 		close_spans(b, NULL, 0, b->last_ms, "interrupted");
 		s->runs++;
+		if (json_object_object_get_ex(rec, "kv", &kv)) {
+			const char *ts = jstr(kv, "time_scale");
+			double d = ts ? strtod(ts, NULL) : 0;
+			if (d > 0 && d <= 1)
+				s->time_scale = d;
+		}
 	} else if (strcmp(ev, "run-end") == 0) {
 		close_spans(b, NULL, 0, t, "stopped");
 	} else if (strcmp(ev, "step-begin") == 0) {
 		open_span(b, step, 0, t);
+	} else if (strcmp(ev, "step-applied") == 0 && step != NULL) {
+		size_t k;
+		for (k = 0; k < b->napplied && strcmp(b->applied[k].step, step) != 0; k++)
+			;
+		if (k < sizeof(b->applied) / sizeof(b->applied[0])) {
+			snprintf(b->applied[k].step, sizeof(b->applied[k].step), "%s", step);
+			b->applied[k].ms = t;
+			if (k == b->napplied)
+				b->napplied++;
+		}
 	} else if (strcmp(ev, "step-done") == 0) {
 		close_spans(b, step, 0, t, "done");
 	} else if (strcmp(ev, "step-skipped") == 0) {
@@ -195,8 +221,16 @@ visit(void *arg, struct json_object *rec)
 		close_spans(b, step, 0, t, "failed");
 	} else if (strcmp(ev, "wait-begin") == 0) {
 		struct report_span *sp = open_span(b, step, 1, t);
-		if (sp)
+		if (sp) {
+			const char *k = json_object_object_get_ex(rec, "kv", &kv) ?
+			    jstr(kv, "wait_kind") : NULL;
 			snprintf(sp->what, sizeof(sp->what), "%s", msg ? msg : "");
+			snprintf(sp->kind, sizeof(sp->kind), "%s", k ? k : "");
+			for (size_t a = 0; step && a < b->napplied; a++)
+				if (strcmp(b->applied[a].step, change_step(step)) == 0 &&
+				    b->applied[a].ms <= t)
+					sp->origin = b->applied[a].ms;
+		}
 	} else if (strcmp(ev, "wait-end") == 0) {
 		close_spans(b, step, 1, t, msg);
 	} else if (strcmp(ev, "downtime-begin") == 0) {
@@ -209,8 +243,10 @@ visit(void *arg, struct json_object *rec)
 		s->down_end_ms = t;
 		s->downtime_open = 0;
 	}
-	/* A wait's learnt length (runbook/engine.h) is the engine's, not a step's value. */
+	/* A wait's kind and learnt length (runbook/engine.h) are the engine's,
+	 * not a step's values. */
 	if (step && strcmp(ev, "names") != 0 && strcmp(ev, "wait-end") != 0 &&
+	    strcmp(ev, "wait-begin") != 0 &&
 	    json_object_object_get_ex(rec, "kv", &kv) &&
 	    json_object_is_type(kv, json_type_object)) {
 		json_object_object_foreach(kv, key, val) {
@@ -257,7 +293,7 @@ report_compute(const char *journal_path, struct report_summary *out, struct cut_
 	if (out->has_downtime) {
 		int64_t B = out->down_begin_ms;
 		int64_t E = out->downtime_open || out->down_end_ms < B ? out->last_ms : out->down_end_ms;
-		int64_t work = 0, wait = 0;
+		int64_t work = 0, wait = 0, quiet = 0;
 
 		out->down_end_ms = E;
 		out->down_ms = E - B;
@@ -265,16 +301,37 @@ report_compute(const char *journal_path, struct report_summary *out, struct cut_
 		 * lengths add up without double counting. */
 		for (i = 0; i < out->nspans; i++) {
 			const struct report_span *sp = &out->spans[i];
-			if (sp->wait)
+			if (sp->wait) {
 				wait += clip(sp->t0, sp->t1, B, E);
-			else
+				if (strcmp(sp->kind, "quiet") == 0)
+					quiet += clip(sp->t0, sp->t1, B, E);
+			} else
 				work += clip(sp->t0, sp->t1, B, E);
 		}
 		out->down_wait_ms = wait;
+		out->down_quiet_ms = quiet;
+		out->down_aws_ms = wait - quiet;
 		out->down_work_ms = work > wait ? work - wait : 0;
 		out->down_idle_ms = out->down_ms - out->down_wait_ms - out->down_work_ms;
 		if (out->down_idle_ms < 0)
 			out->down_idle_ms = 0;
+		/* At real durations only the AWS transitions stretch; users, the
+		 * tool and the operator take what they took. */
+		out->projected_ms = out->down_ms;
+		if (out->time_scale > 0) {
+			out->projected_ms -= out->down_aws_ms;
+			for (i = 0; i < out->nspans; i++) {
+				const struct report_span *sp = &out->spans[i];
+				int64_t in = sp->wait ? clip(sp->t0, sp->t1, B, E) : 0;
+				/* Applied in this window (else: the wait alone). */
+				int64_t o = sp->origin >= B && sp->origin <= sp->t0 ? sp->origin : sp->t0;
+				double real;
+				if (in == 0 || strcmp(sp->kind, "quiet") == 0)
+					continue;
+				real = (double)(sp->t1 - o) / out->time_scale - (double)(sp->t0 - o);
+				out->projected_ms += real > 0 ? (int64_t)real : 0;
+			}
+		}
 	}
 	return 0;
 }
@@ -492,7 +549,7 @@ md_list(const struct report_summary *s, enum list_kind k, FILE *f)
 static void
 downtime_line(const struct report_summary *s, char *buf, size_t len)
 {
-	char a[32], b[32], d[32], w[32], k[32], i[32];
+	char a[32], b[32], d[32], w[32], q[32], k[32], i[32], p[32], proj[256] = "";
 
 	if (!s->has_downtime) {
 		snprintf(buf, len, "No downtime: maintenance mode was never turned on by this cutover.");
@@ -501,18 +558,58 @@ downtime_line(const struct report_summary *s, char *buf, size_t len)
 	fmt_time(s->down_begin_ms, a, sizeof(a));
 	fmt_time(s->down_end_ms, b, sizeof(b));
 	fmt_dur(s->down_ms, d, sizeof(d));
-	fmt_dur(s->down_wait_ms, w, sizeof(w));
+	fmt_dur(s->down_aws_ms, w, sizeof(w));
+	fmt_dur(s->down_quiet_ms, q, sizeof(q));
 	fmt_dur(s->down_work_ms, k, sizeof(k));
 	fmt_dur(s->down_idle_ms, i, sizeof(i));
-	snprintf(buf, len, "Downtime %s, from %s to %s%s: AWS waiting %s, the tool's own work %s, "
-	    "between steps or runs (prompts, crashes, resumes) %s.", d, a, b,
-	    s->downtime_open ? " (maintenance mode is still on)" : "", w, k, i);
+	if (s->time_scale > 0) {
+		fmt_dur(s->projected_ms, p, sizeof(p));
+		snprintf(proj, sizeof(proj), " This run's AWS transitions were simulated at %g of "
+		    "their real durations: at real durations the window would be about %s.",
+		    s->time_scale, p);
+	}
+	snprintf(buf, len, "Downtime %s, from %s to %s%s: AWS transitions %s, waiting for users "
+	    "to go quiet %s, the tool's own work %s, between steps or runs (prompts, crashes, "
+	    "resumes) %s.%s", d, a, b, s->downtime_open ? " (maintenance mode is still on)" : "",
+	    w, q, k, i, proj);
+}
+
+struct json_object *
+report_window_json(const struct report_summary *s)
+{
+	struct json_object *o = json_object_new_object();
+
+	if (o == NULL)
+		return NULL;
+	json_object_object_add(o, "downtime", json_object_new_boolean(s->has_downtime));
+	if (!s->has_downtime)
+		return o;
+	json_object_object_add(o, "open", json_object_new_boolean(s->downtime_open));
+	json_object_object_add(o, "window_ms", json_object_new_int64(s->down_ms));
+	json_object_object_add(o, "aws_ms", json_object_new_int64(s->down_aws_ms));
+	json_object_object_add(o, "quiet_ms", json_object_new_int64(s->down_quiet_ms));
+	json_object_object_add(o, "work_ms", json_object_new_int64(s->down_work_ms));
+	json_object_object_add(o, "between_ms", json_object_new_int64(s->down_idle_ms));
+	if (s->time_scale > 0) {
+		char g[32];
+		/* As the journal wrote it, not 0.050000000000000003. */
+		snprintf(g, sizeof(g), "%g", s->time_scale);
+		json_object_object_add(o, "time_scale", json_object_new_double_s(s->time_scale, g));
+		json_object_object_add(o, "projected_ms", json_object_new_int64(s->projected_ms));
+	}
+	return o;
+}
+
+void
+report_window_line(const struct report_summary *s, char *buf, size_t len)
+{
+	downtime_line(s, buf, len);
 }
 
 void
 report_write_markdown(const struct report_summary *s, FILE *f)
 {
-	char t0[32], dur[32], wd[32], line[512];
+	char t0[32], dur[32], wd[32], line[1024];
 	size_t i;
 
 	fprintf(f, "# Cutover report %s\n\n", s->id);
@@ -702,7 +799,7 @@ svg_timeline(const struct report_summary *s, FILE *f)
 void
 report_write_html(const struct report_summary *s, FILE *f)
 {
-	char line[512], t0[32], dur[32], wd[32];
+	char line[1024], t0[32], dur[32], wd[32];
 	size_t i;
 
 	fputs("<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>Cutover report</title>"

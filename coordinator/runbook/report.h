@@ -14,9 +14,14 @@
 #include "base/err.h"
 #include "base/rowlist.h"
 
+struct json_object;
+
 struct report_span {
 	char step[64];
-	int wait;               /* 1: an AWS wait inside the step, 0: the step itself */
+	int wait;               /* 1: a wait inside the step, 0: the step itself */
+	char kind[24];          /* a wait's kind (runbook/engine.h ENGINE_WAIT_*), "" if none */
+	int64_t origin;         /* a wait: when the change it waits for was applied (ms), 0 if
+				 * unknown; the transition ran from there, beside other work */
 	int64_t t0, t1;         /* ms since the epoch */
 	char outcome[96];       /* done, skipped, failed, interrupted, or a wait's final status */
 	char what[160];         /* a wait's subject */
@@ -48,7 +53,17 @@ struct report_summary {
 	int64_t first_ms, last_ms;
 	int has_downtime, downtime_open;   /* open: maintenance never lifted */
 	int64_t down_begin_ms, down_end_ms;
+	/* The window's parts: wait = aws + quiet (every wait), work = the tool's
+	 * own steps outside waits, idle = between steps or runs (prompts,
+	 * crashes, resumes); they add up to down_ms. */
 	int64_t down_ms, down_wait_ms, down_work_ms, down_idle_ms;
+	int64_t down_aws_ms, down_quiet_ms;
+	/* A simulated run's time scale (run-begin's time_scale; 0: real AWS) and
+	 * the window at real durations: each AWS transition, from its apply to
+	 * its wait's end, divided by the scale, less the work done beside it
+	 * before its wait began. */
+	double time_scale;
+	int64_t projected_ms;
 	int runs;               /* run-begin records (1 + resumes) */
 	struct report_span *spans;
 	size_t nspans;
@@ -63,6 +78,13 @@ struct report_summary {
  * report_summary_free(). */
 int report_compute(const char *journal_path, struct report_summary *out, struct cut_err *err);
 void report_summary_free(struct report_summary *s);
+
+/* The downtime window's one sentence (as the report shows it), and the
+ * same as a JSON object (window_ms, aws_ms, quiet_ms, work_ms, between_ms,
+ * time_scale and projected_ms for a simulated run); the caller owns it
+ * (json_object_put). NULL when out of memory. */
+void report_window_line(const struct report_summary *s, char *buf, size_t len);
+struct json_object *report_window_json(const struct report_summary *s);
 
 void report_write_markdown(const struct report_summary *s, FILE *f);
 void report_write_html(const struct report_summary *s, FILE *f);

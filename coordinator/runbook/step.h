@@ -77,6 +77,10 @@ struct run_opts {
 	unsigned wait_timeout_s; /* deadline of one wait (default 3600) */
 	const char *break_lease; /* --break-lease ID: take the lease from the holder
 				  * with this cutover id (runbook/lease.h); NULL: never */
+	const char *time_scale;  /* the simulated AWS runs its transitions at this fraction of
+				  * their real durations (CUTOVER_TIME_SCALE, set by the
+				  * benchmark and tests; NULL on AWS): journalled on
+				  * run-begin so the report projects the real window */
 };
 
 /* A recorded value: what fail-back (or a later step) needs. */

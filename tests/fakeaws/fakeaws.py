@@ -562,6 +562,8 @@ class Handler(BaseHTTPRequestHandler):
         if path == '/_sim/time':
             if m == 'POST':
                 with w.lock:
+                    if 'profile' in req:
+                        w.set_profile(req['profile'], req.get('scale', 1.0))
                     if 'durations' in req:
                         unknown = set(req['durations']) - set(w.durations)
                         if unknown:
@@ -573,6 +575,7 @@ class Handler(BaseHTTPRequestHandler):
                     if 'clock_skew' in req:
                         sim.clock_skew = float(req['clock_skew'])
             return self._json(200, {'now': w.now(), 'offset': w.offset, 'durations': w.durations,
+                                    'profile': w.profile, 'scale': w.scale,
                                     'clock_skew': sim.clock_skew})
         if path == '/_sim/faults':
             with sim.lock:

@@ -22,6 +22,16 @@ DEFAULT_DURATIONS = {
     'env_update': 3.0, 'env_launch': 5.0, 'env_terminate': 3.0,
     'snapshot': 4.0, 'db_create': 5.0, 'db_delete': 3.0, 'dns_change': 2.0,
 }
+# The realistic profile: what each transition takes on AWS, in real seconds.
+# Every figure and its source is in README.md, "Timing profiles" (one table,
+# kept in step with this one); the coordinator's plan uses the same figures
+# (coordinator/runbook/window.c). Applied times a scale (POST /_sim/time
+# {"profile": "aws", "scale": 0.05}) so that a whole cutover takes minutes.
+AWS_DURATIONS = {
+    'env_update': 120.0, 'env_launch': 450.0, 'env_terminate': 180.0,
+    'snapshot': 120.0, 'db_create': 600.0, 'db_delete': 300.0, 'dns_change': 60.0,
+}
+PROFILES = {'fast': DEFAULT_DURATIONS, 'aws': AWS_DURATIONS}
 ENV_NS = 'aws:elasticbeanstalk:application:environment'
 ASG_NS = 'aws:autoscaling:asg'
 ENVTYPE_NS = 'aws:elasticbeanstalk:environment'
@@ -122,6 +132,16 @@ class World:
     def now(self):
         return time.time() + self.offset
 
+    def set_profile(self, name, scale=1.0):
+        """Durations from a named profile times scale (0 < scale <= 1)."""
+        if name not in PROFILES:
+            raise ValueError('unknown profile %r (known: %s)' % (name, sorted(PROFILES)))
+        scale = float(scale)
+        if not 0 < scale <= 1:
+            raise ValueError('scale must be > 0 and <= 1, not %r' % scale)
+        self.durations = {k: v * scale for k, v in PROFILES[name].items()}
+        self.profile, self.scale = name, scale
+
     def load(self, spec):
         with self.lock:
             self.spec = copy.deepcopy(spec)
@@ -130,6 +150,9 @@ class World:
             self.region = s.get('region', 'ap-southeast-2')
             self.account = s.get('account', '123456789012')
             self.durations = dict(DEFAULT_DURATIONS)
+            self.profile, self.scale = 'fast', 1.0
+            if 'profile' in s:
+                self.set_profile(s['profile'], s.get('scale', 1.0))
             self.durations.update(s.get('durations', {}))
             self.options = {'rds_min_max_records': 20, 'rds_backing_up_during_snapshot': True,
                             'route53_legacy_errors': False, 'route53_max_items': 300,

@@ -33,7 +33,9 @@ J="$ST/journal.jsonl"
 # cutover (tests/unit/test_engine.c covers it on a fresh world). So does
 # dns-switch after `apply`: the records already read back as wanted and the
 # change id died with the run, so there is nothing to wait for; its `apply`
-# (the irreversible change made, not journalled) is cutover_e2e.t's.
+# (the irreversible change made, not journalled) is cutover_e2e.t's. The
+# switch does not wait for INSYNC itself: dns-insync does, after the smoke test
+# (its change still PENDING there, as LONG makes it).
 declare -A POINTS=(
 	[scale-live]="before recorded apply applied wait waited done"
 	[maint-on]="before recorded apply applied wait waited wait2 waited2 done"
@@ -44,9 +46,10 @@ declare -A POINTS=(
 	[point-new]="before recorded apply applied wait waited wait2 waited2 done"
 	[blocked-email-clear]="before recorded apply done"
 	[migrate-new]="before apply applied done"
-	[dns-switch]="before recorded applied wait waited done"
+	[dns-switch]="before recorded applied done"
 	[convert-users]="before apply applied done"
 	[smoke-test]="before apply applied done"
+	[dns-insync]="before apply applied wait waited done"
 	[maint-off]="before apply applied wait waited wait2 waited2 done"
 	[blocked-email-restore]="before apply applied done"
 	[lost-writes]="before apply applied done"

@@ -14,6 +14,8 @@ cutover_up
 # ---- preflight refusals before prep: nothing may change ------------------------
 cut plan -c "$CFG" --state "$ST"
 check "plan reads the live world and lists the steps" has "$T/out" "dns-switch"
+check "plan predicts the run's window and says from what (no rehearsal here)" \
+	has "$T/out" "Predicted downtime window about .*, from AWS's documented durations"
 check "plan changes nothing" eq "$(mutations)" 0
 
 # ---- prep ------------------------------------------------------------------------------
@@ -70,6 +72,9 @@ cut run --yes -c "$CFG" --state "$ST"
 check "the rerun finishes the cutover (through throttling and 5xx)" eq "$rc" 0
 check "the faults were met" eq "$(admin GET /faults | $PY -c 'import json,sys; d=json.load(sys.stdin); print(len(d) if isinstance(d, list) else len(d.get("faults", [])))')" 0
 check "and says where the report is" has "$T/out" "report.md"
+check "the run ends with the window split: AWS, users going quiet, own work" \
+	has "$T/out" "window Downtime .*: AWS transitions .*, waiting for users to go quiet .*, the tool's own work"
+check "the report splits the window the same way" has "$ST/report.md" "waiting for users to go quiet"
 check "the report has the lost-writes section" has "$ST/report.md" "^## Lost writes"
 check "and says what became of the blocked emails" has "$ST/report.md" "^## Blocked emails not restored"
 check "the journal names the row lists with their SHA-256" eq "$(grep -c '"rows_sha256"' "$ST/journal.jsonl")" 2

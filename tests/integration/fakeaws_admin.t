@@ -97,6 +97,16 @@ def test_time():
     t.eq(st()['Status'], 'Updating', 'a long update is still Updating')
     srv.admin('POST', '/time', {'advance': 1001})
     t.eq(st()['Status'], 'Ready', 'fast-forwarding the clock finishes it')
+    # The realistic profile: AWS's durations times the scale, named in GET /time.
+    got = srv.admin('POST', '/time', {'profile': 'aws', 'scale': 0.05})
+    t.eq((got['profile'], got['scale'], got['durations']['db_create'], got['durations']['dns_change']),
+         ('aws', 0.05, 30.0, 3.0), 'profile "aws" at scale 0.05: a 600 s restore takes 30 s, INSYNC 3 s')
+    for bad in ({'profile': 'nope'}, {'profile': 'aws', 'scale': 2}, {'profile': 'aws', 'scale': 0}):
+        try:
+            srv.admin('POST', '/time', bad)
+            t.ok(False, 'refused: %s' % bad)
+        except RuntimeError as e:
+            t.ok('profile' in str(e) or 'scale' in str(e), 'refused: %s' % bad, e)
     srv.admin('POST', '/time', {'durations': T.FAST})
     srv.admin('POST', '/outcomes', {'kind': 'env_update', 'result': 'fail'})
     r = eb.update_environment(EnvironmentName='cobalt-ses-production-green', OptionSettings=[

@@ -14,6 +14,8 @@
 #include <unistd.h>
 #include <sys/stat.h>
 
+#include <json-c/json.h>
+
 #include "enginerun.h"
 #include "runbook/report.h"
 
@@ -108,6 +110,99 @@ test_downtime_window(void **state)
 	report_summary_free(&s);
 }
 
+/* A quiet wait is the users', not AWS's; a scaled run projects its AWS
+ * transitions to real durations and says so (markdown and --json). */
+static void
+test_window_split_and_projection(void **state)
+{
+	struct report_summary s;
+	struct cut_err err;
+	struct json_object *j;
+	char line_[1024];
+	FILE *f = fopen(path, "w");
+
+	(void)state;
+	assert_non_null(f);
+	line(f, 1000000, "run-begin", NULL, "\"kv\":{\"cmd\":\"run\",\"time_scale\":\"0.05\"}");
+	line(f, 1000000, "step-begin", "maint-on", NULL);
+	line(f, 1000000, "step-applied", "maint-on", NULL);
+	line(f, 1000000, "downtime-begin", "maint-on", NULL);
+	line(f, 1000000, "wait-begin", "maint-on", "\"msg\":\"environment blue Ready\","
+	    "\"kv\":{\"wait_kind\":\"env-update\"}");
+	line(f, 1006000, "wait-end", "maint-on", "\"msg\":\"Ready/Green\"");
+	line(f, 1006000, "step-done", "maint-on", NULL);
+	line(f, 1006000, "step-begin", "quiet", NULL);
+	line(f, 1006000, "wait-begin", "quiet", "\"msg\":\"no requests\","
+	    "\"kv\":{\"wait_kind\":\"quiet\"}");
+	line(f, 1066000, "wait-end", "quiet", "\"msg\":\"quiet\"");
+	line(f, 1068000, "step-done", "quiet", NULL);
+	line(f, 1068000, "step-begin", "maint-off", NULL);
+	line(f, 1068000, "step-applied", "maint-off", NULL);
+	line(f, 1068000, "wait-begin", "maint-off", "\"msg\":\"environment green Ready\","
+	    "\"kv\":{\"wait_kind\":\"env-update\"}");
+	line(f, 1074000, "wait-end", "maint-off", "\"msg\":\"Ready/Green\"");
+	line(f, 1074000, "step-done", "maint-off", NULL);
+	line(f, 1074000, "downtime-end", "maint-off", NULL);
+	line(f, 1074000, "run-end", NULL, "\"kv\":{\"status\":\"done\"}");
+	fclose(f);
+	assert_int_equal(report_compute(path, &s, &err), 0);
+	assert_int_equal(s.down_ms, 74000);
+	assert_int_equal(s.down_aws_ms, 12000);
+	assert_int_equal(s.down_quiet_ms, 60000);
+	assert_int_equal(s.down_work_ms, 2000);
+	assert_int_equal(s.down_idle_ms, 0);
+	assert_int_equal(s.projected_ms, 74000 - 12000 + 240000);
+	/* The kind is the engine's, not a value the step recorded. */
+	for (size_t i = 0; i < s.nvalues; i++)
+		assert_string_not_equal(s.values[i].key, "wait_kind");
+	report_window_line(&s, line_, sizeof(line_));
+	assert_non_null(strstr(line_, "AWS transitions 12.0s, waiting for users to go quiet 1m00s, "
+	    "the tool's own work 2.0s"));
+	assert_non_null(strstr(line_, "simulated at 0.05 of their real durations: at real "
+	    "durations the window would be about 5m02s"));
+	j = report_window_json(&s);
+	assert_non_null(j);
+	assert_string_equal(json_object_to_json_string_ext(j, JSON_C_TO_STRING_PLAIN),
+	    "{\"downtime\":true,\"open\":false,\"window_ms\":74000,\"aws_ms\":12000,"
+	    "\"quiet_ms\":60000,\"work_ms\":2000,\"between_ms\":0,\"time_scale\":0.05,"
+	    "\"projected_ms\":302000}");
+	json_object_put(j);
+	report_summary_free(&s);
+}
+
+/* dns-insync waits for dns-switch's change, which ran beside the conversion:
+ * at real durations the minute is from the switch, less that work. */
+static void
+test_projection_of_an_overlapped_wait(void **state)
+{
+	struct report_summary s;
+	struct cut_err err;
+	FILE *f = fopen(path, "w");
+
+	(void)state;
+	assert_non_null(f);
+	line(f, 1000000, "run-begin", NULL, "\"kv\":{\"cmd\":\"run\",\"time_scale\":\"0.05\"}");
+	line(f, 1000000, "downtime-begin", "maint-on", NULL);
+	line(f, 1000000, "step-begin", "dns-switch", NULL);
+	line(f, 1001000, "step-applied", "dns-switch", NULL);
+	line(f, 1001000, "step-done", "dns-switch", NULL);
+	line(f, 1001000, "step-begin", "convert-users", NULL);
+	line(f, 1003000, "step-done", "convert-users", NULL);
+	line(f, 1003000, "step-begin", "dns-insync", NULL);
+	line(f, 1003000, "step-applied", "dns-insync", NULL);
+	line(f, 1003000, "wait-begin", "dns-insync", "\"msg\":\"DNS change C INSYNC\","
+	    "\"kv\":{\"wait_kind\":\"dns-change\"}");
+	line(f, 1004000, "wait-end", "dns-insync", "\"msg\":\"INSYNC\"");
+	line(f, 1004000, "step-done", "dns-insync", NULL);
+	line(f, 1004000, "downtime-end", "maint-off", NULL);
+	fclose(f);
+	assert_int_equal(report_compute(path, &s, &err), 0);
+	assert_int_equal(s.down_aws_ms, 1000);
+	/* 4 s - 1 s + (3 s / 0.05 - 2 s) */
+	assert_int_equal(s.projected_ms, 61000);
+	report_summary_free(&s);
+}
+
 static void
 test_downtime_still_open(void **state)
 {
@@ -146,7 +241,9 @@ test_markdown_and_html(void **state)
 	report_write_markdown(&s, f);
 	fclose(f);
 	assert_non_null(strstr(md, "Downtime 3m41s, from 1970-01-01 00:16:41Z to 1970-01-01 00:20:22Z"));
-	assert_non_null(strstr(md, "AWS waiting 1m50s, the tool's own work 5.0s"));
+	assert_non_null(strstr(md, "AWS transitions 1m50s, waiting for users to go quiet 0.0s, "
+	    "the tool's own work 5.0s"));
+	assert_null(strstr(md, "at real durations"));
 	assert_non_null(strstr(md, "(prompts, crashes, resumes) 1m46s"));
 	assert_non_null(strstr(md, "| snapshot | 1m02s | 1m00s | done |"));
 	assert_non_null(strstr(md, "| snapshot | snapshot <s> | 1m00s | available |"));
@@ -438,6 +535,8 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_downtime_window, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_downtime_still_open, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_window_split_and_projection, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_projection_of_an_overlapped_wait, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_markdown_and_html, setup, teardown),
 		cmocka_unit_test(test_downtime_after_crash),
 		cmocka_unit_test(test_from_engine_run),

@@ -98,7 +98,7 @@ quiet_wait(struct run_ctx *ctx, struct cut_err *err)
 	char what[128];
 
 	snprintf(what, sizeof(what), "no requests on %s", ctx->names.live_web);
-	return engine_poll(ctx, what, poll_quiet, &q, err);
+	return engine_poll_kind(ctx, what, ENGINE_WAIT_QUIET, poll_quiet, &q, err);
 }
 
 const struct step_entry step_quiet_entry = {

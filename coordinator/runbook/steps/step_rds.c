@@ -86,7 +86,7 @@ wait_snapshot(struct run_ctx *ctx, const char *id, struct cut_err *err)
 	char what[192];
 
 	snprintf(what, sizeof(what), "snapshot %s", id);
-	return engine_poll(ctx, what, poll_snapshot, (void *)id, err);
+	return engine_poll_kind(ctx, what, ENGINE_WAIT_DB_SNAPSHOT, poll_snapshot, (void *)id, err);
 }
 
 static int snap_wait(struct run_ctx *ctx, struct cut_err *err) { return wait_snapshot(ctx, ctx->names.snapshot, err); }
@@ -153,7 +153,7 @@ wait_db(struct run_ctx *ctx, const char *id, struct cut_err *err)
 	char what[128];
 
 	snprintf(what, sizeof(what), "database %s available", id);
-	return engine_poll(ctx, what, poll_db, (void *)id, err);
+	return engine_poll_kind(ctx, what, ENGINE_WAIT_DB_RESTORE, poll_db, (void *)id, err);
 }
 
 /* A restore must never target the live database (issue 5). */
