@@ -23,7 +23,8 @@ static const struct preflight_entry *const prep_checks[] = {
  * before the snapshot, the smoke test before maintenance mode is lifted.
  * Once quiet, the live database is frozen (it refuses writes) before the
  * snapshot; the copy, frozen too, is unfrozen as soon as the new
- * environments point at it; parity compares the two just before DNS moves
+ * environments point at it; parity compares the two just before DNS moves,
+ * with the new side's cron held in between so that it compares exactly
  * (issue 12).
  * The blocked emails leave the restored copy before migrate (0055
  * validates their ids) and come back right after the conversion, before
@@ -36,11 +37,13 @@ static const struct step_entry *const run_steps[] = {
 	&step_freeze_entry,
 	&step_snapshot_entry,
 	&step_restore_entry,
+	&step_new_cron_hold_entry,
 	&step_point_new_entry,
 	&step_unfreeze_new_entry,
 	&step_blocked_email_clear_entry,
 	&step_migrate_new_entry,
 	&step_parity_entry,
+	&step_new_cron_back_entry,
 	&step_dns_switch_entry,
 	&step_convert_users_entry,
 	&step_blocked_email_restore_entry,

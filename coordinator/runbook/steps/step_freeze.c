@@ -505,3 +505,84 @@ const struct step_entry step_parity_entry = {
 	.check = parity_check,
 	.apply = parity_apply,
 };
+
+/* --- the new side's cron, held from point-new to parity ------------------
+ *
+ * Once point-new has pointed them at the copy, the new environments' cron
+ * jobs write there (the auto top-up writes member transactions) while the
+ * site is still closed: parity would find rows the frozen database never
+ * had, and no table could be compared exactly. So their cron is paused
+ * before point-new (they still use the prep database, nothing is lost) and
+ * put back right after parity, before DNS moves. */
+
+static int
+ncron_state(struct run_ctx *ctx, int want_paused, struct cut_err *err)
+{
+	const char *envs[2] = { ctx->names.new_web, ctx->names.new_ses };
+	int r, paused;
+
+	for (int k = 0; k < 2; k++) {
+		if ((r = ctx->world->cron_paused(ctx->world, envs[k], &paused, err)) != 0)
+			return r;
+		if (paused != want_paused)
+			return STEP_TODO;
+	}
+	return STEP_DONE;
+}
+
+static int
+nhold_describe(struct run_ctx *ctx, char *buf, size_t len, struct cut_err *err)
+{
+	(void)err;
+	snprintf(buf, len, "save and empty the crontab on %s and %s until parity has compared the "
+	    "databases (pointed at the copy, their jobs would write there before it opens)",
+	    ctx->names.new_web, ctx->names.new_ses);
+	return 0;
+}
+
+static int nhold_check(struct run_ctx *ctx, struct cut_err *err) { return ncron_state(ctx, 1, err); }
+
+static int
+nhold_apply(struct run_ctx *ctx, struct cut_err *err)
+{
+	int r = ctx->world->cron_pause(ctx->world, ctx->names.new_web, err);
+
+	return r ? r : ctx->world->cron_pause(ctx->world, ctx->names.new_ses, err);
+}
+
+const struct step_entry step_new_cron_hold_entry = {
+	.name = "new-cron-hold",
+	.phase = STEP_PHASE_RUN,
+	.summary = "hold cron on the new environments until parity",
+	.describe = nhold_describe,
+	.check = nhold_check,
+	.apply = nhold_apply,
+};
+
+static int
+nback_describe(struct run_ctx *ctx, char *buf, size_t len, struct cut_err *err)
+{
+	(void)err;
+	snprintf(buf, len, "put the saved crontab back on %s and %s (parity is done)",
+	    ctx->names.new_web, ctx->names.new_ses);
+	return 0;
+}
+
+static int nback_check(struct run_ctx *ctx, struct cut_err *err) { return ncron_state(ctx, 0, err); }
+
+static int
+nback_apply(struct run_ctx *ctx, struct cut_err *err)
+{
+	int r = ctx->world->cron_resume(ctx->world, ctx->names.new_web, err);
+
+	return r ? r : ctx->world->cron_resume(ctx->world, ctx->names.new_ses, err);
+}
+
+const struct step_entry step_new_cron_back_entry = {
+	.name = "new-cron-back",
+	.phase = STEP_PHASE_RUN,
+	.summary = "give the new environments their cron back",
+	.describe = nback_describe,
+	.check = nback_check,
+	.apply = nback_apply,
+};
