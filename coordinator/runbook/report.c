@@ -128,6 +128,8 @@ list_of(struct report_summary *s, const char *step, const char **count_key)
 		return *count_key = "rows", &s->lost;
 	if (strcmp(step, "failback-activity") == 0)
 		return *count_key = "entries", &s->activity;
+	if (strcmp(step, "parity") == 0)
+		return *count_key = "differences", &s->parity;
 	return NULL;
 }
 
@@ -290,6 +292,7 @@ report_compute(const char *journal_path, struct report_summary *out, struct cut_
 	list_load(&out->unmapped);
 	list_load(&out->lost);
 	list_load(&out->activity);
+	list_load(&out->parity);
 	if (out->has_downtime) {
 		int64_t B = out->down_begin_ms;
 		int64_t E = out->downtime_open || out->down_end_ms < B ? out->last_ms : out->down_end_ms;
@@ -346,6 +349,7 @@ report_summary_free(struct report_summary *s)
 	rowlist_free(&s->unmapped.rows);
 	rowlist_free(&s->lost.rows);
 	rowlist_free(&s->activity.rows);
+	rowlist_free(&s->parity.rows);
 	s->nspans = s->nvalues = 0;
 }
 
@@ -428,23 +432,76 @@ md_cell(FILE *f, const char *s)
 	free(t);
 }
 
-enum list_kind { LIST_UNMAPPED, LIST_LOST, LIST_ACTIVITY };
+enum list_kind { LIST_UNMAPPED, LIST_LOST, LIST_ACTIVITY, LIST_PARITY };
 
 static const char *const list_title[] = {
 	"Blocked emails not restored", "Lost writes", "Activity on the new system (fail-back)",
+	"Parity before the DNS switch",
 };
 
+#define LIST_NCOLS 6
 /* The list's display columns: row-list column index, header. */
-static const struct { size_t col; const char *head; } list_cols[][4] = {
-	{ { 1, "system number" }, { 0, "email" }, { 0, NULL }, { 0, NULL } },
-	{ { 0, "table" }, { 1, "id" }, { 2, "at" }, { 3, "key fields" } },
-	{ { 0, "table" }, { 1, "id" }, { 2, "at" }, { 3, "key fields" } },
+static const struct { size_t col; const char *head; } list_cols[][LIST_NCOLS] = {
+	{ { 1, "system number" }, { 0, "email" }, { 0, NULL } },
+	{ { 0, "table" }, { 1, "id" }, { 2, "at" }, { 3, "key fields" }, { 0, NULL } },
+	{ { 0, "table" }, { 1, "id" }, { 2, "at" }, { 3, "key fields" }, { 0, NULL } },
+	{ { 0, "table" }, { 5, "what" }, { 1, "rows at the freeze" }, { 2, "highest id at the freeze" },
+	  { 3, "rows now" }, { 4, "highest id now" } },
 };
 
 static const struct report_list *
 list_get(const struct report_summary *s, enum list_kind k)
 {
-	return k == LIST_UNMAPPED ? &s->unmapped : k == LIST_LOST ? &s->lost : &s->activity;
+	return k == LIST_UNMAPPED ? &s->unmapped : k == LIST_LOST ? &s->lost :
+	    k == LIST_ACTIVITY ? &s->activity : &s->parity;
+}
+
+/* The last value `step` recorded under `key`, NULL if none. */
+static const char *
+value_of(const struct report_summary *s, const char *step, const char *key)
+{
+	for (size_t i = s->nvalues; i-- > 0;)
+		if (strcmp(s->values[i].step, step) == 0 && strcmp(s->values[i].key, key) == 0)
+			return s->values[i].value;
+	return NULL;
+}
+
+/* The write freeze in one paragraph (issue 12): when the live database
+ * stopped taking writes, and the proof that none landed after. 0 when
+ * this cutover never froze it. */
+static int
+freeze_line(const struct report_summary *s, char *buf, size_t len)
+{
+	const char *at = value_of(s, "freeze", "at"), *lsn = value_of(s, "freeze", "lsn");
+	const char *ended = value_of(s, "freeze", "ended"), *prev = value_of(s, "freeze", "prev");
+	const char *tables = value_of(s, "freeze", "tables");
+	const char *after = value_of(s, "parity", "after_freeze");
+	const char *unew = value_of(s, "unfreeze-new", "at");
+	const char *ufb = value_of(s, "failback-unfreeze", "at");
+	int n;
+
+	if (at == NULL)
+		return 0;
+	n = snprintf(buf, len, "The live database refused writes from %s (WAL position %s; %s other "
+	    "session(s) ended; its setting before: %s), with %s table(s) counted at that point.", at,
+	    lsn ? lsn : "-", ended ? ended : "?", prev ? prev : "?", tables ? tables : "?");
+	if (n > 0 && (size_t)n < len && after != NULL && strcmp(after, "0") == 0)
+		n += snprintf(buf + n, len - n, " Just before the DNS switch none of them had changed: "
+		    "no write landed after the freeze.");
+	else if (n > 0 && (size_t)n < len && after != NULL)
+		n += snprintf(buf + n, len - n, " Just before the DNS switch %s table(s) had changed "
+		    "after the freeze (see the parity table): a write landed that the snapshot does not "
+		    "hold.", after);
+	else if (n > 0 && (size_t)n < len)
+		n += snprintf(buf + n, len - n, " The run has not reached the parity check, so "
+		    "nothing was compared yet.");
+	if (n > 0 && (size_t)n < len && unew != NULL)
+		n += snprintf(buf + n, len - n, " The restored copy, frozen by the snapshot too, was "
+		    "made writable at %s.", unew);
+	if (n > 0 && (size_t)n < len && ufb != NULL)
+		snprintf(buf + n, len - n, " Fail-back gave the live database its earlier setting "
+		    "back at %s.", ufb);
+	return 1;
 }
 
 /* The sentence above a list's table: what happened and what to do. */
@@ -469,6 +526,16 @@ list_intro(const struct report_list *l, enum list_kind k, char *buf, size_t len)
 			snprintf(buf, len, "%ld row(s) were written to the old database after the snapshot "
 			    "and are not on the new system; enter them again there (or refund them).",
 			    l->count);
+		break;
+	case LIST_PARITY:
+		if (l->count == 0)
+			snprintf(buf, len, "Every compared table of the new database had the row count and "
+			    "highest id of the frozen live one, and the live one had not changed since the "
+			    "freeze. Not compared, by design: the tables `cutover plan` lists with the parity "
+			    "step.");
+		else
+			snprintf(buf, len, "%ld table(s) differed; the run stopped before DNS moved. Find "
+			    "out why, then run again (or fail back).", l->count);
 		break;
 	case LIST_ACTIVITY: {
 		char upto[96] = "";
@@ -522,15 +589,15 @@ md_list(const struct report_summary *s, enum list_kind k, FILE *f)
 	fputs("\n", f);
 	if (l->rows.nrows > 0) {
 		fputs("\n|", f);
-		for (j = 0; j < 4 && list_cols[k][j].head; j++)
+		for (j = 0; j < LIST_NCOLS && list_cols[k][j].head; j++)
 			fprintf(f, " %s |", list_cols[k][j].head);
 		fputs("\n|", f);
-		for (j = 0; j < 4 && list_cols[k][j].head; j++)
+		for (j = 0; j < LIST_NCOLS && list_cols[k][j].head; j++)
 			fputs("---|", f);
 		fputs("\n", f);
 		for (i = 0; i < l->rows.nrows && i < REPORT_LIST_MAX; i++) {
 			fputs("|", f);
-			for (j = 0; j < 4 && list_cols[k][j].head; j++) {
+			for (j = 0; j < LIST_NCOLS && list_cols[k][j].head; j++) {
 				fputs(" ", f);
 				if (list_cols[k][j].col < l->rows.ncols)
 					md_cell(f, rowlist_cell(&l->rows, i, list_cols[k][j].col));
@@ -609,7 +676,7 @@ report_window_line(const struct report_summary *s, char *buf, size_t len)
 void
 report_write_markdown(const struct report_summary *s, FILE *f)
 {
-	char t0[32], dur[32], wd[32], line[1024];
+	char t0[32], dur[32], wd[32], line[1024], fz[1500];
 	size_t i;
 
 	fprintf(f, "# Cutover report %s\n\n", s->id);
@@ -648,6 +715,12 @@ report_write_markdown(const struct report_summary *s, FILE *f)
 	md_list(s, LIST_UNMAPPED, f);
 	md_list(s, LIST_LOST, f);
 	md_list(s, LIST_ACTIVITY, f);
+	if (freeze_line(s, fz, sizeof(fz))) {
+		fputs("\n## Write freeze\n\n", f);
+		md_escape(f, fz);
+		fputs("\n", f);
+	}
+	md_list(s, LIST_PARITY, f);
 	fprintf(f, "\n## Recorded values\n\nWhat each step recorded (fail-back uses these).\n\n"
 	    "| step | key | value |\n|---|---|---|\n");
 	for (i = 0; i < s->nvalues; i++) {
@@ -695,7 +768,7 @@ static void
 html_list(const struct report_summary *s, enum list_kind k, FILE *f)
 {
 	const struct report_list *l = list_get(s, k);
-	static const char *const id[] = { "unmapped", "lost-writes", "activity" };
+	static const char *const id[] = { "unmapped", "lost-writes", "activity", "parity" };
 	char line[10000];
 	size_t i, j;
 
@@ -707,12 +780,12 @@ html_list(const struct report_summary *s, enum list_kind k, FILE *f)
 	fputs("</p>\n", f);
 	if (l->rows.nrows > 0) {
 		fprintf(f, "<table class=\"%s\"><tr>", id[k]);
-		for (j = 0; j < 4 && list_cols[k][j].head; j++)
+		for (j = 0; j < LIST_NCOLS && list_cols[k][j].head; j++)
 			fprintf(f, "<th>%s</th>", list_cols[k][j].head);
 		fputs("</tr>\n", f);
 		for (i = 0; i < l->rows.nrows && i < REPORT_LIST_MAX; i++) {
 			fputs("<tr>", f);
-			for (j = 0; j < 4 && list_cols[k][j].head; j++) {
+			for (j = 0; j < LIST_NCOLS && list_cols[k][j].head; j++) {
 				fputs("<td>", f);
 				if (list_cols[k][j].col < l->rows.ncols)
 					html_cell(f, rowlist_cell(&l->rows, i, list_cols[k][j].col));
@@ -799,7 +872,7 @@ svg_timeline(const struct report_summary *s, FILE *f)
 void
 report_write_html(const struct report_summary *s, FILE *f)
 {
-	char line[1024], t0[32], dur[32], wd[32];
+	char line[1024], t0[32], dur[32], wd[32], fz[1500];
 	size_t i;
 
 	fputs("<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>Cutover report</title>"
@@ -831,6 +904,12 @@ report_write_html(const struct report_summary *s, FILE *f)
 	html_list(s, LIST_UNMAPPED, f);
 	html_list(s, LIST_LOST, f);
 	html_list(s, LIST_ACTIVITY, f);
+	if (freeze_line(s, fz, sizeof(fz))) {
+		fputs("<h2 id=\"freeze\">Write freeze</h2>\n<p>", f);
+		html_escape(f, fz);
+		fputs("</p>\n", f);
+	}
+	html_list(s, LIST_PARITY, f);
 	fputs("<h2>Recorded values</h2>\n<table><tr><th>step</th><th>key</th>"
 	    "<th>value</th></tr>\n", f);
 	for (i = 0; i < s->nvalues; i++) {

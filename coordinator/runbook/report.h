@@ -69,8 +69,9 @@ struct report_summary {
 	size_t nspans;
 	struct report_value *values;
 	size_t nvalues;
-	/* blocked-email-restore (unmapped people), lost-writes, failback-activity */
-	struct report_list unmapped, lost, activity;
+	/* blocked-email-restore (unmapped people), lost-writes, failback-activity,
+	 * parity (the tables that differed before the DNS switch) */
+	struct report_list unmapped, lost, activity, parity;
 };
 
 /* Reads the journal file at path into *out, and the row lists it names

@@ -21,6 +21,11 @@ static const struct preflight_entry *const prep_checks[] = {
 
 /* [Upgrade] in the runbook's order; quiet and cron-pause (issue 5) come
  * before the snapshot, the smoke test before maintenance mode is lifted.
+ * Once quiet, the live database is frozen (it refuses writes) before the
+ * snapshot; the copy, frozen too, is unfrozen as soon as the new
+ * environments point at it; parity compares the two just before DNS moves,
+ * with the new side's cron held in between so that it compares exactly
+ * (issue 12).
  * The blocked emails leave the restored copy before migrate (0055
  * validates their ids) and come back right after the conversion, before
  * the site opens, so no blocked person is emailed in between. DNS goes
@@ -31,11 +36,16 @@ static const struct step_entry *const run_steps[] = {
 	&step_maint_on_entry,
 	&step_quiet_entry,
 	&step_cron_pause_entry,
+	&step_freeze_entry,
 	&step_snapshot_entry,
 	&step_restore_entry,
+	&step_new_cron_hold_entry,
 	&step_point_new_entry,
+	&step_unfreeze_new_entry,
 	&step_blocked_email_clear_entry,
 	&step_migrate_new_entry,
+	&step_parity_entry,
+	&step_new_cron_back_entry,
 	&step_dns_switch_entry,
 	&step_convert_users_entry,
 	&step_blocked_email_restore_entry,
@@ -49,13 +59,15 @@ static const struct preflight_entry *const run_checks[] = {
 	&preflight_new_version, &preflight_live_db, &preflight_ssh, &preflight_names_free,
 };
 
-/* [Fail Back] DNS first, then the old system opens again. The new side's
+/* [Fail Back] DNS first, then the old system opens again (its database
+ * takes writes again before its site and cron come back). The new side's
  * cron stops before the old side's resumes (two systems charging the same
  * cards), and the new side is closed before its activity is counted, so
  * nothing it writes after the report goes unlisted. */
 static const struct step_entry *const failback_steps[] = {
 	&step_failback_dns_entry,
 	&step_failback_new_cron_entry,
+	&step_failback_unfreeze_entry,
 	&step_failback_maint_entry,
 	&step_failback_cron_entry,
 	&step_failback_scale_entry,

@@ -46,6 +46,15 @@ extern const struct step_entry step_create_web_entry, step_create_ses_entry,
     step_rehearse_point_entry,
     step_rehearse_blocked_clear_entry, step_rehearse_blocked_restore_entry,
     step_rehearse_migrate_entry, step_rehearse_convert_entry, step_rehearse_mpc_check_entry,
-    step_rehearse_mpc_sync_entry;
+    step_rehearse_mpc_sync_entry,
+    step_freeze_entry, step_unfreeze_new_entry, step_parity_entry, step_failback_unfreeze_entry,
+    step_new_cron_hold_entry, step_new_cron_back_entry;
+
+/* The tables the parity step (runbook/steps/step_freeze.c) leaves out, and
+ * why; NULL-ended. */
+struct parity_skip {
+	const char *table, *why;
+};
+extern const struct parity_skip parity_skips[];
 
 #endif

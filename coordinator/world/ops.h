@@ -161,6 +161,21 @@ struct run_names {
 	int quiet_deadline;      /* seconds before giving up waiting for quiet (default 900) */
 };
 
+/* The write freeze (issue 12): what db_read_only_set did and when. */
+struct world_freeze {
+	char at[40];         /* the database server's clock after the change, ISO 8601 UTC */
+	int64_t unix_s;      /* the same, Unix seconds */
+	char lsn[40];        /* pg_current_wal_lsn() then */
+	long ended;          /* sessions of other clients ended */
+};
+
+/* One table's size (parity before the DNS switch). */
+struct world_table_stat {
+	char table[64];
+	long long rows;
+	char max_id[40];     /* max(id) as text; "" when no id column or no rows */
+};
+
 struct world_ops {
 	void *impl;          /* the implementation's own state */
 
@@ -336,6 +351,21 @@ struct world_ops {
 	 * taken by someone else). */
 	int (*lease_release)(struct world_ops *w, const char *zone, const char *value,
 	    struct cut_err *err);
+	/* --- Write freeze and parity (issue 12) ---------------------------- */
+	/* The database-level default_transaction_read_only of env's database
+	 * (ALTER DATABASE ... SET; the app's sessions start with it) into value:
+	 * "on", "off", ..., or "" when it is not set there. */
+	int (*db_read_only)(struct world_ops *w, const char *env, char *value, size_t len,
+	    struct cut_err *err);
+	/* Sets it on env's database to value ("on", "off", "true", "false"; NULL:
+	 * RESET), commits, then ends every other client session of that database
+	 * so none keeps the old default. Idempotent. */
+	int (*db_read_only_set)(struct world_ops *w, const char *env, const char *value,
+	    struct world_freeze *out, struct cut_err *err);
+	/* Row count and highest id of every table of env's database, sorted by
+	 * name. *out is malloc'd; the caller frees it with free(). Reads only. */
+	int (*db_table_stats)(struct world_ops *w, const char *env, struct world_table_stat **out,
+	    size_t *n, struct cut_err *err);
 
 	/* Releases the implementation (connections, temp files) and w itself
 	 * (world_ops_close calls it); may be NULL when there is nothing to free. */

@@ -798,6 +798,9 @@ world_real_open(const struct cfg *cfg, struct run_names *names, struct world_ops
 	w->activity = wr_activity;
 	w->mpserver_check = wr_mpserver_check;
 	w->target_db_check = wr_target_db_check;
+	w->db_read_only = wr_db_read_only;
+	w->db_read_only_set = wr_db_read_only_set;
+	w->db_table_stats = wr_db_table_stats;
 	w->close = wr_close;
 	if (names != NULL && (r = fill_names(x, names, err)) != 0) {
 		wr_close(w);

@@ -98,6 +98,11 @@ int wr_lost_writes(struct world_ops *w, const char *env, int64_t since, const ch
     struct cut_err *err);
 int wr_activity(struct world_ops *w, const char *env, int64_t since, const char *csv_path, long *entries,
     long *payments, struct cut_err *err);
+int wr_db_read_only(struct world_ops *w, const char *env, char *value, size_t len, struct cut_err *err);
+int wr_db_read_only_set(struct world_ops *w, const char *env, const char *value, struct world_freeze *out,
+    struct cut_err *err);
+int wr_db_table_stats(struct world_ops *w, const char *env, struct world_table_stat **out, size_t *n,
+    struct cut_err *err);
 
 /* ---- real_manage.c ---- */
 int wr_manage_run(struct world_ops *w, const char *env, const char *const *argv, const char *token,

@@ -14,6 +14,7 @@
 #include "base/rowlist.h"
 #include "safety/blocked_emails.h"
 #include "safety/changes.h"
+#include "safety/freeze.h"
 #include "safety/precond.h"
 #include "safety/smoke.h"
 
@@ -683,3 +684,99 @@ wr_activity(struct world_ops *w, const char *env, int64_t since, const char *csv
 	return r;
 }
 
+/* ---- Write freeze and parity (issue 12) ---------------------------------------- */
+
+struct frz_arg {
+	const char *value;        /* set: the value, NULL for RESET */
+	char *out;                /* read: where the value goes */
+	size_t len;
+	struct world_freeze *fp;
+	struct world_table_stat *stats;
+	size_t n;
+};
+
+static int
+frz_read_fn(struct wr *x, const struct fleet_host *h, struct rexec_conn *c, struct alink *l, void *arg,
+    struct cut_err *err)
+{
+	struct frz_arg *a = arg;
+
+	(void)h; (void)c;
+	return frz_read(l, &x->aconf, a->out, a->len, err);
+}
+
+int
+wr_db_read_only(struct world_ops *w, const char *env, char *value, size_t len, struct cut_err *err)
+{
+	struct frz_arg a = { .out = value, .len = len };
+
+	return wr_with_hosts(impl(w), env, 0, frz_read_fn, &a, err);
+}
+
+static int
+frz_set_fn(struct wr *x, const struct fleet_host *h, struct rexec_conn *c, struct alink *l, void *arg,
+    struct cut_err *err)
+{
+	struct frz_arg *a = arg;
+	struct frz_point p;
+	int r;
+
+	(void)h; (void)c;
+	if ((r = frz_set(l, &x->aconf, a->value, &p, err)) != 0)
+		return r;
+	snprintf(a->fp->at, sizeof(a->fp->at), "%s", p.at);
+	snprintf(a->fp->lsn, sizeof(a->fp->lsn), "%s", p.lsn);
+	a->fp->unix_s = p.unix_s;
+	a->fp->ended = p.ended;
+	return 0;
+}
+
+int
+wr_db_read_only_set(struct world_ops *w, const char *env, const char *value, struct world_freeze *out,
+    struct cut_err *err)
+{
+	struct frz_arg a = { .value = value, .fp = out };
+
+	memset(out, 0, sizeof(*out));
+	return wr_with_hosts(impl(w), env, 0, frz_set_fn, &a, err);
+}
+
+static int
+frz_stats_fn(struct wr *x, const struct fleet_host *h, struct rexec_conn *c, struct alink *l, void *arg,
+    struct cut_err *err)
+{
+	struct frz_arg *a = arg;
+	struct frz_stat *st;
+	size_t n;
+	int r;
+
+	(void)h; (void)c;
+	if ((r = frz_stats(l, &x->aconf, &st, &n, err)) != 0)
+		return r;
+	if ((a->stats = calloc(n + 1, sizeof(*a->stats))) == NULL) {
+		free(st);
+		return cut_err_set(err, CUT_ENOMEM, "Out of memory counting rows.");
+	}
+	for (size_t i = 0; i < n; i++) {
+		snprintf(a->stats[i].table, sizeof(a->stats[i].table), "%s", st[i].table);
+		snprintf(a->stats[i].max_id, sizeof(a->stats[i].max_id), "%s", st[i].max_id);
+		a->stats[i].rows = st[i].rows;
+	}
+	a->n = n;
+	free(st);
+	return 0;
+}
+
+int
+wr_db_table_stats(struct world_ops *w, const char *env, struct world_table_stat **out, size_t *n,
+    struct cut_err *err)
+{
+	struct frz_arg a = { 0 };
+	int r = wr_with_hosts(impl(w), env, 0, frz_stats_fn, &a, err);
+
+	*out = r == 0 ? a.stats : NULL;
+	*n = r == 0 ? a.n : 0;
+	if (r != 0)
+		free(a.stats);
+	return r;
+}

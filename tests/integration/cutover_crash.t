@@ -27,7 +27,7 @@ J="$ST/journal.jsonl"
 # Crash points of each step, in the order one cutover meets them (runbook/engine.h):
 # before, recorded (steps with record()), apply, applied, wait/waited
 # (wait2/waited2 for steps waiting on two environments), done. A step whose
-# check() reads the world (cron-pause; blocked-email-clear, whose table is empty
+# check() reads the world (cron-pause, new-cron-hold, new-cron-back; blocked-email-clear, whose table is empty
 # once the delete committed) finds its change made after `apply`
 # and skips ahead, so its `applied` boundary cannot follow `apply` in one
 # cutover (tests/unit/test_engine.c covers it on a fresh world). So does
@@ -41,11 +41,16 @@ declare -A POINTS=(
 	[maint-on]="before recorded apply applied wait waited wait2 waited2 done"
 	[quiet]="before apply applied wait waited done"
 	[cron-pause]="before apply done"
+	[freeze]="before recorded apply applied done"
 	[snapshot]="before apply applied wait waited done"
 	[restore]="before apply applied wait waited done"
+	[new-cron-hold]="before apply done"
 	[point-new]="before recorded apply applied wait waited wait2 waited2 done"
+	[unfreeze-new]="before apply applied done"
 	[blocked-email-clear]="before recorded apply done"
 	[migrate-new]="before apply applied done"
+	[parity]="before apply applied done"
+	[new-cron-back]="before apply done"
 	[dns-switch]="before recorded applied done"
 	[convert-users]="before apply applied done"
 	[smoke-test]="before apply applied done"

@@ -33,6 +33,7 @@ import json
 import os
 import pwd
 import random
+import re
 import shutil
 import signal
 import socket
@@ -717,6 +718,14 @@ class Dbs:
         cur = conn.cursor()
         cur.execute('SELECT pg_export_snapshot(), now()')
         snap, at = cur.fetchone()
+        # An RDS snapshot is the whole instance: ALTER DATABASE settings
+        # (the write freeze's default_transaction_read_only) travel with it.
+        # pg_dump leaves them out unless restored with --create, so they are
+        # read here, in the same snapshot, and put back after the restore.
+        cur.execute('SELECT coalesce(setconfig, ARRAY[]::text[]) FROM pg_db_role_setting WHERE setrole = 0'
+                    ' AND setdatabase = (SELECT oid FROM pg_database WHERE datname = current_database())')
+        row = cur.fetchone()
+        db_settings = list(row[0]) if row else []
         os.makedirs(os.path.join(self.d, 'snapshots'), exist_ok=True)
         path = os.path.join(self.d, 'snapshots', snap_id + '.dump')
 
@@ -734,7 +743,8 @@ class Dbs:
         t = threading.Thread(target=run, daemon=True)
         self.dumps[snap_id] = t
         with self.st.lock:
-            self.st.data['snapshots'][snap_id] = {'db': dbid, 'file': path, 'at': at.isoformat()}
+            self.st.data['snapshots'][snap_id] = {'db': dbid, 'file': path, 'at': at.isoformat(),
+                                                  'db_settings': db_settings}
             self.st.save()
         t.start()
 
@@ -766,6 +776,15 @@ class Dbs:
                                     '-d', 'ebdb', '--no-owner', path], stderr=subprocess.PIPE, text=True)
                 if r.returncode != 0:
                     raise RuntimeError(r.stderr[-1000:])
+                # After the data: a read-only default would have stopped pg_restore.
+                settings = self.st.data['snapshots'].get(snap_id, {}).get('db_settings', [])
+                for kv in settings:
+                    k, v = kv.split('=', 1)
+                    if not re.match(r'^[a-z_.]+$', k):
+                        raise RuntimeError('snapshot %s has a setting cutover cannot replay: %r' % (snap_id, k))
+                    subprocess.run([PGBIN + '/psql', '-X', '-q', '-h', addr, '-p', str(port), '-U', 'postgres',
+                                    '-d', 'ebdb', '-v', 'ON_ERROR_STOP=1', '-v', 'val=' + v],
+                                   input="ALTER DATABASE ebdb SET %s = :'val';\n" % k, text=True, check=True)
                 ok = True
                 log(self.d, 'restored %s from %s at %s:%d' % (dbid, snap_id, addr, port))
             except Exception as e:

@@ -37,6 +37,44 @@ fakeworld_db(struct fakeworld *fw, const char *id)
 	return NULL;
 }
 
+static struct world_var *env_var(struct fw_env *e, const char *name);
+
+const char *const fakeworld_tables[FW_TABLES] = {
+	"accounts_user", "django_migrations", "events_evententry", "payments_membertransaction",
+};
+
+struct fw_db *
+fakeworld_env_db(struct fakeworld *fw, const char *env)
+{
+	struct fw_env *e = fakeworld_env(fw, env);
+	const struct world_var *v;
+
+	if (e == NULL || (v = env_var(e, "RDS_HOSTNAME")) == NULL)
+		return NULL;
+	for (int i = 0; i < FW_DBS; i++)
+		if (fw->dbs[i].exists && strcmp(fw->dbs[i].endpoint, v->value) == 0)
+			return &fw->dbs[i];
+	return NULL;
+}
+
+static int
+read_only(const struct fw_data *d)
+{
+	return strcmp(d->read_only, "on") == 0 || strcmp(d->read_only, "true") == 0;
+}
+
+int
+fakeworld_app_write(struct fakeworld *fw, const char *env, int k)
+{
+	struct fw_db *d = fakeworld_env_db(fw, env);
+
+	if (d == NULL || read_only(&d->data))
+		return -1;
+	d->data.rows[k]++;
+	d->data.max_id[k]++;
+	return 0;
+}
+
 static struct fw_snap *
 find_snap(struct fakeworld *fw, const char *id)
 {
@@ -441,6 +479,7 @@ f_snapshot_create(struct world_ops *w, const char *db, const char *snap, struct 
 			snprintf(s->status, sizeof(s->status), "creating");
 			s->settle = 3;
 			s->created = (int64_t)time(NULL);
+			s->data = fakeworld_db(fw, db)->data;
 			fw->snapshots_created++;
 			fw->mutations++;
 			return 0;
@@ -487,6 +526,7 @@ f_db_restore(struct world_ops *w, const char *snap, const char *id, const char *
 		return cut_err_set(err, CUT_ESTATE, "DBInstanceAlreadyExists: %s.", id);
 	d = add_db(fw, id, klass, "creating");
 	d->settle = 3;
+	d->data = find_snap(fw, snap)->data;
 	fw->restores++;
 	fw->mutations++;
 	return 0;
@@ -728,7 +768,12 @@ f_manage_run(struct world_ops *w, const char *env, const char *const *argv, cons
 		fw->unreg_users = 0;
 		fw->conversions++;
 	} else if (strncmp(command, "migrate", 7) == 0) {
+		struct fw_db *d = fakeworld_env_db(fw, env);
 		fw->migrates++;
+		if (d != NULL) {   /* migrate records what it applied (parity leaves it out) */
+			d->data.rows[1]++;
+			d->data.max_id[1]++;
+		}
 		snprintf(out->summary, sizeof(out->summary), "No migrations to apply.");
 	} else if (strcmp(command, "mpc_sync") == 0) {
 		fw->mpc_syncs++;
@@ -1010,6 +1055,71 @@ f_target_db_check(struct world_ops *w, const char *env, const char *live_host, i
 	return 0;
 }
 
+/* --- write freeze and parity ------------------------------------------ */
+
+static int
+env_data(struct fakeworld *fw, const char *env, struct fw_db **d, struct cut_err *err)
+{
+	if ((*d = fakeworld_env_db(fw, env)) == NULL)
+		return cut_err_set(err, CUT_ENOTFOUND, "Environment %s uses no database of this world.", env);
+	return 0;
+}
+
+static int
+f_db_read_only(struct world_ops *w, const char *env, char *value, size_t len, struct cut_err *err)
+{
+	struct fw_db *d;
+	int r;
+
+	if ((r = env_data(FW(w), env, &d, err)) != 0)
+		return r;
+	snprintf(value, len, "%s", d->data.read_only);
+	return 0;
+}
+
+static int
+f_db_read_only_set(struct world_ops *w, const char *env, const char *value, struct world_freeze *out,
+    struct cut_err *err)
+{
+	struct fw_db *d;
+	int r;
+
+	memset(out, 0, sizeof(*out));
+	if ((r = env_data(FW(w), env, &d, err)) != 0)
+		return r;
+	snprintf(d->data.read_only, sizeof(d->data.read_only), "%s", value ? value : "");
+	d->read_only_sets++;
+	FW(w)->mutations++;
+	out->unix_s = (int64_t)time(NULL);
+	snprintf(out->at, sizeof(out->at), "2026-11-25T10:00:00.000000Z");
+	snprintf(out->lsn, sizeof(out->lsn), "0/16B3748");
+	out->ended = 2;
+	return 0;
+}
+
+static int
+f_db_table_stats(struct world_ops *w, const char *env, struct world_table_stat **out, size_t *n,
+    struct cut_err *err)
+{
+	struct fw_db *d;
+	int r;
+
+	*out = NULL;
+	*n = 0;
+	if ((r = env_data(FW(w), env, &d, err)) != 0)
+		return r;
+	if ((*out = calloc(FW_TABLES, sizeof(**out))) == NULL)
+		return cut_err_set(err, CUT_ENOMEM, "Out of memory.");
+	for (int k = 0; k < FW_TABLES; k++) {
+		snprintf((*out)[k].table, sizeof((*out)[k].table), "%s", fakeworld_tables[k]);
+		(*out)[k].rows = d->data.rows[k];
+		if (d->data.rows[k] > 0)
+			snprintf((*out)[k].max_id, sizeof((*out)[k].max_id), "%lld", d->data.max_id[k]);
+	}
+	*n = FW_TABLES;
+	return 0;
+}
+
 struct world_ops *
 fakeworld_new(struct fakeworld **fwp)
 {
@@ -1061,6 +1171,9 @@ fakeworld_new(struct fakeworld **fwp)
 	w->activity = f_activity;
 	w->mpserver_check = f_mpserver_check;
 	w->target_db_check = f_target_db_check;
+	w->db_read_only = f_db_read_only;
+	w->db_read_only_set = f_db_read_only_set;
+	w->db_table_stats = f_db_table_stats;
 	*fwp = fw;
 	return w;
 }
@@ -1080,6 +1193,7 @@ void
 fakeworld_cobalt(struct fakeworld *fw, struct run_names *names, int with_new_envs)
 {
 	struct fw_env *e;
+	struct fw_db *d;
 
 	memset(names, 0, sizeof(*names));
 	SET(app, "cobalt");
@@ -1128,7 +1242,11 @@ fakeworld_cobalt(struct fakeworld *fw, struct run_names *names, int with_new_env
 		env_set(e, "MAINTENANCE_MODE", "ON");
 		env_set(e, "RDS_HOSTNAME", names->prep_db_host);
 	}
-	add_db(fw, names->live_db, "db.t3.medium", "available");
+	d = add_db(fw, names->live_db, "db.t3.medium", "available");
+	for (int k = 0; k < FW_TABLES; k++) {
+		d->data.rows[k] = 10 * (k + 1);
+		d->data.max_id[k] = 10 * (k + 1) + 3;
+	}
 	add_db(fw, "cobalt-test-db", "db.t3.micro", "available");
 	add_rr(fw, "myabf.com.au.", "A", "cobalt-production-blue.ap-southeast-2.elasticbeanstalk.com.",
 	    NULL, 0);

@@ -35,9 +35,24 @@ struct fw_env {
 	struct world_var vars[FW_VARS];
 };
 
+/* The tables every fake database holds (fakeworld_tables, FW_TABLES of
+ * them), their row counts and highest ids: what the write freeze counts
+ * and parity compares. migrate adds a row to django_migrations. */
+#define FW_TABLES 4
+extern const char *const fakeworld_tables[FW_TABLES];
+
+/* A database's data as far as the freeze and parity see it. A snapshot
+ * holds a copy; a restore starts from it (the setting travels, as on RDS). */
+struct fw_data {
+	char read_only[16];     /* database-level default_transaction_read_only, "" unset */
+	long long rows[FW_TABLES], max_id[FW_TABLES];
+};
+
 struct fw_db {
 	int exists, settle, deleting;
 	char id[64], status[32], klass[32], endpoint[256];
+	struct fw_data data;
+	int read_only_sets;     /* db_read_only_set calls on it */
 };
 
 struct fw_snap {
@@ -45,6 +60,7 @@ struct fw_snap {
 	char id[128], db[64], status[32];
 	int percent;
 	int64_t created;
+	struct fw_data data;
 };
 
 #define FW_UNMAPPED 8
@@ -130,5 +146,10 @@ struct fw_env *fakeworld_env(struct fakeworld *fw, const char *name);
 const char *fakeworld_var(struct fakeworld *fw, const char *env, const char *var);
 const struct world_rrset *fakeworld_rr(struct fakeworld *fw, const char *name);
 struct fw_db *fakeworld_db(struct fakeworld *fw, const char *id);
+/* The database env's RDS_HOSTNAME names, NULL if none. */
+struct fw_db *fakeworld_env_db(struct fakeworld *fw, const char *env);
+/* An app write of one row to table k of env's database: -1 (refused, as
+ * the app's INSERT fails) while that database is read-only, else 0. */
+int fakeworld_app_write(struct fakeworld *fw, const char *env, int k);
 
 #endif

@@ -20,6 +20,7 @@
 #include "runbook/engine.h"
 #include "enginerun.h"
 #include "runbook/journal.h"
+#include "runbook/report.h"
 #include "runbook/tables.h"
 
 #define GREEN_CNAME "cobalt-production-green.ap-southeast-2.elasticbeanstalk.com"
@@ -68,6 +69,12 @@ assert_run_end_state(struct enginerun *h)
 	 * production-shaped data) */
 	assert_true(fw->blocked_cleared);
 	assert_int_equal(fw->blocked_clears, 1);
+	/* issue 12: the old database stays frozen; the copy, frozen by the
+	 * snapshot, takes writes (its setting gone, as the live one had none) */
+	assert_string_equal(fakeworld_db(fw, "production-blue")->data.read_only, "on");
+	assert_string_equal(db->data.read_only, "");
+	assert_int_equal(fakeworld_app_write(fw, "cobalt-production-blue", 2), -1);
+	assert_int_equal(fakeworld_app_write(fw, "cobalt-production-green", 2), 0);
 }
 
 /* The steps are journalled done in the runbook's order and the world ends
@@ -1137,6 +1144,116 @@ test_json_output(void **state)
 	enginerun_done(&h);
 }
 
+/* Issue 12: the live database refuses writes from the freeze on (a write
+ * through the old app fails instead of landing after the snapshot), the
+ * freeze travels into the copy and leaves it, and fail-back gives the live
+ * database back exactly what it had. */
+static void
+test_write_freeze(void **state)
+{
+	struct enginerun h;
+	struct cut_err err;
+	struct fw_db *live;
+	char *j;
+
+	(void)state;
+	enginerun_init(&h, 1);
+	live = fakeworld_db(h.fw, "production-blue");
+	assert_int_equal(fakeworld_app_write(h.fw, "cobalt-production-blue", 2), 0);
+	h.opts.until = "freeze";
+	assert_int_equal(enginerun_cmd(&h, "run", &err), 0);
+	assert_string_equal(live->data.read_only, "on");
+	assert_int_equal(fakeworld_app_write(h.fw, "cobalt-production-blue", 2), -1);
+	assert_non_null(strstr(h.out, "the live database refuses writes from"));
+	h.opts.until = "restore";
+	assert_int_equal(enginerun_cmd(&h, "run", &err), 0);
+	/* the setting travelled into the copy, as it does in an RDS snapshot */
+	assert_string_equal(fakeworld_db(h.fw, "cobalt-production-green")->data.read_only, "on");
+	h.opts.until = "unfreeze-new";
+	assert_int_equal(enginerun_cmd(&h, "run", &err), 0);
+	assert_string_equal(fakeworld_db(h.fw, "cobalt-production-green")->data.read_only, "");
+	assert_string_equal(live->data.read_only, "on");
+	j = enginerun_journal(&h);
+	assert_non_null(strstr(j, "\"prev\":\"unset\""));
+	free(j);
+
+	h.opts.until = NULL;
+	assert_int_equal(enginerun_cmd(&h, "failback", &err), 0);
+	assert_string_equal(live->data.read_only, "");
+	assert_int_equal(fakeworld_app_write(h.fw, "cobalt-production-blue", 2), 0);
+	enginerun_done(&h);
+
+	/* a setting the live database had before comes back exactly */
+	enginerun_init(&h, 1);
+	live = fakeworld_db(h.fw, "production-blue");
+	snprintf(live->data.read_only, sizeof(live->data.read_only), "off");
+	h.opts.until = "unfreeze-new";
+	assert_int_equal(enginerun_cmd(&h, "run", &err), 0);
+	assert_string_equal(fakeworld_db(h.fw, "cobalt-production-green")->data.read_only, "off");
+	h.opts.until = NULL;
+	assert_int_equal(enginerun_cmd(&h, "failback", &err), 0);
+	assert_string_equal(live->data.read_only, "off");
+	enginerun_done(&h);
+}
+
+/* Issue 12: a row added to the new database after the restore stops the
+ * run before DNS moves, naming the table; so does a write that reached the
+ * frozen live database; migrate's own change (django_migrations) does not. */
+static void
+test_parity_before_dns(void **state)
+{
+	struct enginerun h;
+	struct cut_err err;
+	struct fw_db *nw, *live;
+	char md[4200];
+	FILE *f;
+
+	(void)state;
+	init_until(&h, "migrate-new");
+	nw = fakeworld_db(h.fw, "cobalt-production-green");
+	live = fakeworld_db(h.fw, "production-blue");
+	assert_true(nw->data.rows[1] != live->data.rows[1]);   /* migrate wrote django_migrations */
+	assert_int_equal(fakeworld_app_write(h.fw, "cobalt-production-green", 3), 0);
+	assert_int_equal(enginerun_cmd(&h, "run", &err), CUT_ESTATE);
+	assert_non_null(strstr(err.msg, "payments_membertransaction"));
+	assert_non_null(strstr(err.msg, "DNS was not changed"));
+	assert_int_equal(h.fw->dns_changes, 0);
+	assert_non_null(strstr(h.out, "payments_membertransaction: differs on the new database"));
+	snprintf(md, sizeof(md), "%s/parity.json", h.dir);
+	assert_int_equal(access(md, F_OK), 0);
+
+	/* the row gone again: the same run goes on */
+	nw->data.rows[3]--;
+	nw->data.max_id[3]--;
+	/* a write that bypassed the freeze (a superuser's own session) */
+	live->data.rows[2]++;
+	live->data.max_id[2]++;
+	assert_int_equal(enginerun_cmd(&h, "run", &err), CUT_ESTATE);
+	assert_non_null(strstr(err.msg, "changed after the freeze (events_evententry)"));
+	assert_int_equal(h.fw->dns_changes, 0);
+	live->data.rows[2]--;
+	live->data.max_id[2]--;
+
+	assert_int_equal(enginerun_cmd(&h, "run", &err), 0);
+	assert_int_equal(h.fw->dns_changes, 1);
+	assert_run_end_state(&h);
+	/* the report shows the freeze point and the proof */
+	struct report_summary rs;
+	char path[512], *rep = NULL;
+	size_t replen = 0;
+	snprintf(path, sizeof(path), "%s/journal.jsonl", h.dir);
+	assert_int_equal(report_compute(path, &rs, &err), 0);
+	f = open_memstream(&rep, &replen);
+	report_write_markdown(&rs, f);
+	fclose(f);
+	report_summary_free(&rs);
+	assert_non_null(strstr(rep, "## Write freeze"));
+	assert_non_null(strstr(rep, "no write landed after the freeze"));
+	assert_non_null(strstr(rep, "## Parity before the DNS switch"));
+	free(rep);
+	enginerun_done(&h);
+}
+
 int
 main(void)
 {
@@ -1171,6 +1288,8 @@ main(void)
 		cmocka_unit_test(test_quiet_period),
 		cmocka_unit_test(test_slow_transitions),
 		cmocka_unit_test(test_json_output),
+		cmocka_unit_test(test_write_freeze),
+		cmocka_unit_test(test_parity_before_dns),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,59 @@
+/* safety/freeze.h: the write freeze of issue 12, at the database itself.
+ *
+ * Maintenance mode swaps the response but the view, cron and webhooks still
+ * write. The freeze makes the database refuse writes instead:
+ * ALTER DATABASE <current> SET default_transaction_read_only = on, committed,
+ * then every other session of that database is ended, so the app reconnects
+ * into read-only sessions (Django turns the refused INSERT into an error, a
+ * 500 for a view: loud, never silent). What RDS's rds_superuser may do: the
+ * database owner may ALTER its database, and pg_signal_backend may end
+ * sessions of non-superusers (rdsadmin's are left alone).
+ *
+ * The agent's own write sessions set default_transaction_read_only=off for
+ * themselves (agent/op_sql.c), which is why the tool can still lift it.
+ * A setting made with ALTER DATABASE travels into an RDS snapshot, so the
+ * restored copy comes out frozen too and must be unfrozen the same way.
+ */
+#ifndef CUTOVER_FREEZE_H
+#define CUTOVER_FREEZE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "base/err.h"
+#include "remote/agent_ops.h"
+
+/* What frz_set did and when. */
+struct frz_point {
+	char at[40];        /* the server's clock after the change, ISO 8601 UTC */
+	int64_t unix_s;     /* the same, in Unix seconds */
+	char lsn[40];       /* pg_current_wal_lsn() then */
+	long ended;         /* sessions ended */
+};
+
+/* The database-level value of default_transaction_read_only of the database
+ * the instance's app uses, into value ("" when it is not set there). */
+int frz_read(struct alink *l, const struct aop_conf *c, char *value, size_t len,
+    struct cut_err *err);
+
+/* Sets it to value ("on", "off", "true", "false"; NULL: RESET, the setting
+ * removed), commits, then ends every other session of that database. */
+int frz_set(struct alink *l, const struct aop_conf *c, const char *value, struct frz_point *out,
+    struct cut_err *err);
+
+/* One table's size: what parity compares. */
+struct frz_stat {
+	char table[64];
+	long long rows;
+	char max_id[40];    /* max(id) as text; "" when the table has no id or no rows */
+};
+
+/* Every table of the app's schema, sorted by name. *out is malloc'd
+ * (the caller frees it with free()); *n its length. */
+int frz_stats(struct alink *l, const struct aop_conf *c, struct frz_stat **out, size_t *n,
+    struct cut_err *err);
+
+/* 1 when s is a value frz_set accepts. */
+int frz_value_ok(const char *s);
+
+#endif
