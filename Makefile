@@ -8,6 +8,10 @@
 #   make bench    benchmarks, figures side by side with their baselines
 #   make fuzz     libFuzzer targets, each for FUZZ_SECONDS
 #   make demo     a full cutover against the local simulation
+#   make install  the program, its man page, bash completion and example
+#                 configuration under $(DESTDIR)$(PREFIX) (default /usr/local);
+#                 make uninstall removes them again
+#   make deb      a Debian package in $(BUILD)/deb (deploy/make-deb)
 #
 # Sources are found by folder: coordinator/*/*.c, one folder per layer of
 # ARCHITECTURE.md (cli/main.c is the program, the rest is the core that tests
@@ -21,10 +25,11 @@ OPT     ?= -O2
 SAN     ?=
 PKGS    := libssh2 msgpack libcurl libxml-2.0 openssl inih json-c
 WARN    := -Wall -Wextra -Werror
+# EXTRA_CFLAGS, EXTRA_LDFLAGS: added flags (make deb adds dpkg-buildflags' hardening).
 CFLAGS  := -std=c11 -D_GNU_SOURCE -g $(OPT) $(WARN) $(SAN) -Iproto -Icoordinator \
-           $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+           $(shell pkg-config --cflags $(PKGS) 2>/dev/null) $(EXTRA_CFLAGS)
 LDLIBS  := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpthread -lm
-LDFLAGS := $(SAN)
+LDFLAGS := $(SAN) $(EXTRA_LDFLAGS)
 
 PROTO_SRC := $(wildcard proto/*.c)
 CORE_SRC  := $(filter-out coordinator/cli/main.c,$(wildcard coordinator/*/*.c coordinator/*/*/*.c))
@@ -42,7 +47,7 @@ TEST_BINS := $(UNIT_SRC:%.c=$(BUILD)/%) $(INTEG_SRC:%.c=$(BUILD)/%)
 AGENTS  := $(BUILD)/agent/cutover-agent-x86_64 $(BUILD)/agent/cutover-agent-aarch64
 CORE_A  := $(BUILD)/libcutover.a
 
-.PHONY: all deps test unit lint asan bench fuzz demo clean agents tests
+.PHONY: all deps test unit lint asan bench fuzz demo clean agents tests install uninstall deb agent-build-id
 # Test support objects are intermediate to make; keep them so a rebuild relinks only what changed.
 .SECONDARY:
 all: $(BUILD)/cutover $(AGENTS)
@@ -109,6 +114,41 @@ $(BUILD)/agent/cutover-agent-aarch64: $(AGENT_SRC) $(PROTO_SRC) $(wildcard agent
 	@mkdir -p $(dir $@)
 	$(AARCH64_CC) $(if $(MUSL_AARCH64),-specs $(MUSL_AARCH64) -I$(AGENT_INC)) $(AGENT_CFLAGS) $(AGENT_LDFLAGS) \
 	  $(AGENT_SRC) $(PROTO_SRC) $(if $(MUSL_AARCH64),$(AARCH64_SYSROOT_LIB)/libmsgpackc.a,-L$(AARCH64_SYSROOT_LIB) -l:libmsgpackc.a) -o $@
+
+# The agents' build id, for tests/unit/version.t.
+agent-build-id:
+	@echo $(AGENT_BUILD_ID)
+
+# ---- install -----------------------------------------------------------------
+PREFIX  ?= /usr/local
+DESTDIR ?=
+BINDIR  := $(PREFIX)/bin
+MAN1DIR := $(PREFIX)/share/man/man1
+DOCDIR  := $(PREFIX)/share/doc/cutover
+BASHCOMPDIR := $(PREFIX)/share/bash-completion/completions
+# What make install puts where; make uninstall removes exactly these.
+INSTALLED := $(BINDIR)/cutover $(MAN1DIR)/cutover.1 $(BASHCOMPDIR)/cutover $(DOCDIR)/cutover.example.ini
+
+# Written by the program from its own command table (cli/cmdtab.c).
+$(BUILD)/completion/cutover: $(BUILD)/cutover
+	@mkdir -p $(dir $@)
+	$(BUILD)/cutover completion bash >$@.tmp && mv -f $@.tmp $@
+
+install: all $(BUILD)/completion/cutover
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MAN1DIR) $(DESTDIR)$(BASHCOMPDIR) $(DESTDIR)$(DOCDIR)
+	install -m 0755 $(BUILD)/cutover $(DESTDIR)$(BINDIR)/cutover
+	install -m 0644 doc/cutover.1 $(DESTDIR)$(MAN1DIR)/cutover.1
+	install -m 0644 $(BUILD)/completion/cutover $(DESTDIR)$(BASHCOMPDIR)/cutover
+	install -m 0644 deploy/cutover.example.ini $(DESTDIR)$(DOCDIR)/cutover.example.ini
+
+uninstall:
+	rm -f $(addprefix $(DESTDIR),$(INSTALLED))
+	-rmdir $(DESTDIR)$(DOCDIR) 2>/dev/null
+
+# A Debian package built with dpkg's own tools from a hardened build of its own
+# (dpkg-buildflags), in $(BUILD)/deb; nothing is written to the source tree.
+deb:
+	deploy/make-deb $(BUILD)/deb
 
 # ---- tests -------------------------------------------------------------------
 $(BUILD)/tests/%: tests/%.c $(CORE_A) $(TSUP_OBJ)

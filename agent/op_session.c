@@ -13,6 +13,10 @@
 #error "cutover-agent is built for x86_64 and aarch64 only"
 #endif
 
+/* The build id behind its tag (proto/frame.h); hello sends it, so the
+ * linker keeps it in the binary for the coordinator to read. */
+static const char build_tag[] = PROTO_AGENT_BUILD_TAG AGENT_BUILD_ID;
+
 static int
 hello(struct agent *a, const msgpack_object *msg)
 {
@@ -39,7 +43,7 @@ hello(struct agent *a, const msgpack_object *msg)
 	 * cannot fail on a too-small buffer. */
 	if (uname(&u) != 0)
 		u.nodename[0] = '\0';
-	snprintf(version, sizeof(version), "%d+%s", PROTO_VERSION, AGENT_BUILD_ID);
+	snprintf(version, sizeof(version), "%d+%s", PROTO_VERSION, build_tag + sizeof(PROTO_AGENT_BUILD_TAG) - 1);
 	while (agent_ops[n])
 		n++;
 	msgpack_sbuffer_init(&sb);

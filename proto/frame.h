@@ -19,6 +19,10 @@
 #include <msgpack.h>
 
 #define PROTO_VERSION 1
+/* In each agent binary, right before its build id (what hello's "agent"
+ * field names after "VERSION+"), so that the coordinator can name the build
+ * ids of the agents it carries without starting them (cutover --version). */
+#define PROTO_AGENT_BUILD_TAG "cutover-agent-build-id:"
 #define FRAME_MAX (1024u * 1024u)  /* largest payload accepted or sent */
 #define FRAME_DEPTH_MAX 16         /* deepest nesting accepted */
 #define FRAME_DATA_CHUNK (64u * 1024u) /* largest "data" in one stdin frame */

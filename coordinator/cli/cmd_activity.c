@@ -27,4 +27,6 @@ const struct cmd_entry cmd_activity_entry = {
 	"\n"
 	"Exit status: 0 done (zero rows said in words); 1 failed; 2 usage.\n",
 	.exec = exec_activity,
+	.longopts = safety_changes_longopts,
+	.shortopts = SAFETY_CHANGES_SHORTOPTS,
 };

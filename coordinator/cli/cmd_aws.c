@@ -18,23 +18,24 @@ struct aws_cli_opts {
 	int json;
 };
 
+static const struct option aws_longopts[] = {
+	{ "config", required_argument, NULL, 'c' },
+	{ "profile", required_argument, NULL, 'p' },
+	{ "region", required_argument, NULL, 'r' },
+	{ "json", no_argument, NULL, 'j' },
+	{ "help", no_argument, NULL, 'h' },
+	{ NULL, 0, NULL, 0 },
+};
+
 /* Returns -1 to go on, or the exit status to return now (help, usage error). */
 static int
 aws_cli_parse(int argc, char **argv, int want_config, struct aws_cli_opts *o)
 {
-	static const struct option lo[] = {
-		{ "config", required_argument, NULL, 'c' },
-		{ "profile", required_argument, NULL, 'p' },
-		{ "region", required_argument, NULL, 'r' },
-		{ "json", no_argument, NULL, 'j' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
 	int ch;
 
 	memset(o, 0, sizeof(*o));
 	optind = 1;
-	while ((ch = getopt_long(argc, argv, want_config ? "c:h" : "h", lo, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, want_config ? "c:h" : "h", aws_longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'c':
 			if (!want_config)
@@ -142,4 +143,7 @@ const struct cmd_entry cmd_aws_entry = {
 	    "and its target, and the live and new databases with their latest snapshots.\n"
 	    "--json prints the same as one JSON object (all environment settings, masked).\n",
 	.exec = cmd_aws_exec,
+	.longopts = aws_longopts,
+	.shortopts = "c:h",
+	.words = "whoami status",
 };

@@ -29,16 +29,18 @@ print_rows(const char *title, const struct blocked_set *s)
 	}
 }
 
+#define BLOCKED_SHORTOPTS "c:f:h"
+static const struct option blocked_longopts[] = {
+	SAFETY_LONGOPTS,
+	{ "file", required_argument, NULL, 'f' },
+	{ "replace", no_argument, NULL, 'r' },
+	{ "help", no_argument, NULL, 'h' },
+	{ NULL, 0, NULL, 0 },
+};
+
 static int
 exec_blocked(int argc, char **argv)
 {
-	static const struct option longopts[] = {
-		SAFETY_LONGOPTS,
-		{ "file", required_argument, NULL, 'f' },
-		{ "replace", no_argument, NULL, 'r' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
 	struct safety_cli o = { 0 };
 	struct safety_target t;
 	struct cut_err err = { 0 };
@@ -46,7 +48,7 @@ exec_blocked(int argc, char **argv)
 	int c, replace = 0, r, status = 0;
 
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "c:f:h", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, BLOCKED_SHORTOPTS, blocked_longopts, NULL)) != -1) {
 		if (safety_cli_opt(&o, c, optarg))
 			continue;
 		switch (c) {
@@ -153,4 +155,7 @@ const struct cmd_entry cmd_blocked_emails_entry = {
 	"missing row that could be restored; one sentence on stderr); 2 usage; 4 restore\n"
 	"done but some rows could not be mapped (listed).\n",
 	.exec = exec_blocked,
+	.longopts = blocked_longopts,
+	.shortopts = BLOCKED_SHORTOPTS,
+	.words = "backup restore verify",
 };

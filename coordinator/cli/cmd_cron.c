@@ -52,25 +52,27 @@ cron_on(const struct safety_cli *o, enum safety_role role, const char *action, c
 	return r;
 }
 
+#define CRON_SHORTOPTS "c:h"
+static const struct option cron_longopts[] = {
+	SAFETY_LONGOPTS,
+	{ "crontab", required_argument, NULL, 'p' },
+	{ "user", required_argument, NULL, 'u' },
+	{ "state-dir", required_argument, NULL, 's' },
+	{ "save-dir", required_argument, NULL, 'd' },
+	{ "help", no_argument, NULL, 'h' },
+	{ NULL, 0, NULL, 0 },
+};
+
 static int
 exec_cron(int argc, char **argv)
 {
-	static const struct option longopts[] = {
-		SAFETY_LONGOPTS,
-		{ "crontab", required_argument, NULL, 'p' },
-		{ "user", required_argument, NULL, 'u' },
-		{ "state-dir", required_argument, NULL, 's' },
-		{ "save-dir", required_argument, NULL, 'd' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
 	struct safety_cli o = { 0 };
 	const char *crontab = NULL, *user = NULL, *state_dir = NULL, *save_dir = ".", *action;
 	struct cut_err err = { 0 };
 	int c, r = 0;
 
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "c:h", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, CRON_SHORTOPTS, cron_longopts, NULL)) != -1) {
 		if (safety_cli_opt(&o, c, optarg))
 			continue;
 		switch (c) {
@@ -122,4 +124,7 @@ const struct cmd_entry cmd_cron_entry = {
 	"\n"
 	"Exit status: 0 done; 1 failed; 2 usage.\n",
 	.exec = exec_cron,
+	.longopts = cron_longopts,
+	.shortopts = CRON_SHORTOPTS,
+	.words = "pause restore status",
 };

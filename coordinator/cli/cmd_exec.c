@@ -75,4 +75,6 @@ const struct cmd_entry cmd_exec_entry = {
 	"Example: cutover exec --host ec2-user@10.0.1.5 --sudo -- df -h /\n"
 	"         cutover exec --env cobalt-production-green -c cutover.ini -- uptime\n",
 	.exec = cmd_exec_exec,
+	.longopts = rcli_exec_longopts,
+	.shortopts = RCLI_SHORTOPTS,
 };

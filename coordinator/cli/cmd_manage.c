@@ -92,4 +92,6 @@ const struct cmd_entry cmd_manage_entry = {
 	"\n"
 	"Example: cutover manage --host ec2-user@10.0.1.5 --sudo -- migrate --noinput\n",
 	.exec = cmd_manage_exec,
+	.longopts = rcli_manage_longopts,
+	.shortopts = RCLI_SHORTOPTS,
 };

@@ -23,4 +23,7 @@ const struct cmd_entry cmd_plan_entry = {
 	    "failback, tidy, rehearse; default prep and run) with what it would change and\n"
 	    "whether it is already done, after the preflight checks. Changes nothing.\n",
 	.exec = cmd_plan_exec,
+	.longopts = cmdrun_longopts_read,
+	.shortopts = CMDRUN_SHORTOPTS_READ,
+	.words = "prep run failback tidy rehearse",
 };

@@ -58,20 +58,22 @@ seconds(const char *s, uint64_t *ms)
 	return 0;
 }
 
+#define QUIET_SHORTOPTS "c:yh"
+static const struct option quiet_longopts[] = {
+	SAFETY_LONGOPTS,
+	{ "quiet-period", required_argument, NULL, 'q' },
+	{ "deadline", required_argument, NULL, 'd' },
+	{ "interval", required_argument, NULL, 'i' },
+	{ "log", required_argument, NULL, 'l' },
+	{ "ignore-agent", required_argument, NULL, 'a' },
+	{ "yes", no_argument, NULL, 'y' },
+	{ "help", no_argument, NULL, 'h' },
+	{ NULL, 0, NULL, 0 },
+};
+
 static int
 exec_quiet(int argc, char **argv)
 {
-	static const struct option longopts[] = {
-		SAFETY_LONGOPTS,
-		{ "quiet-period", required_argument, NULL, 'q' },
-		{ "deadline", required_argument, NULL, 'd' },
-		{ "interval", required_argument, NULL, 'i' },
-		{ "log", required_argument, NULL, 'l' },
-		{ "ignore-agent", required_argument, NULL, 'a' },
-		{ "yes", no_argument, NULL, 'y' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
 	struct safety_cli o = { 0 };
 	struct quiet_opts q = { .progress = progress, .ask = ask, .cancel = sig_flag() };
 	const char *logs[MAX_LIST + 1] = { 0 }, *agents[MAX_LIST + 1] = { 0 };
@@ -80,7 +82,7 @@ exec_quiet(int argc, char **argv)
 	struct cut_err err = { 0 };
 
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "c:yh", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, QUIET_SHORTOPTS, quiet_longopts, NULL)) != -1) {
 		if (safety_cli_opt(&o, c, optarg))
 			continue;
 		switch (c) {
@@ -147,4 +149,6 @@ const struct cmd_entry cmd_quiet_entry = {
 	"\n"
 	"Exit status: 0 quiet; 1 not quiet by the deadline, stopped, or failed; 2 usage.\n",
 	.exec = exec_quiet,
+	.longopts = quiet_longopts,
+	.shortopts = QUIET_SHORTOPTS,
 };

@@ -8,14 +8,16 @@
 
 extern const struct cmd_entry cmd_report_entry;
 
+#define REPORT_SHORTOPTS "s:"
+static const struct option report_longopts[] = {
+	{ "state", required_argument, NULL, 's' },
+	{ "help", no_argument, NULL, 'h' },
+	{ NULL, 0, NULL, 0 },
+};
+
 static int
 cmd_report_exec(int argc, char **argv)
 {
-	static const struct option longopts[] = {
-		{ "state", required_argument, NULL, 's' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
 	const char *state = CMDRUN_DEFAULT_STATE;
 	char md[4096], html[4096];
 	struct cut_err err;
@@ -23,7 +25,7 @@ cmd_report_exec(int argc, char **argv)
 
 	optind = 1;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "s:", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, REPORT_SHORTOPTS, report_longopts, NULL)) != -1) {
 		if (c == 's')
 			state = optarg;
 		else if (c == 'h')
@@ -52,4 +54,6 @@ const struct cmd_entry cmd_report_entry = {
 	    "prints their paths. Needs no configuration or AWS access. DIR defaults to\n"
 	    "./" CMDRUN_DEFAULT_STATE ".\n",
 	.exec = cmd_report_exec,
+	.longopts = report_longopts,
+	.shortopts = REPORT_SHORTOPTS,
 };

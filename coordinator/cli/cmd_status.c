@@ -40,4 +40,6 @@ const struct cmd_entry cmd_status_entry = {
 	    "`cutover aws status`: environments, settings with secrets masked, which one is\n"
 	    "live, databases and snapshots, DNS records). Changes nothing; needs no lock.\n",
 	.exec = cmd_status_exec,
+	.longopts = cmdrun_longopts_read,
+	.shortopts = CMDRUN_SHORTOPTS_READ,
 };

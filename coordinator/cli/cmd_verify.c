@@ -13,19 +13,20 @@
 extern const struct cmd_entry cmd_verify_entry;
 extern const struct cmd_entry cmd_activity_entry;
 
+const struct option safety_changes_longopts[] = {
+	SAFETY_LONGOPTS,
+	{ "since", required_argument, NULL, 's' },
+	{ "csv", required_argument, NULL, 'o' },
+	{ "markdown", required_argument, NULL, 'm' },
+	{ "help", no_argument, NULL, 'h' },
+	{ NULL, 0, NULL, 0 },
+};
+
 /* Shared by `verify` (live database, after the snapshot) and `activity`
  * (new database, since the cutover): only the tables and words differ. */
 int
 safety_changes_command(const struct cmd_entry *e, int argc, char **argv, int activity)
 {
-	static const struct option longopts[] = {
-		SAFETY_LONGOPTS,
-		{ "since", required_argument, NULL, 's' },
-		{ "csv", required_argument, NULL, 'o' },
-		{ "markdown", required_argument, NULL, 'm' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
 	struct safety_cli o = { 0 };
 	const char *since = NULL, *csv = activity ? "activity.csv" : "lost-writes.csv", *md = NULL;
 	struct safety_target t;
@@ -34,7 +35,7 @@ safety_changes_command(const struct cmd_entry *e, int argc, char **argv, int act
 	int c, r;
 
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "c:h", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, SAFETY_CHANGES_SHORTOPTS, safety_changes_longopts, NULL)) != -1) {
 		if (safety_cli_opt(&o, c, optarg))
 			continue;
 		switch (c) {
@@ -104,4 +105,6 @@ const struct cmd_entry cmd_verify_entry = {
 	"\n"
 	"Exit status: 0 nothing lost; 3 rows listed; 1 failed; 2 usage.\n",
 	.exec = exec_verify,
+	.longopts = safety_changes_longopts,
+	.shortopts = SAFETY_CHANGES_SHORTOPTS,
 };

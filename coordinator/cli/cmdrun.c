@@ -19,36 +19,59 @@
 #include "runbook/window.h"
 #include "world/ops.h"
 
+/* The options of the runbook commands that change the world (cmd_<name>.c's
+ * entries point at it, for completion), and of those that only read it (plan,
+ * status). */
+const struct option cmdrun_longopts[] = {
+	{ "config", required_argument, NULL, 'c' },
+	{ "state", required_argument, NULL, 's' },
+	{ "json", no_argument, NULL, 'j' },
+	{ "help", no_argument, NULL, 'h' },
+	{ "yes", no_argument, NULL, 'y' },
+	{ "dry-run", no_argument, NULL, 'n' },
+	{ "until", required_argument, NULL, 'u' },
+	{ "break-lease", required_argument, NULL, 'b' },
+	{ NULL, 0, NULL, 0 },
+};
+const struct option cmdrun_longopts_read[] = {
+	{ "config", required_argument, NULL, 'c' },
+	{ "state", required_argument, NULL, 's' },
+	{ "json", no_argument, NULL, 'j' },
+	{ "help", no_argument, NULL, 'h' },
+	{ NULL, 0, NULL, 0 },
+};
+
+/* Whether arg (an option getopt refused) is one only the changing commands
+ * take, for a sentence better than "unknown". */
+static int
+changing_only(const char *arg)
+{
+	static const char *const names[] = { "-y", "-n", "--yes", "--dry-run", "--until", "--break-lease" };
+	size_t n = strcspn(arg, "=");
+
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (strlen(names[i]) == n && strncmp(arg, names[i], n) == 0)
+			return 1;
+	return 0;
+}
+
 int
 cmdrun_parse(const struct cmd_entry *e, int argc, char **argv, int flags, struct cmdrun_opts *o)
 {
-	static const struct option longopts[] = {
-		{ "config", required_argument, NULL, 'c' },
-		{ "state", required_argument, NULL, 's' },
-		{ "yes", no_argument, NULL, 'y' },
-		{ "dry-run", no_argument, NULL, 'n' },
-		{ "until", required_argument, NULL, 'u' },
-		{ "break-lease", required_argument, NULL, 'b' },
-		{ "json", no_argument, NULL, 'j' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
-	int c;
+	int changes = flags & CMDRUN_F_CHANGES, c;
 
 	memset(o, 0, sizeof(*o));
 	o->state = CMDRUN_DEFAULT_STATE;
 	optind = 1;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "+c:s:yn", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, changes ? "+" CMDRUN_SHORTOPTS : "+" CMDRUN_SHORTOPTS_READ,
+	    changes ? cmdrun_longopts : cmdrun_longopts_read, NULL)) != -1) {
 		switch (c) {
 		case 'c': o->config = optarg; break;
 		case 's': o->state = optarg; break;
 		case 'j': o->json = 1; break;
 		case 'h': return cmd_print_usage(e);
 		case 'y': case 'n': case 'u': case 'b':
-			if (!(flags & CMDRUN_F_CHANGES))
-				return cmd_usage_error(e, "option %s is not for this command",
-				    argv[optind - 1]);
 			if (c == 'y')
 				o->yes = 1;
 			else if (c == 'n')
@@ -59,6 +82,9 @@ cmdrun_parse(const struct cmd_entry *e, int argc, char **argv, int flags, struct
 				o->until = optarg;
 			break;
 		default:
+			if (!changes && changing_only(argv[optind - 1]))
+				return cmd_usage_error(e, "option %s is not for this command",
+				    argv[optind - 1]);
 			return cmd_usage_error(e, "unknown or incomplete option '%s'", argv[optind - 1]);
 		}
 	}

@@ -23,6 +23,13 @@ struct cmdrun_opts {
 	int nrest;
 };
 
+/* The getopt tables and short options of the runbook commands that change
+ * the world (prep, run, failback, tidy, rehearse) and of those that read it
+ * (plan, status); their cmd_entry points at them. */
+extern const struct option cmdrun_longopts[], cmdrun_longopts_read[];
+#define CMDRUN_SHORTOPTS "c:s:yn"
+#define CMDRUN_SHORTOPTS_READ "c:s:"
+
 /* Parses argv (argv[0] = command name). Returns -1 to go on, else the exit
  * status to return at once (0 after --help, 2 on a usage error). */
 int cmdrun_parse(const struct cmd_entry *e, int argc, char **argv, int flags,
@@ -63,6 +70,8 @@ int cmdrun_main(const struct cmd_entry *e, const char *rb_name, int argc, char *
 		.usage = "usage: cutover " #nm " -c FILE [--state DIR] [--yes] [--dry-run] " \
 		    "[--until STEP] [--break-lease ID] [--json]\n\n" text CMDRUN_OPTIONS_HELP,                 \
 		.exec = cmd_##nm##_exec,                                                 \
+		.longopts = cmdrun_longopts,                                             \
+		.shortopts = CMDRUN_SHORTOPTS,                                           \
 	};
 
 /* `cutover plan [COMMAND...]`: the steps of each command (default prep and

@@ -7,49 +7,12 @@
 
 #include "cli/cmd.h"
 #include "base/sig.h"
-#include "base/version.h"
 #include <sys/prctl.h>
 #include <sys/resource.h>
 
 extern const struct cmd_entry cmd_version_entry;
-extern const struct cmd_entry cmd_plan_entry;
-extern const struct cmd_entry cmd_prep_entry;
-extern const struct cmd_entry cmd_run_entry;
-extern const struct cmd_entry cmd_failback_entry;
-extern const struct cmd_entry cmd_tidy_entry;
-extern const struct cmd_entry cmd_rehearse_entry;
-extern const struct cmd_entry cmd_status_entry;
-extern const struct cmd_entry cmd_report_entry;
-extern const struct cmd_entry cmd_exec_entry;
-extern const struct cmd_entry cmd_manage_entry;
-extern const struct cmd_entry cmd_aws_entry;
-extern const struct cmd_entry cmd_blocked_emails_entry;
-extern const struct cmd_entry cmd_quiet_entry;
-extern const struct cmd_entry cmd_verify_entry;
-extern const struct cmd_entry cmd_activity_entry;
-extern const struct cmd_entry cmd_cron_entry;
 
-static const struct cmd_entry *const cmd_table[] = {
-	&cmd_version_entry,
-	&cmd_plan_entry,
-	&cmd_prep_entry,
-	&cmd_run_entry,
-	&cmd_failback_entry,
-	&cmd_tidy_entry,
-	&cmd_rehearse_entry,
-	&cmd_status_entry,
-	&cmd_report_entry,
-	&cmd_exec_entry,
-	&cmd_manage_entry,
-	&cmd_aws_entry,
-	&cmd_blocked_emails_entry,
-	&cmd_quiet_entry,
-	&cmd_verify_entry,
-	&cmd_activity_entry,
-	&cmd_cron_entry,
-};
-
-#define NCMDS (sizeof(cmd_table) / sizeof(cmd_table[0]))
+#define NCMDS cmd_table_len
 
 static void
 usage(FILE *f)
@@ -92,8 +55,7 @@ main(int argc, char **argv)
 		return 0;
 	}
 	if (strcmp(argv[1], "--version") == 0) {
-		printf("cutover %s\n", CUTOVER_VERSION);
-		return 0;
+		return cmd_version_entry.exec(argc - 1, argv + 1);
 	}
 	for (i = 0; i < NCMDS; i++) {
 		if (strcmp(argv[1], cmd_table[i]->name) != 0)

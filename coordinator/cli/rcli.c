@@ -70,30 +70,52 @@ rcli_split_host(const char *spec, char *user, size_t ulen, char *host, size_t hl
 enum { O_HOST = 1000, O_USER, O_IDENTITY, O_KNOWN, O_ACCEPT, O_SUDO, O_TIMEOUT, O_JSON, O_PARALLEL,
 	O_APPDIR, O_ENVFILE, O_PYTHON, O_HELP, O_CONNTIMEOUT, O_ENV, O_CONFIG, O_OPENPORT, O_NOOPENPORT };
 
+#define RCLI_TARGET_OPTS \
+	{"host", required_argument, NULL, O_HOST}, \
+	{"user", required_argument, NULL, O_USER}, \
+	{"identity", required_argument, NULL, O_IDENTITY}, \
+	{"known-hosts", required_argument, NULL, O_KNOWN}, \
+	{"accept-new-host-key", no_argument, NULL, O_ACCEPT}, \
+	{"sudo", no_argument, NULL, O_SUDO}, \
+	{"timeout", required_argument, NULL, O_TIMEOUT}, \
+	{"json", no_argument, NULL, O_JSON}, \
+	{"parallel", required_argument, NULL, O_PARALLEL}, \
+	{"help", no_argument, NULL, O_HELP}, \
+	{"connect-timeout", required_argument, NULL, O_CONNTIMEOUT}, \
+	{"env", required_argument, NULL, O_ENV}, \
+	{"config", required_argument, NULL, O_CONFIG}, \
+	{"open-port", no_argument, NULL, O_OPENPORT}, \
+	{"no-open-port", no_argument, NULL, O_NOOPENPORT}
+
+const struct option rcli_exec_longopts[] = {
+	RCLI_TARGET_OPTS,
+	{NULL, 0, NULL, 0},
+};
+
+const struct option rcli_manage_longopts[] = {
+	RCLI_TARGET_OPTS,
+	{"app-dir", required_argument, NULL, O_APPDIR},
+	{"env-file", required_argument, NULL, O_ENVFILE},
+	{"python", required_argument, NULL, O_PYTHON},
+	{NULL, 0, NULL, 0},
+};
+
+/* Whether arg (an option exec refused) is one of manage's own. */
+static int
+manage_only(const char *arg)
+{
+	size_t n = strcspn(arg, "=");
+
+	for (const struct option *lo = rcli_manage_longopts; lo->name != NULL; lo++)
+		if (lo->val >= O_APPDIR && lo->val <= O_PYTHON && n == strlen(lo->name) + 2 &&
+		    strncmp(arg, "--", 2) == 0 && strncmp(arg + 2, lo->name, n - 2) == 0)
+			return 1;
+	return 0;
+}
+
 int
 rcli_parse(const struct cmd_entry *e, int manage, int argc, char **argv, struct rcli_opts *o)
 {
-	static const struct option lo[] = {
-		{"host", required_argument, NULL, O_HOST},
-		{"user", required_argument, NULL, O_USER},
-		{"identity", required_argument, NULL, O_IDENTITY},
-		{"known-hosts", required_argument, NULL, O_KNOWN},
-		{"accept-new-host-key", no_argument, NULL, O_ACCEPT},
-		{"sudo", no_argument, NULL, O_SUDO},
-		{"timeout", required_argument, NULL, O_TIMEOUT},
-		{"json", no_argument, NULL, O_JSON},
-		{"parallel", required_argument, NULL, O_PARALLEL},
-		{"app-dir", required_argument, NULL, O_APPDIR},
-		{"env-file", required_argument, NULL, O_ENVFILE},
-		{"python", required_argument, NULL, O_PYTHON},
-		{"help", no_argument, NULL, O_HELP},
-		{"connect-timeout", required_argument, NULL, O_CONNTIMEOUT},
-		{"env", required_argument, NULL, O_ENV},
-		{"config", required_argument, NULL, O_CONFIG},
-		{"open-port", no_argument, NULL, O_OPENPORT},
-		{"no-open-port", no_argument, NULL, O_NOOPENPORT},
-		{NULL, 0, NULL, 0},
-	};
 	int c;
 	char *end;
 	double d;
@@ -105,7 +127,8 @@ rcli_parse(const struct cmd_entry *e, int manage, int argc, char **argv, struct 
 		return cmd_usage_error(e, "out of memory");
 	optind = 1;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "+c:", lo, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+" RCLI_SHORTOPTS, manage ? rcli_manage_longopts : rcli_exec_longopts,
+	    NULL)) != -1) {
 		switch (c) {
 		case O_ENV: o->env = optarg; break;
 		case 'c': case O_CONFIG: o->config = optarg; break;
@@ -140,8 +163,6 @@ rcli_parse(const struct cmd_entry *e, int manage, int argc, char **argv, struct 
 				return cmd_usage_error(e, "--parallel takes a number from 1 to 1024, not '%s'", optarg);
 			break;
 		case O_APPDIR: case O_ENVFILE: case O_PYTHON:
-			if (!manage)
-				return cmd_usage_error(e, "%s belongs to 'cutover manage'", argv[optind - 1]);
 			if (c == O_APPDIR) o->app_dir = optarg;
 			else if (c == O_ENVFILE) o->env_file = optarg;
 			else o->python = optarg;
@@ -152,6 +173,8 @@ rcli_parse(const struct cmd_entry *e, int manage, int argc, char **argv, struct 
 		case ':':
 			return cmd_usage_error(e, "%s needs a value", argv[optind - 1]);
 		default:
+			if (!manage && manage_only(argv[optind - 1]))
+				return cmd_usage_error(e, "%s belongs to 'cutover manage'", argv[optind - 1]);
 			if (optopt != 0 && optopt < O_HOST)
 				return cmd_usage_error(e, "unknown option -%c", optopt);
 			return cmd_usage_error(e, "unknown option or missing value in '%s'", argv[optind - 1]);

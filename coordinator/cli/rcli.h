@@ -41,6 +41,11 @@ struct rcli_opts {
 	int nrest;
 };
 
+/* The getopt tables of exec and manage (manage's adds --app-dir, --env-file
+ * and --python); their cmd_entry points at them. */
+extern const struct option rcli_exec_longopts[], rcli_manage_longopts[];
+#define RCLI_SHORTOPTS "c:"
+
 /* Parses argv (argv[0] is the command name). manage: accept --app-dir,
  * --env-file, --python. Returns 0, 1 when --help was printed, or 2 after a
  * usage error was printed. Free with rcli_opts_free(). */

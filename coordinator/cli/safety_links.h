@@ -13,6 +13,8 @@
 #ifndef CUTOVER_SAFETY_LINKS_H
 #define CUTOVER_SAFETY_LINKS_H
 
+#include <getopt.h>
+
 #include <stddef.h>
 
 #include "remote/agent_ops.h"
@@ -86,5 +88,8 @@ void safety_links_close(struct safety_target *t);
  * (activity 1), in cli/cmd_verify.c; returns the exit status. */
 struct cmd_entry;
 int safety_changes_command(const struct cmd_entry *e, int argc, char **argv, int activity);
+/* Its options (verify's and activity's cmd_entry point at them). */
+extern const struct option safety_changes_longopts[];
+#define SAFETY_CHANGES_SHORTOPTS "c:h"
 
 #endif

@@ -27,6 +27,7 @@
 
 #include "frame.h"
 #include "msg.h"
+#include "remote/agent_blobs.h"
 
 #define WAIT_MS 30000
 
@@ -495,6 +496,16 @@ check_hello(int aarch64)
 	assert_int_equal(v, PROTO_VERSION);
 	assert_non_null(s = frame_get_str(&o, "agent", &n));
 	assert_true(n > 2 && s[0] == '0' + PROTO_VERSION && s[1] == '+');
+	/* cutover --version names this agent as it names itself in hello:
+	 * the build id read from the embedded copy of the same binary. */
+	{
+		char v[128];
+		struct cut_err err;
+
+		assert_int_equal(agent_blob_version(aarch64 ? "aarch64" : "x86_64", v, sizeof(v), &err), 0);
+		assert_int_equal(strlen(v), n);
+		assert_memory_equal(v, s, n);
+	}
 	assert_true(frame_str_eq(frame_get(&o, "arch"), aarch64 ? "aarch64" : "x86_64"));
 	assert_int_equal(uname(&u), 0);
 	assert_true(frame_str_eq(frame_get(&o, "hostname"), u.nodename));
