@@ -163,7 +163,10 @@ def _env_app(world, name, p):
 
 def resources(world, service, op, p):
     """The ARNs an operation is authorised against (['*'] when the action has
-    no resource-level permission), from the request and the world."""
+    no resource-level permission), from the request and the world. [] when
+    there is nothing to authorise against: an EB environment named without
+    its application that does not exist (the operation answers its own
+    not-found error, as EB does)."""
     rg, acct = world.region, world.account
     eb = 'arn:aws:elasticbeanstalk:%s:%s:' % (rg, acct)
     rds = 'arn:aws:rds:%s:%s:' % (rg, acct)
@@ -181,7 +184,12 @@ def resources(world, service, op, p):
         if op == 'DescribeEvents' and not (p.get('EnvironmentName') or p.get('EnvironmentId')):
             return ['%sapplication/%s' % (eb, p.get('ApplicationName') or '*')]
         name = _env_name(world, p)
-        return ['%senvironment/%s/%s' % (eb, _env_app(world, name, p), name)]
+        app = _env_app(world, name, p)
+        if app == '*' and op != 'CreateEnvironment':
+            # Named without its application and not found: EB cannot build the
+            # ARN, and answers that the environment does not exist.
+            return []
+        return ['%senvironment/%s/%s' % (eb, app, name)]
     if service == 'rds':
         if op == 'CreateDBSnapshot':
             return [rds + 'db:' + p['DBInstanceIdentifier'], rds + 'snapshot:' + p['DBSnapshotIdentifier']]

@@ -82,6 +82,13 @@ def test_query():
     denied(lambda: eb.update_environment(EnvironmentName='cobalt-production-blue'), 'AccessDenied', 403,
            'EB: UpdateEnvironment denied, naming the environment ARN',
            (EB + 'environment/cobalt/cobalt-production-blue',))
+    policy(allow('elasticbeanstalk:*', EB + 'environment/cobalt/*'))
+    try:
+        eb.describe_environment_resources(EnvironmentName='no-such-env')
+        t.ok(False, 'EB: an environment that does not exist gets its not-found error, not AccessDenied')
+    except Exception as e:
+        t.ok('AccessDenied' not in str(e) and 'no-such-env' in str(e),
+             'EB: an environment that does not exist gets its not-found error, not AccessDenied', e)
     sts = T.client(srv, 'sts')
     t.eq(sts.get_caller_identity()['Arn'], USER, 'GetCallerIdentity needs no permission, as on AWS')
 
