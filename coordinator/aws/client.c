@@ -366,6 +366,35 @@ is_any(const char *code, const char *const *list)
 	return 0;
 }
 
+/* The IAM action and resource an AccessDenied names ("... is not authorized
+ * to perform: rds:CreateDBSnapshot on resource: arn:... because ..."); the
+ * action falls back to <signing name>:<operation>, the resource to "". */
+static void
+denied_parts(const struct aws_service *svc, const char *op, const char *msg,
+    char *action, size_t asz, char *resource, size_t rsz)
+{
+	const char *p = strstr(msg, "not authorized to perform: "), *q;
+	size_t n;
+
+	snprintf(action, asz, "%s:%s", svc->signing_name, op);
+	resource[0] = '\0';
+	if (p == NULL)
+		return;
+	p += strlen("not authorized to perform: ");
+	n = strcspn(p, " ");
+	if (n > 0 && n < asz && memchr(p, ':', n) != NULL)
+		snprintf(action, asz, "%.*s", (int)n, p);
+	if (strncmp(p + n, " on resource: ", 14) != 0)
+		return;
+	q = p + n + 14;
+	/* An EB ARN may hold spaces (application "My App"): up to AWS's reason. */
+	if ((p = strstr(q, " because ")) == NULL && (p = strstr(q, " with an explicit")) == NULL)
+		p = q + strcspn(q, " ");
+	n = (size_t)(p - q);
+	if (n > 0 && n < rsz)
+		snprintf(resource, rsz, "%.*s", (int)n, q);
+}
+
 void
 aws_error_sentence(const struct aws_service *svc, const char *op,
     const struct aws_error *e, long http_status, const char *creds_source,
@@ -412,10 +441,20 @@ aws_error_sentence(const struct aws_service *svc, const char *op,
 		    "refresh them (aws sso login, or re-run the tool that issued them) and run again.",
 		    svc->name, op, src, e->code, rid);
 	} else if (is_any(e->code, denied)) {
+		char action[160], resource[512];
+
+		denied_parts(svc, op, e->message, action, sizeof(action), resource, sizeof(resource));
+		int named = strstr(e->message, "not authorized to perform: ") != NULL;
+
+		/* AWS's usual message is what the sentence says; any other is kept. */
 		cut_err_set(err, CUT_EAUTH,
-		    "%s denied %s to these credentials (%s: %s, request id %s); grant the IAM "
-		    "permission or use a profile that has it.",
-		    svc->name, op, e->code, e->message[0] ? e->message : "no message", rid);
+		    "AWS denied %s%s%s to these credentials (%s%s%s, request id %s): %s; "
+		    "`cutover iam-policy -c FILE` prints the IAM policy this cutover needs: grant it "
+		    "(or use a profile that has it) and run again.",
+		    action, resource[0] ? " on " : "", resource, e->code, named ? "" : ": ",
+		    named ? "" : (e->message[0] ? e->message : "no message"), rid,
+		    strstr(e->message, "explicit deny") ? "an explicit Deny in their IAM policy refuses it" :
+		    "no statement of their IAM policy allows it");
 	} else if (aws_code_is_throttle(e->code)) {
 		cut_err_set(err, CUT_EAWS,
 		    "%s kept throttling %s (%s, request id %s) through every retry; wait a minute and "

@@ -15,6 +15,7 @@ extern const struct cmd_entry cmd_report_entry;
 extern const struct cmd_entry cmd_exec_entry;
 extern const struct cmd_entry cmd_manage_entry;
 extern const struct cmd_entry cmd_aws_entry;
+extern const struct cmd_entry cmd_iam_policy_entry;
 extern const struct cmd_entry cmd_blocked_emails_entry;
 extern const struct cmd_entry cmd_quiet_entry;
 extern const struct cmd_entry cmd_verify_entry;
@@ -35,6 +36,7 @@ const struct cmd_entry *const cmd_table[] = {
 	&cmd_exec_entry,
 	&cmd_manage_entry,
 	&cmd_aws_entry,
+	&cmd_iam_policy_entry,
 	&cmd_blocked_emails_entry,
 	&cmd_quiet_entry,
 	&cmd_verify_entry,

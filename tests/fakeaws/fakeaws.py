@@ -25,6 +25,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import awsproto  # noqa: E402
+import iampolicy  # noqa: E402
 from awsproto import AwsError  # noqa: E402
 from world import World, Hooks  # noqa: E402
 
@@ -47,7 +48,36 @@ class Sim:
         self.lock = threading.Lock()
         self.roles = {}            # role ARN -> spec; the world file's "roles" plus /_sim/roles
         self.sso_tokens = {}       # SSO access token -> {"roles": [[account, role]], "user", "expires"}
+        self.policies = []         # [{"principal": ARN or None (everyone), "document": {...}}]
         self.load_roles(self.world_spec_roles(world_path))
+        with open(world_path) as f:
+            self.set_policies(json.load(f).get('policies', []))
+
+    def set_policies(self, specs):
+        """Identity-based policies (iampolicy.py), each {"document": {...},
+        "principal": ARN} (no principal: every caller). A caller with none
+        attached may do anything, as the simulation always allowed."""
+        out = []
+        for spec in specs:
+            if not isinstance(spec, dict) or 'document' not in spec:
+                raise ValueError('a policy is {"document": {...}, "principal": ARN (optional)}')
+            iampolicy.check_document(spec['document'])
+            out.append({'principal': spec.get('principal'), 'document': spec['document']})
+        self.policies = out
+
+    def authorize(self, service, op, params, cred):
+        """Raises the AccessDenied AWS answers when the caller's policies do
+        not allow the request. GetCallerIdentity needs no permission on AWS."""
+        if service == 'sts' and op == 'GetCallerIdentity':
+            return
+        with self.lock:
+            docs = [p['document'] for p in self.policies if p['principal'] in (None, cred['arn'])]
+        if not docs:
+            return
+        for action, res, ctx in iampolicy.checks(self.world, service, op, params):
+            how, where = iampolicy.evaluate(docs, action, res, ctx)
+            if how != 'allow':
+                raise iampolicy.denied_error(service, cred['arn'], action, where, how)
 
     @staticmethod
     def world_spec_roles(path, spec=None):
@@ -318,6 +348,8 @@ class Handler(BaseHTTPRequestHandler):
                     return
             awsproto.validate(proto, op, params)
             w = sim.world
+            with w.lock:
+                sim.authorize(service, op_name, params, cred)
             handler = getattr(self, 'op_%s_%s' % (service.replace('-', '_'), op_name), None) or \
                 getattr(w, 'op_%s_%s' % (service.replace('-', '_'), op_name))
             with w.lock:
@@ -555,6 +587,7 @@ class Handler(BaseHTTPRequestHandler):
             with sim.lock:
                 sim.load_roles(sim.world_spec_roles(None, spec))
                 sim.sso_tokens.clear()
+                sim.set_policies(spec.get('policies', []))
                 sim.faults.clear()
                 sim.calls.clear()
                 sim.clock_skew = 0.0
@@ -600,6 +633,15 @@ class Handler(BaseHTTPRequestHandler):
                     for r in (req['add'] if isinstance(req.get('add'), list) else [req['add']]):
                         sim.add_role(r)
                 return self._json(200, {'roles': list(sim.roles.values())})
+        if path == '/_sim/policy':
+            # POST {"document": {...}, "principal": ARN} (or a list) replaces the
+            # attached policies; DELETE removes them all (everyone may do anything).
+            if m == 'POST':
+                sim.set_policies(req if isinstance(req, list) else [req])
+            elif m == 'DELETE':
+                sim.set_policies([])
+            with sim.lock:
+                return self._json(200, {'policies': sim.policies})
         if path == '/_sim/sso' and m == 'POST':
             # {"token": T, "roles": [[ACCOUNT, ROLE], ...], "user": U, "expires_in": S}
             with sim.lock:

@@ -54,11 +54,19 @@ expect "nothing is offered after -- (the remote program's words)" "" cutover exe
 # Every option offered is accepted by its command's parser: COMMAND OPTION
 # [VALUE] --help, or with a subcommand first (aws status, cron pause), must
 # print the usage and exit 0.
+# A value each option's parser accepts (most take any word).
+sample() {
+	case $1 in
+	--for) echo all ;;
+	--account) echo 123456789012 ;;
+	*) echo 1 ;;
+	esac
+}
 bad=()
 while read -r c word opts argopts; do
 	for o in ${opts//,/ }; do
 		[ "$o" = --help ] || [ "$o" = -h ] && continue
-		args=("$o"); case ",$argopts," in *",$o,"*) args+=(1) ;; esac
+		args=("$o"); case ",$argopts," in *",$o,"*) args+=("$(sample "$o")") ;; esac
 		if ! "$CUTOVER" "$c" "${args[@]}" --help >/dev/null 2>"$T/err" &&
 		   ! { [ "$word" != - ] && "$CUTOVER" "$c" "$word" "${args[@]}" --help >/dev/null 2>>"$T/err"; }; then
 			bad+=("$c [$word] ${args[*]}: $(tail -1 "$T/err")")

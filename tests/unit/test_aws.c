@@ -194,8 +194,34 @@ test_sentences(void **state)
 	strcpy(e.code, "AccessDenied");
 	strcpy(e.message, "User x is not authorized to perform rds:CreateDBSnapshot");
 	aws_error_sentence(&aws_svc_rds, "CreateDBSnapshot", &e, 403, "environment", 0, &err);
-	assert_non_null(strstr(err.msg, "grant the IAM permission"));
-	assert_non_null(strstr(err.msg, "rds:CreateDBSnapshot"));
+	assert_non_null(strstr(err.msg, "AWS denied rds:CreateDBSnapshot to these credentials"));
+	assert_non_null(strstr(err.msg, "`cutover iam-policy -c FILE` prints the IAM policy"));
+
+	/* AWS's own message: the action and resource it names, implicit or explicit deny. */
+	snprintf(e.message, sizeof(e.message), "User: arn:aws:iam::123456789012:user/op is not authorized "
+	    "to perform: elasticbeanstalk:UpdateEnvironment on resource: arn:aws:elasticbeanstalk:"
+	    "ap-southeast-2:123456789012:environment/My App/env-1 because no identity-based policy "
+	    "allows the elasticbeanstalk:UpdateEnvironment action");
+	aws_error_sentence(&aws_svc_eb, "UpdateEnvironment", &e, 403, "environment", 0, &err);
+	assert_non_null(strstr(err.msg, "AWS denied elasticbeanstalk:UpdateEnvironment on arn:aws:"
+	    "elasticbeanstalk:ap-southeast-2:123456789012:environment/My App/env-1 to these credentials"));
+	assert_non_null(strstr(err.msg, "no statement of their IAM policy allows it"));
+	strcpy(e.code, "UnauthorizedOperation");
+	snprintf(e.message, sizeof(e.message), "You are not authorized to perform this operation. User: "
+	    "arn:aws:iam::1:user/op is not authorized to perform: ec2:RevokeSecurityGroupIngress on "
+	    "resource: arn:aws:ec2:r:1:security-group/sg-1 with an explicit deny in an identity-based policy. "
+	    "Encoded authorization failure message: abc");
+	aws_error_sentence(&aws_svc_ec2, "RevokeSecurityGroupIngress", &e, 403, "environment", 0, &err);
+	assert_non_null(strstr(err.msg, "AWS denied ec2:RevokeSecurityGroupIngress on "
+	    "arn:aws:ec2:r:1:security-group/sg-1 to these"));
+	assert_non_null(strstr(err.msg, "an explicit Deny in their IAM policy refuses it"));
+	assert_null(strstr(err.msg, "Encoded"));
+	strcpy(e.code, "AccessDeniedException");
+	snprintf(e.message, sizeof(e.message), "User: u is not authorized to perform: "
+	    "ec2-instance-connect:SendSSHPublicKey on resource: arn:aws:ec2:r:1:instance/i-1 because x");
+	aws_error_sentence(&aws_svc_eic, "SendSSHPublicKey", &e, 400, "environment", 0, &err);
+	assert_non_null(strstr(err.msg, "AWS denied ec2-instance-connect:SendSSHPublicKey on "
+	    "arn:aws:ec2:r:1:instance/i-1 to"));
 
 	strcpy(e.code, "DBInstanceNotFound");
 	strcpy(e.message, "DBInstance cobalt-x not found.");
