@@ -19,7 +19,7 @@ BUILD   ?= build
 CC      ?= cc
 OPT     ?= -O2
 SAN     ?=
-PKGS    := libssh2 msgpack libcurl libxml-2.0 openssl inih json-c
+PKGS    := libssh2 msgpack libcurl libxml-2.0 openssl inih json-c libwebsockets
 WARN    := -Wall -Wextra -Werror
 CFLAGS  := -std=c11 -D_GNU_SOURCE -g $(OPT) $(WARN) $(SAN) -Iproto -Icoordinator \
            $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
