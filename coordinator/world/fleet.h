@@ -9,7 +9,13 @@
  *                  instances' security groups.
  *   fleet_push_key EC2 Instance Connect SendSSHPublicKey for one instance
  *                  (the key works for 60 s: call it right before connecting).
- *   fleet_target   the rexec target of one instance.
+ *   fleet_target   the rexec target of one instance: with [ssh] transport =
+ *                  ssm its sshd is reached through a Session Manager port
+ *                  session (StartSession AWS-StartSSHSession, the data
+ *                  channel of remote/ssm_channel.h) instead of TCP, started
+ *                  when the connection is made and terminated when it closes.
+ *   fleet_reach    whether each instance is reachable over the transport
+ *                  (SSM: its agent's PingStatus), for cutover status.
  *   fleet_close    ALWAYS: revokes exactly the rules this session added (a
  *                  rule that was already there, InvalidPermission.Duplicate,
  *                  is left alone), removes the key, frees.
@@ -58,6 +64,7 @@ struct fleet {
 	char cidr[64];          /* the operator's /32 while port 22 is opened */
 	char opened[EC2_MAX_SG][32];   /* groups this session added the rule to */
 	size_t nopened;
+	struct fleet_ssm *ssm;  /* owned: the Session Manager dialers (transport = ssm) */
 };
 
 /* Finds env's running instances. CUT_ENOTFOUND when the environment does
@@ -82,6 +89,12 @@ int fleet_push_key(struct fleet *f, size_t i, struct cut_err *err);
 
 /* Fills t for host i; its strings are borrowed from f. */
 void fleet_target(const struct fleet *f, size_t i, struct rexec_target *t);
+
+/* Reachability of each instance over the configured transport, into
+ * status[i] (f->n entries): with SSM the PingStatus ("Online",
+ * "ConnectionLost", "Inactive") or "not registered"; with SSH "ssh" (not
+ * probed). */
+int fleet_reach(struct fleet *f, char (*status)[32], struct cut_err *err);
 
 /* Revokes what the session opened and removes the key, then frees the
  * host list. Returns 0 or the first failure (a rule that could not be
