@@ -46,6 +46,8 @@ struct ssm_channel {
 	pthread_t th;
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
+	pthread_mutex_t ctx_mu;         /* guards ctx against lws_cancel_service from ssm_channel_close */
+	int destroying;                 /* callbacks from lws_context_destroy do nothing */
 	int state;                      /* 0 opening, 1 ready, -1 failed; under mu */
 	struct cut_err err;             /* why it failed; under mu */
 	volatile int stop;              /* ssm_channel_close asked */
@@ -538,7 +540,7 @@ cb(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in, size
 	struct ssm_channel *ch = lws_context_user(lws_get_context(wsi));
 
 	(void)user;
-	if (ch == NULL)
+	if (ch == NULL || ch->destroying)
 		return 0;
 	switch (reason) {
 	case LWS_CALLBACK_CLIENT_CONNECTION_ERROR:
@@ -669,9 +671,12 @@ run(void *arg)
 			break;
 	}
 	/* Whatever ended the loop, the stream ends: libssh2 sees the close. */
-	pthread_mutex_lock(&ch->mu);
+	ch->destroying = 1;
+	pthread_mutex_lock(&ch->ctx_mu);
 	lws_context_destroy(ch->ctx);   /* closes the socketpair end and the websocket */
 	ch->ctx = NULL;
+	pthread_mutex_unlock(&ch->ctx_mu);
+	pthread_mutex_lock(&ch->mu);
 	if (ch->state == 0) {
 		ch->state = -1;
 		if (ch->err.code == 0)
@@ -701,6 +706,7 @@ free_channel(struct ssm_channel *ch)
 	free(ch->down);
 	free(ch->url);
 	pthread_mutex_destroy(&ch->mu);
+	pthread_mutex_destroy(&ch->ctx_mu);
 	pthread_cond_destroy(&ch->cv);
 	free(ch);
 }
@@ -719,6 +725,7 @@ ssm_channel_open(struct ssm_channel **out, const struct ssm_channel_opts *o, int
 	if ((ch = calloc(1, sizeof(*ch))) == NULL)
 		return cut_err_set(err, CUT_ENOMEM, "Out of memory opening a Session Manager channel.");
 	pthread_mutex_init(&ch->mu, NULL);
+	pthread_mutex_init(&ch->ctx_mu, NULL);
 	pthread_cond_init(&ch->cv, NULL);
 	ch->fd = -1;
 	snprintf(ch->target, sizeof(ch->target), "%s", o->target ? o->target : "the instance");
@@ -801,8 +808,10 @@ ssm_channel_open(struct ssm_channel **out, const struct ssm_channel_opts *o, int
 	}
 	close(sv[1]);
 	ch->stop = 1;
+	pthread_mutex_lock(&ch->ctx_mu);
 	if (ch->ctx != NULL)
 		lws_cancel_service(ch->ctx);
+	pthread_mutex_unlock(&ch->ctx_mu);
 	pthread_join(ch->th, NULL);
 	r = r < 0 ? ch->err.code : cut_err_set(err, CUT_ETIMEOUT,
 	    "The Session Manager data channel to %s did not complete its handshake in time; check that the SSM agent "
@@ -819,10 +828,10 @@ ssm_channel_close(struct ssm_channel *ch)
 	ch->stop = 1;
 	/* lws_cancel_service is the one call another thread may make; the
 	 * context lives until the thread ends, which join waits for. */
-	pthread_mutex_lock(&ch->mu);
+	pthread_mutex_lock(&ch->ctx_mu);
 	if (ch->ctx != NULL)
 		lws_cancel_service(ch->ctx);
-	pthread_mutex_unlock(&ch->mu);
+	pthread_mutex_unlock(&ch->ctx_mu);
 	pthread_join(ch->th, NULL);
 	free_channel(ch);
 }
