@@ -278,8 +278,8 @@ class Channel:
             await rd
             return
         try:
-            reader, self.writer = await asyncio.open_connection(addr[0], addr[1])
-        except OSError as e:
+            reader, self.writer = await asyncio.wait_for(asyncio.open_connection(addr[0], addr[1]), 5)
+        except (OSError, asyncio.TimeoutError) as e:
             self.server.log('session %s: cannot reach sshd at %s:%d: %s' % (self.sess['id'], addr[0], addr[1], e))
             await self.send_output(PT_FLAG, struct.pack('>I', FLAG_PORT_ERROR))
             await self.close('Unable to start the port session: connection to port %d refused' % addr[1])
