@@ -39,7 +39,10 @@ import json, sys
 d = json.load(sys.stdin)
 print([e for e in d["environments"] if e["name"] == sys.argv[1]][0]["instances"][0])' "${SSM_ENVS[$1]}"
 	}
-	target() { echo --env "${SSM_ENVS[$1]}" -c "$SSM_CFG"; }
+	# Host indexes of the SSH scripts map onto the three environments.
+	target() { echo --env "${SSM_ENVS[$(($1 % ${#SSM_ENVS[@]}))]}" -c "$SSM_CFG"; }
+	# The instance's folder, its login user's HOME (tests/sim/README.md).
+	hdir() { echo "$SIMPROD_DIR/hosts/$(env_instance $(($1 % ${#SSM_ENVS[@]})))"; }
 else
 	target() { echo --host "$(host "$1")" --identity "$SSHD_KEY" --known-hosts "$SSHD_KNOWN_HOSTS"; }
 fi
