@@ -33,7 +33,9 @@
 #define WQ_MAX (2u << 20)           /* bytes waiting for the websocket before we stop reading */
 #define DOWN_HIGH (4u << 20)        /* bytes waiting for libssh2 before we stop the websocket */
 #define DOWN_LOW (1u << 20)
-#define CLIENT_VERSION "cutover-1.0"
+/* The agent reads ClientVersion as a version number to pick features; one
+ * older than smux port multiplexing keeps the port session a plain stream. */
+#define CLIENT_VERSION "1.0.0.0"
 
 struct qent {
 	struct qent *next;
@@ -402,6 +404,14 @@ on_output(struct ssm_channel *ch, const struct ssm_msg *m)
 		    "nothing was run.", ch->target);
 		return -1;
 	case SSM_PT_FLAG:
+		if (m->payload_len == 4 && m->payload[3] == SSM_FLAG_DISCONNECT_TO_PORT) {
+			/* sshd closed its connection on the instance: the stream ends
+			 * (libssh2 sees the close) once what came before is delivered. */
+			ch->raw_eof = 1;
+			if (ch->down_off == ch->down_len)
+				ch->done = 1;
+			return 0;
+		}
 		if (m->payload_len == 4 && m->payload[3] == SSM_FLAG_CONNECT_TO_PORT_ERROR) {
 			fail(ch, CUT_ENET, "The SSM agent on %s could not connect to its sshd (port 22 on the instance); "
 			    "check that sshd runs there.", ch->target);
@@ -531,6 +541,8 @@ write_down(struct ssm_channel *ch)
 		ch->done = 1;
 		return;
 	}
+	if (ch->raw_eof && ch->down_off == ch->down_len)
+		ch->done = 1;   /* the agent's port closed and all it sent is delivered */
 	flow(ch);
 }
 

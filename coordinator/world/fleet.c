@@ -410,12 +410,15 @@ struct fleet_ssm_host {
 	char id[32];
 };
 
+/* One dialer per instance id, kept until fleet_close (a connection holds a
+ * pointer to its dialer): the host list may be replaced while connections
+ * live (world/real.c refreshes it), so dialers go by id, never by index. */
 struct fleet_ssm {
 	pthread_mutex_t mu;
 	struct aws_client *aws;      /* owned, made on first use */
 	const struct cfg *cfg;
-	struct fleet_ssm_host *hosts;
-	size_t n;
+	struct fleet_ssm_host **hosts;   /* owned, each entry too */
+	size_t n, cap;
 };
 
 struct fleet_ssm_call {
@@ -497,11 +500,57 @@ ssm_free(struct fleet *f)
 	if (f->ssm == NULL)
 		return;
 	aws_client_free(f->ssm->aws);
+	for (size_t i = 0; i < f->ssm->n; i++)
+		free(f->ssm->hosts[i]);
 	free(f->ssm->hosts);
 	pthread_mutex_destroy(&f->ssm->mu);
 	free(f->ssm);
 	f->ssm = NULL;
 }
+
+/* The dialer of instance id, made on first use; NULL when out of memory. */
+static struct ssh_dialer *
+ssm_dialer(struct fleet_ssm *s, const char *id)
+{
+	struct fleet_ssm_host *h;
+
+	for (size_t i = 0; i < s->n; i++)
+		if (strcmp(s->hosts[i]->id, id) == 0)
+			return &s->hosts[i]->d;
+	if (s->n == s->cap) {
+		size_t cap = s->cap ? s->cap * 2 : 8;
+		struct fleet_ssm_host **nh = realloc(s->hosts, cap * sizeof(*nh));
+		if (nh == NULL)
+			return NULL;
+		s->hosts = nh;
+		s->cap = cap;
+	}
+	if ((h = calloc(1, sizeof(*h))) == NULL)
+		return NULL;
+	h->s = s;
+	snprintf(h->id, sizeof(h->id), "%s", id);
+	h->d.dial = ssm_dial;
+	h->d.hang_up = ssm_hang_up;
+	h->d.arg = h;
+	h->d.trusted = 1;
+	h->d.via = "SSM";
+	s->hosts[s->n++] = h;
+	return &h->d;
+}
+
+/* What a target gets when its dialer could not be made: a connection that
+ * fails with a sentence (never a silent fall back to TCP). */
+static int
+nomem_dial(void *arg, int64_t deadline_ms, int *fd, void **handle, struct cut_err *err)
+{
+	(void)arg;
+	(void)deadline_ms;
+	*fd = -1;
+	*handle = NULL;
+	return cut_err_set(err, CUT_ENOMEM, "Out of memory preparing a Session Manager session.");
+}
+
+static const struct ssh_dialer nomem_dialer = { nomem_dial, NULL, NULL, 1, "SSM" };
 
 static int
 ssm_setup(struct fleet *f, struct cut_err *err)
@@ -509,24 +558,14 @@ ssm_setup(struct fleet *f, struct cut_err *err)
 	struct fleet_ssm *s;
 
 	ssm_free(f);
-	if ((s = calloc(1, sizeof(*s))) == NULL || (s->hosts = calloc(f->n ? f->n : 1, sizeof(*s->hosts))) == NULL) {
-		free(s);
+	if ((s = calloc(1, sizeof(*s))) == NULL)
 		return cut_err_set(err, CUT_ENOMEM, "Out of memory preparing Session Manager sessions.");
-	}
 	pthread_mutex_init(&s->mu, NULL);
 	s->cfg = f->cfg;
-	s->n = f->n;
-	for (size_t i = 0; i < f->n; i++) {
-		struct fleet_ssm_host *h = &s->hosts[i];
-		h->s = s;
-		snprintf(h->id, sizeof(h->id), "%s", f->hosts[i].id);
-		h->d.dial = ssm_dial;
-		h->d.hang_up = ssm_hang_up;
-		h->d.arg = h;
-		h->d.trusted = 1;
-		h->d.via = "SSM";
-	}
 	f->ssm = s;
+	for (size_t i = 0; i < f->n; i++)
+		if (ssm_dialer(s, f->hosts[i].id) == NULL)
+			return cut_err_set(err, CUT_ENOMEM, "Out of memory preparing Session Manager sessions.");
 	return 0;
 }
 
@@ -639,10 +678,11 @@ fleet_target(const struct fleet *f, size_t i, struct rexec_target *t)
 	t->ssh.known_hosts = f->known_hosts[0] ? f->known_hosts : NULL;
 	t->sudo = f->cfg->app.sudo;
 	t->label = f->hosts[i].label;
-	if (f->ssm != NULL && i < f->ssm->n) {
+	if (f->ssm != NULL) {
+		const struct ssh_dialer *d = ssm_dialer(f->ssm, f->hosts[i].id);
 		/* Labels and messages name the instance, not an address nobody dials. */
 		t->ssh.host = f->hosts[i].id;
-		t->ssh.dialer = &f->ssm->hosts[i].d;
+		t->ssh.dialer = d != NULL ? d : &nomem_dialer;
 	}
 }
 

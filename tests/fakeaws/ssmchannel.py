@@ -251,7 +251,13 @@ class Channel:
                 await self.send_output(PT_OUTPUT, data)
         except (ConnectionError, websockets.ConnectionClosed):
             pass
-        # sshd ended the connection: let the client take the tail, then close.
+        # sshd ended the connection: say so as the agent's BasicPortForwarding
+        # does (Flag DisconnectToPort), let the client take the tail, then close.
+        try:
+            if not self.done.is_set():
+                await self.send_output(PT_FLAG, struct.pack('>I', FLAG_DISCONNECT))
+        except websockets.ConnectionClosed:
+            pass
         t0 = time.monotonic()
         while self.unacked and not self.done.is_set() and time.monotonic() - t0 < 10:
             self.acked.clear()
