@@ -102,7 +102,28 @@ check "the unreachable one is named with its reason" has "$T/err" "$B2 .*Connect
 check "summary: one failed, one exit 0" sh -c "grep -q '$B1.*exit 0' '$T/out' && grep -q '$B2.*failed' '$T/out'"
 ping_of "$B2" '"Online"'
 
-# 5. Sessions: every one ended, no protocol error.
+# 5. The session ended under a running command (TerminateSession from
+#    another client, here the AWS CLI): reported as dropped, 255, at once.
+tag=$((7000 + RANDOM % 1000))
+"$CUTOVER" exec --env cobalt-production-green -c "$CFG" -- sh -c "echo started; exec sleep $tag.3" \
+	>"$T/out" 2>"$T/err" </dev/null &
+pid=$!
+for _ in $(seq 1 200); do grep -q started "$T/out" 2>/dev/null && break; sleep 0.05; done
+check "command started over SSM" grep -q started "$T/out"
+sid=$(curl -fsS "$SIMPROD_ADMIN/state" | $PY -c '
+import json, sys
+print([s["id"] for s in json.load(sys.stdin)["ssm_sessions"] if s["state"] == "Connected"][0])')
+/usr/bin/aws --endpoint-url "$AWS_ENDPOINT_URL" ssm terminate-session --session-id "$sid" >/dev/null 2>"$T/cli.err"
+check "aws ssm terminate-session accepted by the simulation" eq "$?" 0
+start=$(date +%s%N)
+wait "$pid"; rc=$?
+el=$(( ($(date +%s%N) - start) / 1000000 ))
+pkill -f "sleep $tag\.3" 2>/dev/null
+check "session ended under the command: exit 255" eq "$rc" 255
+check "reported as dropped, outcome unknown" has "$T/err" "dropped"
+check "reported at once (${el} ms)" test "$el" -lt 5000
+
+# 6. Sessions: every one ended, no protocol error.
 curl -fsS "$SIMPROD_ADMIN/state" >"$T/state"
 check "SSM sessions all terminated, none with a protocol error" $PY - "$T/state" <<'PY'
 import json, sys
