@@ -23,7 +23,7 @@ BUILD   ?= build
 CC      ?= cc
 OPT     ?= -O2
 SAN     ?=
-PKGS    := libssh2 msgpack libcurl libxml-2.0 openssl inih json-c
+PKGS    := libssh2 msgpack libcurl libxml-2.0 openssl inih json-c libwebsockets
 WARN    := -Wall -Wextra -Werror
 # EXTRA_CFLAGS, EXTRA_LDFLAGS: added flags (make deb adds dpkg-buildflags' hardening).
 CFLAGS  := -std=c11 -D_GNU_SOURCE -g $(OPT) $(WARN) $(SAN) -Iproto -Icoordinator \

@@ -46,6 +46,10 @@ const struct aws_service aws_svc_eic = {
 	"ec2_instance_connect", "ec2-instance-connect.%s.amazonaws.com", NULL, "2018-04-02",
 	"AWSEC2InstanceConnectService", AWS_PROTO_JSON,
 };
+const struct aws_service aws_svc_ssm = {
+	"Systems Manager", "ssm", "SSM", "ssm", "ssm.%s.amazonaws.com", NULL, "2014-11-06", "AmazonSSM",
+	AWS_PROTO_JSON,
+};
 
 struct aws_client {
 	struct creds_config *cfg;

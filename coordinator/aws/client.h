@@ -39,7 +39,7 @@ enum aws_proto {
 	AWS_PROTO_QUERY,     /* EB, RDS, STS */
 	AWS_PROTO_EC2,
 	AWS_PROTO_REST_XML,  /* Route 53 */
-	AWS_PROTO_JSON,      /* EC2 Instance Connect (JSON 1.1) */
+	AWS_PROTO_JSON,      /* EC2 Instance Connect, SSM (JSON 1.1) */
 };
 
 struct aws_service {
@@ -55,7 +55,7 @@ struct aws_service {
 };
 
 extern const struct aws_service aws_svc_eb, aws_svc_rds, aws_svc_sts, aws_svc_ec2,
-    aws_svc_route53, aws_svc_eic;
+    aws_svc_route53, aws_svc_eic, aws_svc_ssm;
 
 struct aws_client_opts {
 	const char *profile;        /* --profile / config [aws] profile; NULL = default chain */

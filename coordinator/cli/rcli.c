@@ -675,6 +675,8 @@ run_env(const struct cmd_entry *e, const struct rcli_opts *o, const struct rexec
 	for (size_t i = 0; i < n; i++) {
 		hosts[i].target.ssh.accept_new_host_key = o->accept_new;
 		hosts[i].target.ssh.connect_timeout_ms = o->connect_timeout_ms;
+		if (o->sudo)
+			hosts[i].target.sudo = 1;   /* --sudo adds to [app] sudo, as with --host */
 	}
 	if (n > 1)
 		rc = run_many(e, o, hosts, n, &req);

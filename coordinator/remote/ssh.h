@@ -25,8 +25,22 @@
 
 #include "base/err.h"
 
+/* Another way than TCP to the host's sshd (remote/ssm_channel.h through
+ * world/fleet.c): dial gives a connected stream, which the connection then
+ * owns and closes; hang_up(arg, handle) runs once after that close (also on
+ * a failed connect). With trusted, the dialer vouches that the stream ends
+ * at the host it names (Session Manager binds a session to one instance
+ * id over TLS, under IAM), so known_hosts is not consulted. */
+struct ssh_dialer {
+	int (*dial)(void *arg, int64_t deadline_ms, int *fd, void **handle, struct cut_err *err);
+	void (*hang_up)(void *arg, void *handle);
+	void *arg;
+	int trusted;
+	const char *via;            /* "SSM", for labels */
+};
+
 struct ssh_opts {
-	const char *host;           /* DNS name or address */
+	const char *host;           /* DNS name or address (with a dialer: what labels name) */
 	int port;                   /* 0: 22 */
 	const char *user;           /* NULL: $USER */
 	const char *identity;       /* private key file; NULL: ssh-agent keys */
@@ -34,6 +48,7 @@ struct ssh_opts {
 	int accept_new_host_key;    /* record an unknown host's key instead of refusing */
 	int connect_timeout_ms;     /* TCP + handshake + auth; 0: 10000 */
 	int keepalive_s;            /* SSH keepalive interval; 0: 15 */
+	const struct ssh_dialer *dialer;  /* NULL: TCP to host:port; borrowed until ssh_close */
 };
 
 struct ssh_conn;

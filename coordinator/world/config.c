@@ -321,6 +321,15 @@ handler(void *user, int line, const char *section, const char *name, const char 
 			c->ssh.port = (int)p;
 			return 0;
 		}
+		if (strcmp(name, "transport") == 0) {
+			if (strcmp(value, "ssh") == 0)
+				c->ssh.transport = CFG_TRANSPORT_SSH;
+			else if (strcmp(value, "ssm") == 0)
+				c->ssh.transport = CFG_TRANSPORT_SSM;
+			else
+				return fail(x, line, "transport must be ssh or ssm, not '%s'; fix the value.", value);
+			return 0;
+		}
 		if (strcmp(name, "address") == 0) {
 			if (strcmp(value, "private") == 0)
 				c->ssh.address_public = 0;
@@ -330,7 +339,7 @@ handler(void *user, int line, const char *section, const char *name, const char 
 				return fail(x, line, "address must be private or public, not '%s'; fix the value.", value);
 			return 0;
 		}
-		return fail(x, line, "unknown key '%s' in [ssh]; the keys are user, identity, known_hosts, instance_connect, address, port and open_port.",
+		return fail(x, line, "unknown key '%s' in [ssh]; the keys are user, identity, known_hosts, instance_connect, address, port, open_port and transport.",
 		    name);
 	case S_APP:
 		if (strcmp(name, "dir") == 0)
@@ -449,6 +458,9 @@ check(struct ctx *x)
 	if (!c->ssh.instance_connect && !c->ssh.identity[0])
 		return fail(x, x->section_line[S_SSH] ? x->section_line[S_SSH] : 0,
 		    "[ssh] has instance_connect = no but no identity; give the private key file or turn instance_connect on.");
+	if (c->ssh.transport == CFG_TRANSPORT_SSM && c->ssh.open_port)
+		return fail(x, x->section_line[S_SSH] ? x->section_line[S_SSH] : 0,
+		    "[ssh] has transport = ssm and open_port = yes; Session Manager needs no inbound port 22, so remove open_port.");
 	return 0;
 }
 

@@ -10,7 +10,8 @@
  *                sslrootcert (optional; a path on the instances)
  *   [dns]        zone
  *   [ssh]        user, identity, known_hosts, instance_connect = yes|no,
- *                address = private|public, port (default 22), open_port = yes|no
+ *                address = private|public, port (default 22), open_port = yes|no,
+ *                transport = ssh|ssm (default ssh; ssm: Session Manager, no port 22)
  *   [app]        dir, env_file, python, sudo = yes|no, version (optional),
  *                http_port (default 80), access_log, cron_state_dir
  *   [rehearse]   environment, database, snapshot, class (optional section: the
@@ -46,6 +47,10 @@ struct cfg_pair {
 	int line;                            /* line of the [pair NAME] header */
 };
 
+/* How the tool reaches an instance's sshd: TCP to its address, or a
+ * Session Manager port session (no inbound port 22; world/fleet.h). */
+enum { CFG_TRANSPORT_SSH = 0, CFG_TRANSPORT_SSM = 1 };
+
 struct cfg {
 	char path[512];
 	struct {
@@ -76,6 +81,7 @@ struct cfg {
 		int address_public;          /* address = public; default private */
 		int open_port;               /* open 22 to the operator's /32 for the session; default no */
 		int port;                    /* SSH port of the instances; default 22 */
+		int transport;               /* CFG_TRANSPORT_SSH (default) or CFG_TRANSPORT_SSM */
 	} ssh;
 	struct {
 		char dir[512];               /* default /var/app/current */

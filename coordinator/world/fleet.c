@@ -16,6 +16,11 @@
 
 #include "aws/eb.h"
 #include "aws/eic.h"
+#include "aws/ssm.h"
+#include "remote/ssh.h"
+#include "remote/ssm_channel.h"
+#include "world/live_names.h"
+#include <pthread.h>
 #include <dirent.h>
 #include <signal.h>
 #include <time.h>
@@ -375,11 +380,207 @@ fleet_sweep_keydirs(const char *tmpdir, int *removed)
 	return 0;
 }
 
+/* ---- Session Manager ------------------------------------------------------ */
+
+/* The dialers of one session. StartSession and TerminateSession go through
+ * a client of their own under a lock: connections are made on rexec_many's
+ * threads, and the fleet's client belongs to the thread that made it. */
+struct fleet_ssm_host {
+	struct fleet_ssm *s;
+	struct ssh_dialer d;
+	char id[32];
+};
+
+/* One dialer per instance id, kept until fleet_close (a connection holds a
+ * pointer to its dialer): the host list may be replaced while connections
+ * live (world/real.c refreshes it), so dialers go by id, never by index. */
+struct fleet_ssm {
+	pthread_mutex_t mu;
+	struct aws_client *aws;      /* owned, made on first use */
+	const struct cfg *cfg;
+	struct fleet_ssm_host **hosts;   /* owned, each entry too */
+	size_t n, cap;
+};
+
+struct fleet_ssm_call {
+	struct ssm_channel *ch;
+	char session_id[128];
+};
+
+static int
+ssm_client(struct fleet_ssm *s, struct cut_err *err)
+{
+	if (s->aws != NULL)
+		return 0;
+	return wlive_client(s->cfg, &s->aws, err);
+}
+
+static int
+ssm_dial(void *arg, int64_t deadline_ms, int *fd, void **handle, struct cut_err *err)
+{
+	struct fleet_ssm_host *h = arg;
+	struct fleet_ssm *s = h->s;
+	struct ssm_session sess;
+	struct ssm_channel_opts co;
+	struct fleet_ssm_call *call;
+	int r;
+
+	*handle = NULL;
+	if ((call = calloc(1, sizeof(*call))) == NULL)
+		return cut_err_set(err, CUT_ENOMEM, "Out of memory starting a session to %s.", h->id);
+	pthread_mutex_lock(&s->mu);
+	r = ssm_client(s, err);
+	if (r == 0)
+		r = ssm_start_session(s->aws, h->id, s->cfg->ssh.port > 0 ? s->cfg->ssh.port : 22, &sess, err);
+	pthread_mutex_unlock(&s->mu);
+	if (r != 0) {
+		free(call);
+		return r;
+	}
+	snprintf(call->session_id, sizeof(call->session_id), "%s", sess.id);
+	memset(&co, 0, sizeof(co));
+	co.stream_url = sess.stream_url;
+	co.token = sess.token;
+	co.target = h->id;
+	co.ca_file = getenv("AWS_CA_BUNDLE");
+	co.deadline_ms = deadline_ms;
+	r = ssm_channel_open(&call->ch, &co, fd, err);
+	ssm_session_free(&sess);
+	if (r != 0) {
+		struct cut_err e2;
+		pthread_mutex_lock(&s->mu);
+		(void)ssm_terminate_session(s->aws, call->session_id, &e2);
+		pthread_mutex_unlock(&s->mu);
+		free(call);
+		return r;
+	}
+	*handle = call;
+	return 0;
+}
+
+static void
+ssm_hang_up(void *arg, void *handle)
+{
+	struct fleet_ssm_host *h = arg;
+	struct fleet_ssm_call *call = handle;
+	struct cut_err e2;
+
+	ssm_channel_close(call->ch);
+	/* The agent ends the session on our flag; this makes sure AWS does too
+	 * (a session left open counts against the account's limit). */
+	pthread_mutex_lock(&h->s->mu);
+	if (ssm_terminate_session(h->s->aws, call->session_id, &e2) != 0 && getenv("CUTOVER_DEBUG") != NULL)
+		fprintf(stderr, "cutover: %s\n", e2.msg);
+	pthread_mutex_unlock(&h->s->mu);
+	free(call);
+}
+
+static void
+ssm_free(struct fleet *f)
+{
+	if (f->ssm == NULL)
+		return;
+	aws_client_free(f->ssm->aws);
+	for (size_t i = 0; i < f->ssm->n; i++)
+		free(f->ssm->hosts[i]);
+	free(f->ssm->hosts);
+	pthread_mutex_destroy(&f->ssm->mu);
+	free(f->ssm);
+	f->ssm = NULL;
+}
+
+/* The dialer of instance id, made on first use; NULL when out of memory. */
+static struct ssh_dialer *
+ssm_dialer(struct fleet_ssm *s, const char *id)
+{
+	struct fleet_ssm_host *h;
+
+	for (size_t i = 0; i < s->n; i++)
+		if (strcmp(s->hosts[i]->id, id) == 0)
+			return &s->hosts[i]->d;
+	if (s->n == s->cap) {
+		size_t cap = s->cap ? s->cap * 2 : 8;
+		struct fleet_ssm_host **nh = realloc(s->hosts, cap * sizeof(*nh));
+		if (nh == NULL)
+			return NULL;
+		s->hosts = nh;
+		s->cap = cap;
+	}
+	if ((h = calloc(1, sizeof(*h))) == NULL)
+		return NULL;
+	h->s = s;
+	snprintf(h->id, sizeof(h->id), "%s", id);
+	h->d.dial = ssm_dial;
+	h->d.hang_up = ssm_hang_up;
+	h->d.arg = h;
+	h->d.trusted = 1;
+	h->d.via = "SSM";
+	s->hosts[s->n++] = h;
+	return &h->d;
+}
+
+/* What a target gets when its dialer could not be made: a connection that
+ * fails with a sentence (never a silent fall back to TCP). */
+static int
+nomem_dial(void *arg, int64_t deadline_ms, int *fd, void **handle, struct cut_err *err)
+{
+	(void)arg;
+	(void)deadline_ms;
+	*fd = -1;
+	*handle = NULL;
+	return cut_err_set(err, CUT_ENOMEM, "Out of memory preparing a Session Manager session.");
+}
+
+static const struct ssh_dialer nomem_dialer = { nomem_dial, NULL, NULL, 1, "SSM" };
+
+static int
+ssm_setup(struct fleet *f, struct cut_err *err)
+{
+	struct fleet_ssm *s;
+
+	ssm_free(f);
+	if ((s = calloc(1, sizeof(*s))) == NULL)
+		return cut_err_set(err, CUT_ENOMEM, "Out of memory preparing Session Manager sessions.");
+	pthread_mutex_init(&s->mu, NULL);
+	s->cfg = f->cfg;
+	f->ssm = s;
+	for (size_t i = 0; i < f->n; i++)
+		if (ssm_dialer(s, f->hosts[i].id) == NULL)
+			return cut_err_set(err, CUT_ENOMEM, "Out of memory preparing Session Manager sessions.");
+	return 0;
+}
+
+int
+fleet_reach(struct fleet *f, char (*status)[32], struct cut_err *err)
+{
+	const char **ids;
+	int r;
+
+	if (f->cfg->ssh.transport != CFG_TRANSPORT_SSM) {
+		for (size_t i = 0; i < f->n; i++)
+			snprintf(status[i], sizeof(status[0]), "ssh");
+		return 0;
+	}
+	if ((ids = calloc(f->n ? f->n : 1, sizeof(*ids))) == NULL)
+		return cut_err_set(err, CUT_ENOMEM, "Out of memory reading Systems Manager's instance list.");
+	for (size_t i = 0; i < f->n; i++)
+		ids[i] = f->hosts[i].id;
+	r = ssm_ping_status(f->aws, ids, f->n, status, err);
+	free(ids);
+	for (size_t i = 0; r == 0 && i < f->n; i++)
+		if (status[i][0] == '\0')
+			snprintf(status[i], sizeof(status[0]), "not registered");
+	return r;
+}
+
 int
 fleet_open(struct fleet *f, struct cut_err *err)
 {
 	const struct cfg *cfg = f->cfg;
 	int r;
+
+	if (cfg->ssh.transport == CFG_TRANSPORT_SSM && (r = ssm_setup(f, err)) != 0)
+		return r;
 
 	expand_home(cfg->ssh.known_hosts, f->known_hosts, sizeof(f->known_hosts));
 	if (cfg->ssh.instance_connect) {
@@ -433,12 +634,19 @@ fleet_target(const struct fleet *f, size_t i, struct rexec_target *t)
 	t->ssh.known_hosts = f->known_hosts[0] ? f->known_hosts : NULL;
 	t->sudo = f->cfg->app.sudo;
 	t->label = f->hosts[i].label;
+	if (f->ssm != NULL) {
+		const struct ssh_dialer *d = ssm_dialer(f->ssm, f->hosts[i].id);
+		/* Labels and messages name the instance, not an address nobody dials. */
+		t->ssh.host = f->hosts[i].id;
+		t->ssh.dialer = d != NULL ? d : &nomem_dialer;
+	}
 }
 
 void
 fleet_close(struct fleet *f)
 {
 	remove_key(f);
+	ssm_free(f);
 	free(f->hosts);
 	f->hosts = NULL;
 	f->n = 0;

@@ -11,7 +11,13 @@
  *                  configured one.
  *   fleet_push_key EC2 Instance Connect SendSSHPublicKey for one instance
  *                  (the key works for 60 s: call it right before connecting).
- *   fleet_target   the rexec target of one instance.
+ *   fleet_target   the rexec target of one instance: with [ssh] transport =
+ *                  ssm its sshd is reached through a Session Manager port
+ *                  session (StartSession AWS-StartSSHSession, the data
+ *                  channel of remote/ssm_channel.h) instead of TCP, started
+ *                  when the connection is made and terminated when it closes.
+ *   fleet_reach    whether each instance is reachable over the transport
+ *                  (SSM: its agent's PingStatus), for cutover status.
  *   fleet_close    removes the key, frees.
  *
  * The operator's address (for port 22, world/rules.h) is CUTOVER_OPERATOR_IP
@@ -50,6 +56,7 @@ struct fleet {
 	char identity[512];     /* cfg's key, or the ephemeral key's file */
 	char keydir[256];       /* the ephemeral key's private folder, "" if none */
 	char pubkey[256];       /* its OpenSSH public key line */
+	struct fleet_ssm *ssm;  /* owned: the Session Manager dialers (transport = ssm) */
 };
 
 /* Finds env's running instances. CUT_ENOTFOUND when the environment does
@@ -74,7 +81,13 @@ int fleet_push_key(struct fleet *f, size_t i, struct cut_err *err);
 /* Fills t for host i; its strings are borrowed from f. */
 void fleet_target(const struct fleet *f, size_t i, struct rexec_target *t);
 
-/* Removes the key, then frees the host list. */
+/* Reachability of each instance over the configured transport, into
+ * status[i] (f->n entries): with SSM the PingStatus ("Online",
+ * "ConnectionLost", "Inactive") or "not registered"; with SSH "ssh" (not
+ * probed). */
+int fleet_reach(struct fleet *f, char (*status)[32], struct cut_err *err);
+
+/* Removes the key and the Session Manager dialers, then frees the host list. */
 void fleet_close(struct fleet *f);
 
 /* Writes a new ed25519 key pair: the private key in OpenSSH format to

@@ -102,6 +102,14 @@ const struct iam_row iam_table[] = {
 	{ "ec2:DescribeInstances", IAM_R_ANY, READS, IAM_ALWAYS, NULL, NORES_EC2 },
 	{ "ec2-instance-connect:SendSSHPublicKey", IAM_R_EC2_INSTANCES, REMOTE, IAM_IF_EIC, NULL,
 	  "instance ids change with every deploy and scaling; the [ssh] user is the condition" },
+	/* Systems Manager, with [ssh] transport = ssm: the SSH stream rides a
+	 * Session Manager port session (remote/ssm_channel.c). */
+	{ "ssm:StartSession", IAM_R_SSM_START, REMOTE, IAM_IF_SSM, NULL,
+	  "instance ids change with every deploy and scaling; the document is AWS's own" },
+	{ "ssm:TerminateSession", IAM_R_SSM_SESSIONS, REMOTE, IAM_IF_SSM, NULL,
+	  "session ids are made by StartSession" },
+	{ "ssm:DescribeInstanceInformation", IAM_R_ANY, REMOTE, IAM_IF_SSM, NULL,
+	  "AWS has no resource-level permission for it" },
 	{ "ec2:AuthorizeSecurityGroupIngress", IAM_R_EC2_GROUPS, REMOTE, IAM_IF_OPEN_PORT, NULL,
 	  "the instances' groups are EB's, named when an environment is created" },
 	{ "ec2:RevokeSecurityGroupIngress", IAM_R_EC2_GROUPS, REMOTE, IAM_IF_OPEN_PORT, NULL,
@@ -374,6 +382,15 @@ resources(struct ctx *x, const struct iam_row *row, struct strset *s)
 		set_add(s, "arn:aws:ec2:%s:%s:instance/*", rg, a);
 		note(x, "%s: instance/* because %s.", row->action, row->why);
 		break;
+	case IAM_R_SSM_START:
+		set_add(s, "arn:aws:ec2:%s:%s:instance/*", rg, a);
+		set_add(s, "arn:aws:ssm:%s::document/AWS-StartSSHSession", rg);
+		note(x, "%s: instance/* because %s.", row->action, row->why);
+		break;
+	case IAM_R_SSM_SESSIONS:
+		set_add(s, "arn:aws:ssm:%s:%s:session/*", rg, a);
+		note(x, "%s: session/* because %s.", row->action, row->why);
+		break;
 	case IAM_R_CFN_EB_STACKS:
 		set_add(s, "arn:aws:cloudformation:%s:%s:stack/awseb-*", rg, a);
 		break;
@@ -424,6 +441,8 @@ row_applies(const struct cfg *c, const struct iam_row *r, unsigned cmds)
 	if (r->when == IAM_IF_EIC && !c->ssh.instance_connect)
 		return 0;
 	if (r->when == IAM_IF_OPEN_PORT && !c->ssh.open_port)
+		return 0;
+	if (r->when == IAM_IF_SSM && c->ssh.transport != CFG_TRANSPORT_SSM)
 		return 0;
 	return 1;
 }

@@ -56,6 +56,8 @@ enum iam_res {
 	IAM_R_R53_CHANGES,      /* change/(any) */
 	IAM_R_EC2_GROUPS,       /* security-group/(any) of the region */
 	IAM_R_EC2_INSTANCES,    /* instance/(any) with ec2:osuser = [ssh] user */
+	IAM_R_SSM_START,        /* instance/(any) and document/AWS-StartSSHSession */
+	IAM_R_SSM_SESSIONS,     /* session/(any): the sessions the caller started */
 	IAM_R_CFN_EB_STACKS,    /* stack/awseb-* */
 	IAM_R_S3_EB_BUCKET,     /* elasticbeanstalk-REGION-ACCOUNT and its objects */
 	IAM_R_CW_EB_ALARMS,     /* alarm:awseb-* */
@@ -69,6 +71,7 @@ enum iam_when {
 	IAM_ALWAYS = 0,
 	IAM_IF_EIC = 1,         /* instance_connect = yes */
 	IAM_IF_OPEN_PORT = 2,   /* open_port = yes */
+	IAM_IF_SSM = 3,         /* transport = ssm */
 };
 
 struct iam_row {

@@ -343,3 +343,37 @@ reach_targets(struct reach *r, const char *env, struct rexec_host **hosts, size_
 	*n = f->n;
 	return 0;
 }
+
+int
+reach_probe(const struct cfg *cfg, struct aws_client *aws, const char *env, struct reach_probe **out,
+    size_t *n, struct cut_err *err)
+{
+	struct fleet f;
+	char (*st)[32] = NULL;
+	int r;
+
+	*out = NULL;
+	*n = 0;
+	memset(&f, 0, sizeof(f));
+	if ((r = fleet_find(aws, cfg, env, &f, err)) != 0)
+		goto out;
+	if ((st = calloc(f.n ? f.n : 1, sizeof(*st))) == NULL || (*out = calloc(f.n ? f.n : 1, sizeof(**out))) == NULL) {
+		r = cut_err_set(err, CUT_ENOMEM, "Out of memory listing the instances of %s.", env);
+		goto out;
+	}
+	if ((r = fleet_reach(&f, st, err)) != 0) {
+		free(*out);
+		*out = NULL;
+		goto out;
+	}
+	for (size_t i = 0; i < f.n; i++) {
+		snprintf((*out)[i].id, sizeof((*out)[i].id), "%s", f.hosts[i].id);
+		snprintf((*out)[i].addr, sizeof((*out)[i].addr), "%s", f.hosts[i].addr);
+		snprintf((*out)[i].status, sizeof((*out)[i].status), "%s", st[i]);
+	}
+	*n = f.n;
+out:
+	free(st);
+	fleet_close(&f);
+	return r;
+}

@@ -71,4 +71,16 @@ int reach_links(struct reach *r, const char *env, struct alink ***links, size_t 
 int reach_targets(struct reach *r, const char *env, struct rexec_host **hosts, size_t *n,
     struct cut_err *err);
 
+/* Without connecting (status promises no side effect): env's running
+ * instances and whether each is reachable over the configured transport
+ * (fleet_reach: SSM's PingStatus, or "ssh", not probed). *out is the
+ * caller's (free); CUT_ESTATE when env has no running instance. */
+struct reach_probe {
+	char id[32];
+	char addr[64];
+	char status[32];
+};
+int reach_probe(const struct cfg *cfg, struct aws_client *aws, const char *env, struct reach_probe **out,
+    size_t *n, struct cut_err *err);
+
 #endif

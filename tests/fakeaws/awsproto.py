@@ -37,6 +37,7 @@ SERVICES = {
     'ec2': '2016-11-15',
     'sts': '2011-06-15',
     'ec2-instance-connect': '2018-04-02',
+    'ssm': '2014-11-06',
 }
 # The operations the simulation implements; anything else in the model is
 # answered as AWS answers an operation this account may not call.
@@ -54,6 +55,7 @@ OPERATIONS = {
             'AuthorizeSecurityGroupIngress', 'RevokeSecurityGroupIngress'],
     'sts': ['GetCallerIdentity', 'AssumeRole'],
     'ec2-instance-connect': ['SendSSHPublicKey'],
+    'ssm': ['StartSession', 'TerminateSession', 'DescribeInstanceInformation'],
 }
 ROUTE53_NS = 'https://route53.amazonaws.com/doc/2013-04-01/'
 

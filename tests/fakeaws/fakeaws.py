@@ -1,7 +1,8 @@
 #!/usr/bin/python3
 """Simulated AWS for cutover's tests: one HTTP(S) port serving Elastic
-Beanstalk, RDS, Route 53, EC2, STS and EC2 Instance Connect, every request
-SigV4-checked and model-validated, plus an unsigned admin API under /_sim/.
+Beanstalk, RDS, Route 53, EC2, STS, EC2 Instance Connect and Systems Manager,
+every request SigV4-checked and model-validated, plus an unsigned admin API
+under /_sim/, and a websocket port for Session Manager's data channel.
 
     fakeaws.py --world world.json [--port 0] [--https-port 0 --cert C --key K]
                [--hooks module.py] [--port-file FILE] [--log FILE]
@@ -745,6 +746,13 @@ def main():
                  % (args.world, args.hooks, type(e).__name__, e))
     Handler.sim = sim
     logfile = open(args.log, 'a') if args.log else None
+    try:
+        # The Session Manager data channel (StartSession's StreamUrl); without
+        # python3-websockets StartSession answers InternalServerError.
+        import ssmchannel
+        sim.world.ssm_channel = ssmchannel.DataChannelServer(lambda: sim.world, args.host, logfile)
+    except ImportError as e:
+        print('fakeaws: no Session Manager data channel (%s); install python3-websockets.' % e, file=sys.stderr)
     servers = []
     httpd = Server((args.host, args.port), Handler)
     httpd.logfile = logfile

@@ -11,6 +11,7 @@ import copy
 import datetime
 import ipaddress
 import json
+import os
 import random
 import re
 import threading
@@ -157,6 +158,11 @@ class World:
             self.options = {'rds_min_max_records': 20, 'rds_backing_up_during_snapshot': True,
                             'route53_legacy_errors': False, 'route53_max_items': 300,
                             'instance_connect_key_ttl': 60,
+                            # SSM: ssh_closed reports every instance at an address in
+                            # TEST-NET-2 (198.51.100.0/24, never routed), so only the
+                            # Session Manager data channel reaches the instances' sshd.
+                            'ssh_closed': False, 'ssm_chunk': 1024, 'ssm_window': 1000,
+                            'ssm_stream_url': None,
                             'imds_role': 'cutover-instance-role',
                             'imds_credential': None, 'container_credential': None,
                             'container_authorization_token': 'fakeaws-container-token'}
@@ -208,6 +214,8 @@ class World:
             for z in s.get('route53', {}).get('zones', []):
                 self._load_zone(z)
             self.ssh_keys = []
+            self.ssm_sessions = {}     # SessionId -> session (ssm StartSession; tests/fakeaws/ssmchannel.py)
+            self.ssm_channel = getattr(self, 'ssm_channel', None)   # the data-channel server (fakeaws.py)
             self.hooks.call('setup', self)
 
     def add_credential(self, spec):
@@ -230,6 +238,9 @@ class World:
             'key_name': spec.get('key_name', 'cobalt'), 'type': spec.get('type', 't3.medium'),
             'state': spec.get('state', 'running'), 'launched': spec.get('launched', self.now() - 86400),
             'env_vars': dict(spec.get('env_vars', {})), 'extra': spec.get('extra', {}),
+            # Systems Manager: the agent's PingStatus, or None when the instance
+            # is not registered (no AmazonSSMManagedInstanceCore, no agent).
+            'ssm_ping': spec.get('ssm_ping', 'Online'),
         }
         if not inst['private_ip']:
             inst['private_ip'] = '172.31.%d.%d' % (self.rng.randint(0, 255), self.rng.randint(4, 250))
@@ -381,7 +392,14 @@ class World:
 
     def instance_view(self, inst):
         return {k: inst[k] for k in ('id', 'env', 'private_ip', 'public_ip', 'ssh_port', 'az', 'state',
-                                     'env_vars', 'extra')}
+                                     'env_vars', 'extra', 'ssm_ping')}
+
+    def described_ip(self, ip):
+        """The address DescribeInstances shows: with option ssh_closed one in
+        TEST-NET-2 that nothing routes, so the tool cannot reach sshd directly."""
+        if not ip or not self.options.get('ssh_closed'):
+            return ip
+        return '198.51.100.%s' % ip.rsplit('.', 1)[-1]
 
     def event(self, env, message, severity='INFO', request_id=None, t=None):
         self.events.append({'t': t if t is not None else self.now(), 'message': message, 'severity': severity,
@@ -1266,12 +1284,12 @@ class World:
             'SourceDestCheck': True,
         }
         if inst['state'] == 'running':
-            d.update({'PrivateIpAddress': inst['private_ip'], 'SubnetId': 'subnet-0a11ce0a11ce0a11c',
+            d.update({'PrivateIpAddress': self.described_ip(inst['private_ip']), 'SubnetId': 'subnet-0a11ce0a11ce0a11c',
                       'VpcId': 'vpc-0c0ba17c0ba17c0ba',
                       'SecurityGroups': [{'GroupId': g, 'GroupName': self.groups[g]['name'] if g in self.groups
                                           else g} for g in inst['groups']]})
             if inst['public_ip']:
-                d['PublicIpAddress'] = inst['public_ip']
+                d['PublicIpAddress'] = self.described_ip(inst['public_ip'])
                 d['PublicDnsName'] = 'ec2-%s.%s.compute.amazonaws.com' % (inst['public_ip'].replace('.', '-'),
                                                                            self.region)
             else:
@@ -1536,6 +1554,92 @@ class World:
         self.hooks.call('ssh_public_key', self, self.instance_view(inst), user, ' '.join(parts[:2]), expires)
         return {'RequestId': ctx['request_id'], 'Success': True}
 
+    # ============================================================== SSM
+    def _ssm_registered(self):
+        return [i for i in self.instances.values() if i['state'] == 'running' and i.get('ssm_ping')]
+
+    def op_ssm_DescribeInstanceInformation(self, p, ctx):
+        """Managed instances as Systems Manager lists them. Filters: Key
+        InstanceIds / PingStatus (and the older InstanceInformationFilterList
+        with key instanceIds / PingStatus)."""
+        want_ids, want_ping = None, None
+        for f in p.get('Filters', []):
+            if f['Key'] == 'InstanceIds':
+                want_ids = set(f['Values'])
+            elif f['Key'] == 'PingStatus':
+                want_ping = set(f['Values'])
+            elif f['Key'] not in ('ResourceType', 'PlatformTypes', 'AgentVersion', 'tag-key'):
+                raise AwsError('InvalidFilterKey', 'The filter key %s is not valid.' % f['Key'])
+        for f in p.get('InstanceInformationFilterList', []):
+            if f['key'] == 'InstanceIds':
+                want_ids = set(f['valueSet'])
+            elif f['key'] == 'PingStatus':
+                want_ping = set(f['valueSet'])
+        if want_ids is not None:
+            for i in want_ids:
+                if not re.fullmatch(r'(i|mi)-[0-9a-f]{8,17}', i):
+                    raise AwsError('InvalidInstanceId', 'Instance Id %s is not valid.' % i)
+        rows = []
+        for inst in sorted(self._ssm_registered(), key=lambda i: i['id']):
+            if want_ids is not None and inst['id'] not in want_ids:
+                continue
+            if want_ping is not None and inst['ssm_ping'] not in want_ping:
+                continue
+            rows.append({'InstanceId': inst['id'], 'PingStatus': inst['ssm_ping'],
+                         'LastPingDateTime': self.now() - (0 if inst['ssm_ping'] == 'Online' else 3600),
+                         'AgentVersion': '3.2.582.0', 'IsLatestVersion': True, 'PlatformType': 'Linux',
+                         'PlatformName': 'Amazon Linux', 'PlatformVersion': '2023',
+                         'ResourceType': 'EC2Instance', 'IPAddress': inst['private_ip'],
+                         'ComputerName': 'ip-%s.%s.compute.internal' % (inst['private_ip'].replace('.', '-'),
+                                                                       self.region),
+                         'IamRole': 'aws-elasticbeanstalk-ec2-role'})
+        size = int(p.get('MaxResults', 50))
+        start = int(p['NextToken']) if p.get('NextToken', '').isdigit() else 0
+        if p.get('NextToken') and not p['NextToken'].isdigit():
+            raise AwsError('InvalidNextToken', 'The specified token is not valid.')
+        out = {'InstanceInformationList': rows[start:start + size]}
+        if start + size < len(rows):
+            out['NextToken'] = str(start + size)
+        return out
+
+    def op_ssm_StartSession(self, p, ctx):
+        """A port session as Session Manager starts one: the target must be a
+        registered instance whose agent is Online (else TargetNotConnected),
+        the document AWS-StartSSHSession or AWS-StartPortForwardingSession.
+        The answer's StreamUrl is the simulation's data channel."""
+        target = p['Target']
+        doc = p.get('DocumentName', 'SSM-SessionManagerRunShell')
+        if doc not in ('AWS-StartSSHSession', 'AWS-StartPortForwardingSession'):
+            raise AwsError('InvalidDocument', 'Document %s does not exist in your account.' % doc)
+        inst = self.instances.get(target)
+        if inst is None or inst['state'] != 'running' or inst.get('ssm_ping') != 'Online':
+            raise AwsError('TargetNotConnected', '%s is not connected.' % target)
+        params = p.get('Parameters', {})
+        port = params.get('portNumber', ['22'])
+        if len(port) != 1 or not port[0].isdigit() or not 0 < int(port[0]) < 65536:
+            raise AwsError('ValidationException', 'Parameter portNumber must be one port number.')
+        if self.ssm_channel is None:
+            raise AwsError('InternalServerError', 'The simulation runs no Session Manager data channel.', 500)
+        who = ctx['credential']['arn'].rsplit('/', 1)[-1]
+        sid = '%s-%s' % (who, self._id('', 17))
+        token = base64.b64encode(os.urandom(48)).decode()
+        self.ssm_sessions[sid] = {'id': sid, 'target': target, 'document': doc, 'port': int(port[0]),
+                                  'token': token, 'state': 'Pending', 'started': self.now(), 'ended': None,
+                                  'owner': ctx['credential']['arn'], 'reason': p.get('Reason'),
+                                  'bytes_up': 0, 'bytes_down': 0, 'messages': 0, 'protocol_errors': []}
+        url = self.options.get('ssm_stream_url') or self.ssm_channel.url
+        return {'SessionId': sid, 'TokenValue': token,
+                'StreamUrl': '%s/v1/data-channel/%s?role=publish_subscribe&cell-number=1' % (url, sid)}
+
+    def op_ssm_TerminateSession(self, p, ctx):
+        sess = self.ssm_sessions.get(p['SessionId'])
+        if sess is not None and sess['state'] != 'Terminated':
+            sess['state'] = 'Terminated'
+            sess['ended'] = self.now()
+            if self.ssm_channel is not None:
+                self.ssm_channel.terminate(sess['id'])
+        return {'SessionId': p['SessionId']}
+
     def env_file(self, instance_id):
         """The instance's view of its environment's variables, as EB writes
         /opt/elasticbeanstalk/deployment/env (KEY=value lines, sorted)."""
@@ -1571,6 +1675,7 @@ class World:
                 'templates': [{'application': t['app'], 'name': t['name'], 'options': t['options']}
                               for t in self.templates.values()],
                 'instances': [self.instance_view(i) for i in self.instances.values()],
+                'ssm_sessions': [{k: v for k, v in x.items() if k != 'token'} for x in self.ssm_sessions.values()],
                 'security_groups': [{'id': g['id'], 'name': g['name'], 'rules': g['rules']}
                                     for g in self.groups.values()],
                 'events': [{'t': e['t'], 'environment': e['env'], 'message': e['message'],

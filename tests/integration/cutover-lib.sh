@@ -9,8 +9,12 @@ eq()  { [ "$1" = "$2" ] || { echo "# expected [$2], got [$1]" >&2; echo "# $(tai
 has() { grep -q -- "$2" "$1" || { echo "# [$2] not in $1: $(tail -c 600 "$1")" >&2; return 1; }; }
 
 # cutover_up: the simulation before Prep; sets CFG and ST.
+# With CUTOVER_TRANSPORT=ssm (cutover_*_ssm.t) the simulation comes up with
+# port 22 closed on every instance (SIM_SSH_CLOSED: sshd listens where only
+# the simulated SSM agent connects) and its configuration says transport = ssm.
 cutover_up() {
 	"$SIMD/before-prep" >"$T/world.json"
+	if [ "${CUTOVER_TRANSPORT:-ssh}" = ssm ]; then export SIM_SSH_CLOSED=1; fi
 	SIM_WORLD="$T/world.json" sim_up
 	ok "the simulated production (before Prep) comes up"
 	seed_facts
@@ -56,6 +60,26 @@ rows = json.load(open(sys.argv[1]))["rows"]
 print("\n".join(sorted("%s %s" % (n, e) for e, n in rows if str(n) not in lost)))' "$1" "$LIVE_LOST"; }
 # cut ARGS...: one cutover command; stdout in $T/out, both in $T/err, status in $rc.
 cut() { "$CUTOVER" "$@" >"$T/out" 2>"$T/err" </dev/null; rc=$?; cat "$T/out" >>"$T/err"; }
+# ssm_checks: with CUTOVER_TRANSPORT=ssm, that the instances were reached
+# through Session Manager only: port 22 refused on them, sessions used, every
+# one ended, none with a protocol error.
+ssm_checks() {
+	[ "${CUTOVER_TRANSPORT:-ssh}" = ssm ] || return 0
+	check "SSM: the configuration says transport = ssm" grep -q '^transport = ssm' "$CFG"
+	check "SSM: port 22 of an instance is closed" $PY -c '
+import socket, sys
+try:
+    socket.create_connection((sys.argv[1], 22), 2).close()
+except OSError:
+    sys.exit(0)
+sys.exit(1)' "$(j "d['aws']['instances'][0]['private_ip']")"
+	check "SSM: sessions were used, all ended, none with a protocol error" $PY -c '
+import json, sys
+s = json.load(open(sys.argv[1]))["aws"]["ssm_sessions"]
+assert len(s) >= 3, len(s)
+assert not [x for x in s if x["protocol_errors"]], [x for x in s if x["protocol_errors"]][:2]
+assert all(x["state"] == "Terminated" for x in s), [x["id"] for x in s if x["state"] != "Terminated"]' "$T/dump.json"
+}
 env_var() { j "next(e for e in d['aws']['environments'] if e['name'] == '$1')['env_vars'].get('$2', '<unset>')"; }
 alias_of() { j "next(r['AliasTarget']['DNSName'] for z in d['aws']['zones'] for r in z['records'] if r['Name'] == '$1' and 'AliasTarget' in r)"; }
 min_size() { j "next(e for e in d['aws']['environments'] if e['name'] == '$1')['options']['aws:autoscaling:asg']['MinSize']"; }

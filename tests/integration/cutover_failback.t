@@ -4,7 +4,8 @@
 # simulated production of its own: DNS goes back to exactly the records it
 # replaced, the old environments leave maintenance mode with their cron and
 # scaling back, the activity on the new system is reported, and the old
-# database was never written by the cutover.
+# database was never written by the cutover. cutover_failback_ssm.t runs it
+# all over Session Manager with port 22 closed.
 . "$(dirname "$0")/sim-lib.sh"
 . "$(dirname "$0")/cutover-lib.sh"
 cutover_up
@@ -55,5 +56,7 @@ check "the new web env stays in maintenance mode" eq "$(env_var cobalt-productio
 
 cut tidy --yes -c "$CFG" --state "$ST"
 check "tidy refuses after a fail-back (DNS on the old environment)" eq "$rc" 1
+dump
+ssm_checks
 
 done_testing

@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
-# cutover exec on one host: exit codes and signals, stdout/stderr apart,
+# cutover exec on one host (over SSH, or over SSM from exec_ssm.t): exit
+# codes and signals, stdout/stderr apart,
 # 50 MB of binary output byte-exact, stdin, timeouts that leave nothing
 # running, --json, --sudo, --help.
 . "$(dirname "$0")/exec-lib.sh"
+# shellcheck disable=SC2046  # target prints several words on purpose
 H=0
 
 cx $H -- true;                         check "exit 0" eq "$rc" 0
@@ -28,9 +30,9 @@ check "50 MB binary on stderr byte-exact" cmp -s "$T/err" "$T/blob"
 
 # stdin forwarded (binary, then EOF).
 head -c 3000000 /dev/urandom >"$T/in"
-"$CUTOVER" exec --host "$(host $H)" --identity "$SSHD_KEY" --known-hosts "$SSHD_KNOWN_HOSTS" -- cat <"$T/in" >"$T/out" 2>"$T/err"; rc=$?
+"$CUTOVER" exec $(target $H) -- cat <"$T/in" >"$T/out" 2>"$T/err"; rc=$?
 check "stdin forwarded byte-exact" cmp -s "$T/out" "$T/in"
-printf 'line1\nline2\n' | "$CUTOVER" exec --host "$(host $H)" --identity "$SSHD_KEY" --known-hosts "$SSHD_KNOWN_HOSTS" -- wc -l >"$T/out" 2>"$T/err"
+printf 'line1\nline2\n' | "$CUTOVER" exec $(target $H) -- wc -l >"$T/out" 2>"$T/err"
 check "stdin EOF reaches the program" eq "$(tr -d ' ' <"$T/out")" "2"
 
 # Timeout: the whole remote process group is killed, nothing left running.
@@ -46,7 +48,7 @@ check "timeout leaves no process of the group running" sh -c "! pgrep -f 'sleep 
 
 # Ctrl-C (SIGINT to cutover): the remote command is cancelled, exit 130.
 tag2=$((5000 + RANDOM % 1000))
-"$CUTOVER" exec --host "$(host $H)" --identity "$SSHD_KEY" --known-hosts "$SSHD_KNOWN_HOSTS" -- \
+"$CUTOVER" exec $(target $H) -- \
 	sh -c "echo go; sleep $tag2.5" >"$T/out" 2>"$T/err" </dev/null &
 pid=$!
 for _ in $(seq 1 100); do grep -q go "$T/out" 2>/dev/null && break; sleep 0.05; done
@@ -89,4 +91,18 @@ check "manage --help exits 0 and names --app-dir" has "$T/out" "app-dir"
 check "missing program is a usage error (2)" eq "$rc" 2
 "$CUTOVER" exec --host "a:99999" -- true >"$T/out" 2>&1; rc=$?
 check "bad port is a usage error" has "$T/out" "Bad port"
+if [ "$TRANSPORT" = ssm ]; then
+	# Every command above went through Session Manager, and cleanly.
+	curl -fsS "$SIMPROD_ADMIN/state" >"$T/state"
+	check "SSM: sessions were used, none has a protocol error, all ended" /usr/bin/python3 - "$T/state" <<'PY'
+import json, sys
+s = json.load(open(sys.argv[1]))["ssm_sessions"]
+assert len(s) >= 10, len(s)
+bad = [x for x in s if x["protocol_errors"]]
+assert not bad, bad[:3]
+import time
+assert all(x["state"] == "Terminated" for x in s), [x for x in s if x["state"] != "Terminated"][:3]
+assert max(x["bytes_down"] for x in s) >= 50000000, max(x["bytes_down"] for x in s)
+PY
+fi
 echo "1..$n"

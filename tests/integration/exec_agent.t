@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
 # Agent delivery: uploaded once into a private folder, reused while its
 # SHA-256 matches, replaced when tampered with; sudo without a password.
+# exec_agent_ssm.t runs it over SSM (the last part, a user without sudo rights,
+# then still goes over SSH to the test hosts: the simulated instances have no
+# such user).
 . "$(dirname "$0")/exec-lib.sh"
 H=5
 cache="$(hdir $H)/.cache/cutover"

@@ -2,11 +2,13 @@
 # Every wait has a deadline: an agent that stops answering (SIGSTOP) while
 # a command with --timeout runs is given up on (timeout + 10 s grace +
 # 5 s after our cancel), reported, exit 255, never a hang or a success.
+# exec_hang_ssm.t runs it over SSM.
 . "$(dirname "$0")/exec-lib.sh"
 H=9
 tag=$((6000 + RANDOM % 1000))
 start=$(date +%s%N)
-"$CUTOVER" exec --timeout 1 --host "$(host $H)" --identity "$SSHD_KEY" --known-hosts "$SSHD_KNOWN_HOSTS" -- \
+# shellcheck disable=SC2046  # target prints several words on purpose
+"$CUTOVER" exec --timeout 1 $(target $H) -- \
 	sh -c "echo started; sleep $tag.7" >"$T/out" 2>"$T/err" </dev/null &
 pid=$!
 for _ in $(seq 1 100); do grep -q started "$T/out" 2>/dev/null && break; sleep 0.05; done

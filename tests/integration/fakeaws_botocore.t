@@ -23,6 +23,7 @@ r53 = T.strict_client(srv, 'route53', problems)
 ec2 = T.strict_client(srv, 'ec2', problems)
 sts = T.strict_client(srv, 'sts', problems)
 eic = T.strict_client(srv, 'ec2-instance-connect', problems)
+ssm = T.strict_client(srv, 'ssm', problems)
 FAST_WAIT = {'Delay': 0.1, 'MaxAttempts': 100}
 covered = set()
 
@@ -244,6 +245,47 @@ def test_ec2_sts_eic():
     t.eq(keys.strip(), key, 'the pushed key is listed for the instance and user')
 
 
+def test_ssm():
+    r = ssm.describe_instance_information(Filters=[{'Key': 'InstanceIds', 'Values': ['i-0b1e0000000000001']}])
+    did('ssm', 'DescribeInstanceInformation')
+    t.eq([(i['InstanceId'], i['PingStatus']) for i in r['InstanceInformationList']],
+         [('i-0b1e0000000000001', 'Online')], 'DescribeInstanceInformation: registered and Online by default')
+    pages = list(ssm.get_paginator('describe_instance_information').paginate(PaginationConfig={'PageSize': 5}))
+    t.eq(sum(len(p['InstanceInformationList']) for p in pages), 5, 'DescribeInstanceInformation pages by MaxResults')
+    r = ssm.start_session(Target='i-0b1e0000000000001', DocumentName='AWS-StartSSHSession',
+                          Parameters={'portNumber': ['22']})
+    did('ssm', 'StartSession')
+    t.ok(r['StreamUrl'].startswith('ws://') and r['SessionId'] in r['StreamUrl'] and len(r['TokenValue']) > 32,
+         'StartSession answers a session id, a token and the data channel URL', r['StreamUrl'])
+    # The data channel checks the token before anything else.
+    import asyncio
+    import websockets
+    import json as _json
+
+    async def wrong_token():
+        async with websockets.connect(r['StreamUrl']) as ws:
+            await ws.send(_json.dumps({'MessageSchemaVersion': '1.0', 'RequestId': 'r', 'ClientId': 'c',
+                                       'TokenValue': 'not-the-token'}))
+            try:
+                await asyncio.wait_for(ws.recv(), 5)
+            except websockets.ConnectionClosed as e:
+                return e.code
+    t.eq(asyncio.run(wrong_token()), 1008, 'the data channel closes on a wrong token')
+    st = [s for s in srv.admin('GET', '/state')['ssm_sessions'] if s['id'] == r['SessionId']][0]
+    t.eq(st['protocol_errors'], ['wrong token'], 'and records it')
+    t.ok('token' not in st, 'the state never shows the token')
+    r2 = ssm.terminate_session(SessionId=r['SessionId'])
+    did('ssm', 'TerminateSession')
+    t.eq(r2['SessionId'], r['SessionId'], 'TerminateSession')
+    for kw, code in ((dict(Target='i-0b1e0000000000001', DocumentName='AWS-RunShellScript'), 'InvalidDocument'),
+                     (dict(Target='i-0ffffffffffffffff', DocumentName='AWS-StartSSHSession'), 'TargetNotConnected')):
+        try:
+            ssm.start_session(**kw)
+            t.ok(False, 'StartSession refuses with %s' % code)
+        except botocore.exceptions.ClientError as e:
+            t.eq(e.response['Error']['Code'], code, 'StartSession refuses with %s' % code)
+
+
 def test_concurrency():
     import concurrent.futures
     eb.update_environment(EnvironmentName='cobalt-ses-production-blue', OptionSettings=[
@@ -257,7 +299,7 @@ def test_concurrency():
     t.eq(codes, [200] * 40, '40 calls from 8 threads while an update runs all succeed')
 
 
-for fn in (test_eb, test_rds, test_route53, test_ec2_sts_eic, test_concurrency):
+for fn in (test_eb, test_rds, test_route53, test_ec2_sts_eic, test_ssm, test_concurrency):
     t.run(fn, fn.__name__)
 import awsproto  # noqa: E402
 want = {(s, o) for s, ops in awsproto.OPERATIONS.items() for o in ops}

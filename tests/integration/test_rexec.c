@@ -15,6 +15,11 @@
 
 #include "remote/rexec.h"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 struct capture {
 	char out[4096], err[4096];
 	size_t ol, el;
@@ -131,12 +136,102 @@ test_many_hosts_one_unreachable(void **state)
 	free(hosts);
 }
 
+/* The transport interface (remote/ssh.h, struct ssh_dialer) the SSM
+ * transport plugs into: a dialer gives the stream, libssh2 runs over it,
+ * hang_up runs exactly once after the close, a failing dialer is a clear
+ * error and never a TCP fall back; an untrusted dialer still gets the
+ * known_hosts check, a trusted one does not. */
+struct dial_count {
+	int port, dials, hangups, fail;
+	int handle;
+};
+
+static int
+tcp_dial(void *arg, int64_t deadline_ms, int *fd, void **handle, struct cut_err *err)
+{
+	struct dial_count *d = arg;
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons((uint16_t)d->port) };
+	int s;
+
+	(void)deadline_ms;
+	d->dials++;
+	if (d->fail)
+		return cut_err_set(err, CUT_ENET, "test dialer refuses.");
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if ((s = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0 || connect(s, (void *)&a, sizeof(a)) != 0)
+		return cut_err_set(err, CUT_ENET, "test dialer cannot connect.");
+	*fd = s;
+	*handle = &d->handle;
+	return 0;
+}
+
+static void
+tcp_hang_up(void *arg, void *handle)
+{
+	struct dial_count *d = arg;
+
+	assert_ptr_equal(handle, &d->handle);
+	d->hangups++;
+}
+
+static void
+test_dialer(void **state)
+{
+	struct rexec_target t;
+	struct rexec_conn *c = NULL;
+	struct rexec_result res;
+	struct cut_err err;
+	struct capture cap;
+	struct rexec_io io = { cap_output, &cap, -1, NULL };
+	const char *argv[] = { "sh", "-c", "echo via-dialer", NULL };
+	struct rexec_request req = { .kind = REXEC_RUN, .argv = argv, .timeout_ms = 20000 };
+	struct dial_count dc;
+	struct ssh_dialer d = { tcp_dial, tcp_hang_up, &dc, 0, "test" };
+	int port = ts_sshd_port(1);
+
+	(void)state;
+	memset(&dc, 0, sizeof(dc));
+	dc.port = port;
+	/* Labelled with the host's name and port (known_hosts looks it up so),
+	 * but only the dialer makes the connection. */
+	target_for(&t, port);
+	t.ssh.dialer = &d;
+	memset(&cap, 0, sizeof(cap));
+	if (rexec_connect(&c, &t, &err) != 0)
+		fail_msg("%s", err.msg);
+	assert_int_equal(rexec_run(c, &req, &io, &res, &err), 0);
+	assert_int_equal(res.status, 0);
+	assert_string_equal(cap.out, "via-dialer\n");
+	rexec_close(c);
+	assert_int_equal(dc.dials, 1);
+	assert_int_equal(dc.hangups, 1);
+
+	/* Untrusted: known_hosts still decides (an empty one refuses). */
+	memset(&dc, 0, sizeof(dc));
+	dc.port = port;
+	t.ssh.known_hosts = "/dev/null";
+	assert_int_equal(rexec_connect(&c, &t, &err), CUT_EHOSTKEY);
+	assert_int_equal(dc.hangups, 1);
+	/* Trusted (as the SSM dialer is): no known_hosts needed. */
+	d.trusted = 1;
+	if (rexec_connect(&c, &t, &err) != 0)
+		fail_msg("%s", err.msg);
+	rexec_close(c);
+	/* A failing dialer: its sentence, no TCP attempt, no hang_up. */
+	memset(&dc, 0, sizeof(dc));
+	dc.fail = 1;
+	assert_int_equal(rexec_connect(&c, &t, &err), CUT_ENET);
+	assert_non_null(strstr(err.msg, "test dialer refuses"));
+	assert_int_equal(dc.hangups, 0);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_one_connection_many_requests),
 		cmocka_unit_test(test_many_hosts_one_unreachable),
+		cmocka_unit_test(test_dialer),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

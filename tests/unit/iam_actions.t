@@ -29,6 +29,10 @@ sed -e 's/^instance_connect = .*/instance_connect = yes/' -e 's/^open_port = .*/
 	"$top/deploy/cutover.example.ini" >"$T/c.ini"
 "$CUTOVER" iam-policy -c "$T/c.ini" --offline --for all >"$T/policy.json" 2>"$T/notes"
 rc=$?
+# The same world reached through Systems Manager instead (port 22 never opened).
+sed -e 's/^open_port = .*/open_port = no/' -e 's/^#\{0,1\}transport = .*/transport = ssm/' "$T/c.ini" >"$T/c-ssm.ini"
+grep -q '^transport = ssm' "$T/c-ssm.ini" || printf '\n[ssh]\ntransport = ssm\n' >>"$T/c-ssm.ini"
+"$CUTOVER" iam-policy -c "$T/c-ssm.ini" --offline --for all >"$T/policy-ssm.json" 2>/dev/null || rc=$?
 if [ "$rc" -eq 0 ] && /usr/bin/python3 -c 'import json,sys; json.load(open(sys.argv[1]))' "$T/policy.json"; then
 	ok "iam-policy --offline prints a JSON document on stdout alone"
 else
@@ -42,7 +46,7 @@ grep -q 'environment/cobalt/cobalt-test-black' "$T/policy.json" && ok "the rehea
 svc_of() {
 	case $1 in
 	eb) echo elasticbeanstalk ;; rds) echo rds ;; ec2) echo ec2 ;; sts) echo sts ;;
-	route53) echo route53 ;; eic) echo ec2-instance-connect ;; *) echo "?$1" ;;
+	route53) echo route53 ;; eic) echo ec2-instance-connect ;; ssm) echo ssm ;; *) echo "?$1" ;;
 	esac
 }
 ops=$(grep -ohE '(aws_params_init\(&p|aws_query_pages\(c|aws_rest_xml\(c|aws_json\(c), &aws_svc_[a-z0-9]+, "[A-Za-z]+"' \
@@ -57,7 +61,7 @@ while read -r svc op; do
 		grep -q "\"$action\"" "$T/policy.json" && missing="$missing $action(listed-but-excepted)"
 		continue
 	fi
-	grep -q "\"$action\"" "$T/policy.json" || missing="$missing $action"
+	grep -q "\"$action\"" "$T/policy.json" "$T/policy-ssm.json" || missing="$missing $action"
 done <<<"$ops"
 [ -z "$missing" ] && ok "every operation the aws/ modules send is in the policy or named as not called" ||
 	nok "every operation the aws/ modules send is in the policy or named as not called" "missing:$missing"

@@ -66,6 +66,7 @@ test_base_and_defaults(void **state)
 	assert_string_equal(c.pairs[1].envs[1], "cobalt-ses-production-green");
 	assert_string_equal(c.ssh.user, "ec2-user");
 	assert_string_equal(c.app.dir, "/var/app/current");
+	assert_int_equal(c.ssh.transport, CFG_TRANSPORT_SSH);
 	/* Instance paths default to EB's Amazon Linux 2023 layout. */
 	assert_string_equal(c.app.access_log, "/var/log/nginx/access.log");
 	assert_string_equal(c.app.cron_state_dir, "/var/lib/cutover");
@@ -93,6 +94,7 @@ test_app_paths_are_keys(void **state)
 	assert_string_equal(c.app.cron_state_dir, "var/lib/cutover");
 }
 
+
 /* Each case: text appended to (or replacing) BASE, expected "line N" and a
  * word of the message. */
 static void
@@ -115,6 +117,24 @@ cat(const char *a, const char *b)
 	static char buf[4096];
 	snprintf(buf, sizeof(buf), "%s%s", a, b);
 	return buf;
+}
+
+/* [ssh] transport: ssh (the default) or ssm; ssm with open_port is a contradiction. */
+static void
+test_transport(void **state)
+{
+	struct cfg c;
+	struct cut_err err;
+
+	(void)state;
+	if (cfg_parse_text("t.ini", cat(BASE, "[ssh]\ntransport = ssm\n"), &c, &err) != 0)
+		fail_msg("%s", err.msg);
+	assert_int_equal(c.ssh.transport, CFG_TRANSPORT_SSM);
+	if (cfg_parse_text("t.ini", cat(BASE, "[ssh]\ntransport = ssh\n"), &c, &err) != 0)
+		fail_msg("%s", err.msg);
+	assert_int_equal(c.ssh.transport, CFG_TRANSPORT_SSH);
+	expect_error(cat(BASE, "[ssh]\ntransport = session-manager\n"), "line 17", "transport must be ssh or ssm");
+	expect_error(cat(BASE, "[ssh]\ntransport = ssm\nopen_port = yes\n"), "line 16", "remove open_port");
 }
 
 static void
@@ -249,6 +269,7 @@ main(void)
 		cmocka_unit_test(test_example_file_parses),
 		cmocka_unit_test(test_base_and_defaults),
 		cmocka_unit_test(test_app_paths_are_keys),
+		cmocka_unit_test(test_transport),
 		cmocka_unit_test(test_smoke_section),
 		cmocka_unit_test(test_mistakes_name_file_and_line),
 		cmocka_unit_test(test_missing_file),

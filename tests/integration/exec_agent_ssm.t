@@ -1,0 +1,5 @@
+#!/usr/bin/env bash
+# exec_agent.t over Session Manager ([ssh] transport = ssm) against the simulated
+# production with port 22 closed to the tool (tests/integration/exec-lib.sh).
+export EXEC_TRANSPORT=ssm
+exec "$(dirname "$0")/exec_agent.t"
