@@ -226,7 +226,10 @@ check "verify after the cutover: nothing written to the old database since the s
 check "zero said in words" has "$T/out" "nothing was lost"
 # The old database is frozen since the cutover (issue 12): this write stands
 # for one that got past it (a superuser's session turning the default off).
-psql_at "$LIVE_DB" "SET default_transaction_read_only = off; INSERT INTO payments_stripelog (created_date, event, event_type, cobalt_pay_id) VALUES (now(), '{}', 'charge.succeeded', 'pi_after_snapshot')" >/dev/null
+# (The session's own setting, given at connection: a SET in the same -c
+# string would come too late, its implicit transaction already read-only.)
+PGOPTIONS='-c default_transaction_read_only=off' psql_at "$LIVE_DB" "INSERT INTO payments_stripelog (created_date, event, event_type, cobalt_pay_id) VALUES (now(), '{}', 'charge.succeeded', 'pi_after_snapshot')" >/dev/null
+check "the write past the freeze landed" test -n "$(psql_at "$LIVE_DB" "SELECT id FROM payments_stripelog WHERE cobalt_pay_id = 'pi_after_snapshot'")"
 lw_id=$(psql_at "$LIVE_DB" "SELECT id FROM payments_stripelog WHERE cobalt_pay_id = 'pi_after_snapshot'")
 cut verify -c "$CFG" --since "$snap_at" --csv "$T/lw.csv"
 check "a write to the old database after the snapshot is reported (exit 3)" eq "$rc" 3
