@@ -11,7 +11,8 @@ start=$(date +%s%N)
 "$CUTOVER" exec --timeout 1 $(target $H) -- \
 	sh -c "echo started; sleep $tag.7" >"$T/out" 2>"$T/err" </dev/null &
 pid=$!
-for _ in $(seq 1 100); do grep -q started "$T/out" 2>/dev/null && break; sleep 0.05; done
+# Up to 20 s: over SSM under load the session alone can take seconds.
+for _ in $(seq 1 400); do grep -q started "$T/out" 2>/dev/null && break; sleep 0.05; done
 agent=""
 for p in $(pgrep -f cutover-agent-x86_64); do
 	case "$(readlink "/proc/$p/cwd")" in "$(hdir $H)") agent=$p;; esac
