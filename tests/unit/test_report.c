@@ -156,10 +156,10 @@ test_window_split_and_projection(void **state)
 	for (size_t i = 0; i < s.nvalues; i++)
 		assert_string_not_equal(s.values[i].key, "wait_kind");
 	report_window_line(&s, line_, sizeof(line_));
-	assert_non_null(strstr(line_, "AWS transitions 12.0s, waiting for users to go quiet 1m00s, "
-	    "the tool's own work 2.0s"));
+	assert_non_null(strstr(line_, "AWS transitions 12.0 s, waiting for users to go quiet 1 min 0 s, "
+	    "the tool's own work 2.0 s"));
 	assert_non_null(strstr(line_, "simulated at 0.05 of their real durations: at real "
-	    "durations the window would be about 5m02s"));
+	    "durations the window would be about 5 min 2 s"));
 	j = report_window_json(&s);
 	assert_non_null(j);
 	assert_string_equal(json_object_to_json_string_ext(j, JSON_C_TO_STRING_PLAIN),
@@ -240,13 +240,13 @@ test_markdown_and_html(void **state)
 	f = open_memstream(&md, &len);
 	report_write_markdown(&s, f);
 	fclose(f);
-	assert_non_null(strstr(md, "Downtime 3m41s, from 1970-01-01 00:16:41Z to 1970-01-01 00:20:22Z"));
-	assert_non_null(strstr(md, "AWS transitions 1m50s, waiting for users to go quiet 0.0s, "
-	    "the tool's own work 5.0s"));
+	assert_non_null(strstr(md, "Downtime 3 min 41 s, from 1970-01-01 00:16:41 UTC to 1970-01-01 00:20:22 UTC"));
+	assert_non_null(strstr(md, "AWS transitions 1 min 50 s, waiting for users to go quiet 0.0 s, "
+	    "the tool's own work 5.0 s"));
 	assert_null(strstr(md, "at real durations"));
-	assert_non_null(strstr(md, "(prompts, crashes, resumes) 1m46s"));
-	assert_non_null(strstr(md, "| snapshot | 1m02s | 1m00s | done |"));
-	assert_non_null(strstr(md, "| snapshot | snapshot <s> | 1m00s | available |"));
+	assert_non_null(strstr(md, "(prompts, crashes, resumes) 1 min 46 s"));
+	assert_non_null(strstr(md, "| snapshot | 1 min 2 s | 1 min 0 s | done |"));
+	assert_non_null(strstr(md, "| snapshot | snapshot <s> | 1 min 0 s | available |"));
 	assert_non_null(strstr(md, "over 2 run(s)"));
 
 	f = open_memstream(&html, &len);
