@@ -322,6 +322,9 @@ visit(void *arg, struct json_object *rec)
 			const char *k = json_object_object_get_ex(rec, "kv", &kv) ?
 			    jstr(kv, "wait_kind") : NULL;
 			snprintf(sp->what, sizeof(sp->what), "%s", msg ? msg : "");
+			/* Journals before wait kinds: the quiet step's wait is the users'. */
+			if (k == NULL && step && strcmp(step, "quiet") == 0)
+				k = "quiet";
 			snprintf(sp->kind, sizeof(sp->kind), "%s", k ? k : "");
 			for (size_t a = 0; step && a < b->napplied; a++)
 				if (strcmp(b->applied[a].step, change_step(step)) == 0 &&
@@ -366,6 +369,19 @@ clip(int64_t a0, int64_t a1, int64_t b0, int64_t b1)
 	return hi > lo ? hi - lo : 0;
 }
 
+/* A journal older than run-begin's state: its folder is the state folder. */
+static void
+state_of(const char *journal_path, char *buf, size_t len)
+{
+	char abs[PATH_MAX], *slash;
+
+	if (realpath(journal_path, abs) == NULL || (slash = strrchr(abs, '/')) == NULL)
+		return;
+	*slash = '\0';
+	if (strlen(abs) < len)
+		memcpy(buf, abs[0] ? abs : "/", strlen(abs[0] ? abs : "/") + 1);
+}
+
 int
 report_compute(const char *journal_path, struct report_summary *out, struct cut_err *err)
 {
@@ -384,6 +400,10 @@ report_compute(const char *journal_path, struct report_summary *out, struct cut_
 		return r;
 	}
 	close_spans(&b, NULL, 0, out->last_ms, "open");
+	if (b.open)
+		out->last = b.cur;   /* still running, or it died: where it got to */
+	if (out->last.state[0] == '\0')
+		state_of(journal_path, out->last.state, sizeof(out->last.state));
 	list_load(&out->unmapped);
 	list_load(&out->lost);
 	list_load(&out->activity);
@@ -474,7 +494,8 @@ report_fmt_dur(int64_t ms, char *buf, size_t len)
 		snprintf(buf, len, "%.1f s", (double)ms / 1000.0);
 }
 
-/* Total wait inside a step span (for the step table). */
+/* Total AWS wait inside a step span (for the step table): the users' quiet
+ * is not AWS's. */
 static int64_t
 waits_in(const struct report_summary *s, const struct report_span *st)
 {
@@ -482,7 +503,8 @@ waits_in(const struct report_summary *s, const struct report_span *st)
 	size_t i;
 
 	for (i = 0; i < s->nspans; i++)
-		if (s->spans[i].wait && strcmp(s->spans[i].step, st->step) == 0)
+		if (s->spans[i].wait && strcmp(s->spans[i].kind, "quiet") != 0 &&
+		    strcmp(s->spans[i].step, st->step) == 0)
 			w += clip(s->spans[i].t0, s->spans[i].t1, st->t0, st->t1);
 	return w;
 }
@@ -522,6 +544,26 @@ md_cell(FILE *f, const char *s)
 
 	for (; *p; p++) {
 		if (strchr("\\`*_[]<>|~&#!", *p) != NULL)
+			fprintf(f, "\\%c", *p);
+		else
+			fputc(*p, f);
+	}
+	free(t);
+}
+
+/* A verdict sentence: like a cell, but a `command` in backquotes (the
+ * project's sentences quote commands so) stays a code span. */
+static void
+md_prose(FILE *f, const char *s)
+{
+	char *t = printable(s);
+	const char *p = t ? t : "", *close;
+
+	for (; *p; p++) {
+		if (*p == '`' && (close = strchr(p + 1, '`')) != NULL && close > p + 1) {
+			fwrite(p, 1, (size_t)(close - p + 1), f);
+			p = close;
+		} else if (strchr("\\`*_[]<>|~&#!", *p) != NULL)
 			fprintf(f, "\\%c", *p);
 		else
 			fputc(*p, f);
@@ -803,22 +845,22 @@ md_verdict(const struct report_summary *s, FILE *f)
 	}
 	verdict_build(s, v);
 	fprintf(f, "## Verdict: %s\n\n", v->word);
-	md_cell(f, v->headline);
+	md_prose(f, v->headline);
 	fputs("\n\n", f);
 	for (i = 0; i < v->nlines; i++) {
 		fprintf(f, "- **%s:** ", v->lines[i].label);
-		md_cell(f, v->lines[i].text);
+		md_prose(f, v->lines[i].text);
 		fputs("\n", f);
 	}
 	fputs("\n**Next:**", f);
 	if (v->next_note[0]) {
 		fputs(" ", f);
-		md_cell(f, v->next_note);
+		md_prose(f, v->next_note);
 	}
 	fputs("\n", f);
 	for (i = 0; i < v->nnext; i++) {
 		fputs("\n", f);
-		md_cell(f, v->next[i].when);
+		md_prose(f, v->next[i].when);
 		fputs(":\n\n```\n", f);
 		/* A fenced block is shown as is: only a line break could end it. */
 		for (const char *c = v->next[i].cmd; *c; c++)
@@ -922,6 +964,31 @@ html_cell(FILE *f, const char *s)
 	free(t);
 }
 
+/* The same in HTML: `command` becomes <code>command</code>. */
+static void
+html_prose(FILE *f, const char *s)
+{
+	char *t = printable(s);
+	const char *p = t ? t : "", *close;
+
+	for (; *p; p++) {
+		if (*p == '`' && (close = strchr(p + 1, '`')) != NULL && close > p + 1) {
+			char *code = strndup(p + 1, (size_t)(close - p - 1));
+			fputs("<code>", f);
+			html_escape(f, code ? code : "");
+			fputs("</code>", f);
+			free(code);
+			p = close;
+		} else if (*p == '\'')
+			fputs("&#39;", f);
+		else {
+			char one[2] = { *p, '\0' };
+			html_escape(f, one);
+		}
+	}
+	free(t);
+}
+
 static void
 html_list(const struct report_summary *s, enum list_kind k, FILE *f)
 {
@@ -1011,7 +1078,8 @@ svg_timeline(const struct report_summary *s, FILE *f)
 		report_fmt_dur(sp->t1 - sp->t0, d, sizeof(d));
 		fprintf(f, "<rect class=\"%s\" x=\"%.1f\" y=\"%.0f\" width=\"%.1f\" height=\"%.0f\" "
 		    "fill=\"%s\"><title>", sp->wait ? "wait" : "step", x0, y + (sp->wait ? 5 : 2), w,
-		    sp->wait ? ROW - 10 : ROW - 4, sp->wait ? "#f0ad4e" : "#337ab7");
+		    sp->wait ? ROW - 10 : ROW - 4, !sp->wait ? "#337ab7" :
+		    strcmp(sp->kind, "quiet") == 0 ? "#8e6cc0" : "#f0ad4e");
 		html_escape(f, sp->step);
 		fprintf(f, "%s", sp->wait ? " waiting for " : " ");
 		html_escape(f, sp->wait ? sp->what : "");
@@ -1022,7 +1090,7 @@ svg_timeline(const struct report_summary *s, FILE *f)
 	report_fmt_dur(s->last_ms - s->first_ms, d, sizeof(d));
 	fprintf(f, "<text x=\"%.0f\" y=\"%.0f\">0</text><text x=\"%.0f\" y=\"%.0f\" "
 	    "text-anchor=\"end\">%s</text>\n", LABEL, H - 6, W - 10, H - 6, d);
-	fprintf(f, "<text x=\"%.0f\" y=\"14\">blue: step, orange: AWS wait, red band: downtime"
+	fprintf(f, "<text x=\"%.0f\" y=\"14\">blue: step, orange: AWS wait, purple: users going quiet, red band: downtime"
 	    "</text>\n</svg>\n", LABEL);
 #undef X
 	free(names);
@@ -1048,22 +1116,22 @@ html_verdict(const struct report_summary *s, FILE *f)
 	verdict_build(s, v);
 	fprintf(f, "<section id=\"verdict\" class=\"verdict %s\">\n<h2>Verdict: %s</h2>\n"
 	    "<p class=\"headline\">", cls[v->kind], v->word);
-	html_cell(f, v->headline);
+	html_prose(f, v->headline);
 	fputs("</p>\n<table class=\"facts\">\n", f);
 	for (i = 0; i < v->nlines; i++) {
 		fprintf(f, "<tr><th>%s</th><td>", v->lines[i].label);
-		html_cell(f, v->lines[i].text);
+		html_prose(f, v->lines[i].text);
 		fputs("</td></tr>\n", f);
 	}
 	fputs("</table>\n<h3>Next</h3>\n", f);
 	if (v->next_note[0]) {
 		fputs("<p>", f);
-		html_cell(f, v->next_note);
+		html_prose(f, v->next_note);
 		fputs("</p>\n", f);
 	}
 	for (i = 0; i < v->nnext; i++) {
 		fputs("<p class=\"when\">", f);
-		html_cell(f, v->next[i].when);
+		html_prose(f, v->next[i].when);
 		fputs(":</p>\n<pre class=\"next\">", f);
 		html_cell(f, v->next[i].cmd);
 		fputs("</pre>\n", f);
@@ -1094,7 +1162,8 @@ static const char html_style[] =
     "background:none}"
     "pre.next{background:#222;color:#eee;padding:.5em .8em;white-space:pre-wrap;"
     "word-break:break-all;margin:.2em 0 .6em}"
-    "p.when{margin:.5em 0 0}";
+    "p.when{margin:.5em 0 0}"
+    "code{font-family:'DejaVu Sans Mono',monospace;background:#eee;padding:0 .2em}";
 
 void
 report_write_html(const struct report_summary *s, FILE *f)
