@@ -812,12 +812,13 @@ report_window_line(const struct report_summary *s, char *buf, size_t len)
 }
 
 /* A recorded value as the report shows it: the Unix times steps record
- * (dns-switch changed_at, freeze unix, failback-activity counted_until)
+ * (dns-switch changed_at, freeze unix, failback-activity counted_until,
+ * snapshot created)
  * as UTC times; the rest as recorded. */
 static const char *
 human_value(const struct report_value *v, char *buf, size_t len)
 {
-	static const char *const times[] = { "changed_at", "unix", "counted_until" };
+	static const char *const times[] = { "changed_at", "unix", "counted_until", "created" };
 	char *end;
 	long long n;
 
