@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "runbook/journal.h"
+#include "runbook/tables.h"
 #include "runbook/verdict.h"
 #include "base/sfile.h"
 #include <fcntl.h>
@@ -256,6 +257,34 @@ run_end(struct builder *b, struct json_object *kv, const char *msg)
 	}
 }
 
+/* The freeze point's table counts, when the journal names them. */
+static void
+frozen_load(struct report_summary *s)
+{
+	struct report_list *l = &s->frozen;
+	const char *file = NULL, *sha = NULL, *n = NULL;
+
+	/* report_value is defined below, with the writers. */
+	for (size_t i = s->nvalues; i-- > 0;) {
+		const struct report_value *v = &s->values[i];
+		if (strcmp(v->step, "freeze") != 0)
+			continue;
+		if (file == NULL && strcmp(v->key, "stats_file") == 0)
+			file = v->value;
+		else if (sha == NULL && strcmp(v->key, "stats_sha256") == 0)
+			sha = v->value;
+		else if (n == NULL && strcmp(v->key, "tables") == 0)
+			n = v->value;
+	}
+	if (file == NULL || n == NULL)
+		return;
+	l->present = 1;
+	l->count = atol(n);
+	snprintf(l->rows_file, sizeof(l->rows_file), "%s", file);
+	snprintf(l->rows_sha256, sizeof(l->rows_sha256), "%s", sha ? sha : "");
+	list_load(l);
+}
+
 static int
 visit(void *arg, struct json_object *rec)
 {
@@ -408,6 +437,7 @@ report_compute(const char *journal_path, struct report_summary *out, struct cut_
 	list_load(&out->lost);
 	list_load(&out->activity);
 	list_load(&out->parity);
+	frozen_load(out);
 	if (out->has_downtime) {
 		int64_t B = out->down_begin_ms;
 		int64_t E = out->downtime_open || out->down_end_ms < B ? out->last_ms : out->down_end_ms;
@@ -465,6 +495,7 @@ report_summary_free(struct report_summary *s)
 	rowlist_free(&s->lost.rows);
 	rowlist_free(&s->activity.rows);
 	rowlist_free(&s->parity.rows);
+	rowlist_free(&s->frozen.rows);
 	s->nspans = s->nvalues = 0;
 }
 
@@ -751,6 +782,65 @@ md_list(const struct report_summary *s, enum list_kind k, FILE *f)
 	}
 }
 
+/* What parity found for one table of the freeze point: "equal", the
+ * difference it listed, or why it was not compared. */
+static const char *
+parity_result(const struct report_summary *s, const char *table, char *buf, size_t len)
+{
+	const struct rowlist *d = &s->parity.rows;
+
+	for (size_t i = 0; d->ncols >= 6 && i < d->nrows; i++)
+		if (strcmp(rowlist_cell(d, i, 0), table) == 0) {
+			snprintf(buf, len, "DIFFERS: %s", rowlist_cell(d, i, 5));
+			return buf;
+		}
+	for (const struct parity_skip *k = parity_skips; k->table; k++)
+		if (strcmp(k->table, table) == 0) {
+			snprintf(buf, len, "not compared, by design: %s", k->why);
+			return buf;
+		}
+	if (report_value(s, "parity", "compared") == NULL)
+		return "not compared yet (the run stopped before parity)";
+	if (s->parity.count > 0 && s->parity.rows.nrows == 0)
+		return "see the parity list";
+	return "equal";
+}
+
+static const char *const frozen_heads[] = { "table", "rows at the freeze",
+	"highest id at the freeze", "parity" };
+
+static void
+md_frozen(const struct report_summary *s, FILE *f)
+{
+	const struct report_list *l = &s->frozen;
+	char res[512];
+
+	if (!l->present)
+		return;
+	fprintf(f, "\n## Parity per table\n\nEvery table of the live database at the freeze (%ld), "
+	    "and what the parity check before the DNS switch found for it.\n", l->count);
+	if (l->rows.nrows > 0 && l->rows.ncols >= 3) {
+		fprintf(f, "\n| %s | %s | %s | %s |\n|---|---|---|---|\n", frozen_heads[0],
+		    frozen_heads[1], frozen_heads[2], frozen_heads[3]);
+		for (size_t i = 0; i < l->rows.nrows; i++) {
+			const char *t = rowlist_cell(&l->rows, i, 0);
+			fputs("| ", f);
+			md_cell(f, t);
+			fputs(" | ", f);
+			md_cell(f, rowlist_cell(&l->rows, i, 1));
+			fputs(" | ", f);
+			md_cell(f, rowlist_cell(&l->rows, i, 2)[0] ? rowlist_cell(&l->rows, i, 2) : "-");
+			fputs(" | ", f);
+			md_cell(f, parity_result(s, t, res, sizeof(res)));
+			fputs(" |\n", f);
+		}
+	} else if (l->problem[0]) {
+		fputs("\nThe tables are not listed here: ", f);
+		md_cell(f, l->problem);
+		fputs("\n", f);
+	}
+}
+
 static void
 downtime_line(const struct report_summary *s, char *buf, size_t len)
 {
@@ -921,6 +1011,7 @@ report_write_markdown(const struct report_summary *s, FILE *f)
 		fputs("\n", f);
 	}
 	md_list(s, LIST_PARITY, f);
+	md_frozen(s, f);
 	fprintf(f, "\n## Recorded values\n\nWhat each step recorded (fail-back uses these).\n\n"
 	    "| step | key | value |\n|---|---|---|\n");
 	for (i = 0; i < s->nvalues; i++) {
@@ -1024,6 +1115,41 @@ html_list(const struct report_summary *s, enum list_kind k, FILE *f)
 	if (list_outro(l, line, sizeof(line))) {
 		fputs("<p>", f);
 		html_escape(f, line);
+		fputs("</p>\n", f);
+	}
+}
+
+static void
+html_frozen(const struct report_summary *s, FILE *f)
+{
+	const struct report_list *l = &s->frozen;
+	char res[512];
+
+	if (!l->present)
+		return;
+	fprintf(f, "<h2 id=\"parity-tables\">Parity per table</h2>\n<p>Every table of the live "
+	    "database at the freeze (%ld), and what the parity check before the DNS switch found "
+	    "for it.</p>\n", l->count);
+	if (l->rows.nrows > 0 && l->rows.ncols >= 3) {
+		fprintf(f, "<table class=\"parity-tables\"><tr><th>%s</th><th>%s</th><th>%s</th>"
+		    "<th>%s</th></tr>\n", frozen_heads[0], frozen_heads[1], frozen_heads[2],
+		    frozen_heads[3]);
+		for (size_t i = 0; i < l->rows.nrows; i++) {
+			const char *t = rowlist_cell(&l->rows, i, 0);
+			fputs("<tr><td>", f);
+			html_cell(f, t);
+			fputs("</td><td>", f);
+			html_cell(f, rowlist_cell(&l->rows, i, 1));
+			fputs("</td><td>", f);
+			html_cell(f, rowlist_cell(&l->rows, i, 2)[0] ? rowlist_cell(&l->rows, i, 2) : "-");
+			fputs("</td><td>", f);
+			html_cell(f, parity_result(s, t, res, sizeof(res)));
+			fputs("</td></tr>\n", f);
+		}
+		fputs("</table>\n", f);
+	} else if (l->problem[0]) {
+		fputs("<p>The tables are not listed here: ", f);
+		html_cell(f, l->problem);
 		fputs("</p>\n", f);
 	}
 }
@@ -1228,6 +1354,7 @@ report_write_html(const struct report_summary *s, FILE *f)
 		fputs("</p>\n", f);
 	}
 	html_list(s, LIST_PARITY, f);
+	html_frozen(s, f);
 	fputs("<h2 id=\"values\">Recorded values</h2>\n<p>What each step recorded (fail-back uses "
 	    "these).</p>\n<table class=\"values\"><tr><th>step</th><th>key</th>"
 	    "<th>value</th></tr>\n", f);

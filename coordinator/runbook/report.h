@@ -93,6 +93,9 @@ struct report_summary {
 	/* blocked-email-restore (unmapped people), lost-writes, failback-activity,
 	 * parity (the tables that differed before the DNS switch) */
 	struct report_list unmapped, lost, activity, parity;
+	/* Every table of the live database at the freeze (freeze's stats_file:
+	 * table, rows, max_id), for parity per table; count = tables. */
+	struct report_list frozen;
 	/* The latest run that was not refused, and a refused one after it
 	 * (cmd "" when none); which commands ever finished. */
 	struct report_run last, refused;

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "base/sfile.h"
+#include "runbook/tables.h"
 
 static void
 vput(char *buf, size_t len, const char *fmt, va_list ap)
@@ -319,10 +320,19 @@ safety(const struct report_summary *s, struct verdict *v)
 		char t[1800] = "";
 		size_t i;
 
+		size_t skipped = 0;
+
+		for (i = 0; s->frozen.rows.ncols >= 1 && i < s->frozen.rows.nrows; i++)
+			for (const struct parity_skip *k = parity_skips; k->table; k++)
+				if (strcmp(k->table, rowlist_cell(&s->frozen.rows, i, 0)) == 0)
+					skipped++;
+		if (skipped > 0)
+			put(t, sizeof(t), "; %zu more left out by design (see Parity per table)", skipped);
 		if (d == 0)
-			line(v, "Parity", "%ld of %ld table(s) equal: each has the row count and highest "
-			    "id of the frozen live database.", n, n);
+			line(v, "Parity", "%ld of %ld compared table(s) equal: each has the row count and "
+			    "highest id of the frozen live database%s.", n, n, t);
 		else {
+			t[0] = '\0';
 			for (i = 0; i < s->parity.rows.nrows && i < 6 && s->parity.rows.ncols >= 6; i++)
 				cat(t, sizeof(t), "%s%s (%s)", i ? "; " : "",
 				    rowlist_cell(&s->parity.rows, i, 0), rowlist_cell(&s->parity.rows, i, 5));

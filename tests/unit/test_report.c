@@ -568,7 +568,11 @@ static FILE *
 journal_upto(int through_dns)
 {
 	FILE *f = fopen(path, "w");
-	char rows[512], sha[65], kv[1024];
+	char rows[512], stats[512], sha[65], kv[1024];
+	static const char *const scols[] = { "table", "rows", "max_id" };
+	static const char *const t1[] = { "events_basketitem", "1200", "1207" };
+	static const char *const t2[] = { "django_migrations", "310", "310" };
+	static const char *const t3[] = { "payments_membertransaction", "88", "" };
 	struct rowlist rl;
 	struct cut_err err;
 	static const char *const cols[] = { "email", "system_number" };
@@ -585,13 +589,22 @@ journal_upto(int through_dns)
 	line(f, 1796482801000, "step-applied", "maint-on", NULL);
 	line(f, 1796482801000, "downtime-begin", "maint-on", NULL);
 	line(f, 1796482830000, "step-done", "maint-on", NULL);
+	/* The freeze point: two tables parity compares, one it leaves out. */
+	snprintf(stats, sizeof(stats), "%s/freeze-point.json", tmpdir);
+	assert_int_equal(rowlist_init(&rl, 3, scols, &err), 0);
+	assert_int_equal(rowlist_add(&rl, t1, &err), 0);
+	assert_int_equal(rowlist_add(&rl, t2, &err), 0);
+	assert_int_equal(rowlist_add(&rl, t3, &err), 0);
+	assert_int_equal(rowlist_write(stats, &rl, sha, &err), 0);
+	rowlist_free(&rl);
 	line(f, 1796482830000, "step-begin", "freeze", NULL);
-	line(f, 1796482832000, "step-done", "freeze", "\"kv\":{\"at\":\"2026-12-05 15:00:31+00\","
-	    "\"unix\":\"1796482831\",\"tables\":\"48\"}");
+	snprintf(kv, sizeof(kv), "\"kv\":{\"at\":\"2026-12-05 15:00:31+00\",\"unix\":\"1796482831\","
+	    "\"tables\":\"3\",\"stats_file\":\"%s\",\"stats_sha256\":\"%s\"}", stats, sha);
+	line(f, 1796482832000, "step-done", "freeze", kv);
 	if (!through_dns)
 		return f;
 	line(f, 1796482832000, "step-begin", "parity", NULL);
-	line(f, 1796482840000, "step-done", "parity", "\"kv\":{\"compared\":\"46\","
+	line(f, 1796482840000, "step-done", "parity", "\"kv\":{\"compared\":\"2\","
 	    "\"after_freeze\":\"0\",\"differences\":\"0\"}");
 	line(f, 1796482840000, "step-begin", "dns-switch", NULL);
 	line(f, 1796482841000, "step-applied", "dns-switch", "\"kv\":{\"changed_at\":\"1796482841\"}");
@@ -647,7 +660,18 @@ test_verdict_succeeded(void **state)
 	assert_non_null(strstr(md, "- **Users converted:** 17 (unregistered users on the new "
 	    "system: 17 before, 0 after).\n"));
 	assert_non_null(strstr(md, "- **Smoke checks:** 6 of 6 passed.\n"));
-	assert_non_null(strstr(md, "- **Parity:** 46 of 46 table(s) equal"));
+	assert_non_null(strstr(md, "- **Parity:** 2 of 2 compared table(s) equal: each has the row "
+	    "count and highest id of the frozen live database; 1 more left out by design (see "
+	    "Parity per table).\n"));
+	/* parity per table, from the freeze point */
+	assert_non_null(strstr(md, "## Parity per table\n\nEvery table of the live database at the "
+	    "freeze (3)"));
+	assert_non_null(strstr(md, "| events\\_basketitem | 1200 | 1207 | equal |\n"));
+	assert_non_null(strstr(md, "| django\\_migrations | 310 | 310 | not compared, by design: "
+	    "migrate records the migrations it applies |\n"));
+	assert_non_null(strstr(md, "| payments\\_membertransaction | 88 | - | equal |\n"));
+	assert_non_null(strstr(html, "<tr><td>events_basketitem</td><td>1200</td><td>1207</td>"
+	    "<td>equal</td></tr>"));
 	assert_non_null(strstr(md, "- **Write freeze:** the live database refused writes from "
 	    "2026-12-05 15:00:31+00, and no write landed after it"));
 	assert_non_null(strstr(md, "```\ncutover tidy -c /etc/cutover/prod.ini --state "
@@ -716,6 +740,9 @@ test_verdict_stopped_at_step(void **state)
 	assert_non_null(strstr(md, "- **Write freeze:** the live database refused writes from "
 	    "2026-12-05 15:00:31+00; not yet checked"));
 	assert_null(strstr(md, "**Smoke checks"));
+	assert_null(strstr(md, "**Parity"));
+	assert_non_null(strstr(md, "| events\\_basketitem | 1200 | 1207 | not compared yet (the run "
+	    "stopped before parity) |\n"));
 	assert_non_null(strstr(md, "Once the cause is fixed, to resume at snapshot (steps done are "
 	    "skipped):\n\n```\ncutover run -c /etc/cutover/prod.ini --state /srv/cutover/state\n```"));
 	assert_non_null(strstr(md, "```\ncutover failback -c /etc/cutover/prod.ini"));
