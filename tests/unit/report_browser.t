@@ -8,6 +8,9 @@
 # catch a page that does ask). The screenshot goes to BUILD/report-browser.png
 # for a person to look at. Without chromium the test fails and says to run
 # make deps.
+#
+# REPORT_PICTURE=FILE also writes the README's picture (doc/report.png: the
+# top of the page, 1200x1250) from the same page with the same browser.
 set -u
 top=${CUTOVER_TOP:-$(cd "$(dirname "$0")/../.." && pwd)}
 build=${CUTOVER_BUILD:-$top/build}
@@ -177,6 +180,10 @@ if [ "$(head -c 8 "$build/report-browser.png" 2>/dev/null | od -An -tx1 | tr -d 
 	ok "screenshot for a person to look at: $build/report-browser.png"
 else
 	nok "screenshot for a person to look at: $build/report-browser.png" "$(tail -5 "$T/chromium.log")"
+fi
+if [ -n "${REPORT_PICTURE:-}" ]; then
+	chrome --screenshot="$REPORT_PICTURE" --window-size=1200,1250 "file://$state/report.html" >/dev/null
+	echo "# README picture written: $REPORT_PICTURE ($(stat -c %s "$REPORT_PICTURE") bytes)"
 fi
 if ! grep -Eq 'https?:|<link|<script|<img|<iframe|url\(' "$state/report.html" && [ -z "$(page_requests)" ]; then
 	ok "the page stands alone: no URL in it, and rendering it asked the network for nothing"
