@@ -413,11 +413,23 @@ verdict_build(const struct report_summary *s, struct verdict *v)
 	headline(s, v);
 	if (s->last.cmd[0] != '\0' && strcmp(s->last.cmd, "rehearse") != 0)
 		site(s, v);
-	if (s->has_downtime) {
+	/* A run that never reached maintenance mode had no window: say so. */
+	if (s->has_downtime || s->run_done || strcmp(s->last.cmd, "run") == 0) {
 		report_window_line(s, w, sizeof(w));
 		line(v, "Window", "%s", w);
 	}
 	safety(s, v);
+	/* Done is not the same as nothing left to do: say so in the verdict. */
+	if ((v->kind == VERDICT_SUCCEEDED || v->kind == VERDICT_TIDIED) &&
+	    (s->unmapped.count > 0 || s->lost.count > 0)) {
+		cat(v->headline, sizeof(v->headline), " To act on:");
+		if (s->unmapped.count > 0)
+			cat(v->headline, sizeof(v->headline), " %ld blocked email(s) not restored%s",
+			    s->unmapped.count, s->lost.count > 0 ? ";" : ".");
+		if (s->lost.count > 0)
+			cat(v->headline, sizeof(v->headline), " %ld lost write(s) to enter again.",
+			    s->lost.count);
+	}
 	if (s->refused.cmd[0] != '\0')
 		line(v, "Refused", "a later `cutover %s` was refused before it changed anything: %s",
 		    s->refused.cmd, or(s->refused.why, "the journal does not say why."));

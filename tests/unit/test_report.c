@@ -649,7 +649,8 @@ test_verdict_succeeded(void **state)
 	/* first, right under the title */
 	assert_non_null(strstr(md, "# Cutover report c0ffee\n\n## Verdict: Succeeded\n\n"
 	    "Succeeded: every step of `cutover run` is done and the site runs on "
-	    "cobalt-production-green with the database cobalt-db-2."));
+	    "cobalt-production-green with the database cobalt-db-2. To act on: 2 blocked email(s) "
+	    "not restored.\n"));
 	assert_non_null(strstr(md, "- **Site:** myabf.com.au and www.myabf.com.au point to "
 	    "cobalt-production-green (the new environment) since 2026-12-05 15:00:41 UTC.\n"));
 	assert_non_null(strstr(md, "- **Window:** Downtime 1 min 19 s, from 2026-12-05 15:00:01 UTC"));
