@@ -217,10 +217,12 @@ site(const struct report_summary *s, struct verdict *v)
 
 	host(apex, sizeof(apex), s->apex, "the site");
 	host(www, sizeof(www), s->www, "");
-	if (www[0])
-		put(both, sizeof(both), "%s and %s point", apex, www);
-	else
+	int one = www[0] == '\0';
+
+	if (one)
 		put(both, sizeof(both), "%s points", apex);
+	else
+		put(both, sizeof(both), "%s and %s point", apex, www);
 	if (at > 0) {
 		char t[40];
 		report_fmt_time((int64_t)at * 1000, t, sizeof(t));
@@ -235,15 +237,17 @@ site(const struct report_summary *s, struct verdict *v)
 			    olde);
 		break;
 	case REPORT_DNS_MOVING:
-		line(v, "Site", "%s were being moved to %s when the run stopped, and the change was "
-		    "not confirmed: `cutover status` reads where DNS points now.", apex, newe);
+		line(v, "Site", "%s%s%s %s being moved to %s when the run stopped, and the change "
+		    "was not confirmed: `cutover status` reads where DNS points now.", apex,
+		    one ? "" : " and ", www, one ? "was" : "were", newe);
 		break;
 	case REPORT_DNS_NEW:
 		line(v, "Site", "%s to %s (the new environment)%s.", both, newe, since);
 		break;
 	case REPORT_DNS_BACKING:
-		line(v, "Site", "%s were being moved back to %s when fail-back stopped, and the "
-		    "change was not confirmed: `cutover status` reads where DNS points now.", apex, olde);
+		line(v, "Site", "%s%s%s %s being moved back to %s when fail-back stopped, and the "
+		    "change was not confirmed: `cutover status` reads where DNS points now.", apex,
+		    one ? "" : " and ", www, one ? "was" : "were", olde);
 		break;
 	case REPORT_DNS_BACK:
 		line(v, "Site", "%s to %s (the old environment) again, since fail-back.", both, olde);

@@ -808,6 +808,39 @@ test_verdict_failed_back(void **state)
 	free(txt);
 }
 
+/* A fail-back that stopped with DNS half way: the site is not claimed to
+ * be anywhere, and the next command resumes the fail-back. */
+static void
+test_verdict_failback_stopped(void **state)
+{
+	char *md, *html, *txt;
+	FILE *f = journal_upto(1);
+
+	(void)state;
+	line(f, 1796482884000, "run-end", NULL, "\"kv\":{\"status\":\"done\"}");
+	line(f, 1796484000000, "run-begin", NULL, RUN("failback"));
+	line(f, 1796484000000, "step-begin", "failback-dns", NULL);
+	line(f, 1796484001000, "step-applied", "failback-dns", NULL);
+	line(f, 1796484002000, "step-failed", "failback-dns", "\"msg\":\"Route 53 refused the "
+	    "change (Throttling); run again.\"");
+	line(f, 1796484002000, "run-end", NULL, "\"kv\":{\"status\":\"failed\"}");
+	fclose(f);
+	render(&md, &html, &txt);
+	assert_non_null(strstr(txt, "Verdict: Stopped at step failback-dns of `cutover failback`: "
+	    "Route 53 refused the change (Throttling); run again.\n"));
+	assert_non_null(strstr(txt, "\nSite: myabf.com.au and www.myabf.com.au were being moved back to "
+	    "cobalt-production-blue when fail-back stopped, and the change was not confirmed: "
+	    "`cutover status` reads where DNS points now.\n"));
+	assert_non_null(strstr(txt, "  Once the cause is fixed, to resume at failback-dns (steps "
+	    "done are skipped):\n    cutover failback -c /etc/cutover/prod.ini --state "
+	    "/srv/cutover/state\n"));
+	assert_null(strstr(txt, "cutover tidy"));
+	assert_null(strstr(txt, "cutover run -c"));
+	free(md);
+	free(html);
+	free(txt);
+}
+
 /* A path the shell would split is quoted in the next command. */
 static void
 test_verdict_quotes_paths(void **state)
@@ -850,6 +883,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_verdict_succeeded, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_verdict_stopped_at_step, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_verdict_failed_back, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_verdict_failback_stopped, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_verdict_quotes_paths, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
