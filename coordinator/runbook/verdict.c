@@ -128,7 +128,7 @@ host(char *buf, size_t len, const char *name, const char *dflt)
 }
 
 static const char *
-or(const char *a, const char *b)
+either(const char *a, const char *b)
 {
 	return a && a[0] ? a : b;
 }
@@ -150,8 +150,8 @@ static void
 headline(const struct report_summary *s, struct verdict *v)
 {
 	const struct report_run *r = &s->last;
-	const char *newe = or(s->new_web, "the new environment");
-	const char *olde = or(s->live_web, "the old environment");
+	const char *newe = either(s->new_web, "the new environment");
+	const char *olde = either(s->live_web, "the old environment");
 	const char *step = r->failed_step[0] ? r->failed_step : r->step;
 
 	if (r->cmd[0] == '\0') {
@@ -169,11 +169,11 @@ headline(const struct report_summary *s, struct verdict *v)
 		else if (r->status[0] == '\0')
 			put(v->headline, sizeof(v->headline), "Stopped at step %s of `cutover %s`: the "
 			    "run ended without a word (killed, crashed or its machine lost); the journal "
-			    "holds what it did.", or(step, "(before the first step)"), r->cmd);
+			    "holds what it did.", either(step, "(before the first step)"), r->cmd);
 		else
 			put(v->headline, sizeof(v->headline), "Stopped at step %s of `cutover %s`: %s",
-			    or(step, "(before the first step)"), r->cmd,
-			    or(r->why, "the journal does not say why."));
+			    either(step, "(before the first step)"), r->cmd,
+			    either(r->why, "the journal does not say why."));
 		return;
 	}
 	if (strcmp(r->cmd, "run") == 0) {
@@ -203,7 +203,7 @@ headline(const struct report_summary *s, struct verdict *v)
 		put(v->word, sizeof(v->word), "Rehearsed");
 		put(v->headline, sizeof(v->headline), "Rehearsal done: every step of `cutover %s` "
 		    "is done on %s; production was not touched.", r->cmd,
-		    or(s->test_env, "the test environment"));
+		    either(s->test_env, "the test environment"));
 	}
 }
 
@@ -211,8 +211,8 @@ static void
 site(const struct report_summary *s, struct verdict *v)
 {
 	char apex[260], www[260], both[600], since[64] = "";
-	const char *newe = or(s->new_web, "the new environment");
-	const char *olde = or(s->live_web, "the old environment");
+	const char *newe = either(s->new_web, "the new environment");
+	const char *olde = either(s->live_web, "the old environment");
 	long at = num(s, "dns-switch", "changed_at", 0);
 
 	host(apex, sizeof(apex), s->apex, "the site");
@@ -398,10 +398,10 @@ what_next(const struct report_summary *s, struct verdict *v)
 		break;
 	case VERDICT_STOPPED:
 		if (strcmp(r->status, "until") == 0)
-			next(v, s, r->cmd, "To go on after %s", or(step, "the last step"));
+			next(v, s, r->cmd, "To go on after %s", either(step, "the last step"));
 		else
 			next(v, s, r->cmd, "Once the cause is fixed, to resume at %s (steps done are "
-			    "skipped)", or(step, "the first step not done"));
+			    "skipped)", either(step, "the first step not done"));
 		if (strcmp(r->cmd, "run") == 0)
 			next(v, s, "failback", "Or, to go back to the old system");
 		break;
@@ -436,7 +436,7 @@ verdict_build(const struct report_summary *s, struct verdict *v)
 	}
 	if (s->refused.cmd[0] != '\0')
 		line(v, "Refused", "a later `cutover %s` was refused before it changed anything: %s",
-		    s->refused.cmd, or(s->refused.why, "the journal does not say why."));
+		    s->refused.cmd, either(s->refused.why, "the journal does not say why."));
 	what_next(s, v);
 }
 
