@@ -161,19 +161,24 @@ headline(const struct report_summary *s, struct verdict *v)
 		return;
 	}
 	if (strcmp(r->status, "done") != 0) {
+		char where[96];
+
+		if (step[0])
+			put(where, sizeof(where), "at step %s", step);
+		else
+			put(where, sizeof(where), "before its first step");
 		v->kind = VERDICT_STOPPED;
 		put(v->word, sizeof(v->word), "Stopped");
 		if (strcmp(r->status, "until") == 0)
 			put(v->headline, sizeof(v->headline), "Stopped after step %s of `cutover %s`, as "
 			    "asked (--until).", step, r->cmd);
 		else if (r->status[0] == '\0')
-			put(v->headline, sizeof(v->headline), "Stopped at step %s of `cutover %s`: the "
-			    "run ended without a word (killed, crashed or its machine lost); the journal "
-			    "holds what it did.", either(step, "(before the first step)"), r->cmd);
+			put(v->headline, sizeof(v->headline), "Stopped %s of `cutover %s`: the run ended "
+			    "without a word (killed, crashed or its machine lost); the journal holds what "
+			    "it did.", where, r->cmd);
 		else
-			put(v->headline, sizeof(v->headline), "Stopped at step %s of `cutover %s`: %s",
-			    either(step, "(before the first step)"), r->cmd,
-			    either(r->why, "the journal does not say why."));
+			put(v->headline, sizeof(v->headline), "Stopped %s of `cutover %s`: %s", where,
+			    r->cmd, either(r->why, "the journal does not say why."));
 		return;
 	}
 	if (strcmp(r->cmd, "run") == 0) {
