@@ -509,6 +509,26 @@ report_fmt_time(int64_t ms, char *buf, size_t len)
 	strftime(buf, len, "%Y-%m-%d %H:%M:%S UTC", &tm);
 }
 
+const char *
+report_fmt_iso(const char *iso, char *buf, size_t len)
+{
+	int y, mo, d, h, mi, sec, n = 0;
+	const char *rest;
+
+	if (sscanf(iso, "%4d-%2d-%2d%*1[T ]%2d:%2d:%2d%n", &y, &mo, &d, &h, &mi, &sec, &n) != 6 ||
+	    n == 0)
+		return iso;
+	rest = iso + n;
+	if (*rest == '.')
+		for (rest++; *rest >= '0' && *rest <= '9'; rest++)
+			;
+	/* UTC only: another offset is shown as written rather than guessed at. */
+	if (strcmp(rest, "Z") != 0 && strcmp(rest, "+00") != 0 && strcmp(rest, "+00:00") != 0)
+		return iso;
+	snprintf(buf, len, "%04d-%02d-%02d %02d:%02d:%02d UTC", y, mo, d, h, mi, sec);
+	return buf;
+}
+
 void
 report_fmt_dur(int64_t ms, char *buf, size_t len)
 {
@@ -641,6 +661,7 @@ report_value(const struct report_summary *s, const char *step, const char *key)
 static int
 freeze_line(const struct report_summary *s, char *buf, size_t len)
 {
+	char at_h[40], unew_h[40], ufb_h[40];
 	const char *at = report_value(s, "freeze", "at"), *lsn = report_value(s, "freeze", "lsn");
 	const char *ended = report_value(s, "freeze", "ended"), *prev = report_value(s, "freeze", "prev");
 	const char *tables = report_value(s, "freeze", "tables");
@@ -651,6 +672,11 @@ freeze_line(const struct report_summary *s, char *buf, size_t len)
 
 	if (at == NULL)
 		return 0;
+	at = report_fmt_iso(at, at_h, sizeof(at_h));
+	if (unew)
+		unew = report_fmt_iso(unew, unew_h, sizeof(unew_h));
+	if (ufb)
+		ufb = report_fmt_iso(ufb, ufb_h, sizeof(ufb_h));
 	n = snprintf(buf, len, "The live database refused writes from %s (WAL position %s; %s other "
 	    "session(s) ended; its setting before: %s), with %s table(s) counted at that point.", at,
 	    lsn ? lsn : "-", ended ? ended : "?", prev ? prev : "?", tables ? tables : "?");
@@ -903,8 +929,8 @@ report_window_line(const struct report_summary *s, char *buf, size_t len)
 
 /* A recorded value as the report shows it: the Unix times steps record
  * (dns-switch changed_at, freeze unix, failback-activity counted_until,
- * snapshot created)
- * as UTC times; the rest as recorded. */
+ * snapshot created) as UTC times, and the database's ISO times ("at") the
+ * same way; the rest as recorded. */
 static const char *
 human_value(const struct report_value *v, char *buf, size_t len)
 {
@@ -921,6 +947,8 @@ human_value(const struct report_value *v, char *buf, size_t len)
 		report_fmt_time(n * 1000, buf, len);
 		return buf;
 	}
+	if (strcmp(v->key, "at") == 0)
+		return report_fmt_iso(v->value, buf, len);
 	return v->value;
 }
 

@@ -120,6 +120,9 @@ const char *report_value(const struct report_summary *s, const char *step, const
  * over an hour "1 h 02 min 03 s"). */
 void report_fmt_time(int64_t ms, char *buf, size_t len);
 void report_fmt_dur(int64_t ms, char *buf, size_t len);
+/* An ISO 8601 UTC time as a database or AWS wrote it ("2026-12-05T14:51:02.566085Z",
+ * "2026-12-05 14:51:02+00") the same way, to the second; anything else as is. */
+const char *report_fmt_iso(const char *iso, char *buf, size_t len);
 
 /* The downtime window's one sentence (as the report shows it), and the
  * same as a JSON object (window_ms, aws_ms, quiet_ms, work_ms, between_ms,

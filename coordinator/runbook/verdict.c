@@ -351,6 +351,9 @@ safety(const struct report_summary *s, struct verdict *v)
 	}
 	if (at != NULL) {
 		const char *after = report_value(s, "parity", "after_freeze");
+		char at_h[40];
+
+		at = report_fmt_iso(at, at_h, sizeof(at_h));
 
 		if (after == NULL)
 			line(v, "Write freeze", "the live database refused writes from %s; not yet "

@@ -36,7 +36,7 @@ trap cleanup EXIT
 state=$T/state config=$T/cutover.ini
 mkdir -m 700 "$state"
 : >"$config"
-cp "$top"/tests/unit/report-fixture/*.rows.json "$state/"
+cp "$top"/tests/unit/report-fixture/*.json "$state/"
 sed -e "s|@STATE@|$state|g" -e "s|@CONFIG@|$config|g" "$top/tests/unit/report-fixture/journal.jsonl" \
     >"$state/journal.jsonl"
 if "$build/cutover" report --state "$state" >"$T/out" 2>&1 && [ -s "$state/report.html" ]; then
@@ -151,12 +151,15 @@ if grep -qx 'first_h2=verdict' "$T/dom.txt" &&
 else
 	nok "the rendered page opens with the verdict: Succeeded" "$(head -c 600 "$T/dom.txt")"
 fi
-want_site="Site myabf.com.au and www.myabf.com.au point to cobalt-production-green (the new environment) since 2026-12-05 12:36:14 UTC."
+want_site="Site myabf.com.au and www.myabf.com.au point to cobalt-production-green (the new environment) since 2026-12-05 14:51:32 UTC."
 want_next="cutover tidy -c $config --state $state"
 if [[ "$verdict" == *"$want_site"* && "$verdict" == *"$want_next"* &&
       "$verdict" == *"Blocked emails 249 of 250 restored; 1 NOT restored (no user with their system number): mia.moss@example.com (system number 731045)."* &&
       "$verdict" == *"Smoke checks 4 of 4 passed."* && "$verdict" == *"Lost writes 0: nothing was written"* &&
-      "$verdict" == *"Window Downtime 54.0 s, from 2026-12-05 12:35:29 UTC"* ]]; then
+      "$verdict" == *"Users converted 218 (unregistered users on the new system: 220 before, 2 after)."* &&
+      "$verdict" == *"Parity 23 of 23 compared table(s) equal"*"6 more left out by design"* &&
+      "$verdict" == *"Write freeze the live database refused writes from 2026-12-05 14:51:02 UTC, and no write landed after it"* &&
+      "$verdict" == *"Window Downtime 1 min 17 s, from 2026-12-05 14:50:34 UTC"* ]]; then
 	ok "the verdict says where the site points, the window, the data-safety lines and the next command"
 else
 	nok "the verdict says where the site points, the window, the data-safety lines and the next command" "$verdict"

@@ -674,7 +674,7 @@ test_verdict_succeeded(void **state)
 	assert_non_null(strstr(html, "<tr><td>events_basketitem</td><td>1200</td><td>1207</td>"
 	    "<td>equal</td></tr>"));
 	assert_non_null(strstr(md, "- **Write freeze:** the live database refused writes from "
-	    "2026-12-05 15:00:31+00, and no write landed after it"));
+	    "2026-12-05 15:00:31 UTC, and no write landed after it"));
 	assert_non_null(strstr(md, "```\ncutover tidy -c /etc/cutover/prod.ini --state "
 	    "/srv/cutover/state\n```\n"));
 	assert_non_null(strstr(md, "```\ncutover failback -c /etc/cutover/prod.ini --state "
@@ -739,7 +739,7 @@ test_verdict_stopped_at_step(void **state)
 	    "cobalt-production-blue, as before: this cutover has not changed DNS.\n"));
 	assert_non_null(strstr(md, "maintenance mode is still on"));
 	assert_non_null(strstr(md, "- **Write freeze:** the live database refused writes from "
-	    "2026-12-05 15:00:31+00; not yet checked"));
+	    "2026-12-05 15:00:31 UTC; not yet checked"));
 	assert_null(strstr(md, "**Smoke checks"));
 	assert_null(strstr(md, "**Parity"));
 	assert_non_null(strstr(md, "| events\\_basketitem | 1200 | 1207 | not compared yet (the run "
