@@ -1,10 +1,13 @@
 /* cli/cmd_report.c: `cutover report`: regenerate the report from the journal. */
 #include <getopt.h>
+#include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
 
 #include "cli/cmd.h"
 #include "cli/cmdrun.h"
 #include "runbook/report.h"
+#include "runbook/verdict.h"
 
 extern const struct cmd_entry cmd_report_entry;
 
@@ -19,7 +22,8 @@ static int
 cmd_report_exec(int argc, char **argv)
 {
 	const char *state = CMDRUN_DEFAULT_STATE;
-	char md[4096], html[4096];
+	char md[4096], html[4096], jpath[PATH_MAX];
+	struct report_summary s;
 	struct cut_err err;
 	int c;
 
@@ -40,7 +44,18 @@ cmd_report_exec(int argc, char **argv)
 		fprintf(stderr, "cutover report: %s\n", err.msg);
 		return 1;
 	}
-	printf("%s\n%s\n", md, html);
+	/* The verdict first, as the report gives it, then where the report is. */
+	snprintf(jpath, sizeof(jpath), "%s/journal.jsonl", state);
+	if (report_compute(jpath, &s, &err) == 0) {
+		struct verdict *v = malloc(sizeof(*v));
+		if (v != NULL) {
+			verdict_build(&s, v);
+			verdict_write_text(v, stdout);
+			free(v);
+		}
+		report_summary_free(&s);
+	}
+	printf("Report: %s\n        %s\n", md, html);
 	return 0;
 }
 
@@ -49,10 +64,12 @@ const struct cmd_entry cmd_report_entry = {
 	.summary = "write the cutover report (Markdown and HTML) from the journal",
 	.usage = "usage: cutover report [--state DIR]\n"
 	    "\n"
-	    "Writes DIR/report.md and DIR/report.html (timeline, downtime window split into AWS\n"
-	    "waiting and the tool's own work, recorded values) from DIR/journal.jsonl alone, and\n"
-	    "prints their paths. Needs no configuration or AWS access. DIR defaults to\n"
-	    "./" CMDRUN_DEFAULT_STATE ".\n",
+	    "Writes DIR/report.md and DIR/report.html (the verdict, timeline, downtime window\n"
+	    "split into AWS waiting and the tool's own work, data-safety results, recorded\n"
+	    "values) from DIR/journal.jsonl alone, prints the verdict (succeeded, stopped at a\n"
+	    "step and why, or failed back; where the site points; the window; the data-safety\n"
+	    "results; the command to run next) and the reports' paths. Needs no configuration\n"
+	    "or AWS access. DIR defaults to ./" CMDRUN_DEFAULT_STATE ".\n",
 	.exec = cmd_report_exec,
 	.longopts = report_longopts,
 	.shortopts = REPORT_SHORTOPTS,

@@ -101,6 +101,7 @@ struct session {
 	struct journal *journal;
 	struct progress *out;
 	struct run_ctx ctx;
+	char config_abs[PATH_MAX];   /* ctx.config_path points here */
 };
 
 static int
@@ -128,6 +129,11 @@ session_open(struct session *s, const struct cmdrun_opts *o, const char *cmd, in
 	s->ctx.out = s->out;
 	s->ctx.world = s->world;
 	s->ctx.state_dir = o->state;
+	/* world_ops_open read it, so it exists; absolute for the report's
+	 * next command, whatever folder that is run from. */
+	if (realpath(o->config, s->config_abs) == NULL)
+		snprintf(s->config_abs, sizeof(s->config_abs), "%s", o->config);
+	s->ctx.config_path = s->config_abs;
 	s->ctx.opts.yes = o->yes;
 	s->ctx.opts.dry_run = o->dry_run;
 	s->ctx.opts.until = o->until;

@@ -2,6 +2,7 @@
 #include "runbook/engine.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <signal.h>
 #include <stdio.h>
@@ -641,9 +642,9 @@ say_resuming(struct run_ctx *ctx, const struct runbook *rb)
 int
 engine_run(struct run_ctx *ctx, const struct runbook *rb, struct cut_err *err)
 {
-	struct journal_kv kv[5];
-	char pid[16];
-	size_t i;
+	struct journal_kv kv[7];
+	char pid[16], state_abs[PATH_MAX];
+	size_t i, nkv;
 	int r, problems = 0;
 	const char *stop_status = "done";
 
@@ -661,8 +662,21 @@ engine_run(struct run_ctx *ctx, const struct runbook *rb, struct cut_err *err)
 	kv[1] = (struct journal_kv){ "pid", pid };
 	kv[2] = (struct journal_kv){ "until", ctx->opts.until ? ctx->opts.until : "" };
 	kv[3] = (struct journal_kv){ "yes", ctx->opts.yes ? "1" : "0" };
-	kv[4] = (struct journal_kv){ "time_scale", ctx->opts.time_scale };
-	if ((r = jlog_kv(ctx, "run-begin", NULL, NULL, kv, ctx->opts.time_scale ? 5 : 4, err)) != 0)
+	nkv = 4;
+	if (ctx->opts.time_scale)
+		kv[nkv++] = (struct journal_kv){ "time_scale", ctx->opts.time_scale };
+	/* Where this run read its configuration and keeps its state: the
+	 * report's next command names them (runbook/verdict.h). */
+	if (ctx->config_path)
+		kv[nkv++] = (struct journal_kv){ "config", ctx->config_path };
+	if (ctx->state_dir) {
+		/* The folder exists (the journal is in it): absolute, so the
+		 * command works from any folder. */
+		if (realpath(ctx->state_dir, state_abs) == NULL)
+			snprintf(state_abs, sizeof(state_abs), "%s", ctx->state_dir);
+		kv[nkv++] = (struct journal_kv){ "state", state_abs };
+	}
+	if ((r = jlog_kv(ctx, "run-begin", NULL, NULL, kv, nkv, err)) != 0)
 		return r;
 
 	if ((r = preflight_run(ctx, rb->checks, rb->nchecks, &problems, err)) != 0) {

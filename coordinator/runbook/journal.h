@@ -14,7 +14,8 @@
  * are strings). Events:
  *   journal-begin  first line; kv.id is the cutover's id
  *   names          the pinned struct run_names (kv)
- *   run-begin      kv.cmd, kv.pid, kv.host, kv.until, kv.yes
+ *   run-begin      kv.cmd, kv.pid, kv.until, kv.yes, kv.time_scale (a simulation),
+ *                  kv.config and kv.state (absolute paths)
  *   preflight      msg = problems found (only when it failed)
  *   step-begin     a step starts (check/apply follow)
  *   step-record    kv = what fail-back needs, written BEFORE apply

@@ -2,6 +2,7 @@
 #include "runbook/report.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <json-c/json.h>
 #include <limits.h>
 #include <stdio.h>
@@ -11,6 +12,8 @@
 #include <unistd.h>
 
 #include "runbook/journal.h"
+#include "runbook/tables.h"
+#include "runbook/verdict.h"
 #include "base/sfile.h"
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -31,6 +34,8 @@ struct builder {
 	int64_t last_ms;
 	struct cut_err *err;
 	int failed;
+	struct report_run cur, prev;   /* the run being read, the latest one not refused */
+	int open;                      /* cur has begun and not ended */
 };
 
 static const char *
@@ -174,6 +179,112 @@ list_load(struct report_list *l)
 		snprintf(l->problem, sizeof(l->problem), "%s", e.msg);
 }
 
+/* The pinned names the verdict speaks of. */
+static void
+names_of(struct report_summary *s, struct json_object *kv)
+{
+	static const struct { const char *key; size_t off, size; } f[] = {
+#define N(k) { #k, offsetof(struct report_summary, k), sizeof(((struct report_summary *)0)->k) }
+		N(app), N(apex), N(www), N(live_web), N(new_web), N(live_db), N(new_db), N(test_env),
+#undef N
+	};
+
+	for (size_t i = 0; i < sizeof(f) / sizeof(f[0]); i++) {
+		const char *v = jstr(kv, f[i].key);
+		snprintf((char *)s + f[i].off, f[i].size, "%s", v ? v : "");
+	}
+}
+
+/* Where the site points, as the DNS steps move it. */
+static void
+dns_moved(struct report_summary *s, const char *step, int done)
+{
+	if (strcmp(step, "dns-switch") == 0)
+		s->dns = done ? REPORT_DNS_NEW : REPORT_DNS_MOVING;
+	else if (strcmp(step, "failback-dns") == 0 && s->dns != REPORT_DNS_UNCHANGED)
+		s->dns = done ? REPORT_DNS_BACK : REPORT_DNS_BACKING;
+}
+
+static void
+run_begin(struct builder *b, struct json_object *kv)
+{
+	const char *cmd = kv ? jstr(kv, "cmd") : NULL;
+	const char *config = kv ? jstr(kv, "config") : NULL, *state = kv ? jstr(kv, "state") : NULL;
+
+	if (b->open)
+		b->prev = b->cur;   /* it died: still the latest that was not refused */
+	memset(&b->cur, 0, sizeof(b->cur));
+	b->open = 1;
+	snprintf(b->cur.cmd, sizeof(b->cur.cmd), "%s", cmd ? cmd : "?");
+	snprintf(b->cur.config, sizeof(b->cur.config), "%s", config ? config : "");
+	snprintf(b->cur.state, sizeof(b->cur.state), "%s", state ? state : "");
+	/* A run that dies writes no end: until one comes, this is the latest. */
+	b->s->last = b->cur;
+	b->s->refused.cmd[0] = '\0';
+}
+
+static void
+run_end(struct builder *b, struct json_object *kv, const char *msg)
+{
+	struct report_summary *s = b->s;
+	const char *status = kv ? jstr(kv, "status") : NULL;
+
+	if (!b->open)
+		return;
+	b->open = 0;
+	snprintf(b->cur.status, sizeof(b->cur.status), "%s", status ? status : "?");
+	if (b->cur.why[0] == '\0')
+		snprintf(b->cur.why, sizeof(b->cur.why), "%s", msg ? msg : "");
+	if (strcmp(b->cur.status, "refused") == 0) {
+		/* Changed nothing: the verdict stays with the run before it. */
+		s->refused = b->cur;
+		s->last = b->prev;
+		return;
+	}
+	s->last = b->cur;
+	b->prev = b->cur;
+	if (strcmp(b->cur.status, "done") == 0) {
+		if (strcmp(b->cur.cmd, "prep") == 0)
+			s->prep_done = 1;
+		else if (strcmp(b->cur.cmd, "run") == 0)
+			s->run_done = 1;
+		else if (strcmp(b->cur.cmd, "failback") == 0)
+			s->failback_done = 1;
+		else if (strcmp(b->cur.cmd, "tidy") == 0)
+			s->tidy_done = 1;
+		else if (strcmp(b->cur.cmd, "rehearse") == 0)
+			s->rehearse_done = 1;
+	}
+}
+
+/* The freeze point's table counts, when the journal names them. */
+static void
+frozen_load(struct report_summary *s)
+{
+	struct report_list *l = &s->frozen;
+	const char *file = NULL, *sha = NULL, *n = NULL;
+
+	/* report_value is defined below, with the writers. */
+	for (size_t i = s->nvalues; i-- > 0;) {
+		const struct report_value *v = &s->values[i];
+		if (strcmp(v->step, "freeze") != 0)
+			continue;
+		if (file == NULL && strcmp(v->key, "stats_file") == 0)
+			file = v->value;
+		else if (sha == NULL && strcmp(v->key, "stats_sha256") == 0)
+			sha = v->value;
+		else if (n == NULL && strcmp(v->key, "tables") == 0)
+			n = v->value;
+	}
+	if (file == NULL || n == NULL)
+		return;
+	l->present = 1;
+	l->count = atol(n);
+	snprintf(l->rows_file, sizeof(l->rows_file), "%s", file);
+	snprintf(l->rows_sha256, sizeof(l->rows_sha256), "%s", sha ? sha : "");
+	list_load(l);
+}
+
 static int
 visit(void *arg, struct json_object *rec)
 {
@@ -190,10 +301,13 @@ visit(void *arg, struct json_object *rec)
 	if (strcmp(ev, "journal-begin") == 0 && json_object_object_get_ex(rec, "kv", &kv)) {
 		const char *id = jstr(kv, "id");
 		snprintf(s->id, sizeof(s->id), "%s", id ? id : "");
+	} else if (strcmp(ev, "names") == 0 && json_object_object_get_ex(rec, "kv", &kv)) {
+		names_of(s, kv);
 	} else if (strcmp(ev, "run-begin") == 0) {
 		/* Anything still open belonged to a run that died. */
 		close_spans(b, NULL, 0, b->last_ms, "interrupted");
 		s->runs++;
+		run_begin(b, json_object_object_get_ex(rec, "kv", &kv) ? kv : NULL);
 		if (json_object_object_get_ex(rec, "kv", &kv)) {
 			const char *ts = jstr(kv, "time_scale");
 			double d = ts ? strtod(ts, NULL) : 0;
@@ -202,9 +316,13 @@ visit(void *arg, struct json_object *rec)
 		}
 	} else if (strcmp(ev, "run-end") == 0) {
 		close_spans(b, NULL, 0, t, "stopped");
+		run_end(b, json_object_object_get_ex(rec, "kv", &kv) ? kv : NULL, msg);
 	} else if (strcmp(ev, "step-begin") == 0) {
 		open_span(b, step, 0, t);
+		if (step)
+			snprintf(b->cur.step, sizeof(b->cur.step), "%s", step);
 	} else if (strcmp(ev, "step-applied") == 0 && step != NULL) {
+		dns_moved(s, step, 0);
 		size_t k;
 		for (k = 0; k < b->napplied && strcmp(b->applied[k].step, step) != 0; k++)
 			;
@@ -216,17 +334,26 @@ visit(void *arg, struct json_object *rec)
 		}
 	} else if (strcmp(ev, "step-done") == 0) {
 		close_spans(b, step, 0, t, "done");
+		if (step)
+			dns_moved(s, step, 1);
 	} else if (strcmp(ev, "step-skipped") == 0) {
 		close_spans(b, step, 0, t, "already done");
+		if (step)
+			dns_moved(s, step, 1);
 	} else if (strcmp(ev, "step-failed") == 0) {
 		close_spans(b, step, 1, t, "failed");
 		close_spans(b, step, 0, t, "failed");
+		snprintf(b->cur.failed_step, sizeof(b->cur.failed_step), "%s", step ? step : "");
+		snprintf(b->cur.why, sizeof(b->cur.why), "%s", msg ? msg : "");
 	} else if (strcmp(ev, "wait-begin") == 0) {
 		struct report_span *sp = open_span(b, step, 1, t);
 		if (sp) {
 			const char *k = json_object_object_get_ex(rec, "kv", &kv) ?
 			    jstr(kv, "wait_kind") : NULL;
 			snprintf(sp->what, sizeof(sp->what), "%s", msg ? msg : "");
+			/* Journals before wait kinds: the quiet step's wait is the users'. */
+			if (k == NULL && step && strcmp(step, "quiet") == 0)
+				k = "quiet";
 			snprintf(sp->kind, sizeof(sp->kind), "%s", k ? k : "");
 			for (size_t a = 0; step && a < b->napplied; a++)
 				if (strcmp(b->applied[a].step, change_step(step)) == 0 &&
@@ -271,6 +398,19 @@ clip(int64_t a0, int64_t a1, int64_t b0, int64_t b1)
 	return hi > lo ? hi - lo : 0;
 }
 
+/* A journal older than run-begin's state: its folder is the state folder. */
+static void
+state_of(const char *journal_path, char *buf, size_t len)
+{
+	char abs[PATH_MAX], *slash;
+
+	if (realpath(journal_path, abs) == NULL || (slash = strrchr(abs, '/')) == NULL)
+		return;
+	*slash = '\0';
+	if (strlen(abs) < len)
+		memcpy(buf, abs[0] ? abs : "/", strlen(abs[0] ? abs : "/") + 1);
+}
+
 int
 report_compute(const char *journal_path, struct report_summary *out, struct cut_err *err)
 {
@@ -289,10 +429,15 @@ report_compute(const char *journal_path, struct report_summary *out, struct cut_
 		return r;
 	}
 	close_spans(&b, NULL, 0, out->last_ms, "open");
+	if (b.open)
+		out->last = b.cur;   /* still running, or it died: where it got to */
+	if (out->last.state[0] == '\0')
+		state_of(journal_path, out->last.state, sizeof(out->last.state));
 	list_load(&out->unmapped);
 	list_load(&out->lost);
 	list_load(&out->activity);
 	list_load(&out->parity);
+	frozen_load(out);
 	if (out->has_downtime) {
 		int64_t B = out->down_begin_ms;
 		int64_t E = out->downtime_open || out->down_end_ms < B ? out->last_ms : out->down_end_ms;
@@ -350,34 +495,58 @@ report_summary_free(struct report_summary *s)
 	rowlist_free(&s->lost.rows);
 	rowlist_free(&s->activity.rows);
 	rowlist_free(&s->parity.rows);
+	rowlist_free(&s->frozen.rows);
 	s->nspans = s->nvalues = 0;
 }
 
-static void
-fmt_time(int64_t ms, char *buf, size_t len)
+void
+report_fmt_time(int64_t ms, char *buf, size_t len)
 {
 	time_t t = (time_t)(ms / 1000);
 	struct tm tm;
 
 	gmtime_r(&t, &tm);
-	strftime(buf, len, "%Y-%m-%d %H:%M:%SZ", &tm);
+	strftime(buf, len, "%Y-%m-%d %H:%M:%S UTC", &tm);
 }
 
-static void
-fmt_dur(int64_t ms, char *buf, size_t len)
+const char *
+report_fmt_iso(const char *iso, char *buf, size_t len)
+{
+	int y, mo, d, h, mi, sec, n = 0;
+	const char *rest;
+
+	if (sscanf(iso, "%4d-%2d-%2d%*1[T ]%2d:%2d:%2d%n", &y, &mo, &d, &h, &mi, &sec, &n) != 6 ||
+	    n == 0)
+		return iso;
+	rest = iso + n;
+	if (*rest == '.')
+		for (rest++; *rest >= '0' && *rest <= '9'; rest++)
+			;
+	/* UTC only: another offset is shown as written rather than guessed at. */
+	if (strcmp(rest, "Z") != 0 && strcmp(rest, "+00") != 0 && strcmp(rest, "+00:00") != 0)
+		return iso;
+	snprintf(buf, len, "%04d-%02d-%02d %02d:%02d:%02d UTC", y, mo, d, h, mi, sec);
+	return buf;
+}
+
+void
+report_fmt_dur(int64_t ms, char *buf, size_t len)
 {
 	int64_t s = (ms + 500) / 1000;
 
+	if (ms < 0)
+		ms = 0, s = 0;
 	if (s >= 3600)
-		snprintf(buf, len, "%lldh%02lldm%02llds", (long long)(s / 3600),
+		snprintf(buf, len, "%lld h %02lld min %02lld s", (long long)(s / 3600),
 		    (long long)(s / 60 % 60), (long long)(s % 60));
 	else if (s >= 60)
-		snprintf(buf, len, "%lldm%02llds", (long long)(s / 60), (long long)(s % 60));
+		snprintf(buf, len, "%lld min %lld s", (long long)(s / 60), (long long)(s % 60));
 	else
-		snprintf(buf, len, "%.1fs", ms / 1000.0);
+		snprintf(buf, len, "%.1f s", (double)ms / 1000.0);
 }
 
-/* Total wait inside a step span (for the step table). */
+/* Total AWS wait inside a step span (for the step table): the users' quiet
+ * is not AWS's. */
 static int64_t
 waits_in(const struct report_summary *s, const struct report_span *st)
 {
@@ -385,7 +554,8 @@ waits_in(const struct report_summary *s, const struct report_span *st)
 	size_t i;
 
 	for (i = 0; i < s->nspans; i++)
-		if (s->spans[i].wait && strcmp(s->spans[i].step, st->step) == 0)
+		if (s->spans[i].wait && strcmp(s->spans[i].kind, "quiet") != 0 &&
+		    strcmp(s->spans[i].step, st->step) == 0)
 			w += clip(s->spans[i].t0, s->spans[i].t1, st->t0, st->t1);
 	return w;
 }
@@ -432,6 +602,26 @@ md_cell(FILE *f, const char *s)
 	free(t);
 }
 
+/* A verdict sentence: like a cell, but a `command` in backquotes (the
+ * project's sentences quote commands so) stays a code span. */
+static void
+md_prose(FILE *f, const char *s)
+{
+	char *t = printable(s);
+	const char *p = t ? t : "", *close;
+
+	for (; *p; p++) {
+		if (*p == '`' && (close = strchr(p + 1, '`')) != NULL && close > p + 1) {
+			fwrite(p, 1, (size_t)(close - p + 1), f);
+			p = close;
+		} else if (strchr("\\`*_[]<>|~&#!", *p) != NULL)
+			fprintf(f, "\\%c", *p);
+		else
+			fputc(*p, f);
+	}
+	free(t);
+}
+
 enum list_kind { LIST_UNMAPPED, LIST_LOST, LIST_ACTIVITY, LIST_PARITY };
 
 static const char *const list_title[] = {
@@ -456,9 +646,8 @@ list_get(const struct report_summary *s, enum list_kind k)
 	    k == LIST_ACTIVITY ? &s->activity : &s->parity;
 }
 
-/* The last value `step` recorded under `key`, NULL if none. */
-static const char *
-value_of(const struct report_summary *s, const char *step, const char *key)
+const char *
+report_value(const struct report_summary *s, const char *step, const char *key)
 {
 	for (size_t i = s->nvalues; i-- > 0;)
 		if (strcmp(s->values[i].step, step) == 0 && strcmp(s->values[i].key, key) == 0)
@@ -472,16 +661,22 @@ value_of(const struct report_summary *s, const char *step, const char *key)
 static int
 freeze_line(const struct report_summary *s, char *buf, size_t len)
 {
-	const char *at = value_of(s, "freeze", "at"), *lsn = value_of(s, "freeze", "lsn");
-	const char *ended = value_of(s, "freeze", "ended"), *prev = value_of(s, "freeze", "prev");
-	const char *tables = value_of(s, "freeze", "tables");
-	const char *after = value_of(s, "parity", "after_freeze");
-	const char *unew = value_of(s, "unfreeze-new", "at");
-	const char *ufb = value_of(s, "failback-unfreeze", "at");
+	char at_h[40], unew_h[40], ufb_h[40];
+	const char *at = report_value(s, "freeze", "at"), *lsn = report_value(s, "freeze", "lsn");
+	const char *ended = report_value(s, "freeze", "ended"), *prev = report_value(s, "freeze", "prev");
+	const char *tables = report_value(s, "freeze", "tables");
+	const char *after = report_value(s, "parity", "after_freeze");
+	const char *unew = report_value(s, "unfreeze-new", "at");
+	const char *ufb = report_value(s, "failback-unfreeze", "at");
 	int n;
 
 	if (at == NULL)
 		return 0;
+	at = report_fmt_iso(at, at_h, sizeof(at_h));
+	if (unew)
+		unew = report_fmt_iso(unew, unew_h, sizeof(unew_h));
+	if (ufb)
+		ufb = report_fmt_iso(ufb, ufb_h, sizeof(ufb_h));
 	n = snprintf(buf, len, "The live database refused writes from %s (WAL position %s; %s other "
 	    "session(s) ended; its setting before: %s), with %s table(s) counted at that point.", at,
 	    lsn ? lsn : "-", ended ? ended : "?", prev ? prev : "?", tables ? tables : "?");
@@ -613,6 +808,65 @@ md_list(const struct report_summary *s, enum list_kind k, FILE *f)
 	}
 }
 
+/* What parity found for one table of the freeze point: "equal", the
+ * difference it listed, or why it was not compared. */
+static const char *
+parity_result(const struct report_summary *s, const char *table, char *buf, size_t len)
+{
+	const struct rowlist *d = &s->parity.rows;
+
+	for (size_t i = 0; d->ncols >= 6 && i < d->nrows; i++)
+		if (strcmp(rowlist_cell(d, i, 0), table) == 0) {
+			snprintf(buf, len, "DIFFERS: %s", rowlist_cell(d, i, 5));
+			return buf;
+		}
+	for (const struct parity_skip *k = parity_skips; k->table; k++)
+		if (strcmp(k->table, table) == 0) {
+			snprintf(buf, len, "not compared, by design: %s", k->why);
+			return buf;
+		}
+	if (report_value(s, "parity", "compared") == NULL)
+		return "not compared yet (the run stopped before parity)";
+	if (s->parity.count > 0 && s->parity.rows.nrows == 0)
+		return "see the parity list";
+	return "equal";
+}
+
+static const char *const frozen_heads[] = { "table", "rows at the freeze",
+	"highest id at the freeze", "parity" };
+
+static void
+md_frozen(const struct report_summary *s, FILE *f)
+{
+	const struct report_list *l = &s->frozen;
+	char res[512];
+
+	if (!l->present)
+		return;
+	fprintf(f, "\n## Parity per table\n\nEvery table of the live database at the freeze (%ld), "
+	    "and what the parity check before the DNS switch found for it.\n", l->count);
+	if (l->rows.nrows > 0 && l->rows.ncols >= 3) {
+		fprintf(f, "\n| %s | %s | %s | %s |\n|---|---|---|---|\n", frozen_heads[0],
+		    frozen_heads[1], frozen_heads[2], frozen_heads[3]);
+		for (size_t i = 0; i < l->rows.nrows; i++) {
+			const char *t = rowlist_cell(&l->rows, i, 0);
+			fputs("| ", f);
+			md_cell(f, t);
+			fputs(" | ", f);
+			md_cell(f, rowlist_cell(&l->rows, i, 1));
+			fputs(" | ", f);
+			md_cell(f, rowlist_cell(&l->rows, i, 2)[0] ? rowlist_cell(&l->rows, i, 2) : "-");
+			fputs(" | ", f);
+			md_cell(f, parity_result(s, t, res, sizeof(res)));
+			fputs(" |\n", f);
+		}
+	} else if (l->problem[0]) {
+		fputs("\nThe tables are not listed here: ", f);
+		md_cell(f, l->problem);
+		fputs("\n", f);
+	}
+}
+
 static void
 downtime_line(const struct report_summary *s, char *buf, size_t len)
 {
@@ -622,15 +876,15 @@ downtime_line(const struct report_summary *s, char *buf, size_t len)
 		snprintf(buf, len, "No downtime: maintenance mode was never turned on by this cutover.");
 		return;
 	}
-	fmt_time(s->down_begin_ms, a, sizeof(a));
-	fmt_time(s->down_end_ms, b, sizeof(b));
-	fmt_dur(s->down_ms, d, sizeof(d));
-	fmt_dur(s->down_aws_ms, w, sizeof(w));
-	fmt_dur(s->down_quiet_ms, q, sizeof(q));
-	fmt_dur(s->down_work_ms, k, sizeof(k));
-	fmt_dur(s->down_idle_ms, i, sizeof(i));
+	report_fmt_time(s->down_begin_ms, a, sizeof(a));
+	report_fmt_time(s->down_end_ms, b, sizeof(b));
+	report_fmt_dur(s->down_ms, d, sizeof(d));
+	report_fmt_dur(s->down_aws_ms, w, sizeof(w));
+	report_fmt_dur(s->down_quiet_ms, q, sizeof(q));
+	report_fmt_dur(s->down_work_ms, k, sizeof(k));
+	report_fmt_dur(s->down_idle_ms, i, sizeof(i));
 	if (s->time_scale > 0) {
-		fmt_dur(s->projected_ms, p, sizeof(p));
+		report_fmt_dur(s->projected_ms, p, sizeof(p));
 		snprintf(proj, sizeof(proj), " This run's AWS transitions were simulated at %g of "
 		    "their real durations: at real durations the window would be about %s.",
 		    s->time_scale, p);
@@ -673,6 +927,69 @@ report_window_line(const struct report_summary *s, char *buf, size_t len)
 	downtime_line(s, buf, len);
 }
 
+/* A recorded value as the report shows it: the Unix times steps record
+ * (dns-switch changed_at, freeze unix, failback-activity counted_until,
+ * snapshot created) as UTC times, and the database's ISO times ("at") the
+ * same way; the rest as recorded. */
+static const char *
+human_value(const struct report_value *v, char *buf, size_t len)
+{
+	static const char *const times[] = { "changed_at", "unix", "counted_until", "created" };
+	char *end;
+	long long n;
+
+	for (size_t i = 0; i < sizeof(times) / sizeof(times[0]); i++) {
+		if (strcmp(v->key, times[i]) != 0 || v->value[0] == '\0')
+			continue;
+		n = strtoll(v->value, &end, 10);
+		if (*end != '\0' || n <= 0)
+			break;
+		report_fmt_time(n * 1000, buf, len);
+		return buf;
+	}
+	if (strcmp(v->key, "at") == 0)
+		return report_fmt_iso(v->value, buf, len);
+	return v->value;
+}
+
+static void
+md_verdict(const struct report_summary *s, FILE *f)
+{
+	struct verdict *v = malloc(sizeof(*v));
+	size_t i;
+
+	if (v == NULL) {
+		fputs("## Verdict\n\n(left out: out of memory)\n\n", f);
+		return;
+	}
+	verdict_build(s, v);
+	fprintf(f, "## Verdict: %s\n\n", v->word);
+	md_prose(f, v->headline);
+	fputs("\n\n", f);
+	for (i = 0; i < v->nlines; i++) {
+		fprintf(f, "- **%s:** ", v->lines[i].label);
+		md_prose(f, v->lines[i].text);
+		fputs("\n", f);
+	}
+	fputs("\n**Next:**", f);
+	if (v->next_note[0]) {
+		fputs(" ", f);
+		md_prose(f, v->next_note);
+	}
+	fputs("\n", f);
+	for (i = 0; i < v->nnext; i++) {
+		fputs("\n", f);
+		md_prose(f, v->next[i].when);
+		fputs(":\n\n```\n", f);
+		/* A fenced block is shown as is: only a line break could end it. */
+		for (const char *c = v->next[i].cmd; *c; c++)
+			fputc(*c == '\n' ? ' ' : *c, f);
+		fputs("\n```\n", f);
+	}
+	fputs("\n", f);
+	free(v);
+}
+
 void
 report_write_markdown(const struct report_summary *s, FILE *f)
 {
@@ -680,8 +997,9 @@ report_write_markdown(const struct report_summary *s, FILE *f)
 	size_t i;
 
 	fprintf(f, "# Cutover report %s\n\n", s->id);
-	fmt_time(s->first_ms, t0, sizeof(t0));
-	fmt_dur(s->last_ms - s->first_ms, dur, sizeof(dur));
+	md_verdict(s, f);
+	report_fmt_time(s->first_ms, t0, sizeof(t0));
+	report_fmt_dur(s->last_ms - s->first_ms, dur, sizeof(dur));
 	fprintf(f, "Started %s, %s in total over %d run(s).\n\n", t0, dur, s->runs);
 	downtime_line(s, line, sizeof(line));
 	fprintf(f, "## Downtime\n\n%s\n\n", line);
@@ -691,9 +1009,9 @@ report_write_markdown(const struct report_summary *s, FILE *f)
 		const struct report_span *sp = &s->spans[i];
 		if (sp->wait)
 			continue;
-		fmt_time(sp->t0, t0, sizeof(t0));
-		fmt_dur(sp->t1 - sp->t0, dur, sizeof(dur));
-		fmt_dur(waits_in(s, sp), wd, sizeof(wd));
+		report_fmt_time(sp->t0, t0, sizeof(t0));
+		report_fmt_dur(sp->t1 - sp->t0, dur, sizeof(dur));
+		report_fmt_dur(waits_in(s, sp), wd, sizeof(wd));
 		fprintf(f, "| %s | %s | %s | %s | ", t0, sp->step, dur, wd);
 		md_escape(f, sp->outcome);
 		fprintf(f, " |\n");
@@ -704,8 +1022,8 @@ report_write_markdown(const struct report_summary *s, FILE *f)
 		const struct report_span *sp = &s->spans[i];
 		if (!sp->wait)
 			continue;
-		fmt_time(sp->t0, t0, sizeof(t0));
-		fmt_dur(sp->t1 - sp->t0, dur, sizeof(dur));
+		report_fmt_time(sp->t0, t0, sizeof(t0));
+		report_fmt_dur(sp->t1 - sp->t0, dur, sizeof(dur));
 		fprintf(f, "| %s | %s | ", t0, sp->step);
 		md_escape(f, sp->what);
 		fprintf(f, " | %s | ", dur);
@@ -721,13 +1039,15 @@ report_write_markdown(const struct report_summary *s, FILE *f)
 		fputs("\n", f);
 	}
 	md_list(s, LIST_PARITY, f);
+	md_frozen(s, f);
 	fprintf(f, "\n## Recorded values\n\nWhat each step recorded (fail-back uses these).\n\n"
 	    "| step | key | value |\n|---|---|---|\n");
 	for (i = 0; i < s->nvalues; i++) {
+		char hv[40];
 		fprintf(f, "| %s | ", s->values[i].step);
 		md_escape(f, s->values[i].key);
 		fprintf(f, " | ");
-		md_escape(f, s->values[i].value);
+		md_escape(f, human_value(&s->values[i], hv, sizeof(hv)));
 		fprintf(f, " |\n");
 	}
 }
@@ -755,6 +1075,31 @@ html_cell(FILE *f, const char *s)
 
 	for (; *p; p++) {
 		if (*p == '\'')
+			fputs("&#39;", f);
+		else {
+			char one[2] = { *p, '\0' };
+			html_escape(f, one);
+		}
+	}
+	free(t);
+}
+
+/* The same in HTML: `command` becomes <code>command</code>. */
+static void
+html_prose(FILE *f, const char *s)
+{
+	char *t = printable(s);
+	const char *p = t ? t : "", *close;
+
+	for (; *p; p++) {
+		if (*p == '`' && (close = strchr(p + 1, '`')) != NULL && close > p + 1) {
+			char *code = strndup(p + 1, (size_t)(close - p - 1));
+			fputs("<code>", f);
+			html_escape(f, code ? code : "");
+			fputs("</code>", f);
+			free(code);
+			p = close;
+		} else if (*p == '\'')
 			fputs("&#39;", f);
 		else {
 			char one[2] = { *p, '\0' };
@@ -803,6 +1148,41 @@ html_list(const struct report_summary *s, enum list_kind k, FILE *f)
 }
 
 static void
+html_frozen(const struct report_summary *s, FILE *f)
+{
+	const struct report_list *l = &s->frozen;
+	char res[512];
+
+	if (!l->present)
+		return;
+	fprintf(f, "<h2 id=\"parity-tables\">Parity per table</h2>\n<p>Every table of the live "
+	    "database at the freeze (%ld), and what the parity check before the DNS switch found "
+	    "for it.</p>\n", l->count);
+	if (l->rows.nrows > 0 && l->rows.ncols >= 3) {
+		fprintf(f, "<table class=\"parity-tables\"><tr><th>%s</th><th>%s</th><th>%s</th>"
+		    "<th>%s</th></tr>\n", frozen_heads[0], frozen_heads[1], frozen_heads[2],
+		    frozen_heads[3]);
+		for (size_t i = 0; i < l->rows.nrows; i++) {
+			const char *t = rowlist_cell(&l->rows, i, 0);
+			fputs("<tr><td>", f);
+			html_cell(f, t);
+			fputs("</td><td>", f);
+			html_cell(f, rowlist_cell(&l->rows, i, 1));
+			fputs("</td><td>", f);
+			html_cell(f, rowlist_cell(&l->rows, i, 2)[0] ? rowlist_cell(&l->rows, i, 2) : "-");
+			fputs("</td><td>", f);
+			html_cell(f, parity_result(s, t, res, sizeof(res)));
+			fputs("</td></tr>\n", f);
+		}
+		fputs("</table>\n", f);
+	} else if (l->problem[0]) {
+		fputs("<p>The tables are not listed here: ", f);
+		html_cell(f, l->problem);
+		fputs("</p>\n", f);
+	}
+}
+
+static void
 svg_timeline(const struct report_summary *s, FILE *f)
 {
 	const double W = 960, LABEL = 170, ROW = 20, TOP = 24;
@@ -829,7 +1209,9 @@ svg_timeline(const struct report_summary *s, FILE *f)
 	}
 	H = TOP + ROW * (double)nrows + 24;
 #define X(t) (LABEL + (W - LABEL - 10) * (double)((t) - s->first_ms) / span)
-	fprintf(f, "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%.0f\" height=\"%.0f\" "
+	/* Inline in HTML an <svg> needs no namespace attribute: the page
+	 * names no URL at all. */
+	fprintf(f, "<svg width=\"%.0f\" height=\"%.0f\" "
 	    "font-family=\"sans-serif\" font-size=\"11\" role=\"img\" aria-label=\"timeline\">\n",
 	    W, H);
 	if (s->has_downtime)
@@ -848,10 +1230,11 @@ svg_timeline(const struct report_summary *s, FILE *f)
 
 		if (w < 1)
 			w = 1;
-		fmt_dur(sp->t1 - sp->t0, d, sizeof(d));
+		report_fmt_dur(sp->t1 - sp->t0, d, sizeof(d));
 		fprintf(f, "<rect class=\"%s\" x=\"%.1f\" y=\"%.0f\" width=\"%.1f\" height=\"%.0f\" "
 		    "fill=\"%s\"><title>", sp->wait ? "wait" : "step", x0, y + (sp->wait ? 5 : 2), w,
-		    sp->wait ? ROW - 10 : ROW - 4, sp->wait ? "#f0ad4e" : "#337ab7");
+		    sp->wait ? ROW - 10 : ROW - 4, !sp->wait ? "#337ab7" :
+		    strcmp(sp->kind, "quiet") == 0 ? "#8e6cc0" : "#f0ad4e");
 		html_escape(f, sp->step);
 		fprintf(f, "%s", sp->wait ? " waiting for " : " ");
 		html_escape(f, sp->wait ? sp->what : "");
@@ -859,15 +1242,83 @@ svg_timeline(const struct report_summary *s, FILE *f)
 		html_escape(f, sp->outcome);
 		fputs(")</title></rect>\n", f);
 	}
-	fmt_dur(s->last_ms - s->first_ms, d, sizeof(d));
+	report_fmt_dur(s->last_ms - s->first_ms, d, sizeof(d));
 	fprintf(f, "<text x=\"%.0f\" y=\"%.0f\">0</text><text x=\"%.0f\" y=\"%.0f\" "
 	    "text-anchor=\"end\">%s</text>\n", LABEL, H - 6, W - 10, H - 6, d);
-	fprintf(f, "<text x=\"%.0f\" y=\"14\">blue: step, orange: AWS wait, red band: downtime"
+	fprintf(f, "<text x=\"%.0f\" y=\"14\">blue: step, orange: AWS wait, purple: users going quiet, red band: downtime"
 	    "</text>\n</svg>\n", LABEL);
 #undef X
 	free(names);
 	free(row);
 }
+
+static void
+html_verdict(const struct report_summary *s, FILE *f)
+{
+	static const char *const cls[] = {
+		[VERDICT_NONE] = "none", [VERDICT_SUCCEEDED] = "succeeded",
+		[VERDICT_TIDIED] = "succeeded", [VERDICT_STOPPED] = "stopped",
+		[VERDICT_FAILED_BACK] = "failed-back", [VERDICT_PREPARED] = "none",
+		[VERDICT_REHEARSED] = "succeeded",
+	};
+	struct verdict *v = malloc(sizeof(*v));
+	size_t i;
+
+	if (v == NULL) {
+		fputs("<p>(verdict left out: out of memory)</p>\n", f);
+		return;
+	}
+	verdict_build(s, v);
+	fprintf(f, "<section id=\"verdict\" class=\"verdict %s\">\n<h2>Verdict: %s</h2>\n"
+	    "<p class=\"headline\">", cls[v->kind], v->word);
+	html_prose(f, v->headline);
+	fputs("</p>\n<table class=\"facts\">\n", f);
+	for (i = 0; i < v->nlines; i++) {
+		fprintf(f, "<tr><th>%s</th><td>", v->lines[i].label);
+		html_prose(f, v->lines[i].text);
+		fputs("</td></tr>\n", f);
+	}
+	fputs("</table>\n<h3>Next</h3>\n", f);
+	if (v->next_note[0]) {
+		fputs("<p>", f);
+		html_prose(f, v->next_note);
+		fputs("</p>\n", f);
+	}
+	for (i = 0; i < v->nnext; i++) {
+		fputs("<p class=\"when\">", f);
+		html_prose(f, v->next[i].when);
+		fputs(":</p>\n<pre class=\"next\">", f);
+		html_cell(f, v->next[i].cmd);
+		fputs("</pre>\n", f);
+	}
+	fputs("</section>\n", f);
+	free(v);
+}
+
+/* The page stands alone: its style is inline and it names no URL, so
+ * opening it from a laptop at 2 a.m. fetches nothing. */
+static const char html_style[] =
+    "body{font-family:'DejaVu Sans',Verdana,sans-serif;margin:1.5em 2em;color:#222;"
+    "max-width:1100px;font-size:14px;line-height:1.4}"
+    "h1{font-size:1.6em;margin:0 0 .6em}h2{font-size:1.25em;margin:1.4em 0 .5em}"
+    "h3{font-size:1.05em;margin:.9em 0 .3em}"
+    "table{border-collapse:collapse;margin:.3em 0}"
+    "td,th{border:1px solid #ccc;padding:3px 7px;text-align:left;vertical-align:top}"
+    "th{background:#f3f3f3}"
+    ".verdict{border:1px solid #bbb;border-left:10px solid #888;padding:.4em 1.2em 1em;"
+    "background:#fafafa}"
+    ".verdict h2{margin-top:.4em}"
+    ".verdict.succeeded{border-left-color:#2e7d32}.verdict.succeeded h2{color:#2e7d32}"
+    ".verdict.stopped{border-left-color:#c62828}.verdict.stopped h2{color:#c62828}"
+    ".verdict.failed-back{border-left-color:#ef6c00}.verdict.failed-back h2{color:#ef6c00}"
+    ".verdict .headline{font-size:1.1em;font-weight:bold}"
+    ".verdict table.facts th{white-space:nowrap;width:11em}"
+    ".verdict table.facts td,.verdict table.facts th{border:0;border-bottom:1px solid #e3e3e3;"
+    "background:none}"
+    "pre.next{background:#222;color:#eee;padding:.5em .8em;white-space:pre-wrap;"
+    "word-break:break-all;margin:.2em 0 .6em}"
+    "p.when{margin:.5em 0 0}"
+    "code{font-family:'DejaVu Sans Mono',monospace;background:#eee;padding:0 .2em}";
 
 void
 report_write_html(const struct report_summary *s, FILE *f)
@@ -875,28 +1326,49 @@ report_write_html(const struct report_summary *s, FILE *f)
 	char line[1024], t0[32], dur[32], wd[32], fz[1500];
 	size_t i;
 
-	fputs("<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>Cutover report</title>"
-	    "<style>body{font-family:sans-serif;margin:2em}table{border-collapse:collapse}"
-	    "td,th{border:1px solid #ccc;padding:2px 6px;text-align:left}</style></head><body>\n", f);
+	fprintf(f, "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+	    "<title>Cutover report</title><style>%s</style></head><body>\n", html_style);
 	fprintf(f, "<h1>Cutover report ");
 	html_escape(f, s->id);
-	fprintf(f, "</h1>\n<h2>Downtime</h2>\n<p class=\"downtime\">");
+	fputs("</h1>\n", f);
+	html_verdict(s, f);
+	report_fmt_time(s->first_ms, t0, sizeof(t0));
+	report_fmt_dur(s->last_ms - s->first_ms, dur, sizeof(dur));
+	fprintf(f, "<p>Started %s, %s in total over %d run(s).</p>\n", t0, dur, s->runs);
+	fputs("<h2>Downtime</h2>\n<p class=\"downtime\">", f);
 	downtime_line(s, line, sizeof(line));
 	html_escape(f, line);
 	fputs("</p>\n<h2>Timeline</h2>\n", f);
 	svg_timeline(s, f);
-	fputs("<table><tr><th>start</th><th>step</th><th>duration</th><th>AWS waiting</th>"
-	    "<th>outcome</th></tr>\n", f);
+	fputs("<table class=\"timeline\"><tr><th>start</th><th>step</th><th>duration</th>"
+	    "<th>of which AWS waiting</th><th>outcome</th></tr>\n", f);
 	for (i = 0; i < s->nspans; i++) {
 		const struct report_span *sp = &s->spans[i];
 		if (sp->wait)
 			continue;
-		fmt_time(sp->t0, t0, sizeof(t0));
-		fmt_dur(sp->t1 - sp->t0, dur, sizeof(dur));
-		fmt_dur(waits_in(s, sp), wd, sizeof(wd));
+		report_fmt_time(sp->t0, t0, sizeof(t0));
+		report_fmt_dur(sp->t1 - sp->t0, dur, sizeof(dur));
+		report_fmt_dur(waits_in(s, sp), wd, sizeof(wd));
 		fprintf(f, "<tr><td>%s</td><td>", t0);
 		html_escape(f, sp->step);
 		fprintf(f, "</td><td>%s</td><td>%s</td><td>", dur, wd);
+		html_escape(f, sp->outcome);
+		fputs("</td></tr>\n", f);
+	}
+	fputs("</table>\n", f);
+	fputs("<h2 id=\"waits\">Waits</h2>\n<table class=\"waits\"><tr><th>start</th><th>step</th>"
+	    "<th>waited for</th><th>duration</th><th>final status</th></tr>\n", f);
+	for (i = 0; i < s->nspans; i++) {
+		const struct report_span *sp = &s->spans[i];
+		if (!sp->wait)
+			continue;
+		report_fmt_time(sp->t0, t0, sizeof(t0));
+		report_fmt_dur(sp->t1 - sp->t0, dur, sizeof(dur));
+		fprintf(f, "<tr><td>%s</td><td>", t0);
+		html_escape(f, sp->step);
+		fputs("</td><td>", f);
+		html_escape(f, sp->what);
+		fprintf(f, "</td><td>%s</td><td>", dur);
 		html_escape(f, sp->outcome);
 		fputs("</td></tr>\n", f);
 	}
@@ -910,15 +1382,18 @@ report_write_html(const struct report_summary *s, FILE *f)
 		fputs("</p>\n", f);
 	}
 	html_list(s, LIST_PARITY, f);
-	fputs("<h2>Recorded values</h2>\n<table><tr><th>step</th><th>key</th>"
+	html_frozen(s, f);
+	fputs("<h2 id=\"values\">Recorded values</h2>\n<p>What each step recorded (fail-back uses "
+	    "these).</p>\n<table class=\"values\"><tr><th>step</th><th>key</th>"
 	    "<th>value</th></tr>\n", f);
 	for (i = 0; i < s->nvalues; i++) {
+		char hv[40];
 		fputs("<tr><td>", f);
 		html_escape(f, s->values[i].step);
 		fputs("</td><td>", f);
 		html_escape(f, s->values[i].key);
 		fputs("</td><td>", f);
-		html_escape(f, s->values[i].value);
+		html_escape(f, human_value(&s->values[i], hv, sizeof(hv)));
 		fputs("</td></tr>\n", f);
 	}
 	fputs("</table>\n</body></html>\n", f);

@@ -45,6 +45,27 @@ struct report_list {
 	char problem[5000];      /* why the rows are not listed; "" when they are */
 };
 
+/* One run of a command, as the journal tells it (run-begin .. run-end). */
+struct report_run {
+	char cmd[16];           /* prep, run, failback, tidy, rehearse; "" when none ran */
+	char status[16];        /* run-end's: done, failed, stopped, until, refused; "" when
+				 * the run wrote no end (killed, crashed, the machine lost) */
+	char step[64];          /* the last step it began ("" when none) */
+	char failed_step[64];   /* the step that failed ("" when none) */
+	char why[1024];         /* the failed step's sentence, else run-end's */
+	char config[1024];      /* run-begin's config and state (absolute), "" when not */
+	char state[1024];       /*  recorded (an older cutover) */
+};
+
+/* Where DNS sends the site, from the DNS steps the journal records. */
+enum report_dns {
+	REPORT_DNS_UNCHANGED,   /* dns-switch never applied */
+	REPORT_DNS_MOVING,      /* dns-switch applied, not confirmed done */
+	REPORT_DNS_NEW,         /* dns-switch done */
+	REPORT_DNS_BACKING,     /* failback-dns applied after the switch, not done */
+	REPORT_DNS_BACK,        /* failback-dns done after the switch */
+};
+
 /* How many rows of a list the report names; the rest are counted. */
 #define REPORT_LIST_MAX 200
 
@@ -72,6 +93,17 @@ struct report_summary {
 	/* blocked-email-restore (unmapped people), lost-writes, failback-activity,
 	 * parity (the tables that differed before the DNS switch) */
 	struct report_list unmapped, lost, activity, parity;
+	/* Every table of the live database at the freeze (freeze's stats_file:
+	 * table, rows, max_id), for parity per table; count = tables. */
+	struct report_list frozen;
+	/* The latest run that was not refused, and a refused one after it
+	 * (cmd "" when none); which commands ever finished. */
+	struct report_run last, refused;
+	int prep_done, run_done, failback_done, tidy_done, rehearse_done;
+	enum report_dns dns;
+	/* From the journal's pinned names ("" when not recorded). */
+	char app[64], apex[256], www[256], live_web[64], new_web[64], live_db[64], new_db[64],
+	    test_env[64];
 };
 
 /* Reads the journal file at path into *out, and the row lists it names
@@ -79,6 +111,18 @@ struct report_summary {
  * report_summary_free(). */
 int report_compute(const char *journal_path, struct report_summary *out, struct cut_err *err);
 void report_summary_free(struct report_summary *s);
+
+/* The last value `step` recorded under `key`, NULL if none. */
+const char *report_value(const struct report_summary *s, const char *step, const char *key);
+
+/* Human times for the report and the verdict: "2026-12-05 14:03:12 UTC"
+ * from ms since the epoch, and "3 min 12 s" (under a minute "12.4 s",
+ * over an hour "1 h 02 min 03 s"). */
+void report_fmt_time(int64_t ms, char *buf, size_t len);
+void report_fmt_dur(int64_t ms, char *buf, size_t len);
+/* An ISO 8601 UTC time as a database or AWS wrote it ("2026-12-05T14:51:02.566085Z",
+ * "2026-12-05 14:51:02+00") the same way, to the second; anything else as is. */
+const char *report_fmt_iso(const char *iso, char *buf, size_t len);
 
 /* The downtime window's one sentence (as the report shows it), and the
  * same as a JSON object (window_ms, aws_ms, quiet_ms, work_ms, between_ms,

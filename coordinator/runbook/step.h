@@ -104,6 +104,9 @@ struct run_ctx {
 	struct run_names names;
 	struct run_opts opts;
 	const char *state_dir;   /* the state folder (journal, backups, reports) */
+	const char *config_path; /* the configuration file as an absolute path, journalled on
+				  * run-begin so the report names the commands to run next;
+				  * NULL when there is none (tests) */
 	char state_id[64];       /* id of this cutover, from the journal's first record */
 
 	/* Engine-owned, valid while a step runs. */

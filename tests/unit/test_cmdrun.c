@@ -10,6 +10,7 @@
 #include <cmocka.h>
 
 #include <fcntl.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -167,6 +168,19 @@ test_prep_run_report(void **st)
 
 	assert_int_equal(run(&cmd_report_entry, out, sizeof(out), "--state", state, NULL), 0);
 	assert_non_null(strstr(out, "report.md"));
+	/* The verdict first, with the next commands naming the configuration
+	 * and the (absolute) state folder the run used. */
+	assert_true(strncmp(out, "Verdict: Succeeded: every step of `cutover run` is done", 55) == 0);
+	assert_non_null(strstr(out, "\nSite: myabf.com.au and www.myabf.com.au point to "
+	    "cobalt-production-green (the new environment)"));
+	{
+		char want[PATH_MAX + 100], abs[PATH_MAX];
+		assert_non_null(realpath(state, abs));
+		snprintf(want, sizeof(want), "\n    cutover tidy -c fake.ini --state %s\n", abs);
+		assert_non_null(strstr(out, want));
+		snprintf(want, sizeof(want), "\n    cutover failback -c fake.ini --state %s\n", abs);
+		assert_non_null(strstr(out, want));
+	}
 
 	assert_int_equal(run(&cmd_failback_entry, out, sizeof(out), "-c", "fake.ini", "--state",
 	    state, "--yes", "--json", NULL), 0);

@@ -17,7 +17,9 @@
 #include <json-c/json.h>
 
 #include "enginerun.h"
+#include "base/rowlist.h"
 #include "runbook/report.h"
+#include "runbook/verdict.h"
 
 static char path[256];
 static char tmpdir[64];
@@ -156,10 +158,10 @@ test_window_split_and_projection(void **state)
 	for (size_t i = 0; i < s.nvalues; i++)
 		assert_string_not_equal(s.values[i].key, "wait_kind");
 	report_window_line(&s, line_, sizeof(line_));
-	assert_non_null(strstr(line_, "AWS transitions 12.0s, waiting for users to go quiet 1m00s, "
-	    "the tool's own work 2.0s"));
+	assert_non_null(strstr(line_, "AWS transitions 12.0 s, waiting for users to go quiet 1 min 0 s, "
+	    "the tool's own work 2.0 s"));
 	assert_non_null(strstr(line_, "simulated at 0.05 of their real durations: at real "
-	    "durations the window would be about 5m02s"));
+	    "durations the window would be about 5 min 2 s"));
 	j = report_window_json(&s);
 	assert_non_null(j);
 	assert_string_equal(json_object_to_json_string_ext(j, JSON_C_TO_STRING_PLAIN),
@@ -240,13 +242,13 @@ test_markdown_and_html(void **state)
 	f = open_memstream(&md, &len);
 	report_write_markdown(&s, f);
 	fclose(f);
-	assert_non_null(strstr(md, "Downtime 3m41s, from 1970-01-01 00:16:41Z to 1970-01-01 00:20:22Z"));
-	assert_non_null(strstr(md, "AWS transitions 1m50s, waiting for users to go quiet 0.0s, "
-	    "the tool's own work 5.0s"));
+	assert_non_null(strstr(md, "Downtime 3 min 41 s, from 1970-01-01 00:16:41 UTC to 1970-01-01 00:20:22 UTC"));
+	assert_non_null(strstr(md, "AWS transitions 1 min 50 s, waiting for users to go quiet 0.0 s, "
+	    "the tool's own work 5.0 s"));
 	assert_null(strstr(md, "at real durations"));
-	assert_non_null(strstr(md, "(prompts, crashes, resumes) 1m46s"));
-	assert_non_null(strstr(md, "| snapshot | 1m02s | 1m00s | done |"));
-	assert_non_null(strstr(md, "| snapshot | snapshot <s> | 1m00s | available |"));
+	assert_non_null(strstr(md, "(prompts, crashes, resumes) 1 min 46 s"));
+	assert_non_null(strstr(md, "| snapshot | 1 min 2 s | 1 min 0 s | done |"));
+	assert_non_null(strstr(md, "| snapshot | snapshot <s> | 1 min 0 s | available |"));
 	assert_non_null(strstr(md, "over 2 run(s)"));
 
 	f = open_memstream(&html, &len);
@@ -529,6 +531,340 @@ test_missing_journal(void **state)
 	assert_non_null(strstr(err.msg, "Cannot open journal"));
 }
 
+/* --- the verdict ---------------------------------------------------------- */
+
+/* The report's Markdown, HTML and `cutover report` text of the journal at path. */
+static void
+render(char **md, char **html, char **txt)
+{
+	struct report_summary s;
+	struct cut_err err;
+	struct verdict v;
+	size_t len = 0;
+	FILE *f;
+
+	assert_int_equal(report_compute(path, &s, &err), 0);
+	f = open_memstream(md, &len);
+	report_write_markdown(&s, f);
+	fclose(f);
+	f = open_memstream(html, &len);
+	report_write_html(&s, f);
+	fclose(f);
+	verdict_build(&s, &v);
+	f = open_memstream(txt, &len);
+	verdict_write_text(&v, f);
+	fclose(f);
+	report_summary_free(&s);
+}
+
+#define NAMES "\"kv\":{\"app\":\"cobalt\",\"apex\":\"myabf.com.au.\",\"www\":\"www.myabf.com.au.\"," \
+	"\"live_web\":\"cobalt-production-blue\",\"new_web\":\"cobalt-production-green\"," \
+	"\"live_db\":\"cobalt-db-1\",\"new_db\":\"cobalt-db-2\"}"
+#define RUN(cmd) "\"kv\":{\"cmd\":\"" cmd "\",\"pid\":\"42\",\"until\":\"\",\"yes\":\"1\"," \
+	"\"config\":\"/etc/cutover/prod.ini\",\"state\":\"/srv/cutover/state\"}"
+
+/* prep, then run up to the steps given; 2026-12-05 14:00 UTC = 1796479200 s. */
+static FILE *
+journal_upto(int through_dns)
+{
+	FILE *f = fopen(path, "w");
+	char rows[512], stats[512], sha[65], kv[1024];
+	static const char *const scols[] = { "table", "rows", "max_id" };
+	static const char *const t1[] = { "events_basketitem", "1200", "1207" };
+	static const char *const t2[] = { "django_migrations", "310", "310" };
+	static const char *const t3[] = { "payments_membertransaction", "88", "" };
+	struct rowlist rl;
+	struct cut_err err;
+	static const char *const cols[] = { "email", "system_number" };
+	static const char *const r1[] = { "ann@example.com", "620099" };
+	static const char *const r2[] = { "bob|<b>@example.com", "620100" };
+
+	assert_non_null(f);
+	line(f, 1796479200000, "journal-begin", NULL, "\"kv\":{\"id\":\"c0ffee\"}");
+	line(f, 1796479200000, "run-begin", NULL, RUN("prep"));
+	line(f, 1796479201000, "names", NULL, NAMES);
+	line(f, 1796479260000, "run-end", NULL, "\"kv\":{\"status\":\"done\"}");
+	line(f, 1796482800000, "run-begin", NULL, RUN("run"));
+	line(f, 1796482800000, "step-begin", "maint-on", NULL);
+	line(f, 1796482801000, "step-applied", "maint-on", NULL);
+	line(f, 1796482801000, "downtime-begin", "maint-on", NULL);
+	line(f, 1796482830000, "step-done", "maint-on", NULL);
+	/* The freeze point: two tables parity compares, one it leaves out. */
+	snprintf(stats, sizeof(stats), "%s/freeze-point.json", tmpdir);
+	assert_int_equal(rowlist_init(&rl, 3, scols, &err), 0);
+	assert_int_equal(rowlist_add(&rl, t1, &err), 0);
+	assert_int_equal(rowlist_add(&rl, t2, &err), 0);
+	assert_int_equal(rowlist_add(&rl, t3, &err), 0);
+	assert_int_equal(rowlist_write(stats, &rl, sha, &err), 0);
+	rowlist_free(&rl);
+	line(f, 1796482830000, "step-begin", "freeze", NULL);
+	snprintf(kv, sizeof(kv), "\"kv\":{\"at\":\"2026-12-05 15:00:31+00\",\"unix\":\"1796482831\","
+	    "\"tables\":\"3\",\"stats_file\":\"%s\",\"stats_sha256\":\"%s\"}", stats, sha);
+	line(f, 1796482832000, "step-done", "freeze", kv);
+	if (!through_dns)
+		return f;
+	line(f, 1796482832000, "step-begin", "parity", NULL);
+	line(f, 1796482840000, "step-done", "parity", "\"kv\":{\"compared\":\"2\","
+	    "\"after_freeze\":\"0\",\"differences\":\"0\"}");
+	line(f, 1796482840000, "step-begin", "dns-switch", NULL);
+	line(f, 1796482841000, "step-applied", "dns-switch", "\"kv\":{\"changed_at\":\"1796482841\"}");
+	line(f, 1796482841000, "step-done", "dns-switch", NULL);
+	line(f, 1796482841000, "step-begin", "convert-users", NULL);
+	line(f, 1796482850000, "step-done", "convert-users", "\"kv\":{\"unregistered_before\":\"17\","
+	    "\"unregistered_after\":\"0\"}");
+	/* Two people the restore could not map, in a row list the journal names. */
+	snprintf(rows, sizeof(rows), "%s/unmapped.rows.json", tmpdir);
+	assert_int_equal(rowlist_init(&rl, 2, cols, &err), 0);
+	assert_int_equal(rowlist_add(&rl, r1, &err), 0);
+	assert_int_equal(rowlist_add(&rl, r2, &err), 0);
+	assert_int_equal(rowlist_write(rows, &rl, sha, &err), 0);
+	rowlist_free(&rl);
+	line(f, 1796482850000, "step-begin", "blocked-email-restore", NULL);
+	snprintf(kv, sizeof(kv), "\"kv\":{\"present\":\"0\",\"added\":\"9\",\"unmapped\":\"2\","
+	    "\"rows_file\":\"%s\",\"rows_sha256\":\"%s\"}", rows, sha);
+	line(f, 1796482852000, "step-done", "blocked-email-restore", kv);
+	line(f, 1796482852000, "step-begin", "smoke-test", NULL);
+	line(f, 1796482855000, "step-done", "smoke-test", "\"kv\":{\"passed\":\"6\",\"failed\":\"0\"}");
+	line(f, 1796482855000, "step-begin", "maint-off", NULL);
+	line(f, 1796482880000, "step-done", "maint-off", NULL);
+	line(f, 1796482880000, "downtime-end", "maint-off", NULL);
+	line(f, 1796482880000, "step-begin", "lost-writes", NULL);
+	line(f, 1796482884000, "step-done", "lost-writes", "\"kv\":{\"rows\":\"0\"}");
+	return f;
+}
+
+/* Succeeded: the verdict, the site on the new environment, the window, the
+ * data-safety lines and tidy/failback with the run's own paths, first in
+ * all three forms; no Unix time anywhere. */
+static void
+test_verdict_succeeded(void **state)
+{
+	char *md, *html, *txt;
+	FILE *f = journal_upto(1);
+
+	(void)state;
+	line(f, 1796482884000, "run-end", NULL, "\"kv\":{\"status\":\"done\"}");
+	fclose(f);
+	render(&md, &html, &txt);
+	/* first, right under the title */
+	assert_non_null(strstr(md, "# Cutover report c0ffee\n\n## Verdict: Succeeded\n\n"
+	    "Succeeded: every step of `cutover run` is done and the site runs on "
+	    "cobalt-production-green with the database cobalt-db-2. To act on: 2 blocked email(s) "
+	    "not restored.\n"));
+	assert_non_null(strstr(md, "- **Site:** myabf.com.au and www.myabf.com.au point to "
+	    "cobalt-production-green (the new environment) since 2026-12-05 15:00:41 UTC.\n"));
+	assert_non_null(strstr(md, "- **Window:** Downtime 1 min 19 s, from 2026-12-05 15:00:01 UTC"));
+	assert_non_null(strstr(md, "- **Lost writes:** 0: nothing was written"));
+	assert_non_null(strstr(md, "- **Blocked emails:** 9 of 11 restored; 2 NOT restored (no user "
+	    "with their system number): ann@example.com (system number 620099), "
+	    "bob\\|\\<b\\>@example.com (system number 620100).\n"));
+	assert_non_null(strstr(md, "- **Users converted:** 17 (unregistered users on the new "
+	    "system: 17 before, 0 after).\n"));
+	assert_non_null(strstr(md, "- **Smoke checks:** 6 of 6 passed.\n"));
+	assert_non_null(strstr(md, "- **Parity:** 2 of 2 compared table(s) equal: each has the row "
+	    "count and highest id of the frozen live database; 1 more left out by design (see "
+	    "Parity per table).\n"));
+	/* parity per table, from the freeze point */
+	assert_non_null(strstr(md, "## Parity per table\n\nEvery table of the live database at the "
+	    "freeze (3)"));
+	assert_non_null(strstr(md, "| events\\_basketitem | 1200 | 1207 | equal |\n"));
+	assert_non_null(strstr(md, "| django\\_migrations | 310 | 310 | not compared, by design: "
+	    "migrate records the migrations it applies |\n"));
+	assert_non_null(strstr(md, "| payments\\_membertransaction | 88 | - | equal |\n"));
+	assert_non_null(strstr(html, "<tr><td>events_basketitem</td><td>1200</td><td>1207</td>"
+	    "<td>equal</td></tr>"));
+	assert_non_null(strstr(md, "- **Write freeze:** the live database refused writes from "
+	    "2026-12-05 15:00:31 UTC, and no write landed after it"));
+	assert_non_null(strstr(md, "```\ncutover tidy -c /etc/cutover/prod.ini --state "
+	    "/srv/cutover/state\n```\n"));
+	assert_non_null(strstr(md, "```\ncutover failback -c /etc/cutover/prod.ini --state "
+	    "/srv/cutover/state\n```\n"));
+	assert_true(strstr(md, "## Verdict") < strstr(md, "## Timeline"));
+	/* recorded Unix times are shown as times */
+	assert_null(strstr(md, "1796482841"));
+	assert_null(strstr(md, "1796482831"));
+	assert_non_null(strstr(md, "| dns-switch | changed_at | 2026-12-05 15:00:41 UTC |"));
+
+	assert_non_null(strstr(html, "<section id=\"verdict\" class=\"verdict succeeded\">\n"
+	    "<h2>Verdict: Succeeded</h2>"));
+	assert_non_null(strstr(html, "<tr><th>Blocked emails</th><td>9 of 11 restored; 2 NOT "
+	    "restored (no user with their system number): ann@example.com (system number 620099), "
+	    "bob|&lt;b&gt;@example.com (system number 620100).</td></tr>"));
+	assert_non_null(strstr(html, "<pre class=\"next\">cutover tidy -c /etc/cutover/prod.ini "
+	    "--state /srv/cutover/state</pre>"));
+	assert_null(strstr(html, "1796482841"));
+	/* every table of the Markdown is in the HTML too */
+	assert_non_null(strstr(md, "## Waits"));
+	assert_non_null(strstr(html, "<h2 id=\"waits\">Waits</h2>"));
+	assert_non_null(strstr(html, "<th>of which AWS waiting</th>"));
+	/* stands alone: no URL, no external asset */
+	assert_null(strstr(html, "http:"));
+	assert_null(strstr(html, "https:"));
+	assert_null(strstr(html, "<link"));
+	assert_null(strstr(html, "<script"));
+	assert_null(strstr(html, " src="));
+
+	assert_non_null(strstr(txt, "Verdict: Succeeded: every step of `cutover run` is done"));
+	assert_non_null(strstr(txt, "\nSmoke checks: 6 of 6 passed.\n"));
+	assert_non_null(strstr(txt, "\nNext: Check the site first.\n"));
+	assert_non_null(strstr(txt, "\n    cutover tidy -c /etc/cutover/prod.ini --state "
+	    "/srv/cutover/state\n"));
+	free(md);
+	free(html);
+	free(txt);
+}
+
+/* Stopped at a step: the failed step's own sentence, DNS untouched, and
+ * the rerun that resumes (or fail-back). */
+static void
+test_verdict_stopped_at_step(void **state)
+{
+	char *md, *html, *txt;
+	FILE *f = journal_upto(0);
+
+	(void)state;
+	line(f, 1796482832000, "step-begin", "snapshot", NULL);
+	line(f, 1796482900000, "step-failed", "snapshot", "\"msg\":\"The snapshot cobalt-db-1-cutover "
+	    "failed (status failed); look at it in the RDS console, then run again.\","
+	    "\"kv\":{\"code\":\"CUT_EAWS\"}");
+	line(f, 1796482900000, "run-end", NULL, "\"msg\":\"The snapshot cobalt-db-1-cutover failed "
+	    "(status failed); look at it in the RDS console, then run again.\","
+	    "\"kv\":{\"status\":\"failed\"}");
+	fclose(f);
+	render(&md, &html, &txt);
+	assert_non_null(strstr(md, "## Verdict: Stopped\n\nStopped at step snapshot of `cutover "
+	    "run`: The snapshot cobalt-db-1-cutover failed (status failed); look at it in the RDS "
+	    "console, then run again.\n"));
+	assert_non_null(strstr(md, "- **Site:** myabf.com.au and www.myabf.com.au point to "
+	    "cobalt-production-blue, as before: this cutover has not changed DNS.\n"));
+	assert_non_null(strstr(md, "maintenance mode is still on"));
+	assert_non_null(strstr(md, "- **Write freeze:** the live database refused writes from "
+	    "2026-12-05 15:00:31 UTC; not yet checked"));
+	assert_null(strstr(md, "**Smoke checks"));
+	assert_null(strstr(md, "**Parity"));
+	assert_non_null(strstr(md, "| events\\_basketitem | 1200 | 1207 | not compared yet (the run "
+	    "stopped before parity) |\n"));
+	assert_non_null(strstr(md, "Once the cause is fixed, to resume at snapshot (steps done are "
+	    "skipped):\n\n```\ncutover run -c /etc/cutover/prod.ini --state /srv/cutover/state\n```"));
+	assert_non_null(strstr(md, "```\ncutover failback -c /etc/cutover/prod.ini"));
+	assert_non_null(strstr(html, "class=\"verdict stopped\""));
+	assert_non_null(strstr(txt, "Verdict: Stopped at step snapshot of `cutover run`: The "
+	    "snapshot cobalt-db-1-cutover failed"));
+	free(md);
+	free(html);
+	free(txt);
+
+	/* Killed in the middle of a step: no run-end, no sentence. */
+	f = journal_upto(0);
+	line(f, 1796482832000, "step-begin", "snapshot", NULL);
+	fclose(f);
+	render(&md, &html, &txt);
+	assert_non_null(strstr(txt, "Verdict: Stopped at step snapshot of `cutover run`: the run "
+	    "ended without a word (killed, crashed or its machine lost)"));
+	assert_non_null(strstr(txt, "    cutover run -c /etc/cutover/prod.ini"));
+	free(md);
+	free(html);
+	free(txt);
+}
+
+/* Failed back: the site on the old environment again, the activity on the
+ * new one, nothing more to run; a later refused tidy does not change it. */
+static void
+test_verdict_failed_back(void **state)
+{
+	char *md, *html, *txt;
+	FILE *f = journal_upto(1);
+
+	(void)state;
+	line(f, 1796482884000, "run-end", NULL, "\"kv\":{\"status\":\"done\"}");
+	line(f, 1796484000000, "run-begin", NULL, RUN("failback"));
+	line(f, 1796484000000, "step-begin", "failback-dns", NULL);
+	line(f, 1796484001000, "step-applied", "failback-dns", NULL);
+	line(f, 1796484001000, "step-done", "failback-dns", NULL);
+	line(f, 1796484001000, "step-begin", "failback-activity", NULL);
+	line(f, 1796484010000, "step-done", "failback-activity", "\"kv\":{\"entries\":\"0\","
+	    "\"payments\":\"0\",\"counted_until\":\"1796484009\"}");
+	line(f, 1796484010000, "run-end", NULL, "\"kv\":{\"status\":\"done\"}");
+	line(f, 1796484100000, "run-begin", NULL, RUN("tidy"));
+	line(f, 1796484101000, "run-end", NULL, "\"msg\":\"The cutover is not done (failed back).\","
+	    "\"kv\":{\"status\":\"refused\"}");
+	fclose(f);
+	render(&md, &html, &txt);
+	assert_non_null(strstr(md, "## Verdict: Failed back\n\nFailed back: every step of `cutover "
+	    "failback` is done and the site runs on the old system again "
+	    "(cobalt-production-blue, database cobalt-db-1).\n"));
+	assert_non_null(strstr(md, "- **Site:** myabf.com.au and www.myabf.com.au point to "
+	    "cobalt-production-blue (the old environment) again, since fail-back.\n"));
+	assert_non_null(strstr(md, "- **New-system activity:** 0 entries and 0 payment(s)"));
+	assert_non_null(strstr(md, "- **Refused:** a later `cutover tidy` was refused before it "
+	    "changed anything: The cutover is not done (failed back).\n"));
+	assert_non_null(strstr(md, "**Next:** Nothing more to run: the old system is live.\n"));
+	assert_null(strstr(md, "```\ncutover"));
+	assert_null(strstr(md, "1796484009"));
+	assert_non_null(strstr(html, "class=\"verdict failed-back\""));
+	assert_non_null(strstr(txt, "Verdict: Failed back: "));
+	free(md);
+	free(html);
+	free(txt);
+}
+
+/* A fail-back that stopped with DNS half way: the site is not claimed to
+ * be anywhere, and the next command resumes the fail-back. */
+static void
+test_verdict_failback_stopped(void **state)
+{
+	char *md, *html, *txt;
+	FILE *f = journal_upto(1);
+
+	(void)state;
+	line(f, 1796482884000, "run-end", NULL, "\"kv\":{\"status\":\"done\"}");
+	line(f, 1796484000000, "run-begin", NULL, RUN("failback"));
+	line(f, 1796484000000, "step-begin", "failback-dns", NULL);
+	line(f, 1796484001000, "step-applied", "failback-dns", NULL);
+	line(f, 1796484002000, "step-failed", "failback-dns", "\"msg\":\"Route 53 refused the "
+	    "change (Throttling); run again.\"");
+	line(f, 1796484002000, "run-end", NULL, "\"kv\":{\"status\":\"failed\"}");
+	fclose(f);
+	render(&md, &html, &txt);
+	assert_non_null(strstr(txt, "Verdict: Stopped at step failback-dns of `cutover failback`: "
+	    "Route 53 refused the change (Throttling); run again.\n"));
+	assert_non_null(strstr(txt, "\nSite: myabf.com.au and www.myabf.com.au were being moved back to "
+	    "cobalt-production-blue when fail-back stopped, and the change was not confirmed: "
+	    "`cutover status` reads where DNS points now.\n"));
+	assert_non_null(strstr(txt, "  Once the cause is fixed, to resume at failback-dns (steps "
+	    "done are skipped):\n    cutover failback -c /etc/cutover/prod.ini --state "
+	    "/srv/cutover/state\n"));
+	assert_null(strstr(txt, "cutover tidy"));
+	assert_null(strstr(txt, "cutover run -c"));
+	free(md);
+	free(html);
+	free(txt);
+}
+
+/* A path the shell would split is quoted in the next command. */
+static void
+test_verdict_quotes_paths(void **state)
+{
+	char *md, *html, *txt;
+	FILE *f = fopen(path, "w");
+
+	(void)state;
+	assert_non_null(f);
+	line(f, 1796479200000, "journal-begin", NULL, "\"kv\":{\"id\":\"c0ffee\"}");
+	line(f, 1796479200000, "run-begin", NULL, "\"kv\":{\"cmd\":\"prep\",\"config\":"
+	    "\"/home/op/my cutover/it's.ini\",\"state\":\"/srv/state\"}");
+	line(f, 1796479260000, "run-end", NULL, "\"kv\":{\"status\":\"done\"}");
+	fclose(f);
+	render(&md, &html, &txt);
+	assert_non_null(strstr(txt, "Verdict: Prepared, not cut over"));
+	assert_non_null(strstr(txt, "    cutover run -c '/home/op/my cutover/it'\\''s.ini' --state "
+	    "/srv/state\n"));
+	assert_non_null(strstr(html, "cutover run -c &#39;/home/op/my cutover/it&#39;\\&#39;&#39;s.ini&#39;"));
+	free(md);
+	free(html);
+	free(txt);
+}
+
 int
 main(void)
 {
@@ -544,6 +880,11 @@ main(void)
 		cmocka_unit_test(test_zero_rows_and_failback_activity),
 		cmocka_unit_test(test_tampered_list_not_used),
 		cmocka_unit_test(test_missing_journal),
+		cmocka_unit_test_setup_teardown(test_verdict_succeeded, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_verdict_stopped_at_step, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_verdict_failed_back, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_verdict_failback_stopped, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_verdict_quotes_paths, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
