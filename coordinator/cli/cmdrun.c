@@ -292,8 +292,7 @@ cmdrun_status(const struct cmdrun_opts *o)
 	struct cut_err err;
 	struct world_rrset rr;
 	char lease[WORLD_LEASE_MAX], who[512], id[WORLD_LEASE_MAX];
-	int k, r, status = 0;
-	size_t i;
+	int r, status = 0;
 
 	cut_err_clear(&err);
 	if (session_open(&s, o, "status", 0, &err) != 0) {
@@ -301,18 +300,7 @@ cmdrun_status(const struct cmdrun_opts *o)
 		session_close(&s);
 		return status;
 	}
-	if (s.journal == NULL)
-		progress_event(s.out, "status", NULL, "no cutover has started in %s", o->state);
-	for (k = 0; s.journal && runbook_all[k]; k++) {
-		const struct runbook *rb = runbook_all[k];
-		for (i = 0; i < rb->nsteps; i++) {
-			struct journal_step st = journal_step_state(s.journal, rb->steps[i]->name);
-			progress_event(s.out, "status", rb->steps[i]->name, "%s (cutover %s)",
-			    st.done ? "done" : st.failed ? "FAILED, run again to retry" :
-			    st.applied ? "applied, not yet confirmed done" :
-			    st.begun ? "started" : "not started", rb->cmd);
-		}
-	}
+	engine_status(&s.ctx, o->config);
 	if (s.world->dns_read(s.world, s.ctx.names.zone, s.ctx.names.apex, "A", &rr, &err) == 0 ||
 	    s.world->dns_read(s.world, s.ctx.names.zone, s.ctx.names.apex, "CNAME", &rr, &err) == 0)
 		progress_event(s.out, "status", NULL, "DNS: %s -> %s", rr.name,

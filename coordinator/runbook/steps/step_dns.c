@@ -224,7 +224,7 @@ switch_apply(struct run_ctx *ctx, struct cut_err *err)
 const struct step_entry step_dns_switch_entry = {
 	.name = "dns-switch",
 	.phase = STEP_PHASE_RUN,
-	.summary = "DNS for apex, www and ses to the new environments, in one change",
+	.summary = "switch DNS for apex, www and ses to the new environments in one change",
 	.flags = STEP_F_DESTRUCTIVE | STEP_F_IRREVERSIBLE | STEP_F_ONCE,
 	.undone_by = "failback-dns",
 	.describe = switch_describe,
@@ -274,7 +274,7 @@ static int insync_wait(struct run_ctx *ctx, struct cut_err *err) { return wait_c
 const struct step_entry step_dns_insync_entry = {
 	.name = "dns-insync",
 	.phase = STEP_PHASE_RUN,
-	.summary = "the DNS change applied everywhere (INSYNC) before the new site opens",
+	.summary = "wait until the DNS change is applied everywhere (INSYNC) before the new site opens",
 	.describe = insync_describe,
 	.check = insync_check,
 	.apply = insync_apply,
@@ -304,7 +304,7 @@ back_describe(struct run_ctx *ctx, char *buf, size_t len, struct cut_err *err)
 
 	(void)err;
 	if (!old_records(ctx, old))
-		snprintf(buf, len, "nothing: DNS was never changed by this cutover");
+		snprintf(buf, len, "change nothing (DNS was never changed by this cutover)");
 	else
 		snprintf(buf, len, "put DNS back in one batch: %s -> %s, %s -> %s, %s -> %s",
 		    old[0].name, target_of(&old[0]), old[1].name, target_of(&old[1]), old[2].name,
@@ -352,7 +352,7 @@ back_apply(struct run_ctx *ctx, struct cut_err *err)
 const struct step_entry step_failback_dns_entry = {
 	.name = "failback-dns",
 	.phase = STEP_PHASE_FAILBACK,
-	.summary = "DNS back to exactly the records the cutover replaced",
+	.summary = "put DNS back to exactly the records the cutover replaced",
 	.flags = STEP_F_DESTRUCTIVE | STEP_F_IRREVERSIBLE,
 	.describe = back_describe,
 	.check = back_check,
