@@ -19,6 +19,7 @@
 #include "runbook/lease.h"
 #include "runbook/progress.h"
 #include "runbook/tables.h"
+#include "runbook/window.h"
 
 /* The process-wide policy (base/sig.h): the first Ctrl-C asks for a clean
  * stop after the current call; a second one stops at once, which the
@@ -259,6 +260,11 @@ engine_poll_kind(struct run_ctx *ctx, const char *what, const char *kind, step_p
 	unsigned nth = ++ctx->nwaits, npolls = 0;
 	int r;
 
+	/* What the operator is told to expect when neither percent nor this
+	 * cutover's own earlier waits predict the end: a rehearsal's figure
+	 * or the documented one (runbook/window.h), from the change's start. */
+	double fallback = began && kind ? window_expected_s(ctx, kind) : 0;
+
 	wait_sched_init(&ws, began ? began : t0, began ? engine_learned_s(ctx, kind) : 0);
 	deadline = t0 + limit;
 	if (kind != NULL) {
@@ -291,6 +297,15 @@ engine_poll_kind(struct run_ctx *ctx, const char *what, const char *kind, step_p
 		s.percent = pct;
 		s.rate = rate;
 		s.elapsed_ms = (int64_t)((now - t0) * 1000);
+		s.expected_ms = 0;
+		{
+			double end = wait_sched_predicted(&ws);
+			if (end <= 0 && fallback > 0)
+				end = began + fallback;
+			/* Nothing is expected of a wait that is over. */
+			if (end > t0 && r != 1)
+				s.expected_ms = (int64_t)((end - t0) * 1000);
+		}
 		if (ctx->out)
 			progress_wait(ctx->out, step, &s);
 		if (r == 1) {
