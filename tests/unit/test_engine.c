@@ -397,6 +397,9 @@ test_dry_run(void **state)
 	assert_non_null(strstr(h.out, "dry-run snapshot: would take snapshot cutover-production-blue"));
 	assert_non_null(strstr(h.out, "[irreversible: asks first]"));
 	assert_non_null(strstr(h.out, "dry-run scale-live: would scale cobalt-production-blue from 1-4"));
+	/* before dns-switch, the INSYNC wait is still to come, not "already done" */
+	assert_non_null(strstr(h.out, "dry-run dns-insync: would wait until Route 53 has applied "
+	    "dns-switch's change everywhere (INSYNC)"));
 	/* no journal, no state folder */
 	assert_int_equal(access(h.dir, F_OK), -1);
 	enginerun_done(&h);

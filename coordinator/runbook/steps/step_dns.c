@@ -248,15 +248,25 @@ insync_describe(struct run_ctx *ctx, char *buf, size_t len, struct cut_err *err)
 	const char *id = step_get(ctx, "dns-switch", "change_id");
 
 	(void)err;
-	snprintf(buf, len, "wait until Route 53 has applied the DNS change %s everywhere (INSYNC)",
-	    id ? id : "(none recorded)");
+	if (id == NULL)
+		snprintf(buf, len, "wait until Route 53 has applied dns-switch's change everywhere "
+		    "(INSYNC)");
+	else
+		snprintf(buf, len, "wait until Route 53 has applied the DNS change %s everywhere "
+		    "(INSYNC)", id);
 	return 0;
 }
 
 static int
 insync_check(struct run_ctx *ctx, struct cut_err *err)
 {
-	int r = change_state_of(ctx, "dns-switch", err);
+	int r;
+
+	/* No change recorded: a run has nothing to wait for, but a plan made
+	 * before dns-switch would otherwise call this wait "already done". */
+	if (ctx->opts.dry_run && step_get(ctx, "dns-switch", "change_id") == NULL)
+		return STEP_TODO;
+	r = change_state_of(ctx, "dns-switch", err);
 
 	return r == STEP_PENDING ? STEP_TODO : r;
 }
