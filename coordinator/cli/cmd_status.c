@@ -109,8 +109,9 @@ const struct cmd_entry cmd_status_entry = {
 	.summary = "where the cutover stands: journal and live DNS",
 	.usage = "usage: cutover status -c FILE [--state DIR] [--json]\n"
 	    "\n"
-	    "Prints the state of every step from the journal (done, started, failed) and where\n"
-	    "DNS sends the site now, then the live world the configuration names (as\n"
+	    "Prints the last command the journal holds with the state of each of its steps\n"
+	    "(done, started, failed), the next command to run, the lease and where DNS sends\n"
+	    "the site now, then the live world the configuration names (as\n"
 	    "`cutover aws status`: environments, settings with secrets masked, which one is\n"
 	    "live, databases and snapshots, DNS records), and each instance of the paired\n"
     "environments with whether it is reachable over [ssh] transport (ssm: the SSM\n"

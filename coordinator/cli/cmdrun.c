@@ -2,6 +2,7 @@
 #include "cli/cmdrun.h"
 
 #include <getopt.h>
+#include <json-c/json.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -173,11 +174,32 @@ session_close(struct session *s)
 	progress_free(s->out);
 }
 
+void
+cmdrun_error_event(struct progress *out, const struct cut_err *err)
+{
+	progress_event_obj(out, "error", err->msg, "code",
+	    json_object_new_string(cut_err_name(err->code)));
+}
+
+void
+cmdrun_report_event(struct progress *out, const char *md, const char *html)
+{
+	struct json_object *o = json_object_new_object();
+	char msg[8300];
+
+	snprintf(msg, sizeof(msg), "%s and %s", md, html);
+	if (o != NULL) {
+		json_object_object_add(o, "md", json_object_new_string(md));
+		json_object_object_add(o, "html", json_object_new_string(html));
+	}
+	progress_event_obj(out, "report", msg, "report", o);
+}
+
 static int
 fail(struct session *s, const char *cmd, const struct cut_err *err)
 {
 	if (s->out && progress_is_json(s->out))
-		progress_event(s->out, "error", NULL, "%s", err->msg);
+		cmdrun_error_event(s->out, err);
 	else
 		fprintf(stderr, "cutover %s: %s\n", cmd, err->msg);
 	/* 130 is the shell's code for Ctrl-C: only an interrupt gets it; a
@@ -231,7 +253,7 @@ cmdrun_runbook(const char *rb_name, const struct cmdrun_opts *o)
 	if (!o->dry_run && strcmp(rb_name, "prep") != 0) {
 		struct cut_err rerr;
 		if (report_write_files(o->state, md, html, sizeof(md), &rerr) == 0) {
-			progress_event(s.out, "report", NULL, "%s and %s", md, html);
+			cmdrun_report_event(s.out, md, html);
 			window_event(&s, o->state);
 		} else
 			progress_event(s.out, "report", NULL, "not written: %s", rerr.msg);
@@ -298,8 +320,7 @@ cmdrun_status(const struct cmdrun_opts *o)
 	struct cut_err err;
 	struct world_rrset rr;
 	char lease[WORLD_LEASE_MAX], who[512], id[WORLD_LEASE_MAX];
-	int k, r, status = 0;
-	size_t i;
+	int r, status = 0;
 
 	cut_err_clear(&err);
 	if (session_open(&s, o, "status", 0, &err) != 0) {
@@ -307,18 +328,7 @@ cmdrun_status(const struct cmdrun_opts *o)
 		session_close(&s);
 		return status;
 	}
-	if (s.journal == NULL)
-		progress_event(s.out, "status", NULL, "no cutover has started in %s", o->state);
-	for (k = 0; s.journal && runbook_all[k]; k++) {
-		const struct runbook *rb = runbook_all[k];
-		for (i = 0; i < rb->nsteps; i++) {
-			struct journal_step st = journal_step_state(s.journal, rb->steps[i]->name);
-			progress_event(s.out, "status", rb->steps[i]->name, "%s (cutover %s)",
-			    st.done ? "done" : st.failed ? "FAILED, run again to retry" :
-			    st.applied ? "applied, not yet confirmed done" :
-			    st.begun ? "started" : "not started", rb->cmd);
-		}
-	}
+	engine_status(&s.ctx, o->config);
 	if (s.world->dns_read(s.world, s.ctx.names.zone, s.ctx.names.apex, "A", &rr, &err) == 0 ||
 	    s.world->dns_read(s.world, s.ctx.names.zone, s.ctx.names.apex, "CNAME", &rr, &err) == 0)
 		progress_event(s.out, "status", NULL, "DNS: %s -> %s", rr.name,

@@ -82,4 +82,12 @@ int cmdrun_plan(const struct cmdrun_opts *o);
  * holds the lease. */
 int cmdrun_status(const struct cmdrun_opts *o);
 
+/* The --json events every command that acts shares (doc/json-events.md):
+ * "error" with the error's msg and code (cut_err_name), and "report" with
+ * the paths of the report's two files. */
+struct progress;
+struct cut_err;
+void cmdrun_error_event(struct progress *out, const struct cut_err *err);
+void cmdrun_report_event(struct progress *out, const char *md, const char *html);
+
 #endif

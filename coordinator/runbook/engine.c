@@ -20,6 +20,7 @@
 #include "runbook/lease.h"
 #include "runbook/progress.h"
 #include "runbook/tables.h"
+#include "runbook/window.h"
 
 /* The process-wide policy (base/sig.h): the first Ctrl-C asks for a clean
  * stop after the current call; a second one stops at once, which the
@@ -260,6 +261,11 @@ engine_poll_kind(struct run_ctx *ctx, const char *what, const char *kind, step_p
 	unsigned nth = ++ctx->nwaits, npolls = 0;
 	int r;
 
+	/* What the operator is told to expect when neither percent nor this
+	 * cutover's own earlier waits predict the end: a rehearsal's figure
+	 * or the documented one (runbook/window.h), from the change's start. */
+	double fallback = began && kind ? window_expected_s(ctx, kind) : 0;
+
 	wait_sched_init(&ws, began ? began : t0, began ? engine_learned_s(ctx, kind) : 0);
 	deadline = t0 + limit;
 	if (kind != NULL) {
@@ -292,6 +298,15 @@ engine_poll_kind(struct run_ctx *ctx, const char *what, const char *kind, step_p
 		s.percent = pct;
 		s.rate = rate;
 		s.elapsed_ms = (int64_t)((now - t0) * 1000);
+		s.expected_ms = 0;
+		{
+			double end = wait_sched_predicted(&ws);
+			if (end <= 0 && fallback > 0)
+				end = began + fallback;
+			/* Nothing is expected of a wait that is over. */
+			if (end > t0 && r != 1)
+				s.expected_ms = (int64_t)((end - t0) * 1000);
+		}
 		if (ctx->out)
 			progress_wait(ctx->out, step, &s);
 		if (r == 1) {
@@ -518,7 +533,7 @@ check_until(struct run_ctx *ctx, const struct runbook *rb, struct cut_err *err)
 static int
 dry_step(struct run_ctx *ctx, const struct step_entry *st, const char *event, struct cut_err *err)
 {
-	char desc[1024];
+	char desc[1024], why[512];
 	int state, r;
 
 	if (ctx->journal && journal_step_state(ctx->journal, st->name).done) {
@@ -531,6 +546,16 @@ dry_step(struct run_ctx *ctx, const struct step_entry *st, const char *event, st
 	if (state == STEP_DONE) {
 		if (ctx->out)
 			progress_event(ctx->out, event, st->name, "already done");
+	} else if (state < 0 && preflight_not_created(ctx, err, why, sizeof(why))) {
+		/* Expected before prep (or before run's restore): one line that
+		 * says so, not the AWS error of looking for it. */
+		struct cut_err de;
+		if (st->describe(ctx, desc, sizeof(desc), &de) != 0)
+			snprintf(desc, sizeof(desc), "%s", st->summary);
+		if (ctx->out)
+			progress_event(ctx->out, event, st->name, "would %s%s; cannot check it yet: %s",
+			    desc, (st->flags & STEP_F_IRREVERSIBLE) ? " [irreversible: asks first]" : "",
+			    why);
 	} else {
 		if (state < 0) {
 			/* A later step often cannot be checked before earlier ones ran. */
@@ -557,15 +582,17 @@ engine_plan(struct run_ctx *ctx, const struct runbook *rb, struct cut_err *err)
 	size_t i;
 
 	ctx->opts.dry_run = 1;
+	ctx->planning = rb->cmd;
 	if (ctx->journal)
 		pin_names(ctx, 0, err);
 	if (rb->nchecks && preflight_run(ctx, rb->checks, rb->nchecks, &problems, err) != 0 &&
 	    ctx->out)
-		progress_event(ctx->out, "plan", NULL, "preflight would refuse: %d problem(s) above",
-		    problems);
+		progress_event(ctx->out, "plan", NULL, "`cutover %s` would refuse to start now: "
+		    "%d problem%s above", rb->cmd, problems, problems == 1 ? "" : "s");
 	for (i = 0; i < rb->nsteps; i++)
 		if ((r = dry_step(ctx, rb->steps[i], "plan", err)) != 0)
 			break;
+	ctx->planning = NULL;
 	ctx->opts.dry_run = saved;
 	cut_err_clear(err);
 	return r;
@@ -609,6 +636,113 @@ last_run_visit(void *arg, struct json_object *rec)
 		snprintf(l->step, sizeof(l->step), "%s", json_object_get_string(o));
 	}
 	return 0;
+}
+
+/* The latest command of the journal, whatever it was. */
+struct latest {
+	char cmd[24];
+	struct last_run l;
+};
+
+static int
+latest_visit(void *arg, struct json_object *rec)
+{
+	struct latest *x = arg;
+	struct json_object *o, *kv;
+
+	if (json_object_object_get_ex(rec, "ev", &o) && json_object_is_type(o, json_type_string) &&
+	    strcmp(json_object_get_string(o), "run-begin") == 0 &&
+	    json_object_object_get_ex(rec, "kv", &kv) && json_object_is_type(kv, json_type_object) &&
+	    json_object_object_get_ex(kv, "cmd", &o) && json_object_is_type(o, json_type_string) &&
+	    runbook_find(json_object_get_string(o)) != NULL) {
+		snprintf(x->cmd, sizeof(x->cmd), "%s", json_object_get_string(o));
+		x->l.cmd = runbook_find(x->cmd)->cmd;
+	}
+	return x->l.cmd ? last_run_visit(&x->l, rec) : 0;
+}
+
+static void
+say_next(struct run_ctx *ctx, const char *config, const char *cmd, const char *why)
+{
+	if (cmd == NULL)
+		progress_event(ctx->out, "next", NULL, "%s", why);
+	else
+		progress_event(ctx->out, "next", NULL, "`cutover %s -c %s --state %s` (%s)", cmd,
+		    config, ctx->state_dir ? ctx->state_dir : "cutover-state", why);
+}
+
+static int
+all_done(struct run_ctx *ctx, const char *cmd)
+{
+	const struct runbook *rb = runbook_find(cmd);
+	size_t i;
+
+	for (i = 0; rb && i < rb->nsteps; i++)
+		if (!journal_step_state(ctx->journal, rb->steps[i]->name).done)
+			return 0;
+	return rb != NULL;
+}
+
+void
+engine_status(struct run_ctx *ctx, const char *config)
+{
+	struct latest x;
+	struct cut_err e;
+	const struct runbook *rb;
+	size_t i;
+	int done;
+
+	memset(&x, 0, sizeof(x));
+	if (ctx->out == NULL)
+		return;
+	if (ctx->journal == NULL || journal_read(journal_file(ctx->journal), latest_visit, &x,
+	    &e) != 0 || x.cmd[0] == '\0') {
+		progress_event(ctx->out, "status", NULL, "no cutover command has run in %s yet",
+		    ctx->state_dir ? ctx->state_dir : "the state folder");
+		say_next(ctx, config, "prep", "builds the new environments; `cutover rehearse` "
+		    "first measures the waits on the test system");
+		return;
+	}
+	rb = runbook_find(x.cmd);
+	done = x.l.ended && strcmp(x.l.status, "done") == 0;
+	if (!x.l.ended)
+		progress_event(ctx->out, "status", NULL, "`cutover %s` is running (pid %s), or died "
+		    "without stopping cleanly%s%s", x.cmd, x.l.pid, x.l.step[0] ? " at step " : "",
+		    x.l.step);
+	else if (done)
+		progress_event(ctx->out, "status", NULL, "`cutover %s` finished: every step is done",
+		    x.cmd);
+	else
+		progress_event(ctx->out, "status", NULL, "`cutover %s` %s%s%s", x.cmd,
+		    strcmp(x.l.status, "until") == 0 ? "stopped as asked (--until)" :
+		    strcmp(x.l.status, "refused") == 0 ? "was refused by preflight; nothing was changed" :
+		    x.l.status, x.l.step[0] && strcmp(x.l.status, "refused") != 0 ? " at step " : "",
+		    strcmp(x.l.status, "refused") != 0 ? x.l.step : "");
+	for (i = 0; i < rb->nsteps; i++) {
+		struct journal_step st = journal_step_state(ctx->journal, rb->steps[i]->name);
+		progress_event(ctx->out, "status", rb->steps[i]->name, "%s",
+		    st.done ? "done" : st.failed ? "FAILED, run again to retry" :
+		    st.applied ? "applied, not yet confirmed done" :
+		    st.begun ? "started" : "not started");
+	}
+	if (!done)
+		say_next(ctx, config, x.cmd, !x.l.ended ? "once it is no longer running: it resumes "
+		    "where it stopped" : strcmp(x.l.status, "refused") == 0 ? "after fixing what "
+		    "preflight said" : "resumes where it stopped; steps done are skipped");
+	else if (strcmp(x.cmd, "prep") == 0)
+		say_next(ctx, config, "run", "the cutover itself, in the downtime window");
+	else if (strcmp(x.cmd, "rehearse") == 0)
+		say_next(ctx, config, all_done(ctx, "prep") ? "run" : "prep",
+		    all_done(ctx, "prep") ? "the cutover itself, in the downtime window" :
+		    "builds the new environments");
+	else if (strcmp(x.cmd, "run") == 0)
+		say_next(ctx, config, "tidy", "once the new system is confirmed good; "
+		    "`cutover failback` instead puts the old one back");
+	else if (strcmp(x.cmd, "failback") == 0)
+		say_next(ctx, config, NULL, "none: the site is back on the old environments; "
+		    "start again with a new state folder when ready");
+	else
+		say_next(ctx, config, NULL, "none: the cutover is complete and tidied");
 }
 
 /* Says that this run resumes an earlier one, and how that one ended: a run

@@ -45,6 +45,13 @@ int engine_run(struct run_ctx *ctx, const struct runbook *rb, struct cut_err *er
  * is already done (journal, then check()). Changes nothing. */
 int engine_plan(struct run_ctx *ctx, const struct runbook *rb, struct cut_err *err);
 
+/* `cutover status`, the journal's part: the command in progress or last run
+ * (the journal's latest run-begin), each of its steps with its state, and the
+ * next command to run (as `cutover CMD -c config --state DIR`), as "status"
+ * and "next" events. Without a journal (ctx->journal NULL): nothing has
+ * started, the next command is prep. Changes nothing. */
+void engine_status(struct run_ctx *ctx, const char *config);
+
 /* Polls fn (see step_poll_fn) until done, with progress, deadline, Ctrl-C
  * and the "wait" crash point; journals wait-begin/wait-end.
  *

@@ -4,6 +4,7 @@
  * check accepts what the journal says this cutover did itself. */
 #include "runbook/preflight.h"
 
+#include <ctype.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -277,6 +278,55 @@ PF(old_db_unused, "old-db-unused", "no environment but the old ones uses the old
 PF(test_env, "test-env", "the test environment is Ready and its database name free");
 #undef PF
 
+/* Whether msg names `name` as a whole word (names share parts:
+ * cobalt-production-green, cobalt-ses-production-green). */
+static int
+names(const char *msg, const char *name)
+{
+	size_t n = strlen(name);
+	const char *p;
+
+	if (n == 0)
+		return 0;
+	for (p = msg; (p = strstr(p, name)) != NULL; p++) {
+		char before = p == msg ? ' ' : p[-1], after = p[n];
+		if (!(isalnum((unsigned char)before) || before == '-' || before == '_') &&
+		    !(isalnum((unsigned char)after) || after == '-' || after == '_'))
+			return 1;
+	}
+	return 0;
+}
+
+int
+preflight_not_created(const struct run_ctx *ctx, const struct cut_err *e, char *buf, size_t len)
+{
+	int web, ses;
+
+	if (e == NULL || e->code != CUT_ENOTFOUND)
+		return 0;
+	/* The new database and the new web environment may share a name:
+	 * RDS's own words say which one is missing. */
+	if (strstr(e->msg, "RDS") != NULL || strstr(e->msg, "DB instance") != NULL ||
+	    strstr(e->msg, "DBInstance") != NULL || strstr(e->msg, "atabase") != NULL) {
+		if (!names(e->msg, ctx->names.new_db))
+			return 0;
+		snprintf(buf, len, "database %s is not created yet (the restore step of `cutover "
+		    "run` creates it)", ctx->names.new_db);
+		return 1;
+	}
+	web = names(e->msg, ctx->names.new_web);
+	ses = names(e->msg, ctx->names.new_ses);
+	if (web && ses)
+		snprintf(buf, len, "environments %s and %s are not created yet (prep creates them)",
+		    ctx->names.new_web, ctx->names.new_ses);
+	else if (web || ses)
+		snprintf(buf, len, "environment %s is not created yet (prep creates it)",
+		    web ? ctx->names.new_web : ctx->names.new_ses);
+	else
+		return 0;
+	return 1;
+}
+
 int
 preflight_run(struct run_ctx *ctx, const struct preflight_entry *const *checks, size_t n,
     int *problems, struct cut_err *err)
@@ -290,7 +340,17 @@ preflight_run(struct run_ctx *ctx, const struct preflight_entry *const *checks, 
 		if (checks[i]->check(ctx, &e) != 0) {
 			if (bad++ == 0)
 				first = e;
-			if (ctx->out)
+			if (ctx->out && ctx->planning) {
+				char why[512];
+				/* plan runs the checks of a command it does not run:
+				 * what fails is what that command would refuse. */
+				if (preflight_not_created(ctx, &e, why, sizeof(why)))
+					progress_event(ctx->out, "preflight", checks[i]->name,
+					    "`cutover %s` would refuse now: %s", ctx->planning, why);
+				else
+					progress_event(ctx->out, "preflight", checks[i]->name,
+					    "`cutover %s` would refuse now: %s", ctx->planning, e.msg);
+			} else if (ctx->out)
 				progress_event(ctx->out, "preflight", checks[i]->name, "FAILED: %s",
 				    e.msg);
 		}

@@ -23,6 +23,14 @@ struct preflight_entry {
 int preflight_run(struct run_ctx *ctx, const struct preflight_entry *const *checks, size_t n,
     int *problems, struct cut_err *err);
 
+/* When e says a resource is missing that an earlier command or step creates
+ * (the new environments: prep; the new database: run's restore step), puts
+ * one clause saying so in buf ("environment X is not created yet (prep
+ * creates it)") and returns 1; otherwise returns 0. For `cutover plan` and
+ * --dry-run, where such a miss is expected, not a failure. */
+int preflight_not_created(const struct run_ctx *ctx, const struct cut_err *e, char *buf,
+    size_t len);
+
 extern const struct preflight_entry preflight_identity, preflight_live_envs,
     preflight_new_envs, preflight_dns_live, preflight_new_version, preflight_live_db,
     preflight_ssh, preflight_names_free, preflight_new_names_free, preflight_cutover_done,

@@ -5,6 +5,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -80,6 +81,8 @@ emit_json(struct progress *p, const char *event, const char *step, const char *m
 		if (s->rate >= 0)
 			json_object_object_add(o, "rate", json_object_new_double(s->rate));
 		json_object_object_add(o, "elapsed_ms", json_object_new_int64(s->elapsed_ms));
+		if (s->expected_ms > 0)
+			json_object_object_add(o, "expected_ms", json_object_new_int64(s->expected_ms));
 	}
 	fprintf(p->f, "%s\n", json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
 	    JSON_C_TO_STRING_NOSLASHESCAPE));
@@ -145,10 +148,61 @@ progress_event(struct progress *p, const char *event, const char *step, const ch
 	fflush(p->f);
 }
 
+/* "  ~1:30 left, ends about 14:05" / "  past the expected 2:00"; "" when
+ * nothing is expected. */
+static void
+expectation(const struct progress_sample *s, char *buf, size_t len)
+{
+	int64_t left = (s->expected_ms - s->elapsed_ms + 999) / 1000, exp = s->expected_ms / 1000;
+	time_t end;
+	struct tm tm;
+	char hm[16] = "";
+
+	buf[0] = '\0';
+	if (s->expected_ms <= 0)
+		return;
+	if (left <= 0) {
+		snprintf(buf, len, "  past the expected %lld:%02lld", (long long)exp / 60,
+		    (long long)exp % 60);
+		return;
+	}
+	end = time(NULL) + (time_t)left;
+	if (localtime_r(&end, &tm) != NULL)
+		strftime(hm, sizeof(hm), "%H:%M", &tm);
+	snprintf(buf, len, "  ~%lld:%02lld left%s%s", (long long)left / 60, (long long)left % 60,
+	    hm[0] ? ", ends about " : "", hm);
+}
+
+/* Columns of the terminal f is; 80 when it cannot tell. */
+static size_t
+term_columns(FILE *f)
+{
+	struct winsize ws;
+
+	if (ioctl(fileno(f), TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0)
+		return ws.ws_col;
+	return 80;
+}
+
+/* Cuts buf to fit in cols - 1 columns (bytes: at most as many columns),
+ * never inside a UTF-8 sequence: a wrapped line could not be rewritten in
+ * place, since \r goes back to the start of its last row only. */
+static void
+fit(char *buf, size_t cols)
+{
+	size_t n = strlen(buf), max = cols > 1 ? cols - 1 : 1;
+
+	if (n <= max)
+		return;
+	while (max > 0 && ((unsigned char)buf[max] & 0xC0) == 0x80)
+		max--;
+	buf[max] = '\0';
+}
+
 void
 progress_wait(struct progress *p, const char *step, const struct progress_sample *s)
 {
-	char raw[256], line[256], pct[16] = "", rate[32] = "", t[32];
+	char raw[256], line[256], pct[16] = "", rate[32] = "", t[32], exp[64];
 	int64_t el = s->elapsed_ms / 1000;
 
 	if (p->mode == PROGRESS_JSON) {
@@ -163,8 +217,12 @@ progress_wait(struct progress *p, const char *step, const struct progress_sample
 	    pct, rate);
 	sfile_term_clean(line, sizeof(line), raw);
 	if (p->mode == PROGRESS_TTY) {
-		fprintf(p->f, "\r\033[K  %s %3lld:%02lld  %s", step ? step : "", (long long)el / 60,
-		    (long long)el % 60, line);
+		char full[512];
+		expectation(s, exp, sizeof(exp));
+		snprintf(full, sizeof(full), "  %s %3lld:%02lld  %s%s", step ? step : "",
+		    (long long)el / 60, (long long)el % 60, line, exp);
+		fit(full, term_columns(p->f));
+		fprintf(p->f, "\r\033[K%s", full);
 		p->live = 1;
 	} else {
 		/* Logs get a line only when something changed. */
@@ -172,7 +230,12 @@ progress_wait(struct progress *p, const char *step, const struct progress_sample
 			return;
 		snprintf(p->last_wait, sizeof(p->last_wait), "%s", line);
 		stamp(t, sizeof(t));
-		fprintf(p->f, "%s wait %s: %s (%llds)\n", t, step ? step : "", line, (long long)el);
+		if (s->expected_ms > 0)
+			fprintf(p->f, "%s wait %s: %s (%llds, about %llds expected)\n", t,
+			    step ? step : "", line, (long long)el, (long long)(s->expected_ms / 1000));
+		else
+			fprintf(p->f, "%s wait %s: %s (%llds)\n", t, step ? step : "", line,
+			    (long long)el);
 	}
 	fflush(p->f);
 }
@@ -180,8 +243,10 @@ progress_wait(struct progress *p, const char *step, const struct progress_sample
 void
 progress_wait_end(struct progress *p)
 {
+	/* The wait's line stays as it last was: the operator sees how each
+	 * wait ended and how long it took. */
 	if (p->mode == PROGRESS_TTY && p->live) {
-		fputs("\r\033[K", p->f);
+		fputc('\n', p->f);
 		fflush(p->f);
 	}
 	p->live = 0;

@@ -1,8 +1,8 @@
 /* runbook/progress.h: what the operator sees while the runbook runs.
  *
  * Three renderings of the same events: on a terminal a live status line
- * (step, elapsed, AWS status, snapshot percent, request rate) under the
- * finished steps; otherwise plain timestamped lines (logs, CI); with --json
+ * per wait (step, elapsed, AWS status, snapshot percent, request rate, time
+ * left) under the finished steps; otherwise plain timestamped lines (logs, CI); with --json
  * one JSON object per line (machines). Nothing printed here comes from a
  * secret: steps only pass names, statuses, counts and the rows they list
  * for the operator (progress makes them printable: sfile_term_str).
@@ -47,13 +47,23 @@ struct progress_sample {
 	int percent;
 	double rate;          /* requests per second (quiet period) */
 	int64_t elapsed_ms;   /* since the wait began */
+	int64_t expected_ms;  /* how long the wait is expected to take from its
+			       * beginning (percent so far, a rehearsal, the
+			       * documented figure); 0 when there is no
+			       * expectation */
 };
+/* On a terminal each wait has ONE line, rewritten in place (\r, erase
+ * line) at every sample: what, status, percent, elapsed and, when expected,
+ * the time left and the clock time it should end; the line stays, in its
+ * last state, when the wait ends. Plain output gets a line only when what
+ * is shown changed; JSON a "wait" event per sample. */
 void progress_wait(struct progress *p, const char *step, const struct progress_sample *s);
 
 /* 1 when events go out as JSON (errors then go there too, not to stderr). */
 int progress_is_json(const struct progress *p);
 
-/* Ends a live wait line (the next event starts on a clean line). */
+/* Ends a live wait line: it stays on screen as it last was, and the next
+ * event starts on a line of its own. */
 void progress_wait_end(struct progress *p);
 
 #endif

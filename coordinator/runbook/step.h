@@ -121,6 +121,9 @@ struct run_ctx {
 				  * it was applied by an earlier run (engine-owned) */
 	char lease[WORLD_LEASE_MAX]; /* the lease string this run holds, "" when none
 				  * (runbook/lease.c) */
+	const char *planning;    /* the command `cutover plan` is showing ("run"), so
+				  * preflight says what that command would refuse; NULL
+				  * otherwise (engine-owned) */
 };
 
 struct step_entry {

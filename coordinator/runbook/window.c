@@ -81,6 +81,24 @@ rehearsal_s(struct run_ctx *ctx, const char *kind)
 	return r.s > 0 ? r.s : 0;
 }
 
+double
+window_expected_s(struct run_ctx *ctx, const char *kind)
+{
+	double s;
+	size_t k;
+
+	if (kind == NULL)
+		return 0;
+	if (strcmp(kind, ENGINE_WAIT_QUIET) == 0)
+		return ctx->names.quiet_seconds > 0 ? ctx->names.quiet_seconds : 0;
+	if ((s = rehearsal_s(ctx, kind)) > 0)
+		return s;
+	for (k = 0; k < sizeof(documented) / sizeof(documented[0]); k++)
+		if (strcmp(documented[k].kind, kind) == 0)
+			return documented[k].seconds;
+	return 0;
+}
+
 void
 window_predict(struct run_ctx *ctx, struct window_prediction *out)
 {

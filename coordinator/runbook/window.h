@@ -42,6 +42,11 @@ struct window_prediction {
  * ctx->names.quiet_seconds. */
 void window_predict(struct run_ctx *ctx, struct window_prediction *out);
 
+/* How long one wait of kind (ENGINE_WAIT_*) is expected to take, in seconds:
+ * what `cutover rehearse` measured in ctx's journal, else the documented
+ * figure, else (quiet) the configured quiet period; 0 when unknown. */
+double window_expected_s(struct run_ctx *ctx, const char *kind);
+
 /* One sentence: the total, the parts, and which source they came from. */
 void window_sentence(const struct window_prediction *p, char *buf, size_t len);
 

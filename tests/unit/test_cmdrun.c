@@ -138,8 +138,21 @@ test_prep_run_report(void **st)
 	assert_non_null(strstr(out, "plan create-web: would create environment cobalt-production-green"));
 	assert_int_equal(fw->mutations, 0);
 
+	/* status before anything ran: nothing started, prep is next (the
+	 * live-world part fails here: no configuration file, see below). */
+	run(&cmd_status_entry, out, sizeof(out), "-c", "fake.ini", "--state", state, NULL);
+	assert_non_null(strstr(out, "status no cutover command has run in"));
+	assert_non_null(strstr(out, "next `cutover prep -c fake.ini --state "));
 	assert_int_equal(run(&cmd_prep_entry, out, sizeof(out), "-c", "fake.ini", "--state", state,
 	    NULL), 0);
+	/* status after prep: prep's steps, run next; no other command's steps. */
+	run(&cmd_status_entry, out, sizeof(out), "-c", "fake.ini", "--state", state, NULL);
+	assert_non_null(strstr(out, "status `cutover prep` finished: every step is done"));
+	assert_non_null(strstr(out, "status create-web: done\n"));
+	assert_non_null(strstr(out, "next `cutover run -c fake.ini --state "));
+	assert_null(strstr(out, "scale-live"));
+	assert_null(strstr(out, "rehearse-"));
+	assert_null(strstr(out, "not started"));
 	/* stdin is not a terminal and no --yes: refuses at the DNS step, with
 	 * exit 1 (130 would say Ctrl-C) */
 	assert_int_equal(run(&cmd_run_entry, out, sizeof(out), "-c", "fake.ini", "--state", state,
@@ -161,7 +174,10 @@ test_prep_run_report(void **st)
 	 * world is missing, and exits 1. */
 	assert_int_equal(run(&cmd_status_entry, out, sizeof(out), "-c", "fake.ini", "--state", state,
 	    NULL), 1);
-	assert_non_null(strstr(out, "status dns-switch: done (cutover run)"));
+	assert_non_null(strstr(out, "status dns-switch: done\n"));
+	assert_non_null(strstr(out, "next `cutover tidy -c fake.ini"));
+	assert_null(strstr(out, "rehearse-"));
+	assert_null(strstr(out, "create-web"));
 	assert_non_null(strstr(out, "DNS: myabf.com.au. -> cobalt-production-green"));
 	assert_non_null(strstr(out, "cutover status: "));
 	assert_non_null(strstr(out, "fake.ini"));

@@ -397,6 +397,9 @@ test_dry_run(void **state)
 	assert_non_null(strstr(h.out, "dry-run snapshot: would take snapshot cutover-production-blue"));
 	assert_non_null(strstr(h.out, "[irreversible: asks first]"));
 	assert_non_null(strstr(h.out, "dry-run scale-live: would scale cobalt-production-blue from 1-4"));
+	/* before dns-switch, the INSYNC wait is still to come, not "already done" */
+	assert_non_null(strstr(h.out, "dry-run dns-insync: would wait until Route 53 has applied "
+	    "dns-switch's change everywhere (INSYNC)"));
 	/* no journal, no state folder */
 	assert_int_equal(access(h.dir, F_OK), -1);
 	enginerun_done(&h);
@@ -1144,6 +1147,42 @@ test_json_output(void **state)
 	enginerun_done(&h);
 }
 
+/* The waits say what they expect: the restore, which AWS gives no percent
+ * for, the documented duration (runbook/window.c) while it runs, nothing
+ * once it is over. */
+static void
+test_wait_expected(void **state)
+{
+	struct enginerun h;
+	struct cut_err err;
+	char *line, *save = NULL;
+	int pending = 0, over = 0;
+
+	(void)state;
+	enginerun_init(&h, 1);
+	h.json = 1;
+	h.fw->slow = 3;
+	h.opts.until = "restore";
+	assert_int_equal(enginerun_cmd(&h, "run", &err), 0);
+	for (line = strtok_r(h.out, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		if (!strstr(line, "\"event\":\"wait\",\"step\":\"restore\""))
+			continue;
+		if (strstr(line, "\"status\":\"available\"")) {
+			over++;
+			assert_null(strstr(line, "expected_ms"));
+		} else {
+			pending++;
+			const char *e = strstr(line, "\"expected_ms\":");
+			long long ms = e ? strtoll(e + 14, NULL, 10) : 0;
+			/* from when apply() returned, a moment before the wait began */
+			assert_true(ms > 599000 && ms <= 600000);
+		}
+	}
+	assert_true(pending > 0);
+	assert_int_equal(over, 1);
+	enginerun_done(&h);
+}
+
 /* Issue 12: the live database refuses writes from the freeze on (a write
  * through the old app fails instead of landing after the snapshot), the
  * freeze travels into the copy and leaves it, and fail-back gives the live
@@ -1288,6 +1327,7 @@ main(void)
 		cmocka_unit_test(test_quiet_period),
 		cmocka_unit_test(test_slow_transitions),
 		cmocka_unit_test(test_json_output),
+		cmocka_unit_test(test_wait_expected),
 		cmocka_unit_test(test_write_freeze),
 		cmocka_unit_test(test_parity_before_dns),
 	};

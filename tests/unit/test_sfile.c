@@ -76,7 +76,7 @@ test_progress_escapes(void **state)
 	size_t len = 0;
 	FILE *f = open_memstream(&buf, &len);
 	struct progress *p = progress_new(f, PROGRESS_PLAIN);
-	struct progress_sample s = { "row \033[31mred", "creating\r", 10, -1, 1000 };
+	struct progress_sample s = { "row \033[31mred", "creating\r", 10, -1, 1000, 0 };
 
 	(void)state;
 	progress_event(p, "done", "verify", "row %s", "evil\033[2J\033]0;t\007");

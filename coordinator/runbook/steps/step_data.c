@@ -574,7 +574,7 @@ static int
 smoke_describe(struct run_ctx *ctx, char *buf, size_t len, struct cut_err *err)
 {
 	(void)err;
-	snprintf(buf, len, "HTTP smoke test of %s with Host: %s (each instance and the load "
+	snprintf(buf, len, "smoke test %s over HTTP with Host: %s (each instance and the load "
 	    "balancer)", ctx->names.new_web, ctx->names.site_host);
 	return 0;
 }
@@ -816,7 +816,7 @@ mpc_apply(struct run_ctx *ctx, struct cut_err *err)
 const struct step_entry step_rehearse_mpc_check_entry = {
 	.name = "rehearse-mpc-check",
 	.phase = STEP_PHASE_REHEARSE,
-	.summary = "the Masterpoints server answers from the test environment",
+	.summary = "check that the Masterpoints server answers from the test environment",
 	.describe = mpc_describe,
 	.check = mpc_check,
 	.apply = mpc_apply,

@@ -224,7 +224,7 @@ switch_apply(struct run_ctx *ctx, struct cut_err *err)
 const struct step_entry step_dns_switch_entry = {
 	.name = "dns-switch",
 	.phase = STEP_PHASE_RUN,
-	.summary = "DNS for apex, www and ses to the new environments, in one change",
+	.summary = "switch DNS for apex, www and ses to the new environments in one change",
 	.flags = STEP_F_DESTRUCTIVE | STEP_F_IRREVERSIBLE | STEP_F_ONCE,
 	.undone_by = "failback-dns",
 	.describe = switch_describe,
@@ -248,15 +248,25 @@ insync_describe(struct run_ctx *ctx, char *buf, size_t len, struct cut_err *err)
 	const char *id = step_get(ctx, "dns-switch", "change_id");
 
 	(void)err;
-	snprintf(buf, len, "wait until Route 53 has applied the DNS change %s everywhere (INSYNC)",
-	    id ? id : "(none recorded)");
+	if (id == NULL)
+		snprintf(buf, len, "wait until Route 53 has applied dns-switch's change everywhere "
+		    "(INSYNC)");
+	else
+		snprintf(buf, len, "wait until Route 53 has applied the DNS change %s everywhere "
+		    "(INSYNC)", id);
 	return 0;
 }
 
 static int
 insync_check(struct run_ctx *ctx, struct cut_err *err)
 {
-	int r = change_state_of(ctx, "dns-switch", err);
+	int r;
+
+	/* No change recorded: a run has nothing to wait for, but a plan made
+	 * before dns-switch would otherwise call this wait "already done". */
+	if (ctx->opts.dry_run && step_get(ctx, "dns-switch", "change_id") == NULL)
+		return STEP_TODO;
+	r = change_state_of(ctx, "dns-switch", err);
 
 	return r == STEP_PENDING ? STEP_TODO : r;
 }
@@ -274,7 +284,7 @@ static int insync_wait(struct run_ctx *ctx, struct cut_err *err) { return wait_c
 const struct step_entry step_dns_insync_entry = {
 	.name = "dns-insync",
 	.phase = STEP_PHASE_RUN,
-	.summary = "the DNS change applied everywhere (INSYNC) before the new site opens",
+	.summary = "wait until the DNS change is applied everywhere (INSYNC) before the new site opens",
 	.describe = insync_describe,
 	.check = insync_check,
 	.apply = insync_apply,
@@ -304,7 +314,7 @@ back_describe(struct run_ctx *ctx, char *buf, size_t len, struct cut_err *err)
 
 	(void)err;
 	if (!old_records(ctx, old))
-		snprintf(buf, len, "nothing: DNS was never changed by this cutover");
+		snprintf(buf, len, "change nothing (DNS was never changed by this cutover)");
 	else
 		snprintf(buf, len, "put DNS back in one batch: %s -> %s, %s -> %s, %s -> %s",
 		    old[0].name, target_of(&old[0]), old[1].name, target_of(&old[1]), old[2].name,
@@ -352,7 +362,7 @@ back_apply(struct run_ctx *ctx, struct cut_err *err)
 const struct step_entry step_failback_dns_entry = {
 	.name = "failback-dns",
 	.phase = STEP_PHASE_FAILBACK,
-	.summary = "DNS back to exactly the records the cutover replaced",
+	.summary = "put DNS back to exactly the records the cutover replaced",
 	.flags = STEP_F_DESTRUCTIVE | STEP_F_IRREVERSIBLE,
 	.describe = back_describe,
 	.check = back_check,

@@ -97,7 +97,7 @@ create_wait(struct run_ctx *ctx, struct cut_err *err)
 const struct step_entry step_create_web_entry = {
 	.name = "create-web",
 	.phase = STEP_PHASE_PREP,
-	.summary = "new web environment, cloned from the live one, in maintenance mode",
+	.summary = "create the new web environment, cloned from the live one, in maintenance mode",
 	.flags = STEP_F_ONCE,
 	.describe = create_describe,
 	.check = create_check,
@@ -108,7 +108,7 @@ const struct step_entry step_create_web_entry = {
 const struct step_entry step_create_ses_entry = {
 	.name = "create-ses",
 	.phase = STEP_PHASE_PREP,
-	.summary = "new SES environment, cloned from the live one, in maintenance mode",
+	.summary = "create the new SES environment, cloned from the live one, in maintenance mode",
 	.flags = STEP_F_ONCE,
 	.describe = create_describe,
 	.check = create_check,

@@ -190,7 +190,7 @@ static int test_wait(struct run_ctx *ctx, struct cut_err *err) { return step_wai
 const struct step_entry step_rehearse_mp_django_entry = {
 	.name = "rehearse-mp-django",
 	.phase = STEP_PHASE_REHEARSE,
-	.summary = "MP_USE_DJANGO set on the test environment",
+	.summary = "set MP_USE_DJANGO on the test environment",
 	.describe = mpd_describe,
 	.check = mpd_check,
 	.apply = mpd_apply,

@@ -224,9 +224,9 @@ static int
 unew_describe(struct run_ctx *ctx, char *buf, size_t len, struct cut_err *err)
 {
 	(void)err;
-	snprintf(buf, len, "the freeze travelled into the snapshot: give %s back the live "
-	    "database's setting from before the freeze (RESET default_transaction_read_only when it "
-	    "had none, through %s) and end its sessions, so the new system takes writes",
+	snprintf(buf, len, "give %s back the live database's setting from before the freeze, which "
+	    "travelled into the snapshot (RESET default_transaction_read_only when it had none, "
+	    "through %s), and end its sessions, so the new system takes writes",
 	    ctx->names.new_db, ctx->names.new_web);
 	return 0;
 }
@@ -500,7 +500,7 @@ out:
 const struct step_entry step_parity_entry = {
 	.name = "parity",
 	.phase = STEP_PHASE_RUN,
-	.summary = "the new database holds what the frozen live one holds",
+	.summary = "check that the new database holds what the frozen live one holds",
 	.describe = parity_describe,
 	.check = parity_check,
 	.apply = parity_apply,

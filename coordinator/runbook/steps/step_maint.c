@@ -111,7 +111,7 @@ on_record(struct run_ctx *ctx, struct cut_err *err)
 const struct step_entry step_maint_on_entry = {
 	.name = "maint-on",
 	.phase = STEP_PHASE_RUN,
-	.summary = "maintenance mode on for both live environments",
+	.summary = "turn maintenance mode on for both live environments",
 	.flags = STEP_F_DOWNTIME_BEGIN,
 	.undone_by = "failback-maint",
 	.describe = on_describe,
@@ -137,7 +137,7 @@ static int new_wait(struct run_ctx *ctx, struct cut_err *err) { return pair_wait
 const struct step_entry step_maint_off_entry = {
 	.name = "maint-off",
 	.phase = STEP_PHASE_RUN,
-	.summary = "maintenance mode off on the new environments",
+	.summary = "turn maintenance mode off on the new environments",
 	.flags = STEP_F_DOWNTIME_END,
 	.describe = off_describe,
 	.check = off_check,
@@ -230,7 +230,7 @@ static int close_apply(struct run_ctx *ctx, struct cut_err *err) { return pair_a
 const struct step_entry step_failback_new_maint_entry = {
 	.name = "failback-new-maint",
 	.phase = STEP_PHASE_FAILBACK,
-	.summary = "maintenance mode on for the new environments",
+	.summary = "turn maintenance mode on for the new environments",
 	.describe = close_describe,
 	.check = close_check,
 	.apply = close_apply,

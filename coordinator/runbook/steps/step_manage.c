@@ -211,8 +211,8 @@ const struct step_entry step_##id##_entry = {                                   
 };
 
 REHEARSE_MANAGE(rehearse_migrate, "rehearse-migrate", "migrate", MIGRATE, 0,
-    "manage.py migrate on the test environment")
+    "run manage.py migrate on the test environment")
 REHEARSE_MANAGE(rehearse_convert, "rehearse-convert", "temp_copy_unreg_to_user", CONVERT, STEP_F_ONCE,
     "convert unregistered users on the test environment")
 REHEARSE_MANAGE(rehearse_mpc_sync, "rehearse-mpc-sync", "mpc_sync", MPC_SYNC, STEP_F_ONCE,
-    "manage.py mpc_sync on the test environment")
+    "run manage.py mpc_sync on the test environment")

@@ -245,7 +245,7 @@ static int rsnap_wait(struct run_ctx *ctx, struct cut_err *err) { return wait_sn
 const struct step_entry step_rehearse_snapshot_entry = {
 	.name = "rehearse-snapshot",
 	.phase = STEP_PHASE_REHEARSE,
-	.summary = "a snapshot of production to copy the data from",
+	.summary = "take a snapshot of production to copy the data from",
 	.flags = STEP_F_ONCE,
 	.describe = rsnap_describe,
 	.check = rsnap_check,

@@ -101,7 +101,7 @@ unscale_describe(struct run_ctx *ctx, char *buf, size_t len, struct cut_err *err
 
 	(void)err;
 	if (!prev_sizes(ctx, &min, &max))
-		snprintf(buf, len, "nothing: %s was never scaled by this cutover", ctx->names.live_web);
+		snprintf(buf, len, "change nothing (%s was never scaled by this cutover)", ctx->names.live_web);
 	else
 		snprintf(buf, len, "scale %s back to %d-%d instances", ctx->names.live_web, min, max);
 	return 0;

@@ -1,0 +1,141 @@
+#!/usr/bin/env bash
+# cutover_json.t: what the operator reads, against a simulated production of
+# its own (tests/sim/up, the world before Prep).
+# - plan before prep: what prep will create is "not created yet (prep creates
+#   it)", not FAILED lines and AWS 404s; the preflight refusals it foresees are
+#   labelled as what run would refuse; every step line reads as English.
+# - status: the steps of the last command and the next command to run, not
+#   every step of every command.
+# - --json on plan, prep, run, report and failback: every line of a whole
+#   run's standard output is a JSON object, its event one of
+#   doc/json-events.md's table, with the fields that table requires and none
+#   it does not list.
+. "$(dirname "$0")/sim-lib.sh"
+. "$(dirname "$0")/cutover-lib.sh"
+cutover_up
+
+# events FILE: checks FILE line by line against doc/json-events.md; prints
+# the problems, exits 1 when there are any; on success prints the event
+# counts (one "event N" a line) for the checks below.
+events() {
+	$PY - "$top/doc/json-events.md" "$1" <<'PY'
+import json, re, sys
+doc = open(sys.argv[1]).read()
+table = doc.split("<!-- events: begin")[1].split("<!-- events: end")[0]
+schema = {}
+for row in table.splitlines():
+    cells = [c.strip() for c in row.strip().strip("|").split("|")]
+    if len(cells) < 3 or not cells[0].startswith("`"):
+        continue
+    ticks = lambda c: re.findall(r"`([a-z_-]+)`", c)
+    schema[ticks(cells[0])[0]] = (set(ticks(cells[1])), set(ticks(cells[2])))
+bad, count = [], {}
+lines = open(sys.argv[2]).read().split("\n")
+if lines[-1] != "":
+    bad.append("the output does not end with a newline")
+for i, line in enumerate(lines[:-1], 1):
+    try:
+        o = json.loads(line)
+    except ValueError as e:
+        bad.append("line %d is not JSON (%s): %.120s" % (i, e, line)); continue
+    if not isinstance(o, dict):
+        bad.append("line %d is not an object" % i); continue
+    ev = o.get("event")
+    if ev not in schema:
+        bad.append("line %d: event %r is not in doc/json-events.md" % (i, ev)); continue
+    if not re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", str(o.get("t"))):
+        bad.append("line %d: t %r is not a UTC time" % (i, o.get("t")))
+    req, opt = schema[ev]
+    keys = set(o) - {"t", "event"}
+    if req - keys:
+        bad.append("line %d: %s lacks %s" % (i, ev, sorted(req - keys)))
+    if keys - req - opt:
+        bad.append("line %d: %s has fields the table does not list: %s" % (i, ev, sorted(keys - req - opt)))
+    count[ev] = count.get(ev, 0) + 1
+if not count:
+    bad.append("no event at all")
+if bad:
+    print("\n".join(bad[:10])); sys.exit(1)
+for k in sorted(count):
+    print(k, count[k])
+PY
+}
+# json CMD...: one cutover command with --json; its stdout in $T/out, both in
+# $T/err, status in $rc, the check of every line in $T/ev.
+json() { cut "$@" --json; events "$T/out" >"$T/ev"; evrc=$?; }
+has_ev() { grep -q "^$1 [1-9]" "$T/ev" || { echo "# no $1 event: $(tr '\n' ' ' <"$T/ev")" >&2; return 1; }; }
+
+# ---- plan before prep ----------------------------------------------------------------
+cut plan -c "$CFG" --state "$ST"
+check "plan before prep exits 0" eq "$rc" 0
+check "the new environments: not created yet (prep creates them), as run's preflight would refuse" \
+	has "$T/out" "preflight new-envs: \`cutover run\` would refuse now: environments cobalt-production-green and cobalt-ses-production-blue are not created yet (prep creates them)"
+check "the steps that need them say so in one line" \
+	has "$T/out" "plan new-cron-hold: would save and empty the crontab on cobalt-production-green .*; cannot check it yet: environment cobalt-production-green is not created yet (prep creates it)"
+check "a step that needs the new database names the step that creates it" \
+	has "$T/out" "plan point-new: would point .*; cannot check it yet: database cobalt-production-green is not created yet (the restore step of \`cutover run\` creates it)"
+check "the refusals are counted as what run would refuse" has "$T/out" "plan \`cutover run\` would refuse to start now: 2 problems above"
+check "no FAILED, HTTP status, request id or 'cannot tell yet' in it" \
+	bash -c '! grep -E "FAILED|HTTP [0-9]|request id|cannot tell yet" "$1"' _ "$T/out"
+check "every step line reads 'would <verb>'" \
+	bash -c '! grep -E "plan [a-z-]+: would (DNS|HTTP|the |nothing|new |maintenance|MP_USE)" "$1"' _ "$T/out"
+check "the DNS switch is said as a verb" has "$T/out" "plan dns-switch: would switch DNS for apex, www and ses"
+
+json plan -c "$CFG" --state "$ST"
+check "plan --json: every line an event of doc/json-events.md with its fields" eq "$evrc" 0
+check "plan --json: plan, preflight and window events" bash -c 'grep -q "^plan " "$1" && grep -q "^preflight " "$1" && grep -q "^window " "$1"' _ "$T/ev"
+
+cut status -c "$CFG" --state "$ST"
+check "status before anything: nothing has run, prep is next" has "$T/out" "next \`cutover prep -c $CFG --state $ST\`"
+
+# ---- prep, run, report, failback with --json ------------------------------------------
+json prep -c "$CFG" --state "$ST"
+check "prep --json succeeds" eq "$rc" 0
+check "prep --json: every line an event with its fields" eq "$evrc" 0
+check "prep --json: begin, wait, done" bash -c 'grep -q "^begin " "$1" && grep -q "^wait " "$1" && grep -q "^done " "$1"' _ "$T/ev"
+
+cut status -c "$CFG" --state "$ST"
+check "status after prep: prep's steps" has "$T/out" "status create-web: done"
+check "and run next" has "$T/out" "next \`cutover run -c $CFG --state $ST\`"
+check "and not every other command's steps" bash -c '! grep -qE "status (scale-live|rehearse-|tidy-|failback-)" "$1"' _ "$T/out"
+
+json run --yes -c "$CFG" --state "$ST"
+check "run --json succeeds" eq "$rc" 0
+check "run --json: every line of the whole run an event with its fields" eq "$evrc" 0
+check "run --json: begin, wait, done, result, report, window" \
+	bash -c 'for e in begin wait done result report window; do grep -q "^$e " "$1" || exit 1; done' _ "$T/ev"
+check "the snapshot's waits carry AWS's percent" \
+	grep -q '"event":"wait","step":"snapshot",.*"percent":' "$T/out"
+check "the restore's waits say what they expect (no percent from AWS)" \
+	grep -q '"event":"wait","step":"restore",.*"status":"creating".*"expected_ms":' "$T/out"
+check "the report event names both files, which exist" $PY -c '
+import json, os, sys
+r = [json.loads(l)["report"] for l in open(sys.argv[1]) if "\"event\":\"report\"" in l]
+assert len(r) == 1 and os.path.isfile(r[0]["md"]) and os.path.isfile(r[0]["html"]), r' "$T/out"
+
+cut status -c "$CFG" --state "$ST"
+check "status after run: run's steps, tidy next" \
+	bash -c 'grep -q "status dns-switch: done" "$1" && grep -q "next \`cutover tidy " "$1" && ! grep -q "status create-web" "$1"' _ "$T/out"
+
+json report --state "$ST"
+check "report --json succeeds" eq "$rc" 0
+check "report --json: one report event" bash -c '[ "$(cat "$1")" = "report 1" ]' _ "$T/ev"
+cut report --state "$ST"
+check "report without --json still prints the two paths" eq "$(wc -l <"$T/out")" 2
+
+json report --state "$T/no-such-state"
+check "report --json of a folder without a journal: exit 1, an error event with its code" \
+	bash -c '[ "$1" -eq 1 ] && [ "$(cat "$2")" = "error 1" ]' _ "$rc" "$T/ev"
+
+json failback --yes -c "$CFG" --state "$ST"
+check "failback --json succeeds" eq "$rc" 0
+check "failback --json: every line an event with its fields" eq "$evrc" 0
+
+# The checker itself: a line it must refuse, so it cannot pass on anything.
+printf '%s\n' '{"t":"2026-12-05T14:00:00Z","event":"begin","msg":"x"}' >"$T/badev"
+refuses() { ! events "$1" >/dev/null; }
+check "the checker refuses an event without its required field" refuses "$T/badev"
+printf '%s\n' '{"t":"2026-12-05T14:00:00Z","event":"begin","step":"s","msg":"x"}' 'not json' >"$T/badev"
+check "and a line that is not JSON" refuses "$T/badev"
+
+done_testing
