@@ -504,6 +504,78 @@ freeze_line(const struct report_summary *s, char *buf, size_t len)
 	return 1;
 }
 
+/* The DNS tail (issue 12) in one paragraph: how many requests still
+ * reached the old environment, per minute, after the new site opened, and
+ * whether it went idle. 0 when dns-tail recorded nothing. */
+static int
+tail_line(const struct report_summary *s, char *buf, size_t len)
+{
+	const char *res = value_of(s, "dns-tail", "result"), *env = value_of(s, "dns-tail", "env");
+	const char *rates = value_of(s, "dns-tail", "per_minute");
+	const char *watched = value_of(s, "dns-tail", "watched_s");
+	const char *iv = value_of(s, "dns-tail", "interval_s");
+	const char *last = value_of(s, "dns-tail", "last_per_minute");
+	char w[32];
+
+	if (res == NULL)
+		return 0;
+	fmt_dur(watched ? atoll(watched) * 1000 : 0, w, sizeof(w));
+	if (strcmp(res, "idle") == 0)
+		snprintf(buf, len, "After Route 53 was INSYNC and the new site opened, %s (the old "
+		    "side) still received these requests a minute, one figure per %s s: %s. It was idle "
+		    "(under one request a minute) %s after the watch began: `cutover tidy` takes "
+		    "nothing anyone still uses.", env ? env : "the old environment", iv ? iv : "?",
+		    rates && rates[0] ? rates : "-", w);
+	else
+		snprintf(buf, len, "After Route 53 was INSYNC and the new site opened, %s (the old "
+		    "side) still received these requests a minute, one figure per %s s: %s. At the "
+		    "deadline (%s watched) it still had %s a minute: resolvers that ignore the TTL "
+		    "still send users there. Wait before `cutover tidy` (the old side's access logs "
+		    "show who still comes).", env ? env : "the old environment", iv ? iv : "?",
+		    rates && rates[0] ? rates : "-", w, last ? last : "?");
+	return 1;
+}
+
+struct json_object *
+report_tail_json(const struct report_summary *s)
+{
+	const char *res = value_of(s, "dns-tail", "result");
+	struct json_object *o, *a;
+	const char *p;
+
+	if (res == NULL || (o = json_object_new_object()) == NULL)
+		return NULL;
+	if ((a = json_object_new_array()) == NULL) {
+		json_object_put(o);
+		return NULL;
+	}
+	for (p = value_of(s, "dns-tail", "per_minute"); p && *p;) {
+		char *end;
+		long long v = strtoll(p, &end, 10);
+		if (end == p)
+			break;
+		json_object_array_add(a, json_object_new_int64(v));
+		p = end;
+	}
+	json_object_object_add(o, "env", json_object_new_string(value_of(s, "dns-tail", "env") ?
+	    value_of(s, "dns-tail", "env") : ""));
+	json_object_object_add(o, "idle", json_object_new_boolean(strcmp(res, "idle") == 0));
+	json_object_object_add(o, "interval_s", json_object_new_int64(
+	    atoll(value_of(s, "dns-tail", "interval_s") ? value_of(s, "dns-tail", "interval_s") : "0")));
+	json_object_object_add(o, "watched_s", json_object_new_int64(
+	    atoll(value_of(s, "dns-tail", "watched_s") ? value_of(s, "dns-tail", "watched_s") : "0")));
+	json_object_object_add(o, "requests", json_object_new_int64(
+	    atoll(value_of(s, "dns-tail", "requests") ? value_of(s, "dns-tail", "requests") : "0")));
+	json_object_object_add(o, "per_minute", a);
+	return o;
+}
+
+int
+report_tail_line(const struct report_summary *s, char *buf, size_t len)
+{
+	return tail_line(s, buf, len);
+}
+
 /* The sentence above a list's table: what happened and what to do. */
 static void
 list_intro(const struct report_list *l, enum list_kind k, char *buf, size_t len)
@@ -721,6 +793,11 @@ report_write_markdown(const struct report_summary *s, FILE *f)
 		fputs("\n", f);
 	}
 	md_list(s, LIST_PARITY, f);
+	if (tail_line(s, fz, sizeof(fz))) {
+		fputs("\n## DNS tail\n\n", f);
+		md_escape(f, fz);
+		fputs("\n", f);
+	}
 	fprintf(f, "\n## Recorded values\n\nWhat each step recorded (fail-back uses these).\n\n"
 	    "| step | key | value |\n|---|---|---|\n");
 	for (i = 0; i < s->nvalues; i++) {
@@ -910,6 +987,11 @@ report_write_html(const struct report_summary *s, FILE *f)
 		fputs("</p>\n", f);
 	}
 	html_list(s, LIST_PARITY, f);
+	if (tail_line(s, fz, sizeof(fz))) {
+		fputs("<h2 id=\"dns-tail\">DNS tail</h2>\n<p>", f);
+		html_escape(f, fz);
+		fputs("</p>\n", f);
+	}
 	fputs("<h2>Recorded values</h2>\n<table><tr><th>step</th><th>key</th>"
 	    "<th>value</th></tr>\n", f);
 	for (i = 0; i < s->nvalues; i++) {

@@ -725,6 +725,8 @@ fill_names(struct wr *x, struct run_names *names, struct cut_err *err)
 	SETN(test_db_class, c->rehearse.klass[0] ? c->rehearse.klass : c->db.klass);
 	/* Tuning, not part of the world: the engine's defaults (60 s quiet,
 	 * 15 min deadline) unless the operator (or a test) asks otherwise. */
+	names->tail_interval = c->dns.tail_interval;
+	names->tail_deadline = c->dns.tail_deadline > 0 ? c->dns.tail_deadline : -1;
 	if (getenv("CUTOVER_QUIET_SECONDS") != NULL)
 		names->quiet_seconds = atoi(getenv("CUTOVER_QUIET_SECONDS"));
 	if (getenv("CUTOVER_QUIET_DEADLINE") != NULL)

@@ -1221,6 +1221,8 @@ fakeworld_cobalt(struct fakeworld *fw, struct run_names *names, int with_new_env
 	SET(test_db_class, "db.t3.small");
 	names->quiet_seconds = 60;
 	names->quiet_deadline = 900;
+	names->tail_interval = 60;
+	names->tail_deadline = 900;
 
 	e = add_env(fw, names->live_web, "v6.3.19");
 	env_set(e, "MAINTENANCE_MODE", "OFF");
