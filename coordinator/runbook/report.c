@@ -526,6 +526,11 @@ tail_line(const struct report_summary *s, char *buf, size_t len)
 		    "(under one request a minute) %s after the watch began: `cutover tidy` takes "
 		    "nothing anyone still uses.", env ? env : "the old environment", iv ? iv : "?",
 		    rates && rates[0] ? rates : "-", w);
+	else if (strcmp(res, "unmeasured") == 0)
+		snprintf(buf, len, "The requests still reaching %s (the old side) after the new site "
+		    "opened could not be counted after %s (%s); look at its access logs before `cutover "
+		    "tidy`.", env ? env : "the old environment", w, value_of(s, "dns-tail", "problem") ?
+		    value_of(s, "dns-tail", "problem") : "no reason recorded");
 	else
 		snprintf(buf, len, "After Route 53 was INSYNC and the new site opened, %s (the old "
 		    "side) still received these requests a minute, one figure per %s s: %s. At the "
@@ -559,6 +564,7 @@ report_tail_json(const struct report_summary *s)
 	}
 	json_object_object_add(o, "env", json_object_new_string(value_of(s, "dns-tail", "env") ?
 	    value_of(s, "dns-tail", "env") : ""));
+	json_object_object_add(o, "result", json_object_new_string(res));
 	json_object_object_add(o, "idle", json_object_new_boolean(strcmp(res, "idle") == 0));
 	json_object_object_add(o, "interval_s", json_object_new_int64(
 	    atoll(value_of(s, "dns-tail", "interval_s") ? value_of(s, "dns-tail", "interval_s") : "0")));

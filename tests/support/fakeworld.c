@@ -798,8 +798,9 @@ f_request_rate(struct world_ops *w, const char *env, struct world_rate *out, str
 	struct fakeworld *fw = FW(w);
 
 	(void)env;
-	(void)err;
 	poll_tick(fw);
+	if (fw->rate_fail)
+		return cut_err_set(err, CUT_EREMOTE, "The access log of i-0fake cannot be read.");
 	out->interval_s = 10;
 	out->ninstances = 1;
 	out->requests = fw->busy_polls > 0 ? 5 : 0;

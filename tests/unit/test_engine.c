@@ -1149,9 +1149,26 @@ test_dns_tail(void **state)
 	struct json_object *o = report_tail_json(&rs);
 	assert_non_null(o);
 	assert_string_equal(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN),
-	    "{\"env\":\"cobalt-production-blue\",\"idle\":false,\"interval_s\":60,"
+	    "{\"env\":\"cobalt-production-blue\",\"result\":\"deadline\",\"idle\":false,\"interval_s\":60,"
 	    "\"watched_s\":120,\"requests\":60,\"per_minute\":[30,30]}");
 	json_object_put(o);
+	report_summary_free(&rs);
+	enginerun_done(&h);
+
+	/* The old side's logs cannot be read: said and recorded, the run
+	 * (the site already open) still succeeds. */
+	enginerun_init(&h, 1);
+	h.opts.until = "lost-writes";
+	assert_int_equal(enginerun_cmd(&h, "run", &err), 0);
+	h.opts.until = NULL;
+	h.fw->rate_fail = 1;
+	if (enginerun_cmd(&h, "run", &err) != 0)
+		fail_msg("%s", err.msg);
+	assert_non_null(strstr(h.out, "could not be counted (The access log of i-0fake cannot be read.)"));
+	snprintf(path, sizeof(path), "%s/journal.jsonl", h.dir);
+	assert_int_equal(report_compute(path, &rs, &err), 0);
+	assert_int_equal(report_tail_line(&rs, line, sizeof(line)), 1);
+	assert_non_null(strstr(line, "could not be counted"));
 	report_summary_free(&rs);
 	enginerun_done(&h);
 

@@ -351,7 +351,7 @@ tail_finish(struct run_ctx *ctx, struct tail_state *t, const char *result, doubl
 	step_put(ctx, "requests", "%ld", t->total);
 	step_put(ctx, "watched_s", "%.0f", t->watched);
 	step_put(ctx, "last_per_minute", "%.1f", per_min);
-	if (ctx->out) {
+	if (ctx->out && strcmp(result, "unmeasured") != 0) {
 		if (strcmp(result, "idle") == 0)
 			progress_event(ctx->out, "result", "dns-tail", "%s is idle: under one request a "
 			    "minute %.0f s after the new site opened (%ld request(s) counted; per minute: "
@@ -375,8 +375,21 @@ poll_tail(struct run_ctx *ctx, void *arg, char *status, size_t len, int *percent
 	int deadline = ctx->names.tail_deadline > 0 ? ctx->names.tail_deadline : 900;
 
 	(void)percent;
-	if ((r = ctx->world->request_rate(ctx->world, ctx->names.live_web, &rt, err)) != 0)
-		return r;
+	if ((r = ctx->world->request_rate(ctx->world, ctx->names.live_web, &rt, err)) != 0) {
+		/* The site is open on the new side: a count that cannot be made
+		 * is said and recorded, it does not fail the cutover. */
+		if (r == CUT_ECANCEL)
+			return r;
+		if (ctx->out)
+			progress_event(ctx->out, "warning", "dns-tail", "the requests reaching %s could "
+			    "not be counted (%s); look at its access logs before `cutover tidy`.",
+			    ctx->names.live_web, err->msg);
+		step_put(ctx, "problem", "%s", err->msg);
+		cut_err_clear(err);
+		if ((r = tail_finish(ctx, t, "unmeasured", -1)) != 0)
+			return cut_err_set(err, r, "Cannot record the DNS tail's figures (out of memory).");
+		return 1;
+	}
 	if (!t->started) {
 		/* What the follow counted before now (the quiet wait's leftovers). */
 		t->started = 1;
