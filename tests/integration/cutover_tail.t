@@ -17,7 +17,7 @@ counter() { $PY -c 'import json,sys; d=json.load(open(sys.argv[1])); print(eval(
 cut prep -c "$CFG" --state "$ST"
 check "prep" eq "$rc" 0
 cut plan -c "$CFG" --state "$ST" run
-check "plan lists dns-tail with what it watches" has "$T/out" "plan dns-tail: count the requests that still reach $BLUE"
+check "plan lists dns-tail with what it watches" has "$T/out" "plan dns-tail: would count the requests that still reach $BLUE"
 
 # 60% of the page views keep the old address after the switch, fading out over 2 min.
 "$SIMD/traffic.py" ctl "$S" stale_share=0.6 stale_hold=120
