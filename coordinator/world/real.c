@@ -151,6 +151,8 @@ update(struct wr *x, const char *env, const struct eb_option_set *set, size_t ns
 	struct eb_update u = { env, NULL, NULL, set, nset, rm, nrm };
 	struct eb_env out;
 
+	/* Scaling changes the instances; a settings update may replace them. */
+	reach_forget(x->reach, env);
 	return eb_update_environment(x->aws, &u, &out, err);
 }
 
@@ -229,6 +231,7 @@ wr_env_clone(struct world_ops *w, const char *source, const char *name, const ch
 		.nset = nset,
 	};
 	cut_err_clear(err);
+	reach_forget(x->reach, name);
 	r = eb_create_environment(x->aws, &cr, &e, err);
 	free(s);
 	return r;
@@ -249,6 +252,7 @@ wr_env_terminate(struct world_ops *w, const char *env, struct cut_err *err)
 {
 	struct eb_env out;
 
+	reach_forget(impl(w)->reach, env);
 	return eb_terminate_environment(impl(w)->aws, env, 1, &out, err);
 }
 
