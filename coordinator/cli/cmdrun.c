@@ -163,6 +163,10 @@ session_open(struct session *s, const struct cmdrun_opts *o, const char *cmd, in
 		s->ctx.names.quiet_seconds = 60;
 	if (s->ctx.names.quiet_deadline <= 0)
 		s->ctx.names.quiet_deadline = 900;
+	if (s->ctx.names.tail_interval <= 0)
+		s->ctx.names.tail_interval = 60;
+	if (s->ctx.names.tail_deadline == 0)
+		s->ctx.names.tail_deadline = 900;
 	return 0;
 }
 
@@ -223,6 +227,8 @@ window_event(struct session *s, const char *state)
 		report_window_line(&rs, line, sizeof(line));
 		progress_event_obj(s->out, "window", line, "window", report_window_json(&rs));
 	}
+	if (report_tail_line(&rs, line, sizeof(line)))
+		progress_event_obj(s->out, "dns-tail", line, "dns_tail", report_tail_json(&rs));
 	report_summary_free(&rs);
 }
 

@@ -699,6 +699,84 @@ freeze_line(const struct report_summary *s, char *buf, size_t len)
 	return 1;
 }
 
+/* The DNS tail (issue 12) in one paragraph: how many requests still
+ * reached the old environment, per minute, after the new site opened, and
+ * whether it went idle. 0 when dns-tail recorded nothing. */
+static int
+tail_line(const struct report_summary *s, char *buf, size_t len)
+{
+	const char *res = report_value(s, "dns-tail", "result"), *env = report_value(s, "dns-tail", "env");
+	const char *rates = report_value(s, "dns-tail", "per_minute");
+	const char *watched = report_value(s, "dns-tail", "watched_s");
+	const char *iv = report_value(s, "dns-tail", "interval_s");
+	const char *last = report_value(s, "dns-tail", "last_per_minute");
+	char w[32];
+
+	if (res == NULL)
+		return 0;
+	report_fmt_dur(watched ? atoll(watched) * 1000 : 0, w, sizeof(w));
+	if (strcmp(res, "idle") == 0)
+		snprintf(buf, len, "After Route 53 was INSYNC and the new site opened, %s (the old "
+		    "side) still received these requests a minute, one figure per %s s: %s. It was idle "
+		    "(under one request a minute) %s after the watch began: `cutover tidy` takes "
+		    "nothing anyone still uses.", env ? env : "the old environment", iv ? iv : "?",
+		    rates && rates[0] ? rates : "-", w);
+	else if (strcmp(res, "unmeasured") == 0)
+		snprintf(buf, len, "The requests still reaching %s (the old side) after the new site "
+		    "opened could not be counted after %s (%s); look at its access logs before `cutover "
+		    "tidy`.", env ? env : "the old environment", w, report_value(s, "dns-tail", "problem") ?
+		    report_value(s, "dns-tail", "problem") : "no reason recorded");
+	else
+		snprintf(buf, len, "After Route 53 was INSYNC and the new site opened, %s (the old "
+		    "side) still received these requests a minute, one figure per %s s: %s. At the "
+		    "deadline (%s watched) it still had %s a minute: resolvers that ignore the TTL "
+		    "still send users there. Wait before `cutover tidy` (the old side's access logs "
+		    "show who still comes).", env ? env : "the old environment", iv ? iv : "?",
+		    rates && rates[0] ? rates : "-", w, last ? last : "?");
+	return 1;
+}
+
+struct json_object *
+report_tail_json(const struct report_summary *s)
+{
+	const char *res = report_value(s, "dns-tail", "result");
+	struct json_object *o, *a;
+	const char *p;
+
+	if (res == NULL || (o = json_object_new_object()) == NULL)
+		return NULL;
+	if ((a = json_object_new_array()) == NULL) {
+		json_object_put(o);
+		return NULL;
+	}
+	for (p = report_value(s, "dns-tail", "per_minute"); p && *p;) {
+		char *end;
+		long long v = strtoll(p, &end, 10);
+		if (end == p)
+			break;
+		json_object_array_add(a, json_object_new_int64(v));
+		p = end;
+	}
+	json_object_object_add(o, "env", json_object_new_string(report_value(s, "dns-tail", "env") ?
+	    report_value(s, "dns-tail", "env") : ""));
+	json_object_object_add(o, "result", json_object_new_string(res));
+	json_object_object_add(o, "idle", json_object_new_boolean(strcmp(res, "idle") == 0));
+	json_object_object_add(o, "interval_s", json_object_new_int64(
+	    atoll(report_value(s, "dns-tail", "interval_s") ? report_value(s, "dns-tail", "interval_s") : "0")));
+	json_object_object_add(o, "watched_s", json_object_new_int64(
+	    atoll(report_value(s, "dns-tail", "watched_s") ? report_value(s, "dns-tail", "watched_s") : "0")));
+	json_object_object_add(o, "requests", json_object_new_int64(
+	    atoll(report_value(s, "dns-tail", "requests") ? report_value(s, "dns-tail", "requests") : "0")));
+	json_object_object_add(o, "per_minute", a);
+	return o;
+}
+
+int
+report_tail_line(const struct report_summary *s, char *buf, size_t len)
+{
+	return tail_line(s, buf, len);
+}
+
 /* The sentence above a list's table: what happened and what to do. */
 static void
 list_intro(const struct report_list *l, enum list_kind k, char *buf, size_t len)
@@ -1040,6 +1118,14 @@ report_write_markdown(const struct report_summary *s, FILE *f)
 	}
 	md_list(s, LIST_PARITY, f);
 	md_frozen(s, f);
+	{
+		char tl[1500];
+		if (tail_line(s, tl, sizeof(tl))) {
+			fputs("\n## DNS tail\n\n", f);
+			md_escape(f, tl);
+			fputs("\n", f);
+		}
+	}
 	fprintf(f, "\n## Recorded values\n\nWhat each step recorded (fail-back uses these).\n\n"
 	    "| step | key | value |\n|---|---|---|\n");
 	for (i = 0; i < s->nvalues; i++) {
@@ -1383,6 +1469,14 @@ report_write_html(const struct report_summary *s, FILE *f)
 	}
 	html_list(s, LIST_PARITY, f);
 	html_frozen(s, f);
+	{
+		char tl[1500];
+		if (tail_line(s, tl, sizeof(tl))) {
+			fputs("<h2 id=\"dns-tail\">DNS tail</h2>\n<p>", f);
+			html_escape(f, tl);
+			fputs("</p>\n", f);
+		}
+	}
 	fputs("<h2 id=\"values\">Recorded values</h2>\n<p>What each step recorded (fail-back uses "
 	    "these).</p>\n<table class=\"values\"><tr><th>step</th><th>key</th>"
 	    "<th>value</th></tr>\n", f);

@@ -131,6 +131,14 @@ const char *report_fmt_iso(const char *iso, char *buf, size_t len);
 void report_window_line(const struct report_summary *s, char *buf, size_t len);
 struct json_object *report_window_json(const struct report_summary *s);
 
+/* The DNS tail after the switch (dns-tail's figures) as the report's
+ * paragraph (returns 0 when the run recorded none) and as JSON (env, result:
+ * idle|deadline|unmeasured, idle, interval_s, watched_s, requests,
+ * per_minute: [..]); the caller owns it;
+ * NULL when none was recorded or out of memory. */
+int report_tail_line(const struct report_summary *s, char *buf, size_t len);
+struct json_object *report_tail_json(const struct report_summary *s);
+
 void report_write_markdown(const struct report_summary *s, FILE *f);
 void report_write_html(const struct report_summary *s, FILE *f);
 

@@ -30,7 +30,9 @@ static const struct preflight_entry *const prep_checks[] = {
  * validates their ids) and come back right after the conversion, before
  * the site opens, so no blocked person is emailed in between. DNS goes
  * INSYNC (dns-insync) while the conversion and smoke test run, not before
- * them: nothing there needs it, and the minute leaves the window. */
+ * them: nothing there needs it, and the minute leaves the window. Last,
+ * with the site open, dns-tail watches the old side until resolvers that
+ * ignore the TTL have let go of it. */
 static const struct step_entry *const run_steps[] = {
 	&step_scale_live_entry,
 	&step_maint_on_entry,
@@ -53,6 +55,7 @@ static const struct step_entry *const run_steps[] = {
 	&step_dns_insync_entry,
 	&step_maint_off_entry,
 	&step_lost_writes_entry,
+	&step_dns_tail_entry,
 };
 static const struct preflight_entry *const run_checks[] = {
 	&preflight_identity, &preflight_live_envs, &preflight_new_envs, &preflight_dns_live,

@@ -301,7 +301,18 @@ handler(void *user, int line, const char *section, const char *name, const char 
 			strip_dot(c->dns.zone);
 			return 0;
 		}
-		return fail(x, line, "unknown key '%s' in [dns]; the only key is zone.", name);
+		if (strcmp(name, "tail_interval") == 0 || strcmp(name, "tail_deadline") == 0) {
+			int deadline = name[5] == 'd';
+			char *end;
+			long v = strtol(value, &end, 10);
+			/* Below the engine's one-hour limit on any wait. */
+			if (*value == '\0' || *end != '\0' || v < !deadline || v > 3000)
+				return fail(x, line, "%s must be a number of seconds from %d to 3000, not '%s'; "
+				    "fix the value.", name, !deadline, value);
+			*(deadline ? &c->dns.tail_deadline : &c->dns.tail_interval) = (int)v;
+			return 0;
+		}
+		return fail(x, line, "unknown key '%s' in [dns]; the keys are zone, tail_interval and tail_deadline.", name);
 	case S_SSH:
 		if (strcmp(name, "user") == 0)
 			return copy_val(x, line, name, c->ssh.user, sizeof(c->ssh.user), value);
@@ -525,6 +536,8 @@ cfg_parse_text(const char *path, const char *text, struct cfg *out, struct cut_e
 	out->ssh.instance_connect = 1;
 	out->ssh.port = 22;
 	out->app.http_port = 80;
+	out->dns.tail_interval = 60;
+	out->dns.tail_deadline = 900;
 	snprintf(out->app.dir, sizeof(out->app.dir), "/var/app/current");
 	snprintf(out->app.env_file, sizeof(out->app.env_file), "/opt/elasticbeanstalk/deployment/env");
 	snprintf(out->app.python, sizeof(out->app.python), "/var/app/venv/staging-LQM1lest/bin/python");

@@ -8,7 +8,8 @@
  *   [database]   new, class, name, prep (optional), snapshot (optional),
  *                sslmode (optional: require, verify-ca, verify-full, disable),
  *                sslrootcert (optional; a path on the instances)
- *   [dns]        zone
+ *   [dns]        zone, tail_interval (seconds, default 60), tail_deadline
+ *                (seconds, default 900; 0: do not watch the DNS tail)
  *   [ssh]        user, identity, known_hosts, instance_connect = yes|no,
  *                address = private|public, port (default 22), open_port = yes|no,
  *                transport = ssh|ssm (default ssh; ssm: Session Manager, no port 22)
@@ -72,6 +73,9 @@ struct cfg {
 	} db;
 	struct {
 		char zone[256];              /* "myabf.com.au" (no trailing dot) */
+		int tail_interval;           /* dns-tail's sample, seconds (default 60) */
+		int tail_deadline;           /* how long dns-tail watches at most, seconds
+		                              * (default 900; 0: not at all) */
 	} dns;
 	struct {
 		char user[64];               /* default ec2-user */

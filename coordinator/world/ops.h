@@ -159,6 +159,10 @@ struct run_names {
 	char test_db_class[32];
 	int quiet_seconds;       /* quiet period before the snapshot (default 60) */
 	int quiet_deadline;      /* seconds before giving up waiting for quiet (default 900) */
+	int tail_interval;       /* dns-tail: one sample of the old side's requests, seconds
+				  * (default 60: the rate is per minute) */
+	int tail_deadline;       /* dns-tail: seconds it watches at most (default 900; <0:
+				  * it does not watch) */
 };
 
 /* The write freeze (issue 12): what db_read_only_set did and when. */

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/clock.h"
 #include "remote/link_cache.h"
 #include "world/rules.h"
 
@@ -16,6 +17,7 @@
 struct reach_sess {
 	char env[128];
 	struct fleet f;
+	double found_at;             /* cut_mono_s() of f's discovery; 0: find again */
 	char held[EC2_MAX_SG][32];   /* groups this session holds port 22 on */
 	size_t nheld;
 };
@@ -157,6 +159,10 @@ reach_env(struct reach *r, const char *env, const struct fleet **out, struct cut
 	for (size_t i = 0; i < r->nsess && s == NULL; i++)
 		if (strcmp(r->sess[i].env, env) == 0)
 			s = &r->sess[i];
+	if (s != NULL && s->found_at > 0 && cut_mono_s() - s->found_at < REACH_FRESH_S) {
+		*out = &s->f;
+		return 0;
+	}
 	if ((rc = fleet_find(r->aws, r->cfg, env, &nf, err)) != 0) {
 		if (s != NULL && (rc == CUT_ENOTFOUND || rc == CUT_ESTATE))
 			sess_end_warn(r, (size_t)(s - r->sess));
@@ -189,8 +195,19 @@ reach_env(struct reach *r, const char *env, const struct fleet **out, struct cut
 		memcpy(s->f.sgs, nf.sgs, sizeof(nf.sgs));
 		s->f.nsg = nf.nsg;
 	}
+	s->found_at = cut_mono_s();
 	*out = &s->f;
 	return 0;
+}
+
+void
+reach_forget(struct reach *r, const char *env)
+{
+	if (r == NULL)
+		return;
+	for (size_t i = 0; i < r->nsess; i++)
+		if (env == NULL || strcmp(r->sess[i].env, env) == 0)
+			r->sess[i].found_at = 0;
 }
 
 static struct reach_sess *
@@ -272,6 +289,9 @@ reach_run(struct reach *r, const char *env, int all, reach_fn fn, void *arg, str
 		struct reach_op o = { &f->hosts[i], fn, arg };
 		rc = lcache_run(r->lc, &hs[i], op_fn, &o, err);
 	}
+	/* An instance that failed may be one that left: look again next time. */
+	if (rc != 0)
+		s->found_at = 0;
 	free(keys);
 	free(hs);
 	return rc;

@@ -6,7 +6,9 @@
  * It owns, for the life of the command:
  *   - instance discovery (world/fleet.h: EB resources -> running EC2
  *     instances, sorted by id, so "one instance" is the same one on a rerun),
- *     refreshed on every use, connections to instances that left dropped;
+ *     refreshed when it is REACH_FRESH_S old, when the environment was
+ *     changed through the world (reach_forget) and after a failed operation,
+ *     connections to instances that left dropped;
  *   - the key: the configured one, or an Instance Connect key in a private
  *     temp folder, pushed right before every connection (a pushed key works
  *     for 60 s);
@@ -47,8 +49,18 @@ int reach_open(const struct cfg *cfg, struct aws_client *aws, int open_port, str
 int reach_close(struct reach *r, struct cut_err *err);
 
 /* env's session with its instances as they are now (session started on
- * first use). *out is the reach's, valid until the next call for env. */
+ * first use). *out is the reach's, valid until the next call for env.
+ * Two AWS calls find the instances; within REACH_FRESH_S of that, with no
+ * reach_forget in between, the same instances are used again: a run's
+ * window makes dozens of operations on the same environments within
+ * seconds (each steps' check, record and apply), and EB replaces an
+ * instance in minutes, not seconds. */
+#define REACH_FRESH_S 15.0
 int reach_env(struct reach *r, const char *env, const struct fleet **out, struct cut_err *err);
+
+/* The instances of env (NULL: of every environment) are found again on
+ * next use: called when an update, launch or termination was sent to it. */
+void reach_forget(struct reach *r, const char *env);
 
 /* One operation on one instance over its cached connection (c and l are
  * the same connection, borrowed for the call). */

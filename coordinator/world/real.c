@@ -151,6 +151,8 @@ update(struct wr *x, const char *env, const struct eb_option_set *set, size_t ns
 	struct eb_update u = { env, NULL, NULL, set, nset, rm, nrm };
 	struct eb_env out;
 
+	/* Scaling changes the instances; a settings update may replace them. */
+	reach_forget(x->reach, env);
 	return eb_update_environment(x->aws, &u, &out, err);
 }
 
@@ -229,6 +231,7 @@ wr_env_clone(struct world_ops *w, const char *source, const char *name, const ch
 		.nset = nset,
 	};
 	cut_err_clear(err);
+	reach_forget(x->reach, name);
 	r = eb_create_environment(x->aws, &cr, &e, err);
 	free(s);
 	return r;
@@ -249,6 +252,7 @@ wr_env_terminate(struct world_ops *w, const char *env, struct cut_err *err)
 {
 	struct eb_env out;
 
+	reach_forget(impl(w)->reach, env);
 	return eb_terminate_environment(impl(w)->aws, env, 1, &out, err);
 }
 
@@ -725,6 +729,8 @@ fill_names(struct wr *x, struct run_names *names, struct cut_err *err)
 	SETN(test_db_class, c->rehearse.klass[0] ? c->rehearse.klass : c->db.klass);
 	/* Tuning, not part of the world: the engine's defaults (60 s quiet,
 	 * 15 min deadline) unless the operator (or a test) asks otherwise. */
+	names->tail_interval = c->dns.tail_interval;
+	names->tail_deadline = c->dns.tail_deadline > 0 ? c->dns.tail_deadline : -1;
 	if (getenv("CUTOVER_QUIET_SECONDS") != NULL)
 		names->quiet_seconds = atoi(getenv("CUTOVER_QUIET_SECONDS"));
 	if (getenv("CUTOVER_QUIET_DEADLINE") != NULL)

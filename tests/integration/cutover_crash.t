@@ -35,7 +35,9 @@ J="$ST/journal.jsonl"
 # change id died with the run, so there is nothing to wait for; its `apply`
 # (the irreversible change made, not journalled) is cutover_e2e.t's. The
 # switch does not wait for INSYNC itself: dns-insync does, after the smoke test
-# (its change still PENDING there, as LONG makes it).
+# (its change still PENDING there, as LONG makes it). dns-tail, last, ends its
+# wait by itself: no simulated user is behind a TTL-ignoring resolver here, so
+# its first sample ([dns] tail_interval, 5 s in the simulation) is idle.
 declare -A POINTS=(
 	[scale-live]="before recorded apply applied wait waited done"
 	[maint-on]="before recorded apply applied wait waited wait2 waited2 done"
@@ -58,6 +60,7 @@ declare -A POINTS=(
 	[maint-off]="before apply applied wait waited wait2 waited2 done"
 	[blocked-email-restore]="before apply applied done"
 	[lost-writes]="before apply applied done"
+	[dns-tail]="before apply applied wait waited done"
 )
 # The second environment a pair step waits for (held while the first is released).
 declare -A SECOND=(

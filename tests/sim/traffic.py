@@ -23,9 +23,18 @@ crontab stand-in is played once (tests/fixture/cron-tick), as its own cron
 daemon would; the fixture's jobs write to the database through maintenance
 mode, which is why a cutover must pause cron before the snapshot.
 
+Resolvers that ignore the TTL: when the web records move to another
+environment, a share `stale_share` of the users' page views keeps going to
+the environment they pointed at before, falling linearly to nothing over
+`stale_hold` seconds (each such user's resolver lets go at its own time),
+whatever its maintenance mode and without making the others give up. This
+is the DNS tail a cutover's dns-tail step measures; the counters' `stale`
+holds {env, since, requests}.
+
 Settings (environment at start, or `ctl` later): view_rate (default 3 per s),
 entry_rate (0.2), payment_rate (0.2), health_interval (2), giveup (10),
-cron_interval (60), paused (0/1: users only). As SIM_VIEW_RATE etc.
+cron_interval (60), paused (0/1: users only), stale_share (0: every resolver
+honours the TTL), stale_hold (60). As SIM_VIEW_RATE etc.
 
 Counters go to DIR/traffic/counters.json twice a second (tests/sim/dump shows them).
 """
@@ -44,7 +53,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import simlib  # noqa: E402
 
 DEFAULTS = {'view_rate': 3.0, 'entry_rate': 0.2, 'payment_rate': 0.2, 'health_interval': 2.0,
-            'giveup': 10.0, 'cron_interval': 60.0, 'paused': 0}
+            'giveup': 10.0, 'cron_interval': 60.0, 'paused': 0, 'stale_share': 0.0, 'stale_hold': 60.0}
 MEMBERS = [518001, 518002, 518003, 518004, 518005, 518006]
 VIEW_PATHS = ['/dashboard', '/accounts/login/', '/dashboard']
 WEB_RECORDS = ('myabf.com.au.', 'www.myabf.com.au.')
@@ -123,7 +132,8 @@ class Generator:
         self.c = {'started': time.time(), 'updated': None, 'settings': {}, 'user_factor': 1.0,
                   'maintenance_seen_at': None, 'target': {}, 'envs': {}, 'errors': [],
                   'totals': {'user_requests': 0, 'writes': 0, 'writes_in_maintenance': 0, 'health_checks': 0},
-                  'cron': {'rounds': 0, 'jobs_failed': 0, 'last': None, 'instances': {}}}
+                  'cron': {'rounds': 0, 'jobs_failed': 0, 'last': None, 'instances': {}},
+                  'stale': {'env': None, 'since': None, 'requests': 0}}
         self.pool = concurrent.futures.ThreadPoolExecutor(8)
         self.inflight = 0
 
@@ -141,7 +151,7 @@ class Generator:
             f.write(text)
         os.replace(path + '.tmp', path)
 
-    def user(self, env, addr, kind):
+    def user(self, env, addr, kind, stale=False):
         try:
             if kind == 'views':
                 status, data = request(addr, self.port, 'GET', random.choice(VIEW_PATHS), simlib.SITE, USER_AGENT)
@@ -159,6 +169,10 @@ class Generator:
                 ec['status'][str(status)] = ec['status'].get(str(status), 0) + 1
                 ec['last_user_request'] = time.time()
                 self.c['totals']['user_requests'] += 1
+                if stale:
+                    # Not a user of the live site: they give up on no one's behalf.
+                    self.c['stale']['requests'] += 1
+                    return
                 if kind != 'views':
                     self.c['totals']['writes'] += 1
                     if status == 503:
@@ -193,12 +207,28 @@ class Generator:
                 self.c['errors'] = (self.c['errors'] + ['%.0f state: %s' % (time.time(), e)])[-10:]
             return
         with self.lock:
+            old = self.web_target(self.envs, self.target)
+            new = self.web_target(envs, target)
+            if old is not None and new is not None and new != old:
+                self.c['stale'] = {'env': old, 'since': time.time(), 'requests': 0}
             self.envs, self.target = envs, target
             self.c['target'] = dict(target)
             # Users come back once the site they reach is out of maintenance.
             live = [t for t in target.values() if t in envs]
             if self.maint_since is not None and live and not any(envs[t]['maintenance'] for t in live):
                 self.maint_since = None
+
+    @staticmethod
+    def web_target(envs, target):
+        t = target.get(WEB_RECORDS[0].rstrip('.'))
+        return t if t in envs else None
+
+    def stale_factor(self, s):
+        """The share of page views whose resolver still has the old address."""
+        st = self.c['stale']
+        if st['since'] is None or s['stale_share'] <= 0:
+            return 0.0
+        return s['stale_share'] * max(0.0, 1.0 - (time.time() - st['since']) / max(s['stale_hold'], 0.001))
 
     def factor(self, s):
         if self.maint_since is None:
@@ -243,6 +273,13 @@ class Generator:
                         with self.lock:
                             self.inflight += 1
                         self.pool.submit(self.user, env, random.choice(envs[env]['addrs']), kind)
+            with self.lock:
+                sf, old = self.stale_factor(s), self.c['stale']['env']
+            if sf > 0 and not s['paused'] and old in envs and envs[old]['addrs'] and \
+                    random.random() < s['view_rate'] * sf * tick and self.inflight < 16:
+                with self.lock:
+                    self.inflight += 1
+                self.pool.submit(self.user, old, random.choice(envs[old]['addrs']), 'views', True)
             if t0 - last_hc >= s['health_interval']:
                 last_hc = t0
                 for name, e in envs.items():

@@ -798,8 +798,9 @@ f_request_rate(struct world_ops *w, const char *env, struct world_rate *out, str
 	struct fakeworld *fw = FW(w);
 
 	(void)env;
-	(void)err;
 	poll_tick(fw);
+	if (fw->rate_fail)
+		return cut_err_set(err, CUT_EREMOTE, "The access log of i-0fake cannot be read.");
 	out->interval_s = 10;
 	out->ninstances = 1;
 	out->requests = fw->busy_polls > 0 ? 5 : 0;
@@ -1221,6 +1222,8 @@ fakeworld_cobalt(struct fakeworld *fw, struct run_names *names, int with_new_env
 	SET(test_db_class, "db.t3.small");
 	names->quiet_seconds = 60;
 	names->quiet_deadline = 900;
+	names->tail_interval = 60;
+	names->tail_deadline = 900;
 
 	e = add_env(fw, names->live_web, "v6.3.19");
 	env_set(e, "MAINTENANCE_MODE", "OFF");

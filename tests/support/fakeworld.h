@@ -98,6 +98,7 @@ struct fakeworld {
 	int smoke_fail;           /* smoke tests report a failure */
 	int identity_fail;        /* identity refuses (credentials) */
 	int ssh_fail;             /* env_ssh_check fails */
+	int rate_fail;            /* request_rate fails (the logs cannot be read) */
 	int mpc_down;             /* mpserver_check: the Masterpoints server does not answer */
 	int sigint_at_poll;       /* raise SIGINT at the Nth status poll (0: never) */
 	int slow;                 /* extra polls every environment change takes */

@@ -17,6 +17,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <json-c/json.h>
+
 #include "runbook/engine.h"
 #include "enginerun.h"
 #include "runbook/journal.h"
@@ -1108,6 +1110,82 @@ test_quiet_period(void **state)
 	enginerun_done(&h);
 }
 
+/* dns-tail (issue 12): after the new site opens, the old side's requests
+ * are counted per sample until one has under one a minute (idle) or the
+ * deadline passes (reported, not a failure); [dns] tail_deadline = 0 turns
+ * the watch off. */
+static void
+test_dns_tail(void **state)
+{
+	struct enginerun h;
+	struct report_summary rs;
+	struct cut_err err;
+	char path[400], line[2048], *j;
+
+	(void)state;
+	/* No one left on the old side: the first whole sample is idle. */
+	enginerun_init(&h, 1);
+	assert_int_equal(enginerun_cmd(&h, "run", &err), 0);
+	j = enginerun_journal(&h);
+	assert_non_null(strstr(j, "\"result\":\"idle\""));
+	assert_non_null(strstr(j, "\"per_minute\":\"0\""));
+	assert_non_null(strstr(j, "\"watched_s\":\"60\""));
+	free(j);
+	assert_non_null(strstr(h.out, "is idle: under one request a minute"));
+	enginerun_done(&h);
+
+	/* Resolvers that never let go (5 requests per 10 s poll = 30 a minute):
+	 * two samples, then the deadline; the run still succeeds. */
+	enginerun_init(&h, 1);
+	h.opts.until = "lost-writes";
+	assert_int_equal(enginerun_cmd(&h, "run", &err), 0);
+	h.opts.until = NULL;
+	h.fw->busy_polls = 1000;
+	h.names.tail_deadline = 120;
+	assert_int_equal(enginerun_cmd(&h, "run", &err), 0);
+	snprintf(path, sizeof(path), "%s/journal.jsonl", h.dir);
+	assert_int_equal(report_compute(path, &rs, &err), 0);
+	assert_int_equal(report_tail_line(&rs, line, sizeof(line)), 1);
+	if (strstr(line, "one figure per 60 s: 30 30. At the deadline (2 min 0 s watched) it still had "
+	    "30.0 a minute") == NULL)
+		fail_msg("%s", line);
+	struct json_object *o = report_tail_json(&rs);
+	assert_non_null(o);
+	assert_string_equal(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN),
+	    "{\"env\":\"cobalt-production-blue\",\"result\":\"deadline\",\"idle\":false,\"interval_s\":60,"
+	    "\"watched_s\":120,\"requests\":60,\"per_minute\":[30,30]}");
+	json_object_put(o);
+	report_summary_free(&rs);
+	enginerun_done(&h);
+
+	/* The old side's logs cannot be read: said and recorded, the run
+	 * (the site already open) still succeeds. */
+	enginerun_init(&h, 1);
+	h.opts.until = "lost-writes";
+	assert_int_equal(enginerun_cmd(&h, "run", &err), 0);
+	h.opts.until = NULL;
+	h.fw->rate_fail = 1;
+	if (enginerun_cmd(&h, "run", &err) != 0)
+		fail_msg("%s", err.msg);
+	assert_non_null(strstr(h.out, "could not be counted (The access log of i-0fake cannot be read.)"));
+	snprintf(path, sizeof(path), "%s/journal.jsonl", h.dir);
+	assert_int_equal(report_compute(path, &rs, &err), 0);
+	assert_int_equal(report_tail_line(&rs, line, sizeof(line)), 1);
+	assert_non_null(strstr(line, "could not be counted"));
+	report_summary_free(&rs);
+	enginerun_done(&h);
+
+	/* Turned off: skipped, nothing counted. */
+	enginerun_init(&h, 1);
+	h.names.tail_deadline = -1;
+	assert_int_equal(enginerun_cmd(&h, "run", &err), 0);
+	j = enginerun_journal(&h);
+	assert_null(strstr(j, "\"per_minute\""));
+	assert_non_null(strstr(j, "\"ev\":\"step-skipped\",\"step\":\"dns-tail\""));
+	free(j);
+	enginerun_done(&h);
+}
+
 /* Slow environment updates: the waits poll until Ready and say so. */
 static void
 test_slow_transitions(void **state)
@@ -1325,6 +1403,7 @@ main(void)
 		cmocka_unit_test(test_rehearse_snapshot),
 		cmocka_unit_test(test_names_pinned),
 		cmocka_unit_test(test_quiet_period),
+		cmocka_unit_test(test_dns_tail),
 		cmocka_unit_test(test_slow_transitions),
 		cmocka_unit_test(test_json_output),
 		cmocka_unit_test(test_wait_expected),

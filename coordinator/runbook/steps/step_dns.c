@@ -8,6 +8,7 @@
 #include <time.h>
 
 #include "runbook/engine.h"
+#include "runbook/progress.h"
 #include "runbook/tables.h"
 
 static const char *const slot_names[3] = { "apex", "www", "ses" };
@@ -289,6 +290,167 @@ const struct step_entry step_dns_insync_entry = {
 	.check = insync_check,
 	.apply = insync_apply,
 	.wait = insync_wait,
+};
+
+/* --- dns-tail ----------------------------------------------------------- *
+ *
+ * Route 53 INSYNC means its servers answer with the new records; resolvers
+ * that ignore the TTL keep sending their users to the old environment for
+ * a while. The site is open on the new side by now, so this watch is off
+ * the critical path: it counts the old environment's real requests (its
+ * access logs, health checks left out, as the quiet wait does) one sample
+ * of [dns] tail_interval at a time, until a sample has under one request a
+ * minute or [dns] tail_deadline has passed, and records the rates, so the
+ * operator knows when the old side is really idle before `cutover tidy`.
+ * An observation, never a failure: a busy tail is reported, not refused.
+ * Measured afresh when a run resumes it (the samples before a crash are
+ * lost with it). */
+
+struct tail_state {
+	int started;        /* the first poll only sets the count's start */
+	double watched;     /* seconds counted */
+	double sample_s;    /* the current sample's length and requests */
+	long sample_req;
+	long total;
+	char rates[512];    /* per-minute rate of each finished sample, "12 5 0" */
+	size_t nrates;
+};
+
+static int
+tail_interval(struct run_ctx *ctx)
+{
+	return ctx->names.tail_interval > 0 ? ctx->names.tail_interval : 60;
+}
+
+static int
+tail_describe(struct run_ctx *ctx, char *buf, size_t len, struct cut_err *err)
+{
+	(void)err;
+	if (ctx->names.tail_deadline < 0)
+		snprintf(buf, len, "nothing: [dns] tail_deadline = 0 turns the watch of %s off",
+		    ctx->names.live_web);
+	else
+		snprintf(buf, len, "count the requests that still reach %s (resolvers that ignore the "
+		    "TTL) every %d s until under one a minute (give up after %d s); changes nothing",
+		    ctx->names.live_web, tail_interval(ctx), ctx->names.tail_deadline > 0 ?
+		    ctx->names.tail_deadline : 900);
+	return 0;
+}
+
+static int
+tail_check(struct run_ctx *ctx, struct cut_err *err)
+{
+	(void)err;
+	if (ctx->names.tail_deadline < 0)
+		return STEP_DONE;
+	return step_get(ctx, "dns-tail", "result") ? STEP_DONE : STEP_TODO;
+}
+
+static int
+tail_apply(struct run_ctx *ctx, struct cut_err *err)
+{
+	(void)err;
+	return step_put(ctx, "env", "%s", ctx->names.live_web);
+}
+
+static int
+tail_finish(struct run_ctx *ctx, struct tail_state *t, const char *result, double per_min)
+{
+	step_put(ctx, "interval_s", "%d", tail_interval(ctx));
+	step_put(ctx, "per_minute", "%s", t->nrates ? t->rates : "");
+	step_put(ctx, "requests", "%ld", t->total);
+	step_put(ctx, "watched_s", "%.0f", t->watched);
+	step_put(ctx, "last_per_minute", "%.1f", per_min);
+	if (ctx->out && strcmp(result, "unmeasured") != 0) {
+		if (strcmp(result, "idle") == 0)
+			progress_event(ctx->out, "result", "dns-tail", "%s is idle: under one request a "
+			    "minute %.0f s after the new site opened (%ld request(s) counted; per minute: "
+			    "%s)", ctx->names.live_web, t->watched, t->total, t->rates);
+		else
+			progress_event(ctx->out, "result", "dns-tail", "%s still gets %.1f request(s) a "
+			    "minute after %.0f s (per minute: %s): some resolvers ignore the TTL; wait "
+			    "before `cutover tidy` (its access logs show who still comes)",
+			    ctx->names.live_web, per_min, t->watched, t->rates);
+	}
+	return step_put(ctx, "result", "%s", result);
+}
+
+static int
+poll_tail(struct run_ctx *ctx, void *arg, char *status, size_t len, int *percent,
+    double *rate, struct cut_err *err)
+{
+	struct tail_state *t = arg;
+	struct world_rate rt;
+	int r, iv = tail_interval(ctx);
+	int deadline = ctx->names.tail_deadline > 0 ? ctx->names.tail_deadline : 900;
+
+	(void)percent;
+	if ((r = ctx->world->request_rate(ctx->world, ctx->names.live_web, &rt, err)) != 0) {
+		/* The site is open on the new side: a count that cannot be made
+		 * is said and recorded, it does not fail the cutover. */
+		if (r == CUT_ECANCEL)
+			return r;
+		if (ctx->out)
+			progress_event(ctx->out, "warning", "dns-tail", "the requests reaching %s could "
+			    "not be counted (%s); look at its access logs before `cutover tidy`.",
+			    ctx->names.live_web, err->msg);
+		step_put(ctx, "problem", "%s", err->msg);
+		cut_err_clear(err);
+		if ((r = tail_finish(ctx, t, "unmeasured", -1)) != 0)
+			return cut_err_set(err, r, "Cannot record the DNS tail's figures (out of memory).");
+		return 1;
+	}
+	if (!t->started) {
+		/* What the follow counted before now (the quiet wait's leftovers). */
+		t->started = 1;
+		snprintf(status, len, "counting requests to %s from now", ctx->names.live_web);
+		return 0;
+	}
+	t->watched += rt.interval_s;
+	t->sample_s += rt.interval_s;
+	t->sample_req += rt.requests;
+	t->total += rt.requests;
+	*rate = rt.interval_s > 0 ? rt.requests / rt.interval_s : 0;
+	snprintf(status, len, "%ld request(s) to %s in %.0f s of this sample; %.0f s watched",
+	    t->sample_req, ctx->names.live_web, t->sample_s, t->watched);
+	if (t->sample_s < iv)
+		return 0;
+	double per_min = t->sample_req * 60.0 / t->sample_s;
+	int n = snprintf(t->rates + strlen(t->rates), sizeof(t->rates) - strlen(t->rates), "%s%.0f",
+	    t->nrates ? " " : "", per_min);
+	if (n > 0)
+		t->nrates++;
+	t->sample_s = 0;
+	t->sample_req = 0;
+	if (per_min >= 1.0 && t->watched < deadline)
+		return 0;
+	if ((r = tail_finish(ctx, t, per_min < 1.0 ? "idle" : "deadline", per_min)) != 0)
+		return cut_err_set(err, r, "Cannot record the DNS tail's figures (out of memory).");
+	return 1;
+}
+
+static int
+tail_wait(struct run_ctx *ctx, struct cut_err *err)
+{
+	struct tail_state t;
+	char what[160];
+
+	if (ctx->names.tail_deadline < 0)
+		return 0;
+	memset(&t, 0, sizeof(t));
+	snprintf(what, sizeof(what), "under one request a minute on %s (the DNS tail)",
+	    ctx->names.live_web);
+	return engine_poll(ctx, what, poll_tail, &t, err);
+}
+
+const struct step_entry step_dns_tail_entry = {
+	.name = "dns-tail",
+	.phase = STEP_PHASE_RUN,
+	.summary = "count the requests still reaching the old side until it is idle",
+	.describe = tail_describe,
+	.check = tail_check,
+	.apply = tail_apply,
+	.wait = tail_wait,
 };
 
 /* --- failback-dns ------------------------------------------------------- */
