@@ -47,7 +47,7 @@ OPERATIONS = {
                          'CreateEnvironment',
                          'TerminateEnvironment', 'DescribeEvents'],
     'rds': ['CreateDBSnapshot', 'DescribeDBSnapshots', 'RestoreDBInstanceFromDBSnapshot',
-            'DescribeDBInstances', 'DeleteDBInstance'],
+            'DescribeDBInstances', 'DeleteDBInstance', 'CreateDBInstanceReadReplica', 'PromoteReadReplica'],
     'route53': ['ListHostedZonesByName', 'ListResourceRecordSets',
                 'ChangeResourceRecordSets', 'GetChange'],
     'ec2': ['DescribeInstances', 'DescribeSecurityGroups',
