@@ -304,7 +304,7 @@ cmdrun_status(const struct cmdrun_opts *o)
 	if (s.journal == NULL)
 		progress_event(s.out, "status", NULL, "no cutover has started in %s", o->state);
 	for (k = 0; s.journal && runbook_all[k]; k++) {
-		const struct runbook *rb = runbook_all[k];
+		const struct runbook *rb = runbook_for(runbook_all[k]->cmd, s.ctx.names.db_method);
 		for (i = 0; i < rb->nsteps; i++) {
 			struct journal_step st = journal_step_state(s.journal, rb->steps[i]->name);
 			progress_event(s.out, "status", rb->steps[i]->name, "%s (cutover %s)",

@@ -558,6 +558,7 @@ engine_plan(struct run_ctx *ctx, const struct runbook *rb, struct cut_err *err)
 	ctx->opts.dry_run = 1;
 	if (ctx->journal)
 		pin_names(ctx, 0, err);
+	rb = runbook_for(rb->cmd, ctx->names.db_method);
 	if (rb->nchecks && preflight_run(ctx, rb->checks, rb->nchecks, &problems, err) != 0 &&
 	    ctx->out)
 		progress_event(ctx->out, "plan", NULL, "preflight would refuse: %d problem(s) above",
@@ -647,11 +648,17 @@ engine_run(struct run_ctx *ctx, const struct runbook *rb, struct cut_err *err)
 	int r, problems = 0;
 	const char *stop_status = "done";
 
+	rb = runbook_for(rb->cmd, ctx->names.db_method);
 	if ((r = check_until(ctx, rb, err)) != 0)
 		return r;
 	if (ctx->journal == NULL && !ctx->opts.dry_run)
 		return cut_err_set(err, CUT_EINVAL, "No journal is open; this is a bug in cutover.");
 	if ((r = pin_names(ctx, 0, err)) != 0)
+		return r;
+	/* The database method pinned when this cutover began decides the
+	 * steps, whatever the configuration says now. */
+	rb = runbook_for(rb->cmd, ctx->names.db_method);
+	if ((r = check_until(ctx, rb, err)) != 0)
 		return r;
 	if (ctx->journal)
 		snprintf(ctx->state_id, sizeof(ctx->state_id), "%s", journal_id(ctx->journal));

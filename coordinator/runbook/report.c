@@ -520,11 +520,12 @@ list_intro(const struct report_list *l, enum list_kind k, char *buf, size_t len)
 		break;
 	case LIST_LOST:
 		if (l->count == 0)
-			snprintf(buf, len, "No rows were written to the old database after the snapshot: "
-			    "nothing was lost.");
+			snprintf(buf, len, "No rows were written to the old database after the snapshot "
+			    "(on the replica path: after the promotion point): nothing was lost.");
 		else
 			snprintf(buf, len, "%ld row(s) were written to the old database after the snapshot "
-			    "and are not on the new system; enter them again there (or refund them).",
+			    "(on the replica path: after the promotion point) and are not on the new system; "
+			    "enter them again there (or refund them).",
 			    l->count);
 		break;
 	case LIST_PARITY:
