@@ -131,6 +131,7 @@ test_every_action_emitted(void **state)
 
 	(void)state;
 	load(&c, "user = ec2-user\ninstance_connect = yes\nopen_port = yes\n");
+	snprintf(c.db.method, sizeof(c.db.method), "replica");
 	doc = policy(&c, &FACTS, IAM_ALL, NULL);
 	for (size_t i = 0; i < iam_ntable; i++) {
 		char probe[512];
@@ -147,6 +148,12 @@ test_every_action_emitted(void **state)
 		if (iam_table[i].res == IAM_R_ANY && iam_table[i].why == NULL)
 			fail_msg("%s: \"*\" without the reason", iam_table[i].action);
 	}
+	json_object_put(doc);
+	/* The replica's actions only with [database] method = replica (issue 13). */
+	load(&c, "user = ec2-user\n");
+	doc = policy(&c, &FACTS, IAM_ALL, NULL);
+	assert_null(strstr(json_object_to_json_string(doc), "PromoteReadReplica"));
+	assert_null(strstr(json_object_to_json_string(doc), "CreateDBInstanceReadReplica"));
 	json_object_put(doc);
 }
 
