@@ -620,7 +620,9 @@ f_db_replica_lsn(struct world_ops *w, const char *env, const char *host, int por
 	snprintf(out->live_lsn, sizeof(out->live_lsn), "0/%llX", 0x1000ULL + (unsigned long long)
 	    live->data.rows[0] + (unsigned long long)live->data.rows[3]);
 	out->live_unix = (int64_t)time(NULL);
-	out->in_recovery = d->replica_source[0] != '\0';
+	/* As the simulation's pg_ctl promote: out of recovery as soon as the
+	 * promotion is accepted, while RDS still says modifying. */
+	out->in_recovery = d->replica_source[0] != '\0' && !d->promoting;
 	if (d->replica_source[0] && d->lag_polls > 0) {
 		out->behind = 100LL * d->lag_polls--;
 		snprintf(out->replay_lsn, sizeof(out->replay_lsn), "0/F00");

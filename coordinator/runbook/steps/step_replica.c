@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "runbook/engine.h"
+#include "runbook/journal.h"
 #include "runbook/tables.h"
 
 static int
@@ -183,8 +184,10 @@ cu_check(struct run_ctx *ctx, struct cut_err *err)
 
 	if ((r = refuse_live(ctx, err)) != 0 || (r = describe_new(ctx, &d, err)) != 0)
 		return r;
-	/* Promoted already (an earlier run went on): nothing to catch up. */
-	if (d.replica_source[0] == '\0' && step_get(ctx, "replica-catchup", "replay_lsn") != NULL)
+	/* Caught up by an earlier run that went on to the promotion (done, or
+	 * in flight: the replica leaves recovery before RDS says available). */
+	if (step_get(ctx, "replica-catchup", "replay_lsn") != NULL && (d.replica_source[0] == '\0' ||
+	    (ctx->journal && journal_step_state(ctx->journal, "promote").begun)))
 		return STEP_DONE;
 	if (strcmp(d.replica_source, ctx->names.live_db) != 0)
 		return cut_err_set(err, CUT_ESTATE, "%s is not a read replica of %s, so it cannot "
