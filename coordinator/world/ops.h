@@ -255,7 +255,9 @@ struct world_ops {
 	int (*db_promote)(struct world_ops *w, const char *id, struct cut_err *err);
 	/* From one instance of `env`, through the agent's sql operation: the WAL
 	 * position of env's database, then where the replica at host:port
-	 * (port 0: 5432) stands against it (struct world_replica). Reads only. */
+	 * (port 0: 5432) stands against it (struct world_replica). A standby
+	 * found behind is read again a few times within about 3 s (WAL in
+	 * flight) before the answer comes back. Reads only. */
 	int (*db_replica_lsn)(struct world_ops *w, const char *env, const char *host, int port,
 	    struct world_replica *out, struct cut_err *err);
 	/* DeleteDBInstance with FinalDBSnapshotIdentifier = final_snap. */
