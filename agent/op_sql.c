@@ -123,10 +123,53 @@ relay_out(void *arg, int stream, const void *buf, size_t len)
 	return opu_send_out(o->io, stream, buf, len) == 0 ? 0 : -1;
 }
 
+/* "host"/"port" name another server than the env file's with the same
+ * credentials (an RDS read replica shares its source's master user): a
+ * host name or address and a port number, nothing psql would read as
+ * more (a connection string). */
+static int
+host_ok(const char *h)
+{
+	if (h[0] == '\0' || h[0] == '-' || strlen(h) > 253)
+		return 0;
+	for (const char *p = h; *p; p++)
+		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
+		    *p == '.' || *p == '-' || *p == ':'))
+			return 0;
+	return 1;
+}
+
+static int
+port_ok(const char *s)
+{
+	long v = 0;
+
+	if (s[0] == '\0' || strlen(s) > 5)
+		return 0;
+	for (const char *p = s; *p; p++) {
+		if (*p < '0' || *p > '9')
+			return 0;
+		v = v * 10 + (*p - '0');
+	}
+	return v > 0 && v < 65536;
+}
+
+static void
+pgenv_set(struct opu_pgenv *e, const char *name, const char *value)
+{
+	size_t n = strlen(name);
+
+	for (int i = 0; e->envp[i]; i++)
+		if (strncmp(e->s[i], name, n) == 0 && e->s[i][n] == '=') {
+			snprintf(e->s[i], sizeof(e->s[0]), "%s=%s", name, value);
+			return;
+		}
+}
+
 int
 opw_sql(const msgpack_object *req, struct op_io *io, char *why, size_t whylen)
 {
-	char env_file[512], psql[512], sslmode[16], sslrootcert[512];
+	char env_file[512], psql[512], sslmode[16], sslrootcert[512], host[256], port[8];
 	const char *sql;
 	size_t sqllen;
 	uint64_t timeout_ms;
@@ -144,6 +187,8 @@ opw_sql(const msgpack_object *req, struct op_io *io, char *why, size_t whylen)
 	    opu_req_str(req, "psql", "psql", psql, sizeof(psql)) < 0 ||
 	    opu_req_str(req, "sslmode", "require", sslmode, sizeof(sslmode)) < 0 ||
 	    opu_req_str(req, "sslrootcert", "", sslrootcert, sizeof(sslrootcert)) < 0 ||
+	    opu_req_str(req, "host", "", host, sizeof(host)) < 0 ||
+	    opu_req_str(req, "port", "", port, sizeof(port)) < 0 ||
 	    opu_req_bool(req, "write", 0, &write) < 0 ||
 	    opu_req_bool(req, "stdin", 0, &from_stdin) < 0 ||
 	    opu_req_u64(req, "timeout_ms", SQL_TIMEOUT_DEFAULT_MS, &timeout_ms) < 0) {
@@ -152,8 +197,16 @@ opw_sql(const msgpack_object *req, struct op_io *io, char *why, size_t whylen)
 	}
 	if (opu_sslmode_check(sslmode, why, whylen) != 0)
 		return -1;
+	if ((host[0] && !host_ok(host)) || (port[0] && !port_ok(port))) {
+		snprintf(why, whylen, "the sql request's host or port is not a plain host name and port number");
+		return -1;
+	}
 	if (opu_pgenv_init(&pe, env_file, write, "cutover-agent", sslmode, sslrootcert, why, whylen) != 0)
 		return -1;
+	if (host[0])
+		pgenv_set(&pe, "PGHOST", host);
+	if (port[0])
+		pgenv_set(&pe, "PGPORT", port);
 	argv[argc++] = psql;
 	argv[argc++] = "-X";
 	argv[argc++] = "-q";

@@ -43,6 +43,16 @@ parse_instance(xmlNode *m, struct rds_instance *i)
 	for (g = axml_path(m, "VpcSecurityGroups/VpcSecurityGroupMembership");
 	    g && i->nvpc_sg < RDS_MAX_SG; g = axml_next(g))
 		axml_copy(g, "VpcSecurityGroupId", i->vpc_sg_ids[i->nvpc_sg++], sizeof(i->vpc_sg_ids[0]));
+	i->backup_retention = (int)axml_long(m, "BackupRetentionPeriod", 0);
+	axml_copy(m, "ReadReplicaSourceDBInstanceIdentifier", i->replica_source,
+	    sizeof(i->replica_source));
+	for (g = axml_path(m, "StatusInfos/DBInstanceStatusInfo"); g; g = axml_next(g)) {
+		char type[48] = "";
+
+		axml_copy(g, "StatusType", type, sizeof(type));
+		if (strcmp(type, "read replication") == 0)
+			axml_copy(g, "Status", i->replication, sizeof(i->replication));
+	}
 }
 
 int
@@ -271,6 +281,43 @@ rds_restore_db_instance_from_db_snapshot(struct aws_client *c,
 		aws_paramf(&p, rr->tags[i].value, "Tags.Tag.%zu.Value", i + 1);
 	}
 	return one_instance(c, "RestoreDBInstanceFromDBSnapshot", &p, out, err);
+}
+
+int
+rds_create_db_instance_read_replica(struct aws_client *c, const struct rds_replica *rr,
+    struct rds_instance *out, struct cut_err *err)
+{
+	struct aws_params p;
+	size_t i;
+
+	aws_params_init(&p, &aws_svc_rds, "CreateDBInstanceReadReplica");
+	aws_param(&p, "DBInstanceIdentifier", rr->instance_id);
+	aws_param(&p, "SourceDBInstanceIdentifier", rr->source_id);
+	aws_param(&p, "DBInstanceClass", rr->instance_class);
+	aws_param(&p, "DBSubnetGroupName", rr->subnet_group);
+	aws_param(&p, "DBParameterGroupName", rr->parameter_group);
+	for (i = 0; i < rr->nvpc_sg; i++)
+		aws_paramf(&p, rr->vpc_sg_ids[i], "VpcSecurityGroupIds.VpcSecurityGroupId.%zu", i + 1);
+	if (rr->multi_az >= 0)
+		aws_param(&p, "MultiAZ", rr->multi_az ? "true" : "false");
+	if (rr->publicly_accessible >= 0)
+		aws_param(&p, "PubliclyAccessible", rr->publicly_accessible ? "true" : "false");
+	for (i = 0; i < rr->ntags; i++) {
+		aws_paramf(&p, rr->tags[i].key, "Tags.Tag.%zu.Key", i + 1);
+		aws_paramf(&p, rr->tags[i].value, "Tags.Tag.%zu.Value", i + 1);
+	}
+	return one_instance(c, "CreateDBInstanceReadReplica", &p, out, err);
+}
+
+int
+rds_promote_read_replica(struct aws_client *c, const char *instance_id, struct rds_instance *out,
+    struct cut_err *err)
+{
+	struct aws_params p;
+
+	aws_params_init(&p, &aws_svc_rds, "PromoteReadReplica");
+	aws_param(&p, "DBInstanceIdentifier", instance_id);
+	return one_instance(c, "PromoteReadReplica", &p, out, err);
 }
 
 int

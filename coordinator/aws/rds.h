@@ -44,6 +44,10 @@ struct rds_instance {
 	int publicly_accessible;
 	char vpc_sg_ids[RDS_MAX_SG][32];
 	size_t nvpc_sg;
+	int backup_retention;     /* BackupRetentionPeriod (days); 0: no automated backups */
+	char replica_source[64];  /* ReadReplicaSourceDBInstanceIdentifier; "" when not a replica */
+	char replication[48];     /* StatusInfos' read replication Status ("replicating",
+				   * "error"...); "" when none */
 };
 
 struct rds_instance_list {
@@ -90,6 +94,29 @@ struct rds_restore {
 
 int rds_restore_db_instance_from_db_snapshot(struct aws_client *c,
     const struct rds_restore *r, struct rds_instance *out, struct cut_err *err);
+
+struct rds_replica {
+	const char *instance_id;
+	const char *source_id;           /* the instance it replicates */
+	const char *instance_class;
+	const char *subnet_group;        /* NULL = the source's */
+	const char *parameter_group;
+	const char *const *vpc_sg_ids;
+	size_t nvpc_sg;
+	int multi_az;                    /* -1 = AWS default */
+	int publicly_accessible;         /* -1 = AWS default */
+	const struct rds_tag *tags;
+	size_t ntags;
+};
+
+/* CreateDBInstanceReadReplica (the source needs automated backups). */
+int rds_create_db_instance_read_replica(struct aws_client *c, const struct rds_replica *r,
+    struct rds_instance *out, struct cut_err *err);
+
+/* PromoteReadReplica: the replica becomes a standalone instance (modifying,
+ * then available without ReadReplicaSourceDBInstanceIdentifier). */
+int rds_promote_read_replica(struct aws_client *c, const char *instance_id,
+    struct rds_instance *out, struct cut_err *err);
 
 /* final_snapshot_id NULL = SkipFinalSnapshot=true. */
 int rds_delete_db_instance(struct aws_client *c, const char *instance_id,

@@ -193,8 +193,16 @@ aop_sql(struct alink *l, const struct aop_conf *c, const char *sql, int write,
 	*out = NULL;
 	while (vars && vars[nv])
 		nv++;
+	int other = c && c->db_host && c->db_host[0];
+	char port[16];
+
+	snprintf(port, sizeof(port), "%d", other && c->db_port > 0 ? c->db_port : 0);
 	pk_init(&sb, &pk);
-	alink_pack_head(&pk, "sql", id, 11);
+	alink_pack_head(&pk, "sql", id, other ? 13 : 11);
+	if (other) {
+		pack_kv(&pk, "host", c->db_host);
+		pack_kv(&pk, "port", c->db_port > 0 ? port : "");
+	}
 	pack_kv(&pk, "sql", stream ? "" : sql);
 	alink_pack_str(&pk, "stdin");
 	if (stream) msgpack_pack_true(&pk); else msgpack_pack_false(&pk);

@@ -25,6 +25,9 @@ struct aop_conf {
 	const char *sslmode;         /* psql's PGSSLMODE; NULL: the agent's default, require */
 	const char *sslrootcert;     /* PGSSLROOTCERT on the instance, or NULL */
 	uint64_t sql_timeout_ms;     /* 0: 10 minutes */
+	const char *db_host;         /* sql: this server instead of the env file's RDS_HOSTNAME,
+				      * with the same credentials (a read replica); NULL: the env file's */
+	int db_port;                 /* with db_host; 0: the env file's RDS_PORT */
 };
 
 /* SQL longer than this travels as stdin frames after the request rather

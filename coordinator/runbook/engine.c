@@ -585,6 +585,7 @@ engine_plan(struct run_ctx *ctx, const struct runbook *rb, struct cut_err *err)
 	ctx->planning = rb->cmd;
 	if (ctx->journal)
 		pin_names(ctx, 0, err);
+	rb = runbook_for(rb->cmd, ctx->names.db_method);
 	if (rb->nchecks && preflight_run(ctx, rb->checks, rb->nchecks, &problems, err) != 0 &&
 	    ctx->out)
 		progress_event(ctx->out, "plan", NULL, "`cutover %s` would refuse to start now: "
@@ -674,7 +675,7 @@ say_next(struct run_ctx *ctx, const char *config, const char *cmd, const char *w
 static int
 all_done(struct run_ctx *ctx, const char *cmd)
 {
-	const struct runbook *rb = runbook_find(cmd);
+	const struct runbook *rb = runbook_for(cmd, ctx->names.db_method);
 	size_t i;
 
 	for (i = 0; rb && i < rb->nsteps; i++)
@@ -703,7 +704,7 @@ engine_status(struct run_ctx *ctx, const char *config)
 		    "first measures the waits on the test system");
 		return;
 	}
-	rb = runbook_find(x.cmd);
+	rb = runbook_for(x.cmd, ctx->names.db_method);
 	done = x.l.ended && strcmp(x.l.status, "done") == 0;
 	if (!x.l.ended)
 		progress_event(ctx->out, "status", NULL, "`cutover %s` is running (pid %s), or died "
@@ -782,11 +783,17 @@ engine_run(struct run_ctx *ctx, const struct runbook *rb, struct cut_err *err)
 	int r, problems = 0;
 	const char *stop_status = "done";
 
+	rb = runbook_for(rb->cmd, ctx->names.db_method);
 	if ((r = check_until(ctx, rb, err)) != 0)
 		return r;
 	if (ctx->journal == NULL && !ctx->opts.dry_run)
 		return cut_err_set(err, CUT_EINVAL, "No journal is open; this is a bug in cutover.");
 	if ((r = pin_names(ctx, 0, err)) != 0)
+		return r;
+	/* The database method pinned when this cutover began decides the
+	 * steps, whatever the configuration says now. */
+	rb = runbook_for(rb->cmd, ctx->names.db_method);
+	if ((r = check_until(ctx, rb, err)) != 0)
 		return r;
 	if (ctx->journal)
 		snprintf(ctx->state_id, sizeof(ctx->state_id), "%s", journal_id(ctx->journal));

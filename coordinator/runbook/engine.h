@@ -78,6 +78,8 @@ void engine_status(struct run_ctx *ctx, const char *config);
 #define ENGINE_WAIT_DB_SNAPSHOT "db-snapshot" /* CreateDBSnapshot -> available */
 #define ENGINE_WAIT_DB_RESTORE "db-restore"   /* RestoreDBInstanceFromDBSnapshot -> available */
 #define ENGINE_WAIT_DNS "dns-change"          /* ChangeResourceRecordSets -> INSYNC */
+#define ENGINE_WAIT_DB_REPLICA "db-replica"   /* CreateDBInstanceReadReplica -> replicating */
+#define ENGINE_WAIT_DB_PROMOTE "db-promote"   /* PromoteReadReplica -> available, writable */
 /* Not AWS: users going quiet. The report counts it apart from AWS waits. */
 #define ENGINE_WAIT_QUIET "quiet"
 int engine_poll(struct run_ctx *ctx, const char *what, step_poll_fn fn, void *arg,

@@ -157,6 +157,29 @@ pf_names_free(struct run_ctx *ctx, struct cut_err *err)
 	struct world_db d;
 	int r;
 
+	if (strcmp(ctx->names.db_method, "replica") == 0) {
+		/* The replica path makes no snapshot: its new database is the
+		 * read replica prep made, which must be there and replicate the
+		 * live one (or have been promoted by this cutover). */
+		if (began(ctx, "promote")) {
+			cut_err_clear(err);
+			return 0;
+		}
+		r = ctx->world->db_describe(ctx->world, ctx->names.new_db, &d, err);
+		if (r == CUT_ENOTFOUND)
+			return cut_err_set(err, CUT_ESTATE, "There is no read replica %s; run `cutover "
+			    "prep` first ([database] method = replica creates it there).",
+			    ctx->names.new_db);
+		if (r != 0)
+			return r;
+		if (strcmp(d.replica_source, ctx->names.live_db) != 0)
+			return cut_err_set(err, CUT_ESTATE, "Database %s is not a read replica of the "
+			    "live database %s; run `cutover prep` with [database] method = replica, or "
+			    "choose another name for the new database.", ctx->names.new_db,
+			    ctx->names.live_db);
+		cut_err_clear(err);
+		return 0;
+	}
 	if (!began(ctx, "snapshot")) {
 		r = ctx->world->snapshot_describe(ctx->world, ctx->names.snapshot, &s, err);
 		if (r == 0)
@@ -194,6 +217,17 @@ pf_new_names_free(struct run_ctx *ctx, struct cut_err *err)
 		if (r == 0)
 			return cut_err_set(err, CUT_ESTATE, "An environment named %s already exists; "
 			    "choose another name for the new environment or terminate it.", envs[k]);
+		if (r != CUT_ENOTFOUND)
+			return r;
+	}
+	if (strcmp(ctx->names.db_method, "replica") == 0 && !began(ctx, "replica-create")) {
+		struct world_db d;
+
+		r = ctx->world->db_describe(ctx->world, ctx->names.new_db, &d, err);
+		if (r == 0)
+			return cut_err_set(err, CUT_ESTATE, "A database named %s already exists; "
+			    "choose another name for the new database in the configuration.",
+			    ctx->names.new_db);
 		if (r != CUT_ENOTFOUND)
 			return r;
 	}

@@ -779,8 +779,14 @@ report_tail_line(const struct report_summary *s, char *buf, size_t len)
 
 /* The sentence above a list's table: what happened and what to do. */
 static void
-list_intro(const struct report_list *l, enum list_kind k, char *buf, size_t len)
+list_intro(const struct report_summary *s, const struct report_list *l, enum list_kind k, char *buf,
+    size_t len)
 {
+	/* The copy point lost writes count from: the snapshot, or on the
+	 * replica path the catch-up reading just before the promotion. */
+	const char *point = report_value(s, "replica-catchup", "live_unix") ? "the promotion point" :
+	    "the snapshot";
+
 	switch (k) {
 	case LIST_UNMAPPED:
 		if (l->count == 0)
@@ -793,12 +799,12 @@ list_intro(const struct report_list *l, enum list_kind k, char *buf, size_t len)
 		break;
 	case LIST_LOST:
 		if (l->count == 0)
-			snprintf(buf, len, "No rows were written to the old database after the snapshot: "
-			    "nothing was lost.");
+			snprintf(buf, len, "No rows were written to the old database after %s: "
+			    "nothing was lost.", point);
 		else
-			snprintf(buf, len, "%ld row(s) were written to the old database after the snapshot "
-			    "and are not on the new system; enter them again there (or refund them).",
-			    l->count);
+			snprintf(buf, len, "%ld row(s) were written to the old database after %s "
+			    "and are not on the new system; enter them again there (or refund them).", l->count,
+			    point);
 		break;
 	case LIST_PARITY:
 		if (l->count == 0)
@@ -856,7 +862,7 @@ md_list(const struct report_summary *s, enum list_kind k, FILE *f)
 
 	if (!l->present)
 		return;
-	list_intro(l, k, line, sizeof(line));
+	list_intro(s, l, k, line, sizeof(line));
 	fprintf(f, "\n## %s\n\n", list_title[k]);
 	md_escape(f, line);
 	fputs("\n", f);
@@ -1205,7 +1211,7 @@ html_list(const struct report_summary *s, enum list_kind k, FILE *f)
 
 	if (!l->present)
 		return;
-	list_intro(l, k, line, sizeof(line));
+	list_intro(s, l, k, line, sizeof(line));
 	fprintf(f, "<h2 id=\"%s\">%s</h2>\n<p>", id[k], list_title[k]);
 	html_escape(f, line);
 	fputs("</p>\n", f);

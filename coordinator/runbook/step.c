@@ -12,7 +12,7 @@
 #define F(k) { #k, offsetof(struct run_names, k), sizeof(((struct run_names *)0)->k) }
 const struct run_names_field run_names_fields[] = {
 	F(app), F(live_web), F(live_ses), F(new_web), F(new_ses), F(live_db), F(new_db),
-	F(new_db_class), F(db_name), F(snapshot), F(final_snapshot), F(version),
+	F(new_db_class), F(db_name), F(db_method), F(snapshot), F(final_snapshot), F(version),
 	F(prep_db_host), F(prep_db_name), F(zone), F(apex), F(www), F(ses), F(site_host),
 	F(test_env), F(test_db), F(test_snapshot), F(test_db_class),
 };

@@ -14,6 +14,15 @@ static const struct step_entry *const prep_steps[] = {
 	&step_create_ses_entry,
 	&step_blocked_email_backup_entry,
 };
+/* [database] method = replica (issue 13): the same, and the new database
+ * made now as a read replica of the live one, warm and current by the
+ * window. */
+static const struct step_entry *const prep_replica_steps[] = {
+	&step_create_web_entry,
+	&step_create_ses_entry,
+	&step_blocked_email_backup_entry,
+	&step_replica_create_entry,
+};
 static const struct preflight_entry *const prep_checks[] = {
 	&preflight_identity, &preflight_live_envs, &preflight_dns_live, &preflight_live_db,
 	&preflight_new_names_free, &preflight_ssh,
@@ -62,6 +71,36 @@ static const struct preflight_entry *const run_checks[] = {
 	&preflight_new_version, &preflight_live_db, &preflight_ssh, &preflight_names_free,
 };
 
+/* The replica path: snapshot and restore become replica-catchup (after the
+ * freeze, the replica has replayed every WAL record the live database
+ * wrote) and promote (the replica leaves recovery and takes writes); the
+ * rest is the same list. */
+static const struct step_entry *const run_replica_steps[] = {
+	&step_scale_live_entry,
+	&step_maint_on_entry,
+	&step_quiet_entry,
+	&step_cron_pause_entry,
+	&step_freeze_entry,
+	&step_replica_catchup_entry,
+	&step_promote_entry,
+	&step_new_cron_hold_entry,
+	&step_point_new_entry,
+	&step_unfreeze_new_entry,
+	&step_blocked_email_clear_entry,
+	&step_migrate_new_entry,
+	&step_parity_entry,
+	&step_new_cron_back_entry,
+	&step_dns_switch_entry,
+	&step_convert_users_entry,
+	&step_blocked_email_restore_entry,
+	&step_smoke_test_entry,
+	&step_dns_insync_entry,
+	&step_maint_off_entry,
+	&step_lost_writes_entry,
+};
+#define prep_replica_checks prep_checks
+#define run_replica_checks run_checks
+
 /* [Fail Back] DNS first, then the old system opens again (its database
  * takes writes again before its site and cron come back). The new side's
  * cron stops before the old side's resumes (two systems charging the same
@@ -109,10 +148,14 @@ static const struct preflight_entry *const rehearse_checks[] = {
 };
 
 #define RB(c) { #c, c##_steps, N(c##_steps), c##_checks, N(c##_checks) }
+#define RBV(c, v) { #c, c##_##v##_steps, N(c##_##v##_steps), c##_##v##_checks, N(c##_##v##_checks) }
 static const struct runbook runbooks[] = {
 	RB(prep), RB(run), RB(failback), RB(tidy), RB(rehearse),
+	RBV(prep, replica), RBV(run, replica),
 };
 #undef RB
+#undef RBV
+#define NDEFAULT 5
 
 const struct runbook *const runbook_all[] = {
 	&runbooks[0], &runbooks[1], &runbooks[2], &runbooks[3], &runbooks[4], NULL,
@@ -123,10 +166,22 @@ runbook_find(const char *cmd)
 {
 	size_t i;
 
-	for (i = 0; i < N(runbooks); i++)
+	for (i = 0; i < NDEFAULT; i++)
 		if (strcmp(runbooks[i].cmd, cmd) == 0)
 			return &runbooks[i];
 	return NULL;
+}
+
+const struct runbook *
+runbook_for(const char *cmd, const char *method)
+{
+	if (method != NULL && strcmp(method, "replica") == 0) {
+		if (strcmp(cmd, "prep") == 0)
+			return &runbooks[NDEFAULT];
+		if (strcmp(cmd, "run") == 0)
+			return &runbooks[NDEFAULT + 1];
+	}
+	return runbook_find(cmd);
 }
 
 int

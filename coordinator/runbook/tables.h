@@ -18,10 +18,16 @@ struct runbook {
 	size_t nchecks;
 };
 
-/* The runbook of command cmd, NULL if none. */
+/* The runbook of command cmd, NULL if none (the snapshot method's prep and run). */
 const struct runbook *runbook_find(const char *cmd);
 
-/* Every runbook, NULL-terminated (plan/status walk them all). */
+/* The runbook of command cmd for [database] method `method` ("snapshot",
+ * "replica"; NULL or "" = snapshot): the replica method has its own prep and
+ * run lists; the other commands are the same for both. */
+const struct runbook *runbook_for(const char *cmd, const char *method);
+
+/* Every runbook of the snapshot method, NULL-terminated (plan/status walk
+ * them all; runbook_for gives a method's own). */
 extern const struct runbook *const runbook_all[];
 
 /* The step named `name` in any runbook, NULL if none. */
@@ -48,7 +54,8 @@ extern const struct step_entry step_create_web_entry, step_create_ses_entry,
     step_rehearse_migrate_entry, step_rehearse_convert_entry, step_rehearse_mpc_check_entry,
     step_rehearse_mpc_sync_entry,
     step_freeze_entry, step_unfreeze_new_entry, step_parity_entry, step_failback_unfreeze_entry,
-    step_new_cron_hold_entry, step_new_cron_back_entry;
+    step_new_cron_hold_entry, step_new_cron_back_entry,
+    step_replica_create_entry, step_replica_catchup_entry, step_promote_entry;
 
 /* The tables the parity step (runbook/steps/step_freeze.c) leaves out, and
  * why; NULL-ended. */

@@ -23,18 +23,34 @@ static const struct {
 	{ ENGINE_WAIT_DB_RESTORE, 600, "restore from snapshot, 20 GB or less: 5-15 min (field "
 	    "reports)" },
 	{ ENGINE_WAIT_DNS, 60, "Route 53 FAQ: INSYNC within 60 s" },
+	{ ENGINE_WAIT_DB_REPLICA, 900, "read replica creation: minutes to tens of minutes, "
+	    "snapshots the source first (AWS RDS User Guide, Working with read replicas; field "
+	    "estimate); in prep, not the window" },
+	{ ENGINE_WAIT_DB_PROMOTE, 240, "AWS RDS User Guide, Promoting a read replica: a few "
+	    "minutes, includes a reboot" },
 };
 
 /* The run's window, in order (runbook/tables.c). dns-insync is left out:
  * its minute runs beside convert-users and the smoke test (a few seconds
  * of it may show). */
-static const struct {
+struct link {
 	const char *step, *kind;
-} chain[] = {
+};
+static const struct link chain[] = {
 	{ "maint-on", ENGINE_WAIT_ENV_UPDATE },
 	{ "quiet", ENGINE_WAIT_QUIET },
 	{ "snapshot", ENGINE_WAIT_DB_SNAPSHOT },
 	{ "restore", ENGINE_WAIT_DB_RESTORE },
+	{ "point-new", ENGINE_WAIT_ENV_UPDATE },
+	{ "maint-off", ENGINE_WAIT_ENV_UPDATE },
+};
+/* [database] method = replica: the replica was made by prep; the window
+ * promotes it (its catch-up after the freeze is WAL already streamed:
+ * seconds, counted with the tool's own work). */
+static const struct link replica_chain[] = {
+	{ "maint-on", ENGINE_WAIT_ENV_UPDATE },
+	{ "quiet", ENGINE_WAIT_QUIET },
+	{ "promote", ENGINE_WAIT_DB_PROMOTE },
 	{ "point-new", ENGINE_WAIT_ENV_UPDATE },
 	{ "maint-off", ENGINE_WAIT_ENV_UPDATE },
 };
@@ -102,14 +118,18 @@ window_expected_s(struct run_ctx *ctx, const char *kind)
 void
 window_predict(struct run_ctx *ctx, struct window_prediction *out)
 {
+	int replica = strcmp(ctx->names.db_method, "replica") == 0;
+	const struct link *c = replica ? replica_chain : chain;
+	size_t nc = replica ? sizeof(replica_chain) / sizeof(replica_chain[0]) :
+	    sizeof(chain) / sizeof(chain[0]);
 	size_t i, k;
 
 	memset(out, 0, sizeof(*out));
-	for (i = 0; i < sizeof(chain) / sizeof(chain[0]); i++) {
+	for (i = 0; i < nc; i++) {
 		struct window_part *p = &out->part[out->nparts++];
 
-		p->step = chain[i].step;
-		p->kind = chain[i].kind;
+		p->step = c[i].step;
+		p->kind = c[i].kind;
 		if (strcmp(p->kind, ENGINE_WAIT_QUIET) == 0) {
 			p->seconds = ctx->names.quiet_seconds > 0 ? ctx->names.quiet_seconds : 60;
 			p->source = "the configured quiet period (users, not AWS)";

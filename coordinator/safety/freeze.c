@@ -166,3 +166,54 @@ frz_stats(struct alink *l, const struct aop_conf *c, struct frz_stat **out, size
 	json_object_put(j);
 	return 0;
 }
+
+int
+frz_replica(struct alink *l, const struct aop_conf *c, const char *host, int port,
+    struct frz_replica *out, struct cut_err *err)
+{
+	static const char live_sql[] = "SELECT jsonb_build_object('lsn', pg_current_wal_lsn()::text,"
+	    " 'unix', floor(extract(epoch FROM clock_timestamp()))::bigint);\n";
+	/* pg_last_wal_replay_lsn() stays at the last record replayed once the
+	 * replica is promoted, so the comparison still means something then. */
+	static const char rep_sql[] =
+	    "SELECT jsonb_build_object('recovery', pg_is_in_recovery(),"
+	    " 'replay', coalesce(pg_last_wal_replay_lsn()::text, ''),"
+	    " 'behind', coalesce(pg_wal_lsn_diff(:'live', pg_last_wal_replay_lsn())::bigint, -1));\n";
+	struct aop_conf rc;
+	json_object *j = NULL, *v;
+	const char *s;
+	const char *vars[3];
+	int r;
+
+	memset(out, 0, sizeof(*out));
+	out->behind = -1;
+	if ((r = aop_sql(l, c, live_sql, 0, NULL, &j, err)) != 0)
+		return cut_err_wrap(err, "Reading the WAL position of the database behind %s", l->name);
+	s = jstr(j, "lsn");
+	if (s == NULL || (size_t)snprintf(out->live_lsn, sizeof(out->live_lsn), "%s", s) >=
+	    sizeof(out->live_lsn) || s[0] == '\0') {
+		json_object_put(j);
+		return cut_err_set(err, CUT_EPROTO, "The database behind %s gave no WAL position; "
+		    "look at it with psql.", l->name);
+	}
+	if (json_object_object_get_ex(j, "unix", &v))
+		out->live_unix = json_object_get_int64(v);
+	json_object_put(j);
+	j = NULL;
+	rc = c ? *c : (struct aop_conf){ 0 };
+	rc.db_host = host;
+	rc.db_port = port;
+	vars[0] = "live";
+	vars[1] = out->live_lsn;
+	vars[2] = NULL;
+	if ((r = aop_sql(l, &rc, rep_sql, 0, vars, &j, err)) != 0)
+		return cut_err_wrap(err, "Reading the read replica %s from %s", host, l->name);
+	if ((s = jstr(j, "replay")) != NULL)
+		snprintf(out->replay_lsn, sizeof(out->replay_lsn), "%s", s);
+	if (json_object_object_get_ex(j, "recovery", &v))
+		out->in_recovery = json_object_get_boolean(v);
+	if (json_object_object_get_ex(j, "behind", &v))
+		out->behind = json_object_get_int64(v);
+	json_object_put(j);
+	return 0;
+}

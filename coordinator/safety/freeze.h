@@ -53,6 +53,22 @@ struct frz_stat {
 int frz_stats(struct alink *l, const struct aop_conf *c, struct frz_stat **out, size_t *n,
     struct cut_err *err);
 
+/* Where a read replica stands against the database it replicates. */
+struct frz_replica {
+	char live_lsn[40];    /* pg_current_wal_lsn() of the app's database */
+	int64_t live_unix;    /* its clock then, Unix seconds */
+	char replay_lsn[40];  /* pg_last_wal_replay_lsn() of the replica; "" when it replayed nothing */
+	int in_recovery;      /* pg_is_in_recovery() of the replica: 1 until it is promoted */
+	long long behind;     /* bytes of WAL from replay_lsn to live_lsn; -1 when unknown */
+};
+
+/* Reads the app's database (the instance's env file), then the replica at
+ * host:port (port 0: the env file's) with the same database name and
+ * credentials, in that order, so that behind = 0 means the replica had
+ * replayed everything written up to the first read. Reads only. */
+int frz_replica(struct alink *l, const struct aop_conf *c, const char *host, int port,
+    struct frz_replica *out, struct cut_err *err);
+
 /* 1 when s is a value frz_set accepts. */
 int frz_value_ok(const char *s);
 

@@ -288,12 +288,17 @@ handler(void *user, int line, const char *section, const char *name, const char 
 				return fail(x, line, "sslmode '%s' is not one of require, verify-ca, verify-full and disable; fix it.", value);
 			return copy_val(x, line, name, c->db.sslmode, sizeof(c->db.sslmode), value);
 		}
+		if (strcmp(name, "method") == 0) {
+			if (strcmp(value, "snapshot") != 0 && strcmp(value, "replica") != 0)
+				return fail(x, line, "method '%s' is not snapshot or replica; fix it.", value);
+			return copy_val(x, line, name, c->db.method, sizeof(c->db.method), value);
+		}
 		if (strcmp(name, "sslrootcert") == 0) {
 			if (value[0] != '/')
 				return fail(x, line, "sslrootcert '%s' must be an absolute path on the instances (the RDS CA bundle); fix it.", value);
 			return copy_val(x, line, name, c->db.sslrootcert, sizeof(c->db.sslrootcert), value);
 		}
-		return fail(x, line, "unknown key '%s' in [database]; the keys are new, class, name, prep, snapshot, sslmode and sslrootcert.", name);
+		return fail(x, line, "unknown key '%s' in [database]; the keys are new, class, name, method, prep, snapshot, sslmode and sslrootcert.", name);
 	case S_DNS:
 		if (strcmp(name, "zone") == 0) {
 			if (copy_val(x, line, name, c->dns.zone, sizeof(c->dns.zone), value))
@@ -432,6 +437,8 @@ check(struct ctx *x)
 		return fail(x, 0, "there is no [database] section; add one with new, class and name.");
 	if (!c->db.new_id[0] || !c->db.klass[0] || !c->db.name[0])
 		return fail(x, x->section_line[S_DATABASE], "[database] needs new, class and name; add the missing ones.");
+	if (!c->db.method[0])
+		snprintf(c->db.method, sizeof(c->db.method), "snapshot");
 	for (i = 0; i < c->npairs; i++) {
 		struct cfg_pair *p = &c->pairs[i];
 		if (!p->envs[0][0])

@@ -70,6 +70,9 @@ struct cfg {
 		char snapshot[128];          /* snapshot the cutover takes; "" = <live>-cutover-YYYYMMDD */
 		char sslmode[16];            /* psql's sslmode on the instances; "" = require */
 		char sslrootcert[512];       /* CA bundle on the instances (verify-ca/verify-full) */
+		char method[16];             /* how the new database is made: "snapshot" (restore
+		                              * in the window, the default) or "replica" (a read
+		                              * replica made by prep, promoted in the window) */
 	} db;
 	struct {
 		char zone[256];              /* "myabf.com.au" (no trailing dot) */

@@ -21,6 +21,8 @@
  *     and with open_port Authorize/RevokeSecurityGroupIngress): plan, prep,
  *     run, failback, rehearse; not tidy;
  *   prep: CreateConfigurationTemplate + CreateEnvironment (env_clone);
+ *   prep with [database] method = replica: CreateDBInstanceReadReplica with
+ *     tags; run with it: PromoteReadReplica;
  *   run: UpdateEnvironment (scale, maintenance, point-new), CreateDBSnapshot,
  *     DescribeDBSnapshots, RestoreDBInstanceFromDBSnapshot with tags (so
  *     rds:AddTagsToResource), ChangeResourceRecordSets + GetChange;
@@ -89,6 +91,13 @@ const struct iam_row iam_table[] = {
 	{ "rds:AddTagsToResource", IAM_R_RDS_NEW_DB, IAM_RUN, IAM_ALWAYS, NULL, NULL },
 	{ "rds:AddTagsToResource", IAM_R_RDS_REHEARSE_DB, IAM_REHEARSE, IAM_ALWAYS, NULL, NULL },
 	{ "rds:DeleteDBInstance", IAM_R_RDS_LIVE_DB, IAM_TIDY, IAM_ALWAYS, NULL, NULL },
+	/* [database] method = replica: prep makes the replica (tagged), run promotes it. */
+	{ "rds:CreateDBInstanceReadReplica", IAM_R_RDS_NEW_DB, IAM_PREP, IAM_IF_REPLICA, NULL, NULL },
+	{ "rds:CreateDBInstanceReadReplica", IAM_R_RDS_LIVE_DB, IAM_PREP, IAM_IF_REPLICA, NULL, NULL },
+	{ "rds:CreateDBInstanceReadReplica", IAM_R_RDS_RESTORE_LIKE, IAM_PREP, IAM_IF_REPLICA, NULL,
+	  "the subnet and parameter groups are copied from the live database, whose names the configuration does not hold" },
+	{ "rds:AddTagsToResource", IAM_R_RDS_NEW_DB, IAM_PREP, IAM_IF_REPLICA, NULL, NULL },
+	{ "rds:PromoteReadReplica", IAM_R_RDS_NEW_DB, IAM_RUN, IAM_IF_REPLICA, NULL, NULL },
 
 	/* Route 53 */
 	{ "route53:ListHostedZonesByName", IAM_R_ANY, READS, IAM_ALWAYS, NULL,
@@ -439,6 +448,8 @@ row_applies(const struct cfg *c, const struct iam_row *r, unsigned cmds)
 	if ((r->cmds & cmds) == 0)
 		return 0;
 	if (r->when == IAM_IF_EIC && !c->ssh.instance_connect)
+		return 0;
+	if (r->when == IAM_IF_REPLICA && strcmp(c->db.method, "replica") != 0)
 		return 0;
 	if (r->when == IAM_IF_OPEN_PORT && !c->ssh.open_port)
 		return 0;

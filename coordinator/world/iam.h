@@ -66,12 +66,13 @@ enum iam_res {
 	IAM_R_IAM_EB_ROLES,     /* role/aws-elasticbeanstalk-* (EB's default roles) */
 };
 
-/* Only with this [ssh] setting. */
+/* Only with this [ssh] (or [database]) setting. */
 enum iam_when {
 	IAM_ALWAYS = 0,
 	IAM_IF_EIC = 1,         /* instance_connect = yes */
 	IAM_IF_OPEN_PORT = 2,   /* open_port = yes */
 	IAM_IF_SSM = 3,         /* transport = ssm */
+	IAM_IF_REPLICA = 4,     /* [database] method = replica */
 };
 
 struct iam_row {

@@ -60,6 +60,18 @@ struct world_db {
 	char dbname[64];     /* DBName, "ebdb" */
 	char endpoint[256];  /* Endpoint/Address; "" while creating */
 	int port;
+	int backup_retention;    /* BackupRetentionPeriod; 0: no automated backups */
+	char replica_source[64]; /* the instance it is a read replica of; "" when standalone */
+	char replication[48];    /* a replica's replication status ("replicating"); "" otherwise */
+};
+
+/* Where a read replica stands (db_replica_lsn). */
+struct world_replica {
+	char live_lsn[40];   /* pg_current_wal_lsn() of the live database */
+	int64_t live_unix;   /* the live database's clock then, Unix seconds */
+	char replay_lsn[40]; /* pg_last_wal_replay_lsn() of the replica */
+	int in_recovery;     /* 1 while it is a standby (read-only) */
+	long long behind;    /* WAL bytes the replica has not replayed; -1 unknown */
 };
 
 /* One RDS snapshot (DescribeDBSnapshots). */
@@ -143,6 +155,7 @@ struct run_names {
 	char new_db[64];         /* the instance restored from the snapshot */
 	char new_db_class[32];   /* "db.t3.small" */
 	char db_name[64];        /* RDS_DB_NAME of the new system: "ebdb" */
+	char db_method[16];      /* "snapshot" or "replica" ([database] method; "" = snapshot) */
 	char snapshot[128];      /* snapshot of live_db taken during the cutover ("": derive) */
 	char final_snapshot[128];/* snapshot taken when tidy deletes live_db ("": derive) */
 	char version[128];       /* application version the new environments run */
@@ -236,6 +249,21 @@ struct world_ops {
 	 * access of `like_db`. CUT_ESTATE for DBInstanceAlreadyExists. */
 	int (*db_restore)(struct world_ops *w, const char *snap_id, const char *new_id,
 	    const char *klass, const char *like_db, struct cut_err *err);
+	/* CreateDBInstanceReadReplica: `new_id` (class `klass`) replicating
+	 * `source_id`, with the subnet group, security groups, parameter group,
+	 * MultiAZ and public access of `source_id`. CUT_ESTATE for
+	 * DBInstanceAlreadyExists. */
+	int (*db_replica_create)(struct world_ops *w, const char *source_id, const char *new_id,
+	    const char *klass, struct cut_err *err);
+	/* PromoteReadReplica: the replica becomes a standalone, writable instance. */
+	int (*db_promote)(struct world_ops *w, const char *id, struct cut_err *err);
+	/* From one instance of `env`, through the agent's sql operation: the WAL
+	 * position of env's database, then where the replica at host:port
+	 * (port 0: 5432) stands against it (struct world_replica). A standby
+	 * found behind is read again a few times within about 3 s (WAL in
+	 * flight) before the answer comes back. Reads only. */
+	int (*db_replica_lsn)(struct world_ops *w, const char *env, const char *host, int port,
+	    struct world_replica *out, struct cut_err *err);
 	/* DeleteDBInstance with FinalDBSnapshotIdentifier = final_snap. */
 	int (*db_delete)(struct world_ops *w, const char *id, const char *final_snap,
 	    struct cut_err *err);

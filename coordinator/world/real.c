@@ -271,9 +271,14 @@ wr_db_describe(struct world_ops *w, const char *id, struct world_db *out, struct
 	    (r = copy(out->status, sizeof(out->status), i.status, "DB status", err)) != 0 ||
 	    (r = copy(out->klass, sizeof(out->klass), i.klass, "DB instance class", err)) != 0 ||
 	    (r = copy(out->dbname, sizeof(out->dbname), i.db_name, "DB name", err)) != 0 ||
-	    (r = copy(out->endpoint, sizeof(out->endpoint), i.address, "DB endpoint", err)) != 0)
+	    (r = copy(out->endpoint, sizeof(out->endpoint), i.address, "DB endpoint", err)) != 0 ||
+	    (r = copy(out->replica_source, sizeof(out->replica_source), i.replica_source,
+	    "replica source", err)) != 0 ||
+	    (r = copy(out->replication, sizeof(out->replication), i.replication,
+	    "replication status", err)) != 0)
 		return r;
 	out->port = i.port;
+	out->backup_retention = i.backup_retention;
 	return 0;
 }
 
@@ -363,6 +368,47 @@ wr_db_restore(struct world_ops *w, const char *snap_id, const char *new_id, cons
 	if (r != 0 && code_is(x, "DBInstanceAlreadyExists"))
 		r = CUT_ESTATE;
 	return r;
+}
+
+static int
+wr_db_replica_create(struct world_ops *w, const char *source_id, const char *new_id, const char *klass,
+    struct cut_err *err)
+{
+	struct wr *x = impl(w);
+	struct rds_instance src, out;
+	const char *sgs[RDS_MAX_SG];
+	int r;
+
+	if ((r = rds_describe_db_instance(x->aws, source_id, &src, err)) != 0)
+		return r;
+	for (size_t i = 0; i < src.nvpc_sg; i++)
+		sgs[i] = src.vpc_sg_ids[i];
+	struct rds_tag tags[] = { { "cutover:source", source_id }, { "cutover:method", "replica" } };
+	struct rds_replica rr = {
+		.instance_id = new_id,
+		.source_id = source_id,
+		.instance_class = klass,
+		.subnet_group = src.subnet_group[0] ? src.subnet_group : NULL,
+		.parameter_group = src.parameter_group[0] ? src.parameter_group : NULL,
+		.vpc_sg_ids = sgs,
+		.nvpc_sg = src.nvpc_sg,
+		.multi_az = src.multi_az,
+		.publicly_accessible = src.publicly_accessible,
+		.tags = tags,
+		.ntags = 2,
+	};
+	r = rds_create_db_instance_read_replica(x->aws, &rr, &out, err);
+	if (r != 0 && code_is(x, "DBInstanceAlreadyExists"))
+		r = CUT_ESTATE;
+	return r;
+}
+
+static int
+wr_db_promote(struct world_ops *w, const char *id, struct cut_err *err)
+{
+	struct rds_instance out;
+
+	return rds_promote_read_replica(impl(w)->aws, id, &out, err);
 }
 
 static int
@@ -706,6 +752,7 @@ fill_names(struct wr *x, struct run_names *names, struct cut_err *err)
 	SETN(new_db, c->db.new_id);
 	SETN(new_db_class, c->db.klass);
 	SETN(db_name, c->db.name);
+	SETN(db_method, c->db.method);
 	/* "" for the names the cutover makes up (runbook/names.h). */
 	SETN(snapshot, c->db.snapshot);
 	SETN(version, c->app.version[0] ? c->app.version : lv.new_web_found ? lv.new_web_version : lv.live_web_version);
@@ -781,6 +828,9 @@ world_real_open(const struct cfg *cfg, struct run_names *names, struct world_ops
 	w->snapshot_describe = wr_snapshot_describe;
 	w->db_restore = wr_db_restore;
 	w->db_delete = wr_db_delete;
+	w->db_replica_create = wr_db_replica_create;
+	w->db_promote = wr_db_promote;
+	w->db_replica_lsn = wr_db_replica_lsn;
 	w->dns_read = wr_dns_read;
 	w->dns_list = wr_dns_list;
 	w->dns_change = wr_dns_change;

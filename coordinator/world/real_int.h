@@ -76,6 +76,8 @@ void wr_collect_out(void *ctx, int fd, const void *data, size_t len);
 int wr_run_argv(struct rexec_conn *c, const char *const *argv, const char *const *env, struct outbuf *o,
     struct rexec_result *res, int64_t timeout_ms, struct cut_err *err);
 int wr_unreg_user_count(struct world_ops *w, const char *env, long *n, struct cut_err *err);
+int wr_db_replica_lsn(struct world_ops *w, const char *env, const char *host, int port,
+    struct world_replica *out, struct cut_err *err);
 int wr_request_rate(struct world_ops *w, const char *env, struct world_rate *out, struct cut_err *err);
 int wr_cron_paused(struct world_ops *w, const char *env, int *paused, struct cut_err *err);
 int wr_cron_pause(struct world_ops *w, const char *env, struct cut_err *err);

@@ -48,7 +48,7 @@ OPERATIONS = {
                          'CreateEnvironment',
                          'TerminateEnvironment', 'DescribeEvents'],
     'rds': ['CreateDBSnapshot', 'DescribeDBSnapshots', 'RestoreDBInstanceFromDBSnapshot',
-            'DescribeDBInstances', 'DeleteDBInstance'],
+            'DescribeDBInstances', 'DeleteDBInstance', 'CreateDBInstanceReadReplica', 'PromoteReadReplica'],
     'route53': ['ListHostedZonesByName', 'ListResourceRecordSets',
                 'ChangeResourceRecordSets', 'GetChange'],
     'ec2': ['DescribeInstances', 'DescribeSecurityGroups',

@@ -653,7 +653,7 @@ class Handler(BaseHTTPRequestHandler):
             return self._json(200, {'ok': True})
         if path == '/_sim/outcomes':
             with w.lock:
-                _edit_queue(m, req, w.outcomes, ('env_update', 'env_launch', 'snapshot', 'restore'), 'outcome')
+                _edit_queue(m, req, w.outcomes, ('env_update', 'env_launch', 'snapshot', 'restore', 'replica'), 'outcome')
                 return self._json(200, {'outcomes': w.outcomes})
         if path == '/_sim/options' and m == 'POST':
             with w.lock:

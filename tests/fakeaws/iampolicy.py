@@ -208,6 +208,15 @@ def resources(world, service, op, p):
             if p.get('OptionGroupName'):
                 out.append(rds + 'og:' + p['OptionGroupName'])
             return out
+        if op == 'CreateDBInstanceReadReplica':
+            # Both instances: the new replica and its source (an ARN, or an id).
+            src = p['SourceDBInstanceIdentifier']
+            out = [rds + 'db:' + p['DBInstanceIdentifier'], src if src.startswith('arn:') else rds + 'db:' + src]
+            if p.get('DBSubnetGroupName'):
+                out.append(rds + 'subgrp:' + p['DBSubnetGroupName'])
+            if p.get('DBParameterGroupName'):
+                out.append(rds + 'pg:' + p['DBParameterGroupName'])
+            return out
         return [rds + 'db:' + (p.get('DBInstanceIdentifier') or '*')]
     if service == 'route53':
         if op == 'ListHostedZonesByName':
@@ -247,7 +256,7 @@ def checks(world, service, op, p):
     request: the operation's own action, and what it implies (a restore that
     tags the new instance also needs rds:AddTagsToResource on it)."""
     out = [('%s:%s' % (service, op), resources(world, service, op, p), context(service, op, p))]
-    if service == 'rds' and op == 'RestoreDBInstanceFromDBSnapshot' and p.get('Tags'):
+    if service == 'rds' and op in ('RestoreDBInstanceFromDBSnapshot', 'CreateDBInstanceReadReplica') and p.get('Tags'):
         out.append(('rds:AddTagsToResource', resources(world, service, op, p)[:1], {}))
     return out
 

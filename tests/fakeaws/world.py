@@ -22,6 +22,7 @@ from awsproto import AwsError
 DEFAULT_DURATIONS = {
     'env_update': 3.0, 'env_launch': 5.0, 'env_terminate': 3.0,
     'snapshot': 4.0, 'db_create': 5.0, 'db_delete': 3.0, 'dns_change': 2.0,
+    'replica_create': 5.0, 'replica_promote': 3.0,
 }
 # The realistic profile: what each transition takes on AWS, in real seconds.
 # Every figure and its source is in README.md, "Timing profiles" (one table,
@@ -31,6 +32,7 @@ DEFAULT_DURATIONS = {
 AWS_DURATIONS = {
     'env_update': 120.0, 'env_launch': 450.0, 'env_terminate': 180.0,
     'snapshot': 120.0, 'db_create': 600.0, 'db_delete': 300.0, 'dns_change': 60.0,
+    'replica_create': 900.0, 'replica_promote': 240.0,
 }
 PROFILES = {'fast': DEFAULT_DURATIONS, 'aws': AWS_DURATIONS}
 ENV_NS = 'aws:elasticbeanstalk:application:environment'
@@ -110,7 +112,8 @@ class Hooks:
     """Optional functions of a user module (see README.md: Hooks)."""
 
     NAMES = ('setup', 'allocate_instance', 'instances_changed', 'env_vars_changed', 'version_deployed',
-             'snapshot_created', 'db_restored', 'db_deleted', 'ssh_public_key')
+             'snapshot_created', 'db_restored', 'db_deleted', 'ssh_public_key', 'replica_created',
+             'replica_promoted')
 
     def __init__(self, module=None):
         self.module = module
@@ -310,6 +313,10 @@ class World:
             'resource_id': 'db-' + self._id('', 26, 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567'),
             'parameter_group': d.get('parameter_group', 'default.postgres15'), 'tags': d.get('tags', []),
             'restored_from': d.get('restored_from'), 'extra': d.get('extra', {}),
+            # Automated backups: AWS creates a read replica only from a source
+            # that keeps them (BackupRetentionPeriod > 0).
+            'backup_retention': d.get('backup_retention', 7),
+            'replica_source': d.get('replica_source'), 'promoting': False,
         }
         self.dbs[ident] = db
         return db
@@ -491,6 +498,8 @@ class World:
                         self.hooks.call('db_deleted', self, db['id'])
                     else:
                         db['status'] = nxt
+                        if db['promoting']:
+                            db['promoting'], db['replica_source'] = False, None
             for ch in self.changes.values():
                 if ch['status'] == 'PENDING' and self._due(ch, ch['until'], now) is not None:
                     ch['status'] = 'INSYNC'
@@ -897,7 +906,8 @@ class World:
         d = {
             'DBInstanceIdentifier': db['id'], 'DBInstanceClass': db['class'], 'Engine': db['engine'],
             'DBInstanceStatus': db['status'], 'MasterUsername': db['master_username'], 'DBName': db['db_name'],
-            'AllocatedStorage': db['storage'], 'PreferredBackupWindow': '14:00-14:30', 'BackupRetentionPeriod': 7,
+            'AllocatedStorage': db['storage'], 'PreferredBackupWindow': '14:00-14:30',
+            'BackupRetentionPeriod': db['backup_retention'],
             'DBSecurityGroups': [],
             'VpcSecurityGroups': [{'VpcSecurityGroupId': g, 'Status': 'active'} for g in db['vpc_security_groups']],
             'DBParameterGroups': [{'DBParameterGroupName': db['parameter_group'], 'ParameterApplyStatus': 'in-sync'}],
@@ -913,6 +923,17 @@ class World:
             'DeletionProtection': False, 'TagList': db['tags'], 'CopyTagsToSnapshot': False,
             'CustomerOwnedIpEnabled': False, 'NetworkType': 'IPV4', 'BackupTarget': 'region',
         }
+        replicas = sorted(r['id'] for r in self.dbs.values() if r['replica_source'] == db['id'])
+        if replicas:
+            d['ReadReplicaDBInstanceIdentifiers'] = replicas
+        if db['replica_source']:
+            # Until a promotion completes the instance is still a replica
+            # (AWS keeps the source named while it is modifying).
+            d['ReadReplicaSourceDBInstanceIdentifier'] = db['replica_source']
+            d['ReplicaMode'] = 'open-read-only'
+            if db['status'] != 'creating':
+                d['StatusInfos'] = [{'StatusType': 'read replication', 'Normal': True,
+                                     'Status': 'replicating'}]
         if db['status'] not in ('creating',):
             d['Endpoint'] = {'Address': db['address'], 'Port': db['port'], 'HostedZoneId': 'Z32T0VRHXEXS0V'}
             d['InstanceCreateTime'] = dt(db['created'])
@@ -1046,6 +1067,77 @@ class World:
             db['address'], db['port'] = ep.get('address', db['address']), ep.get('port', db['port'])
         db['until'] = self.now() + self.durations['db_create']
         db['next'] = self.take_outcome('restore', ident) or 'available'
+        return {'DBInstance': self.db_description(db)}
+
+    def op_rds_CreateDBInstanceReadReplica(self, p, ctx):
+        ident, src_id = p['DBInstanceIdentifier'], p['SourceDBInstanceIdentifier']
+        self._check_rds_id(ident, 'DBInstanceIdentifier')
+        src = self._db(src_id.split(':')[-1])
+        if ident in self.dbs:
+            raise AwsError('DBInstanceAlreadyExists', 'DB instance already exists')
+        if src['backup_retention'] <= 0:
+            raise AwsError('InvalidDBInstanceState', 'Automated backups are not enabled for this database '
+                           'instance. To enable automated backups, use ModifyDBInstance to set the backup '
+                           'retention period to a non-zero value.')
+        if src['replica_source']:
+            raise AwsError('InvalidDBInstanceState', 'The source DB instance %s is itself a read replica: '
+                           'this simulation creates replicas of primaries only.' % src['id'])
+        if src['status'] not in ('available', 'backing-up', 'modifying'):
+            raise AwsError('InvalidDBInstanceState', 'DB Instance %s is not in available state.' % src['id'])
+        cls = p.get('DBInstanceClass') or src['class']
+        if cls not in DB_CLASSES:
+            raise AwsError('InvalidParameterCombination', 'RDS does not support creating a DB instance with the '
+                           'following combination: DBInstanceClass=%s, Engine=%s, EngineVersion=%s, '
+                           'LicenseModel=postgresql-license.' % (cls, src['engine'], src['engine_version']))
+        if p.get('DBSubnetGroupName') and p['DBSubnetGroupName'] not in ('default',) + tuple(
+                {d['subnet_group'] for d in self.dbs.values()}):
+            raise AwsError('DBSubnetGroupNotFoundFault', 'DBSubnetGroup %s not found.' % p['DBSubnetGroupName'], 404)
+        for g in p.get('VpcSecurityGroupIds') or []:
+            if g not in self.groups and g != self.db_defaults['vpc_security_group'] and \
+                    not any(g in d['vpc_security_groups'] for d in self.dbs.values()):
+                raise bad_param('Invalid security group , groupId= %s , groupName=.' % g)
+        # A replica takes the source's engine, storage, database and master
+        # user; the rest as asked (a same-region replica without a subnet
+        # group lands in the source's).
+        db = self._load_db({'id': ident, 'class': cls, 'engine': src['engine'],
+                            'engine_version': src['engine_version'], 'status': 'creating',
+                            'db_name': src['db_name'], 'master_username': src['master_username'],
+                            'port': p.get('Port', src['port']), 'allocated_storage': src['storage'],
+                            'vpc_security_groups': p.get('VpcSecurityGroupIds') or
+                            [self.db_defaults['vpc_security_group']],
+                            'subnet_group': p.get('DBSubnetGroupName', src['subnet_group']),
+                            'multi_az': p.get('MultiAZ', False),
+                            'publicly_accessible': p.get('PubliclyAccessible', False),
+                            'parameter_group': p.get('DBParameterGroupName', src['parameter_group']),
+                            'tags': p.get('Tags', []), 'created': self.now(), 'replica_source': src['id'],
+                            'backup_retention': 0, 'az': p.get('AvailabilityZone', self.region + 'a')})
+        ep = self.hooks.call('replica_created', self, ident, src['id'])
+        if ep:
+            db['address'], db['port'] = ep.get('address', db['address']), ep.get('port', db['port'])
+        db['until'] = self.now() + self.durations['replica_create']
+        db['next'] = self.take_outcome('replica', ident) or 'available'
+        return {'DBInstance': self.db_description(db)}
+
+    def op_rds_PromoteReadReplica(self, p, ctx):
+        db = self._db(p['DBInstanceIdentifier'])
+        if not db['replica_source']:
+            raise AwsError('InvalidDBInstanceState', 'DB Instance %s is not a read replica.' % db['id'])
+        if db['promoting']:
+            raise AwsError('InvalidDBInstanceState', 'DB Instance %s is already being promoted.' % db['id'])
+        if db['status'] != 'available':
+            # As AWS answers while the replica is still being created (or
+            # being modified, backed up...): only an available one promotes.
+            raise AwsError('InvalidDBInstanceState', 'DB Instance is not in available state. Current state: %s'
+                           % db['status'])
+        if p.get('BackupRetentionPeriod') is not None:
+            if not 0 <= p['BackupRetentionPeriod'] <= 35:
+                raise bad_param('Invalid backup retention period: %d. Must be between 0 and 35.'
+                                % p['BackupRetentionPeriod'])
+        db['backup_retention'] = p.get('BackupRetentionPeriod', 1)
+        db['status'], db['promoting'] = 'modifying', True
+        db['until'] = self.now() + self.durations['replica_promote']
+        db['next'] = 'available'
+        self.hooks.call('replica_promoted', self, db['id'])
         return {'DBInstance': self.db_description(db)}
 
     def op_rds_DescribeDBInstances(self, p, ctx):
@@ -1683,7 +1775,9 @@ class World:
                 'db_instances': [{'id': d['id'], 'status': d['status'], 'class': d['class'], 'db_name': d['db_name'],
                                   'address': d['address'], 'port': d['port'], 'restored_from': d['restored_from'],
                                   'vpc_security_groups': d['vpc_security_groups'], 'until': d['until'],
-                                  'next': d['next'], 'extra': d['extra']} for d in self.dbs.values()],
+                                  'next': d['next'], 'extra': d['extra'], 'replica_source': d['replica_source'],
+                                  'promoting': d['promoting'], 'backup_retention': d['backup_retention']}
+                                 for d in self.dbs.values()],
                 'db_snapshots': [{'id': s['id'], 'db_instance': s['db'], 'status': s['status'],
                                   'percent': self.snapshot_description(s)['PercentProgress'], 'created': s['created']}
                                  for s in self.snapshots.values()],

@@ -62,6 +62,15 @@ declare -A POINTS=(
 	[lost-writes]="before apply applied done"
 	[dns-tail]="before apply applied wait waited done"
 )
+# [database] method = replica (issue 13; cutover_crash_replica.t runs this
+# test so): prep makes the read replica; the run catches it up and promotes
+# it where the snapshot path snapshots and restores.
+if [ "$CUT_METHOD" = replica ]; then
+	sed -i '/^\[database\]/a method = replica' "$CFG"
+	unset 'POINTS[snapshot]' 'POINTS[restore]'
+	POINTS[replica-catchup]="before apply applied wait waited done"
+	POINTS[promote]="before apply applied wait waited done"
+fi
 # The second environment a pair step waits for (held while the first is released).
 declare -A SECOND=(
 	[maint-on]=cobalt-ses-production-green
@@ -113,7 +122,7 @@ until_waits() {
 # ---- prep, then the long transitions ----------------------------------------------
 cut prep -c "$CFG" --state "$ST"
 check "prep builds the new environments" eq "$rc" 0
-admin POST /time "{\"durations\": {\"env_update\": $LONG, \"snapshot\": $LONG, \"db_create\": $LONG, \"dns_change\": $LONG}}" >/dev/null
+admin POST /time "{\"durations\": {\"env_update\": $LONG, \"snapshot\": $LONG, \"db_create\": $LONG, \"dns_change\": $LONG, \"replica_promote\": $LONG}}" >/dev/null
 clear_calls
 
 # ---- the run's steps as plan lists them; each must have crash points ---------------
@@ -142,7 +151,7 @@ for s in $steps; do
 		case $s:$p in
 		maint-on:applied) admin POST /faults '[{"kind": "throttle", "service": "elasticbeanstalk", "operation": "DescribeEnvironments", "count": 2},
 			{"kind": "5xx", "status": 503, "service": "elasticbeanstalk", "operation": "DescribeConfigurationSettings", "count": 1}]' >/dev/null ;;
-		snapshot:wait) admin POST /faults '[{"kind": "throttle", "service": "rds", "operation": "*", "count": 2}]' >/dev/null ;;
+		snapshot:wait|promote:wait) admin POST /faults '[{"kind": "throttle", "service": "rds", "operation": "*", "count": 2}]' >/dev/null ;;
 		dns-switch:applied) admin POST /faults '[{"kind": "throttle", "service": "route53", "operation": "*", "count": 2}]' >/dev/null ;;
 		esac
 		base_waits=$(jcount wait-begin "$s")
@@ -183,13 +192,18 @@ check "every rerun took over the dead run's lock and said it resumes ($nresumed)
 check "at least 80 crash points" test "$npoints" -ge 80
 
 # ---- the last run, without the hook ---------------------------------------------
-admin POST /time "{\"durations\": {\"env_update\": 2, \"snapshot\": 2, \"db_create\": 2, \"dns_change\": 1}}" >/dev/null
+admin POST /time "{\"durations\": {\"env_update\": 2, \"snapshot\": 2, \"db_create\": 2, \"dns_change\": 1, \"replica_promote\": 2}}" >/dev/null
 cut run --yes -c "$CFG" --state "$ST"
 check "a run without the hook finishes the cutover" eq "$rc" 0
 check "saying it resumes after the last kill" has "$T/out" "Resuming \`cutover run\`"
 check "the faults were met" eq "$(admin GET /faults | $PY -c 'import json,sys; d=json.load(sys.stdin); print(len(d) if isinstance(d, list) else len(d.get("faults", [])))')" 0
-check "exactly one snapshot taken" eq "$(calls rds CreateDBSnapshot)" 1
-check "exactly one restore" eq "$(calls rds RestoreDBInstanceFromDBSnapshot)" 1
+if [ "$CUT_METHOD" = replica ]; then
+	check "no snapshot taken" eq "$(calls rds CreateDBSnapshot)" 0
+	check "exactly one promotion" eq "$(calls rds PromoteReadReplica)" 1
+else
+	check "exactly one snapshot taken" eq "$(calls rds CreateDBSnapshot)" 1
+	check "exactly one restore" eq "$(calls rds RestoreDBInstanceFromDBSnapshot)" 1
+fi
 check "exactly one DNS change" eq "$(calls route53 ChangeResourceRecordSets)" 1
 check "the downtime window is journalled once: begin" eq "$($PY -c 'import json,sys; print(sum(json.loads(l).get("ev") == "downtime-begin" for l in open(sys.argv[1])))' "$J")" 1
 check "the downtime window is journalled once: end" eq "$($PY -c 'import json,sys; print(sum(json.loads(l).get("ev") == "downtime-end" for l in open(sys.argv[1])))' "$J")" 1

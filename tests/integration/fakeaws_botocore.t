@@ -299,7 +299,62 @@ def test_concurrency():
     t.eq(codes, [200] * 40, '40 calls from 8 threads while an update runs all succeed')
 
 
-for fn in (test_eb, test_rds, test_route53, test_ec2_sts_eic, test_ssm, test_concurrency):
+def test_rds_replica():
+    srv.admin('POST', '/reset', {})
+    srv.admin('POST', '/time', {'durations': {'replica_create': 0.6, 'replica_promote': 0.6}})
+    r = rds.create_db_instance_read_replica(
+        DBInstanceIdentifier='cobalt-production-green', SourceDBInstanceIdentifier='production-blue',
+        DBInstanceClass='db.t3.small', VpcSecurityGroupIds=['sg-0db00000000000d51'],
+        DBSubnetGroupName='cobalt-production-db-subnets')
+    did('rds', 'CreateDBInstanceReadReplica')
+    d = r['DBInstance']
+    t.eq((d['DBInstanceStatus'], d['ReadReplicaSourceDBInstanceIdentifier'], 'Endpoint' in d),
+         ('creating', 'production-blue', False), 'CreateDBInstanceReadReplica answers creating, naming its source')
+    try:
+        rds.promote_read_replica(DBInstanceIdentifier='cobalt-production-green')
+        t.ok(False, 'promotion refused while the replica is being created')
+    except botocore.exceptions.ClientError as e:
+        did('rds', 'PromoteReadReplica')
+        t.eq(e.response['Error']['Code'], 'InvalidDBInstanceState',
+             'promotion refused while the replica is being created (%s)' % e.response['Error']['Message'])
+    src = rds.describe_db_instances(DBInstanceIdentifier='production-blue')['DBInstances'][0]
+    t.eq(src.get('ReadReplicaDBInstanceIdentifiers'), ['cobalt-production-green'], 'the source lists its replica')
+    rds.get_waiter('db_instance_available').wait(DBInstanceIdentifier='cobalt-production-green',
+                                                 WaiterConfig=FAST_WAIT)
+    d = rds.describe_db_instances(DBInstanceIdentifier='cobalt-production-green')['DBInstances'][0]
+    t.eq((d['DBInstanceClass'], d['DBName'], d['StatusInfos'][0]['Status'], d['StatusInfos'][0]['Normal']),
+         ('db.t3.small', 'ebdb', 'replicating', True), 'an available replica is replicating at its class')
+    r = rds.promote_read_replica(DBInstanceIdentifier='cobalt-production-green')
+    t.eq((r['DBInstance']['DBInstanceStatus'], r['DBInstance'].get('ReadReplicaSourceDBInstanceIdentifier')),
+         ('modifying', 'production-blue'), 'PromoteReadReplica answers modifying, still a replica')
+    try:
+        rds.promote_read_replica(DBInstanceIdentifier='cobalt-production-green')
+        t.ok(False, 'a second promotion is refused')
+    except botocore.exceptions.ClientError as e:
+        t.eq(e.response['Error']['Code'], 'InvalidDBInstanceState', 'a second promotion is refused')
+    rds.get_waiter('db_instance_available').wait(DBInstanceIdentifier='cobalt-production-green',
+                                                 WaiterConfig=FAST_WAIT)
+    d = rds.describe_db_instances(DBInstanceIdentifier='cobalt-production-green')['DBInstances'][0]
+    t.ok('ReadReplicaSourceDBInstanceIdentifier' not in d and 'StatusInfos' not in d and
+         d['BackupRetentionPeriod'] > 0, 'after promotion it is a standalone instance with backups', d)
+    try:
+        rds.promote_read_replica(DBInstanceIdentifier='cobalt-production-green')
+        t.ok(False, 'promoting a standalone instance is refused')
+    except botocore.exceptions.ClientError as e:
+        t.eq(e.response['Error']['Code'], 'InvalidDBInstanceState', 'promoting a standalone instance is refused')
+    srv.admin('POST', '/set', {'kind': 'db_instance', 'id': 'production-blue', 'set': {'backup_retention': 0}})
+    try:
+        rds.create_db_instance_read_replica(DBInstanceIdentifier='replica-2',
+                                            SourceDBInstanceIdentifier='production-blue')
+        t.ok(False, 'no replica of a source without automated backups')
+    except botocore.exceptions.ClientError as e:
+        t.ok(e.response['Error']['Code'] == 'InvalidDBInstanceState' and
+             'Automated backups are not enabled' in e.response['Error']['Message'],
+             'no replica of a source without automated backups (InvalidDBInstanceState)', e.response['Error'])
+    srv.admin('POST', '/reset', {})
+
+
+for fn in (test_eb, test_rds, test_rds_replica, test_route53, test_ec2_sts_eic, test_ssm, test_concurrency):
     t.run(fn, fn.__name__)
 import awsproto  # noqa: E402
 want = {(s, o) for s, ops in awsproto.OPERATIONS.items() for o in ops}

@@ -15,6 +15,7 @@
 #include <cmocka.h>
 
 #include "safety/cronpause.h"
+#include "safety/freeze.h"
 #include "safety/precond.h"
 #include "base/sfile.h"
 #include "safety/smoke.h"
@@ -253,6 +254,65 @@ test_sql_requires_tls(void **state)
 	alink_close(&l);
 }
 
+/* Another server than the env file's, with its credentials (a read
+ * replica, issue 13): host and port reach psql's environment, anything that
+ * is not a plain host name or port is refused, and frz_replica reads the
+ * app's database then the other server. */
+static void
+test_sql_other_host(void **state)
+{
+	struct alink l;
+	struct aop_conf c = { .env_file = web_env };
+	struct cut_err err = { 0 };
+	struct frz_replica rp;
+	json_object *out = NULL;
+	char fake[700], *host;
+	(void)state;
+
+	assert_int_equal(sx_agent(&l, "web-1"), 0);
+	snprintf(fake, sizeof(fake), "%s/hostpsql", X.dir);
+	FILE *f = fopen(fake, "w");
+	assert_non_null(f);
+	fputs("#!/bin/sh\ncat >/dev/null\nprintf '\"%s|%s\"' \"$PGHOST\" \"$PGPORT\"\n", f);
+	fclose(f);
+	assert_int_equal(chmod(fake, 0755), 0);
+	c.psql = fake;
+	assert_int_equal(aop_sql(&l, &c, "SELECT 1", 0, NULL, &out, &err), 0);
+	host = strdup(json_object_get_string(out));
+	json_object_put(out);
+	assert_null(strstr(host, "replica"));
+	c.db_host = "replica-1.c97jawiow7ed.ap-southeast-2.rds.amazonaws.com";
+	c.db_port = 5433;
+	assert_int_equal(aop_sql(&l, &c, "SELECT 1", 0, NULL, &out, &err), 0);
+	assert_string_equal(json_object_get_string(out),
+	    "replica-1.c97jawiow7ed.ap-southeast-2.rds.amazonaws.com|5433");
+	json_object_put(out);
+	c.db_host = "host=evil dbname=postgres";
+	assert_int_not_equal(aop_sql(&l, &c, "SELECT 1", 0, NULL, &out, &err), 0);
+	assert_non_null(strstr(err.msg, "host or port"));
+	c.db_host = "-h";
+	assert_int_not_equal(aop_sql(&l, &c, "SELECT 1", 0, NULL, &out, &err), 0);
+	free(host);
+
+	/* The real psql: the same server as the env file's, by its address. */
+	c.psql = NULL;
+	c.db_host = NULL;
+	c.db_port = 0;
+	char *addr = sx_out(&X, "sed -n 's/^RDS_HOSTNAME=//p' '%s'", web_env);
+	assert_non_null(addr);
+	addr[strcspn(addr, "\n")] = '\0';
+	int r = frz_replica(&l, &c, addr, 0, &rp, &err);
+	if (r)
+		fprintf(stderr, "%s\n", err.msg);
+	assert_int_equal(r, 0);
+	assert_true(rp.live_lsn[0] != '\0' && strchr(rp.live_lsn, '/') != NULL);
+	assert_true(rp.live_unix > 1700000000);
+	assert_int_equal(rp.in_recovery, 0);       /* a primary, not a standby */
+	assert_string_equal(rp.replay_lsn, "");    /* it replays nothing */
+	free(addr);
+	alink_close(&l);
+}
+
 static void
 test_smoke(void **state)
 {
@@ -377,6 +437,7 @@ main(void)
 		cmocka_unit_test(test_cron_pause_restore),
 		cmocka_unit_test(test_cron_state_dir_guarded),
 		cmocka_unit_test(test_sql_requires_tls),
+		cmocka_unit_test(test_sql_other_host),
 		cmocka_unit_test(test_smoke),
 		cmocka_unit_test(test_mpserver_precondition),
 		cmocka_unit_test(test_target_db_and_disk),

@@ -13,6 +13,8 @@ hook does:
   version_deployed    `manage.py migrate` from one instance (Cobalt's postdeploy hook)
   snapshot_created    a point-in-time pg_dump of that database
   db_restored         a new PostgreSQL cluster with the snapshot's data
+  replica_created     a PostgreSQL standby streaming from the source (pg_basebackup -R)
+  replica_promoted    pg_ctl promote: the standby takes writes
   db_deleted          its cluster stops
   ssh_public_key      EC2 Instance Connect: the key works on that instance for 60 s
 
@@ -217,6 +219,37 @@ def db_restored(world, ident, snap_id, source_db):
     addr, port = _dbs.restore(ident, snap_id, done)
     simlib.log(D, 'restoring %s from %s at %s:%d' % (ident, snap_id, addr, port))
     return {'address': addr, 'port': port}
+
+
+def _held_until(world, ident, ok):
+    """Ends a hold taken for real work: a failure makes the transition
+    end in 'failed' instead of its planned state."""
+    with world.lock:
+        db = world.dbs.get(ident)
+        if db is not None and not ok:
+            if db['until'] is not None:
+                db['next'] = 'failed'
+            else:
+                db['status'] = 'failed'
+    world.release('db_instance', ident)
+
+
+@_logged
+def replica_created(world, ident, source_db):
+    # Stays "creating" until the standby runs (the hold), however long the
+    # base backup takes.
+    world.hold('db_instance', ident)
+    addr, port = _dbs.replica(ident, source_db, lambda ok: _held_until(world, ident, ok))
+    simlib.log(D, 'creating replica %s of %s at %s:%d' % (ident, source_db, addr, port))
+    return {'address': addr, 'port': port}
+
+
+@_logged
+def replica_promoted(world, ident):
+    # Stays "modifying" (still a replica) until pg_ctl promote returned.
+    world.hold('db_instance', ident)
+    _dbs.promote(ident, lambda ok: _held_until(world, ident, ok))
+    simlib.log(D, 'promoting %s' % ident)
 
 
 @_logged

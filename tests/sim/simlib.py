@@ -794,3 +794,65 @@ class Dbs:
         self.restores[dbid] = t
         t.start()
         return addr, port
+
+    def replica(self, dbid, src_id, on_done):
+        """A read replica: a PostgreSQL standby of src_id's cluster
+        (pg_basebackup -R: streaming replication, read-only until promoted)
+        at its own address. Returns the endpoint at once; the copy is made
+        in a thread, which calls on_done(ok) once the standby runs."""
+        addr = self.st.next_db_addr()
+        port = self.st.data['db_port']
+        src_addr, src_port, _ = self.conninfo(src_id)
+
+        def run():
+            ok = False
+            try:
+                pd = self.pgdir(dbid)
+                make_pgdir(pd)
+                data = os.path.join(self.st.data['data_root'], dbid)
+                shutil.rmtree(data, ignore_errors=True)
+                r = as_postgres([PGBIN + '/pg_basebackup', '-h', src_addr, '-p', str(src_port), '-U', 'postgres',
+                                 '-D', data, '-R', '-X', 'stream', '-c', 'fast', '--no-sync'],
+                                stderr=subprocess.PIPE, text=True)
+                if r.returncode != 0:
+                    raise RuntimeError(r.stderr[-1000:])
+                if os.path.lexists(pd + '/data'):
+                    os.unlink(pd + '/data')
+                os.symlink(data, pd + '/data')
+                pg_start(data, pd, addr, port, pd + '/postgres.log')
+                with self.st.lock:
+                    self.st.data['dbs'][dbid] = {'address': addr, 'port': port, 'name': 'ebdb', 'running': True,
+                                                 'data': data, 'replica_of': src_id}
+                    self.st.save()
+                ok = True
+                log(self.d, 'replica %s of %s streaming at %s:%d' % (dbid, src_id, addr, port))
+            except Exception as e:
+                log(self.d, 'replica %s of %s FAILED: %s' % (dbid, src_id, e))
+            on_done(ok)
+        t = threading.Thread(target=run, daemon=True)
+        self.restores[dbid] = t
+        t.start()
+        return addr, port
+
+    def promote(self, dbid, on_done):
+        """pg_ctl promote: the standby leaves recovery and takes writes."""
+        def run():
+            ok = False
+            try:
+                t = self.restores.get(dbid)
+                if t is not None:
+                    t.join()
+                db = self.st.data['dbs'][dbid]
+                r = as_postgres([PGBIN + '/pg_ctl', '-D', db['data'], '-w', '-t', '60', 'promote'],
+                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+                if r.returncode != 0:
+                    raise RuntimeError(r.stdout[-1000:])
+                with self.st.lock:
+                    self.st.data['dbs'][dbid].pop('replica_of', None)
+                    self.st.save()
+                ok = True
+                log(self.d, 'replica %s promoted' % dbid)
+            except Exception as e:
+                log(self.d, 'promotion of %s FAILED: %s' % (dbid, e))
+            on_done(ok)
+        threading.Thread(target=run, daemon=True).start()

@@ -14,6 +14,12 @@
 void
 enginerun_init(struct enginerun *h, int with_new_envs)
 {
+	enginerun_init_method(h, with_new_envs, NULL);
+}
+
+void
+enginerun_init_method(struct enginerun *h, int with_new_envs, const char *method)
+{
 	memset(h, 0, sizeof(*h));
 	snprintf(h->top, sizeof(h->top), "/tmp/cutover-et.XXXXXX");
 	if (mkdtemp(h->top) == NULL)
@@ -21,6 +27,8 @@ enginerun_init(struct enginerun *h, int with_new_envs)
 	snprintf(h->dir, sizeof(h->dir), "%s/state", h->top);
 	h->w = fakeworld_new(&h->fw);
 	fakeworld_cobalt(h->fw, &h->names, 0);
+	if (method)
+		snprintf(h->names.db_method, sizeof(h->names.db_method), "%s", method);
 	h->opts.yes = 1;
 	h->opts.confirm_fd = -1;
 	h->opts.poll_ms = 0;

@@ -25,6 +25,8 @@ struct enginerun {
 /* A fresh world and state folder; with_new_envs: after `cutover prep` ran
  * in that folder (counters reset). */
 void enginerun_init(struct enginerun *h, int with_new_envs);
+/* The same with [database] method = `method` ("replica"; NULL: snapshot). */
+void enginerun_init_method(struct enginerun *h, int with_new_envs, const char *method);
 /* Runs `cmd` (prep, run, failback, tidy, rehearse); returns engine_run's code
  * (or journal_open's). err gets the sentence. */
 int enginerun_cmd(struct enginerun *h, const char *cmd, struct cut_err *err);

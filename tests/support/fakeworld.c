@@ -57,6 +57,18 @@ fakeworld_env_db(struct fakeworld *fw, const char *env)
 	return NULL;
 }
 
+/* A read replica holds what its source holds (streaming, no lag modelled
+ * here but lag_polls) until it is promoted. */
+static void
+replica_follow(struct fakeworld *fw, struct fw_db *d)
+{
+	struct fw_db *src;
+
+	if (d->replica_source[0] && !d->promoting && d->lag_polls == 0 &&
+	    (src = fakeworld_db(fw, d->replica_source)) != NULL)
+		d->data = src->data;
+}
+
 static int
 read_only(const struct fw_data *d)
 {
@@ -177,6 +189,7 @@ add_db(struct fakeworld *fw, const char *id, const char *klass, const char *stat
 			snprintf(d->klass, sizeof(d->klass), "%s", klass);
 			snprintf(d->status, sizeof(d->status), "%s", status);
 			snprintf(d->endpoint, sizeof(d->endpoint), "%s.c97jawiow7ed.fake.rds", id);
+			d->backup_retention = 7;
 			return d;
 		}
 	abort();
@@ -447,9 +460,18 @@ f_db_describe(struct world_ops *w, const char *id, struct world_db *out, struct 
 			return cut_err_set(err, CUT_ENOTFOUND, "DBInstanceNotFound: %s.", id);
 		}
 		snprintf(d->status, sizeof(d->status), "available");
+		if (d->promoting) {
+			d->promoting = 0;
+			d->replica_source[0] = '\0';
+		}
 	}
+	replica_follow(fw, d);
 	memset(out, 0, sizeof(*out));
 	snprintf(out->id, sizeof(out->id), "%s", d->id);
+	snprintf(out->replica_source, sizeof(out->replica_source), "%s", d->replica_source);
+	if (d->replica_source[0] && strcmp(d->status, "creating") != 0)
+		snprintf(out->replication, sizeof(out->replication), "replicating");
+	out->backup_retention = d->backup_retention;
 	snprintf(out->status, sizeof(out->status), "%s", d->status);
 	snprintf(out->klass, sizeof(out->klass), "%s", d->klass);
 	snprintf(out->dbname, sizeof(out->dbname), "ebdb");
@@ -529,6 +551,86 @@ f_db_restore(struct world_ops *w, const char *snap, const char *id, const char *
 	d->data = find_snap(fw, snap)->data;
 	fw->restores++;
 	fw->mutations++;
+	return 0;
+}
+
+static int
+f_db_replica_create(struct world_ops *w, const char *source, const char *id, const char *klass,
+    struct cut_err *err)
+{
+	struct fakeworld *fw = FW(w);
+	struct fw_db *src = fakeworld_db(fw, source), *d;
+
+	if (src == NULL)
+		return cut_err_set(err, CUT_ENOTFOUND, "DBInstanceNotFound: %s.", source);
+	if (fakeworld_db(fw, id))
+		return cut_err_set(err, CUT_ESTATE, "DBInstanceAlreadyExists: %s.", id);
+	if (src->backup_retention <= 0)
+		return cut_err_set(err, CUT_EAWS, "InvalidDBInstanceState: Automated backups are not "
+		    "enabled for this database instance.");
+	d = add_db(fw, id, klass, "creating");
+	d->settle = 3;
+	d->backup_retention = 0;
+	snprintf(d->replica_source, sizeof(d->replica_source), "%s", source);
+	d->data = src->data;
+	fw->replicas_created++;
+	fw->mutations++;
+	return 0;
+}
+
+static int
+f_db_promote(struct world_ops *w, const char *id, struct cut_err *err)
+{
+	struct fakeworld *fw = FW(w);
+	struct fw_db *d = fakeworld_db(fw, id);
+
+	if (d == NULL)
+		return cut_err_set(err, CUT_ENOTFOUND, "DBInstanceNotFound: %s.", id);
+	if (d->replica_source[0] == '\0' || d->promoting)
+		return cut_err_set(err, CUT_EAWS, "InvalidDBInstanceState: DB Instance %s is not a read "
+		    "replica.", id);
+	if (strcmp(d->status, "available") != 0)
+		return cut_err_set(err, CUT_EAWS, "InvalidDBInstanceState: DB Instance is not in "
+		    "available state. Current state: %s", d->status);
+	replica_follow(fw, d);
+	snprintf(d->status, sizeof(d->status), "modifying");
+	d->promoting = 1;
+	d->settle = 3;
+	d->backup_retention = 1;
+	fw->promotions++;
+	fw->mutations++;
+	return 0;
+}
+
+static int
+f_db_replica_lsn(struct world_ops *w, const char *env, const char *host, int port,
+    struct world_replica *out, struct cut_err *err)
+{
+	struct fakeworld *fw = FW(w);
+	struct fw_db *live = fakeworld_env_db(fw, env), *d = NULL;
+
+	(void)port;
+	poll_tick(fw);
+	for (int i = 0; i < FW_DBS; i++)
+		if (fw->dbs[i].exists && strcmp(fw->dbs[i].endpoint, host) == 0)
+			d = &fw->dbs[i];
+	if (live == NULL || d == NULL)
+		return cut_err_set(err, CUT_ENET, "psql: could not connect to %s.", live ? host : env);
+	memset(out, 0, sizeof(*out));
+	snprintf(out->live_lsn, sizeof(out->live_lsn), "0/%llX", 0x1000ULL + (unsigned long long)
+	    live->data.rows[0] + (unsigned long long)live->data.rows[3]);
+	out->live_unix = (int64_t)time(NULL);
+	/* As the simulation's pg_ctl promote: out of recovery as soon as the
+	 * promotion is accepted, while RDS still says modifying. */
+	out->in_recovery = d->replica_source[0] != '\0' && !d->promoting;
+	if (d->replica_source[0] && d->lag_polls > 0) {
+		out->behind = 100LL * d->lag_polls--;
+		snprintf(out->replay_lsn, sizeof(out->replay_lsn), "0/F00");
+		return 0;
+	}
+	replica_follow(fw, d);
+	out->behind = 0;
+	snprintf(out->replay_lsn, sizeof(out->replay_lsn), "%s", out->live_lsn);
 	return 0;
 }
 
@@ -1148,6 +1250,9 @@ fakeworld_new(struct fakeworld **fwp)
 	w->snapshot_create = f_snapshot_create;
 	w->snapshot_describe = f_snapshot_describe;
 	w->db_restore = f_db_restore;
+	w->db_replica_create = f_db_replica_create;
+	w->db_promote = f_db_promote;
+	w->db_replica_lsn = f_db_replica_lsn;
 	w->db_delete = f_db_delete;
 	w->dns_read = f_dns_read;
 	w->dns_list = f_dns_list;
@@ -1275,6 +1380,7 @@ fakeworld_reset_counters(struct fakeworld *fw)
 	fw->blocked_clears = 0;
 	fw->target_db_checks = 0;
 	fw->lease_takes = fw->lease_releases = 0;
+	fw->replicas_created = fw->promotions = 0;
 	fw->polls = 0;
 }
 

@@ -53,6 +53,11 @@ struct fw_db {
 	char id[64], status[32], klass[32], endpoint[256];
 	struct fw_data data;
 	int read_only_sets;     /* db_read_only_set calls on it */
+	int backup_retention;   /* days; 7 unless a test sets 0 */
+	char replica_source[64];/* a read replica of this database ("" standalone); its data
+				 * follows the source's until it is promoted */
+	int promoting;          /* PromoteReadReplica accepted, not yet complete */
+	int lag_polls;          /* db_replica_lsn calls that still find it behind */
 };
 
 struct fw_snap {
@@ -87,6 +92,7 @@ struct fakeworld {
 	int env_updates, scales, clones, terminates, db_deletes, backups, email_restores;
 	int cron_pauses, cron_resumes, smoke_tests, mutations;
 	int template_deletes;
+	int replicas_created, promotions; /* CreateDBInstanceReadReplica, PromoteReadReplica */
 	int emails_added;          /* blocked-email rows added by restores */
 	long blocked_rows;         /* rows a blocked-email backup finds (default 1) */
 	int blocked_cleared;       /* the new database's table was cleared */

@@ -25,6 +25,7 @@ declare -A NOT_CALLED=(
 )
 
 sed -e 's/^instance_connect = .*/instance_connect = yes/' -e 's/^open_port = .*/open_port = yes/' \
+	-e 's/^#method = .*/method = replica/' \
 	-e 's/^#\[rehearse\]/[rehearse]/' -e 's/^#environment = /environment = /' -e 's/^#database = cobalt/database = cobalt/' \
 	"$top/deploy/cutover.example.ini" >"$T/c.ini"
 "$CUTOVER" iam-policy -c "$T/c.ini" --offline --for all >"$T/policy.json" 2>"$T/notes"

@@ -70,6 +70,8 @@ test_base_and_defaults(void **state)
 	/* Instance paths default to EB's Amazon Linux 2023 layout. */
 	assert_string_equal(c.app.access_log, "/var/log/nginx/access.log");
 	assert_string_equal(c.app.cron_state_dir, "/var/lib/cutover");
+	/* The database is copied by snapshot unless asked otherwise (issue 13). */
+	assert_string_equal(c.db.method, "snapshot");
 }
 
 /* A relative dir (the simulation's) changes no other path: each is its own key. */
@@ -178,6 +180,8 @@ test_mistakes_name_file_and_line(void **state)
 	    "line 13", "sslmode 'prefer' is not one of require, verify-ca, verify-full and disable");
 	expect_error("[aws]\nregion = r\napplication = a\n[pair w]\nenvironments = aaaa, bbbb\nrecords = z.com\n[dns]\nzone=z.com\n[database]\nnew=a\nclass=db.x\nname=n\nsslrootcert=rds.pem\n",
 	    "line 13", "absolute path on the instances");
+	expect_error("[aws]\nregion = r\napplication = a\n[pair w]\nenvironments = aaaa, bbbb\nrecords = z.com\n[dns]\nzone=z.com\n[database]\nnew=a\nclass=db.x\nname=n\nmethod=bluegreen\n",
+	    "line 13", "method 'bluegreen' is not snapshot or replica");
 }
 
 /* Parses text that must be accepted. */

@@ -134,6 +134,7 @@ test_every_action_emitted(void **state)
 	struct json_object *doc2;
 
 	load(&c, "user = ec2-user\ninstance_connect = yes\nopen_port = yes\n");
+	snprintf(c.db.method, sizeof(c.db.method), "replica");
 	doc = policy(&c, &FACTS, IAM_ALL, NULL);
 	/* The Session Manager rows come with transport = ssm, which open_port excludes. */
 	load(&c2, "user = ec2-user\ninstance_connect = yes\ntransport = ssm\n");
@@ -155,6 +156,12 @@ test_every_action_emitted(void **state)
 	}
 	json_object_put(doc);
 	json_object_put(doc2);
+	/* The replica's actions only with [database] method = replica (issue 13). */
+	load(&c, "user = ec2-user\n");
+	doc = policy(&c, &FACTS, IAM_ALL, NULL);
+	assert_null(strstr(json_object_to_json_string(doc), "PromoteReadReplica"));
+	assert_null(strstr(json_object_to_json_string(doc), "CreateDBInstanceReadReplica"));
+	json_object_put(doc);
 }
 
 static void

@@ -618,8 +618,9 @@ static int
 lost_describe(struct run_ctx *ctx, char *buf, size_t len, struct cut_err *err)
 {
 	(void)err;
-	snprintf(buf, len, "list rows written to %s after the snapshot (entries, payments) into "
-	    "%s/%s", ctx->names.live_db, ctx->state_dir, LOST_FILE);
+	snprintf(buf, len, "list rows written to %s after %s (entries, payments) into "
+	    "%s/%s", ctx->names.live_db, strcmp(ctx->names.db_method, "replica") == 0 ?
+	    "the promotion point" : "the snapshot", ctx->state_dir, LOST_FILE);
 	return 0;
 }
 
@@ -633,14 +634,21 @@ lost_check(struct run_ctx *ctx, struct cut_err *err)
 static int
 lost_apply(struct run_ctx *ctx, struct cut_err *err)
 {
-	const char *since = step_get(ctx, "snapshot", "created");
+	/* The copy point: the snapshot's time, or on the replica path the
+	 * live database's clock when the replica was seen to hold every WAL
+	 * record (replica-catchup); the freeze makes both lists empty. */
+	int replica = strcmp(ctx->names.db_method, "replica") == 0;
+	const char *since = replica ? step_get(ctx, "replica-catchup", "live_unix") :
+	    step_get(ctx, "snapshot", "created");
+	const char *point = replica ? "the promotion point" : "the snapshot";
 	char path[4096];
 	long rows = 0;
 	int r;
 
 	if (since == NULL)
-		return cut_err_set(err, CUT_ESTATE, "The journal has no snapshot time, so lost "
-		    "writes cannot be listed; the snapshot step must be done first.");
+		return cut_err_set(err, CUT_ESTATE, "The journal has no time for %s, so lost "
+		    "writes cannot be listed; the %s step must be done first.", point,
+		    replica ? "replica-catchup" : "snapshot");
 	if ((r = step_state_path(ctx, LOST_FILE, path, sizeof(path), err)) != 0)
 		return r;
 	if ((r = ctx->world->lost_writes(ctx->world, ctx->names.live_web, atoll(since), path,
@@ -648,7 +656,7 @@ lost_apply(struct run_ctx *ctx, struct cut_err *err)
 		return r;
 	if (ctx->out)
 		progress_event(ctx->out, "result", "lost-writes", "%ld row(s) were written to the old "
-		    "database after the snapshot%s%s", rows, rows ? "; see " : "", rows ? path : "");
+		    "database after %s%s%s", rows, point, rows ? "; see " : "", rows ? path : "");
 	if ((r = put_rowlist(ctx, path, err)) != 0)
 		return r;
 	step_put(ctx, "file", "%s", path);
