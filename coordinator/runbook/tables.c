@@ -97,6 +97,7 @@ static const struct step_entry *const run_replica_steps[] = {
 	&step_dns_insync_entry,
 	&step_maint_off_entry,
 	&step_lost_writes_entry,
+	&step_dns_tail_entry,
 };
 #define prep_replica_checks prep_checks
 #define run_replica_checks run_checks
