@@ -121,7 +121,8 @@ json report --state "$ST"
 check "report --json succeeds" eq "$rc" 0
 check "report --json: one report event" bash -c '[ "$(cat "$1")" = "report 1" ]' _ "$T/ev"
 cut report --state "$ST"
-check "report without --json still prints the two paths" eq "$(wc -l <"$T/out")" 2
+check "report without --json prints the verdict, then the two paths" \
+	bash -c 'grep -q "^Verdict\|Succeeded\|succeeded" "$1" && tail -2 "$1" | grep -q "report.md" && tail -1 "$1" | grep -q "report.html"' _ "$T/out"
 
 json report --state "$T/no-such-state"
 check "report --json of a folder without a journal: exit 1, an error event with its code" \
