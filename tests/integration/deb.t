@@ -44,7 +44,7 @@ else
 fi
 
 depends=$(dpkg-deb -f "$deb" Depends)
-extra=$(tr ',' '\n' <<<"$depends" | sed 's/^ *//; s/ .*//' | grep -v -E '^(libc6|libcurl4|libinih1|libjson-c5|libmsgpackc2|libssh2-1|libssl3|libxml2)$')
+extra=$(tr ',' '\n' <<<"$depends" | sed 's/^ *//; s/ .*//' | grep -v -E '^(libc6|libcurl4|libinih1|libjson-c5|libmsgpackc2|libssh2-1|libssl3|libwebsockets17|libxml2)$')
 if [ -n "$depends" ] && [ -z "$extra" ] && grep -q libssh2-1 <<<"$depends"; then
 	ok "Depends are the runtime libraries: $depends"
 else

@@ -250,8 +250,18 @@ def test_ssm():
     did('ssm', 'DescribeInstanceInformation')
     t.eq([(i['InstanceId'], i['PingStatus']) for i in r['InstanceInformationList']],
          [('i-0b1e0000000000001', 'Online')], 'DescribeInstanceInformation: registered and Online by default')
-    pages = list(ssm.get_paginator('describe_instance_information').paginate(PaginationConfig={'PageSize': 5}))
-    t.eq(sum(len(p['InstanceInformationList']) for p in pages), 5, 'DescribeInstanceInformation pages by MaxResults')
+    # The environment created above may still be launching instances, so the
+    # pages are compared with one unpaged list taken right after them (again
+    # if an instance registered in between).
+    for _ in range(5):
+        pages = list(ssm.get_paginator('describe_instance_information').paginate(PaginationConfig={'PageSize': 5}))
+        paged = [i['InstanceId'] for p in pages for i in p['InstanceInformationList']]
+        whole = [i['InstanceId'] for i in ssm.describe_instance_information(MaxResults=50)['InstanceInformationList']]
+        if sorted(paged) == sorted(whole):
+            break
+        time.sleep(1)
+    t.ok(len(pages) >= 2 and len(set(paged)) == len(paged) and sorted(paged) == sorted(whole),
+         'DescribeInstanceInformation pages by MaxResults', '%d pages: %s vs %s' % (len(pages), paged, whole))
     r = ssm.start_session(Target='i-0b1e0000000000001', DocumentName='AWS-StartSSHSession',
                           Parameters={'portNumber': ['22']})
     did('ssm', 'StartSession')
