@@ -212,6 +212,7 @@ aws_client_free(struct aws_client *c)
 }
 
 const char *aws_client_region(const struct aws_client *c) { return c->region; }
+const char *aws_client_ca_bundle(const struct aws_client *c) { return c->cfg->ca_bundle; }
 const struct creds_config *aws_client_config(const struct aws_client *c) { return c->cfg; }
 const char *aws_client_creds_source(const struct aws_client *c) { return c->cr.source; }
 const char *aws_client_access_key(const struct aws_client *c) { return c->cr.access_key; }

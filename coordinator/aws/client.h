@@ -87,6 +87,10 @@ void aws_client_free(struct aws_client *c);
 
 /* The region calls go to, and the configuration in use (owned by c). */
 const char *aws_client_region(const struct aws_client *c);
+/* The CA bundle its HTTPS calls trust (AWS_CA_BUNDLE, else the profile's
+ * ca_bundle), NULL for the system's; other TLS connections made for AWS (the
+ * Session Manager data channel) trust the same. Owned by the client. */
+const char *aws_client_ca_bundle(const struct aws_client *c);
 const struct creds_config *aws_client_config(const struct aws_client *c);
 /* Where the credentials came from ("environment", "imds", ...). */
 const char *aws_client_creds_source(const struct aws_client *c);

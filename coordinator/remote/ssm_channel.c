@@ -23,6 +23,7 @@
 
 #include <json-c/json.h>
 #include <libwebsockets.h>
+#include <openssl/x509.h>
 
 #include "base/clock.h"
 #include "base/sbuf.h"
@@ -66,6 +67,7 @@ struct ssm_channel {
 	char *token;
 	char target[64];
 	char ca_file[512];
+	char tls_why[160];              /* OpenSSL's verdict on the server's certificate, when it refused it */
 
 	struct sbuf rx;                 /* the websocket message being received */
 	int64_t expect_seq;             /* next output_stream_data sequence number */
@@ -556,10 +558,26 @@ cb(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in, size
 	if (ch == NULL || ch->destroying)
 		return 0;
 	switch (reason) {
+	case LWS_CALLBACK_OPENSSL_PERFORM_SERVER_CERT_VERIFICATION:
+		/* OpenSSL's own check decides (len is preverify_ok); only its reason
+		 * is kept, because lws reports a refused certificate as a bare
+		 * "SSL err 1" that tells the operator nothing. */
+		if (len == 0 && user != NULL && ch->tls_why[0] == '\0') {
+			X509_STORE_CTX *xs = user;
+			int e = X509_STORE_CTX_get_error(xs);
+			snprintf(ch->tls_why, sizeof(ch->tls_why), "%s", X509_verify_cert_error_string(e));
+		}
+		break;
 	case LWS_CALLBACK_CLIENT_CONNECTION_ERROR:
 		ch->ws = NULL;
-		fail(ch, CUT_ENET, "Cannot open the Session Manager data channel to %s (%s); check that this machine "
-		    "reaches ssmmessages over HTTPS.", ch->target, in && len ? (const char *)in : "connection failed");
+		if (ch->tls_why[0] != '\0')
+			fail(ch, CUT_ENET, "The Session Manager data channel to %s (%s) presented a TLS certificate this "
+			    "machine does not accept (%s); set AWS_CA_BUNDLE to the CA bundle that signs it, or check for "
+			    "a proxy that intercepts TLS.", ch->target, ch->addr, ch->tls_why);
+		else
+			fail(ch, CUT_ENET, "Cannot open the Session Manager data channel to %s (%s); check that this "
+			    "machine reaches ssmmessages over HTTPS.", ch->target,
+			    in && len ? (const char *)in : "connection failed");
 		break;
 	case LWS_CALLBACK_CLIENT_ESTABLISHED:
 		if (send_open(ch) != 0)

@@ -442,7 +442,7 @@ ssm_dial(void *arg, int64_t deadline_ms, int *fd, void **handle, struct cut_err 
 	co.stream_url = sess.stream_url;
 	co.token = sess.token;
 	co.target = h->id;
-	co.ca_file = getenv("AWS_CA_BUNDLE");
+	co.ca_file = aws_client_ca_bundle(s->aws);
 	co.deadline_ms = deadline_ms;
 	r = ssm_channel_open(&call->ch, &co, fd, err);
 	ssm_session_free(&sess);

@@ -662,6 +662,14 @@ class Handler(BaseHTTPRequestHandler):
                     raise ValueError('unknown options %s (known: %s)' % (sorted(unknown), sorted(w.options)))
                 w.options.update(req)
                 return self._json(200, {'options': w.options})
+        if path == '/_sim/ssm-tls' and m == 'POST':
+            # {"cert": PEM, "key": PEM, "name": "localhost"}: the data channel
+            # also listens with TLS; answers {"url": "wss://NAME:PORT"}, which
+            # option ssm_stream_url can then hand out in StartSession.
+            if w.ssm_channel is None:
+                raise ValueError('no Session Manager data channel runs (python3-websockets missing)')
+            url = w.ssm_channel.serve_tls(req['cert'], req['key'], req.get('name', 'localhost'))
+            return self._json(200, {'url': url})
         if path == '/_sim/set' and m == 'POST':
             w.admin_set(req)
             return self._json(200, {'ok': True})

@@ -32,6 +32,7 @@ import hashlib
 import hmac
 import json
 import re
+import ssl
 import struct
 import threading
 import time
@@ -331,6 +332,30 @@ class DataChannelServer:
             ready.set()
         self.loop.run_until_complete(start())
         self.loop.run_forever()
+
+    def serve_tls(self, certfile, keyfile, name='localhost'):
+        """Serves the same channel over TLS too (AWS's StreamUrl is always
+        wss://); answers the wss:// base URL, by NAME, so a client checking the
+        certificate's name against the URL meets the real check. One TLS
+        listener per call; they live as long as the server."""
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        ctx.load_cert_chain(certfile, keyfile)
+        done, box = threading.Event(), {}
+
+        async def start():
+            try:
+                srv = await websockets.serve(self.handler, self.host, 0, ssl=ctx, max_size=1 << 22,
+                                             compression=None, ping_interval=None)
+                box['url'] = 'wss://%s:%d' % (name, srv.sockets[0].getsockname()[1])
+            except Exception as e:  # reported to the admin caller
+                box['error'] = '%s: %s' % (type(e).__name__, e)
+            finally:
+                done.set()
+        asyncio.run_coroutine_threadsafe(start(), self.loop)
+        done.wait(10)
+        if 'url' not in box:
+            raise ValueError('the TLS data channel did not start: %s' % box.get('error', 'timed out'))
+        return box['url']
 
     def terminate(self, sid):
         """TerminateSession (called on an HTTP thread, world lock held)."""
