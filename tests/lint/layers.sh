@@ -54,53 +54,64 @@ while read -r file inc _; do
 	exc_used["$file $inc"]=0
 done <<<"$EXCEPTIONS"
 
+# Bash builtins only inside the loops (no sed or dirname per include): the
+# lint runs in every `make test`, and eight times more in lint_layers.t.
+incre='^[[:space:]]*#[[:space:]]*include[[:space:]]*"([^"]*)"'
 nfiles=0; nincs=0
+declare -A unplaced=()
 while IFS= read -r path; do
 	rel=${path#"$top/coordinator/"}
-	folder=$(dirname "$rel")
+	case "$rel" in */*) folder=${rel%/*} ;; *) folder=. ;; esac
 	nfiles=$((nfiles + 1))
 	if [ "$folder" = "." ]; then
 		say "coordinator/$rel: stands in no layer folder; move it into one (ARCHITECTURE.md says which holds what)."
-		continue
-	fi
-	if [ -z "${rank[$folder]+x}" ] || [ "$folder" = proto ]; then
+		unplaced[$rel]=1
+	elif [ -z "${rank[$folder]+x}" ] || [ "$folder" = proto ]; then
 		say "coordinator/$rel: its folder $folder has no row in the rule table of tests/lint/layers.sh; add one or move the file."
-		continue
+		unplaced[$rel]=1
 	fi
-	while IFS=: read -r n line; do
-		inc=$(sed -E 's/^[[:space:]]*#[[:space:]]*include[[:space:]]*"([^"]*)".*/\1/' <<<"$line")
-		nincs=$((nincs + 1))
-		case "$inc" in
-		*/*)
-			if [ ! -f "$top/coordinator/$inc" ]; then
-				say "coordinator/$rel:$n: #include \"$inc\" names no file of coordinator/."
-				continue
-			fi
-			to=$(dirname "$inc") ;;
-		*)
-			if [ -f "$top/proto/$inc" ]; then
-				to=proto
-			else
-				where=$(cd "$top/coordinator" && find . -name "$inc" -printf '%P\n' | head -1)
-				say "coordinator/$rel:$n: #include \"$inc\" names no folder; write #include \"${where:-FOLDER/$inc}\"."
-				continue
-			fi ;;
-		esac
-		[ "$to" = "$folder" ] && continue
-		case "${allow[$folder]}" in *" $to "*|*" $inc "*) continue ;; esac
-		if [ -n "${exc_used["$rel $inc"]+x}" ]; then
-			exc_used["$rel $inc"]=1
+done < <(find "$top/coordinator" -type f \( -name '*.c' -o -name '*.h' -o -name '*.S' \) | LC_ALL=C sort)
+
+# One grep over the tree: PATH:LINE:TEXT for every quoted include.
+while IFS= read -r hit; do
+	path=${hit%%:*}; rest=${hit#*:}; n=${rest%%:*}; line=${rest#*:}
+	rel=${path#"$top/coordinator/"}
+	[ -n "${unplaced[$rel]+x}" ] && continue
+	folder=${rel%/*}
+	[[ $line =~ $incre ]] || continue
+	inc=${BASH_REMATCH[1]}
+	nincs=$((nincs + 1))
+	case "$inc" in
+	*/*)
+		if [ ! -f "$top/coordinator/$inc" ]; then
+			say "coordinator/$rel:$n: #include \"$inc\" names no file of coordinator/."
 			continue
 		fi
-		if [ -n "${rank[$to]+x}" ] && [ "${rank[$to]}" -gt "${rank[$folder]}" ]; then
-			why="$to is a higher layer than $folder"
+		to=${inc%/*} ;;
+	*)
+		if [ -f "$top/proto/$inc" ]; then
+			to=proto
 		else
-			why="the row of $folder does not name it"
-		fi
-		may=${allow[$folder]# }; may=${may% }; may=${may// /, }
-		say "coordinator/$rel:$n: includes $inc, but $why (rule: $folder may include its own files and ${may:-nothing else}); move what it needs down a layer, or see tests/lint/layers.sh."
-	done < <(grep -nE '^[[:space:]]*#[[:space:]]*include[[:space:]]*"' "$path")
-done < <(find "$top/coordinator" -type f \( -name '*.c' -o -name '*.h' -o -name '*.S' \) | LC_ALL=C sort)
+			where=$(cd "$top/coordinator" && find . -name "$inc" -printf '%P\n' | head -1)
+			say "coordinator/$rel:$n: #include \"$inc\" names no folder; write #include \"${where:-FOLDER/$inc}\"."
+			continue
+		fi ;;
+	esac
+	[ "$to" = "$folder" ] && continue
+	case "${allow[$folder]}" in *" $to "*|*" $inc "*) continue ;; esac
+	if [ -n "${exc_used["$rel $inc"]+x}" ]; then
+		exc_used["$rel $inc"]=1
+		continue
+	fi
+	if [ -n "${rank[$to]+x}" ] && [ "${rank[$to]}" -gt "${rank[$folder]}" ]; then
+		why="$to is a higher layer than $folder"
+	else
+		why="the row of $folder does not name it"
+	fi
+	may=${allow[$folder]# }; may=${may% }; may=${may// /, }
+	say "coordinator/$rel:$n: includes $inc, but $why (rule: $folder may include its own files and ${may:-nothing else}); move what it needs down a layer, or see tests/lint/layers.sh."
+done < <(grep -rnE --include='*.c' --include='*.h' --include='*.S' '^[[:space:]]*#[[:space:]]*include[[:space:]]*"' \
+	"$top/coordinator" | LC_ALL=C sort -t: -k1,1 -k2,2n)
 
 for k in "${!exc_used[@]}"; do
 	[ "${exc_used[$k]}" = 1 ] || say "tests/lint/layers.sh: the exception '$k' no longer occurs; remove it from EXCEPTIONS."
