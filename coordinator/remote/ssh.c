@@ -36,6 +36,14 @@ struct ssh_conn {
 	LIBSSH2_SESSION *s;
 	int keepalive_s;
 	int64_t next_keepalive_ms;
+	/* The channel whose last write answered EAGAIN with its packet only
+	 * partly sent, or NULL. Until that same write is called again, libssh2
+	 * 1.10 cannot send any other packet on the session: a read that wants to
+	 * send a window adjustment (or a keepalive) fails with
+	 * LIBSSH2_ERROR_SOCKET_SEND ("Unable to send transfer-window adjustment
+	 * packet"), which looked like a dropped connection whenever the socket
+	 * filled while stdin was being sent (SSM's socketpair fills first). */
+	const struct ssh_chan *wpending;
 	char label[320];
 };
 
@@ -156,7 +164,7 @@ ssh_wait(struct ssh_conn *c, int want_write, int extra_fd, int64_t deadline_ms,
 		*extra_ready = 0;
 	for (;;) {
 		now = cut_mono_ms();
-		if (c->keepalive_s > 0 && now >= c->next_keepalive_ms) {
+		if (c->keepalive_s > 0 && now >= c->next_keepalive_ms && c->wpending == NULL) {
 			int next = 0;
 			r = libssh2_keepalive_send(c->s, &next);
 			if (r != 0 && r != LIBSSH2_ERROR_EAGAIN)
@@ -937,16 +945,30 @@ io_result(struct ssh_chan *ch, ssize_t n, size_t *done, struct cut_err *err)
 	return 0;
 }
 
+/* Reading waits (0 bytes, as EAGAIN) while a write is half sent: the caller
+ * writes again first (rexec's pump does, every round), which finishes it. */
 int
 ssh_chan_read(struct ssh_chan *ch, int stream, void *buf, size_t len, size_t *done, struct cut_err *err)
 {
+	if (ch->c->wpending != NULL) {
+		*done = 0;
+		return 0;
+	}
 	return io_result(ch, libssh2_channel_read_ex(ch->ch, stream, buf, len), done, err);
 }
 
 int
 ssh_chan_write(struct ssh_chan *ch, const void *buf, size_t len, size_t *done, struct cut_err *err)
 {
-	return io_result(ch, libssh2_channel_write_ex(ch->ch, 0, buf, len), done, err);
+	ssize_t n;
+
+	if (ch->c->wpending != NULL && ch->c->wpending != ch) {
+		*done = 0;   /* another channel's packet goes out first */
+		return 0;
+	}
+	n = libssh2_channel_write_ex(ch->ch, 0, buf, len);
+	ch->c->wpending = n == LIBSSH2_ERROR_EAGAIN ? ch : NULL;
+	return io_result(ch, n, done, err);
 }
 
 int
@@ -1032,6 +1054,8 @@ ssh_chan_free(struct ssh_chan *ch)
 
 	if (ch == NULL)
 		return;
+	if (ch->c->wpending == ch)
+		ch->c->wpending = NULL;
 	/* If it cannot finish here, libssh2_session_free() frees it later. */
 	while (libssh2_channel_free(ch->ch) == LIBSSH2_ERROR_EAGAIN)
 		if (ssh_wait(ch->c, 0, -1, dl, NULL, NULL) != 0)
