@@ -5,8 +5,10 @@
 #include <string.h>
 
 static void
-parse_snapshot(xmlNode *m, struct rds_snapshot *s)
+parse_snapshot(xmlNode *m, void *vs)
 {
+	struct rds_snapshot *s = vs;
+
 	memset(s, 0, sizeof(*s));
 	axml_copy(m, "DBSnapshotIdentifier", s->id, sizeof(s->id));
 	axml_copy(m, "DBInstanceIdentifier", s->instance_id, sizeof(s->instance_id));
@@ -20,8 +22,9 @@ parse_snapshot(xmlNode *m, struct rds_snapshot *s)
 }
 
 static void
-parse_instance(xmlNode *m, struct rds_instance *i)
+parse_instance(xmlNode *m, void *vi)
 {
+	struct rds_instance *i = vi;
 	xmlNode *g;
 
 	memset(i, 0, sizeof(*i));
@@ -63,23 +66,11 @@ struct rds_items {
 	void (*parse)(xmlNode *, void *);
 };
 
-static void
-parse_snapshot_item(xmlNode *m, void *s)
-{
-	parse_snapshot(m, s);
-}
-
-static void
-parse_instance_item(xmlNode *m, void *i)
-{
-	parse_instance(m, i);
-}
-
 static const struct rds_items snapshot_items = {
-	"DBSnapshots/DBSnapshot", "DBSnapshot", sizeof(struct rds_snapshot), parse_snapshot_item
+	"DBSnapshots/DBSnapshot", "DBSnapshot", sizeof(struct rds_snapshot), parse_snapshot
 };
 static const struct rds_items instance_items = {
-	"DBInstances/DBInstance", "DBInstance", sizeof(struct rds_instance), parse_instance_item
+	"DBInstances/DBInstance", "DBInstance", sizeof(struct rds_instance), parse_instance
 };
 
 /* Appends the reply's items to *v (n items, grown with realloc; the caller
