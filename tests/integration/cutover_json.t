@@ -60,12 +60,16 @@ printf '\n[rehearse]\nenvironment = cobalt-test-black\ndatabase = cobalt-test-bl
 json rehearse --yes -c "$RCFG" --state "$T/rehearse-state"
 check "rehearse --json succeeds" eq "$rc" 0
 check "rehearse --json: every line of the whole rehearsal an event with its fields" eq "$evrc" 0
-check "rehearse --json: begin, wait, done, result, window" \
-	bash -c 'for e in begin wait done result window; do grep -q "^$e " "$1" || exit 1; done' _ "$T/ev"
+check "rehearse --json: begin, wait, done, result, report, and no window (production never went into maintenance)" \
+	bash -c 'for e in begin wait done result report; do grep -q "^$e " "$1" || exit 1; done; ! grep -q "^window " "$1"' _ "$T/ev"
 check "rehearse --json: its steps by name, down to mpc_sync" \
 	bash -c 'grep -q "\"event\":\"done\",\"step\":\"rehearse-convert\"" "$1" && grep -q "\"event\":\"result\",\"step\":\"rehearse-mpc-sync\"" "$1"' _ "$T/out"
-check "rehearse --json: the command's own done last" \
-	$PY -c 'import json,sys; o=json.loads(open(sys.argv[1]).read().splitlines()[-1]); assert o["event"]=="done" and "step" not in o, o' "$T/out"
+check "rehearse --json: a done of the whole command (no step), then the report" \
+	$PY -c 'import json,sys
+ev = [json.loads(l) for l in open(sys.argv[1])]
+whole = [i for i, o in enumerate(ev) if o["event"] == "done" and "step" not in o]
+rep = [i for i, o in enumerate(ev) if o["event"] == "report"]
+assert len(whole) == 1 and len(rep) == 1 and whole[0] < rep[0], [(o["event"], o.get("step")) for o in ev[-5:]]' "$T/out"
 
 cut status -c "$CFG" --state "$ST"
 check "status after prep: prep's steps" has "$T/out" "status create-web: done"
