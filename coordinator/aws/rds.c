@@ -5,8 +5,10 @@
 #include <string.h>
 
 static void
-parse_snapshot(xmlNode *m, struct rds_snapshot *s)
+parse_snapshot(xmlNode *m, void *vs)
 {
+	struct rds_snapshot *s = vs;
+
 	memset(s, 0, sizeof(*s));
 	axml_copy(m, "DBSnapshotIdentifier", s->id, sizeof(s->id));
 	axml_copy(m, "DBInstanceIdentifier", s->instance_id, sizeof(s->instance_id));
@@ -20,8 +22,9 @@ parse_snapshot(xmlNode *m, struct rds_snapshot *s)
 }
 
 static void
-parse_instance(xmlNode *m, struct rds_instance *i)
+parse_instance(xmlNode *m, void *vi)
 {
+	struct rds_instance *i = vi;
 	xmlNode *g;
 
 	memset(i, 0, sizeof(*i));
@@ -55,48 +58,65 @@ parse_instance(xmlNode *m, struct rds_instance *i)
 	}
 }
 
+/* Where a reply keeps its items: Describe* replies list them under a plural
+ * element, Create/Restore/Delete replies hold a single one. */
+struct rds_items {
+	const char *list_path, *single;
+	size_t size;
+	void (*parse)(xmlNode *, void *);
+};
+
+static const struct rds_items snapshot_items = {
+	"DBSnapshots/DBSnapshot", "DBSnapshot", sizeof(struct rds_snapshot), parse_snapshot
+};
+static const struct rds_items instance_items = {
+	"DBInstances/DBInstance", "DBInstance", sizeof(struct rds_instance), parse_instance
+};
+
+/* Appends the reply's items to *v (n items, grown with realloc; the caller
+ * keeps owning *v, also on failure). */
+static int
+parse_items(xmlDoc *d, const char *action, const struct rds_items *k, void **v, size_t *n,
+    char *marker, size_t msz)
+{
+	xmlNode *res = aws_result(d, action), *m;
+	size_t cap = *n;
+
+	if (marker)
+		axml_copy(res, "Marker", marker, msz);
+	m = axml_path(res, k->list_path);
+	if (m == NULL)
+		m = axml_child(res, k->single);
+	for (; m; m = axml_next(m)) {
+		char *nv = aws_array_grow(*v, *n, &cap, k->size);
+		if (nv == NULL)
+			return CUT_ENOMEM;
+		*v = nv;
+		k->parse(m, nv + k->size * (*n)++);
+	}
+	return 0;
+}
+
 int
 rds_parse_snapshots(xmlDoc *d, const char *action, struct rds_snapshot_list *out,
     char *marker, size_t msz)
 {
-	xmlNode *res = aws_result(d, action), *m;
-	size_t cap = out->n;
+	void *v = out->v;
+	int r = parse_items(d, action, &snapshot_items, &v, &out->n, marker, msz);
 
-	if (marker)
-		axml_copy(res, "Marker", marker, msz);
-	m = axml_path(res, "DBSnapshots/DBSnapshot");
-	if (m == NULL)
-		m = axml_child(res, "DBSnapshot");
-	for (; m; m = axml_next(m)) {
-		struct rds_snapshot *nv = aws_array_grow(out->v, out->n, &cap, sizeof(*nv));
-		if (nv == NULL)
-			return CUT_ENOMEM;
-		out->v = nv;
-		parse_snapshot(m, &nv[out->n++]);
-	}
-	return 0;
+	out->v = v;
+	return r;
 }
 
 int
 rds_parse_instances(xmlDoc *d, const char *action, struct rds_instance_list *out,
     char *marker, size_t msz)
 {
-	xmlNode *res = aws_result(d, action), *m;
-	size_t cap = out->n;
+	void *v = out->v;
+	int r = parse_items(d, action, &instance_items, &v, &out->n, marker, msz);
 
-	if (marker)
-		axml_copy(res, "Marker", marker, msz);
-	m = axml_path(res, "DBInstances/DBInstance");
-	if (m == NULL)
-		m = axml_child(res, "DBInstance");
-	for (; m; m = axml_next(m)) {
-		struct rds_instance *nv = aws_array_grow(out->v, out->n, &cap, sizeof(*nv));
-		if (nv == NULL)
-			return CUT_ENOMEM;
-		out->v = nv;
-		parse_instance(m, &nv[out->n++]);
-	}
-	return 0;
+	out->v = v;
+	return r;
 }
 
 int
@@ -257,56 +277,67 @@ one_instance(struct aws_client *c, const char *action, struct aws_params *p,
 	return 0;
 }
 
-int
-rds_restore_db_instance_from_db_snapshot(struct aws_client *c,
-    const struct rds_restore *rr, struct rds_instance *out, struct cut_err *err)
+/* What RestoreDBInstanceFromDBSnapshot and CreateDBInstanceReadReplica
+ * share: a new instance made from something (from_key names it), placed
+ * and tagged alike. */
+struct rds_new {
+	const char *action, *instance_id, *from_key, *from_id;
+	const char *instance_class, *subnet_group, *parameter_group;
+	const char *const *vpc_sg_ids;
+	size_t nvpc_sg;
+	int multi_az, publicly_accessible;
+	const struct rds_tag *tags;
+	size_t ntags;
+};
+
+static int
+new_instance(struct aws_client *c, const struct rds_new *n, struct rds_instance *out,
+    struct cut_err *err)
 {
 	struct aws_params p;
 	size_t i;
 
-	aws_params_init(&p, &aws_svc_rds, "RestoreDBInstanceFromDBSnapshot");
-	aws_param(&p, "DBInstanceIdentifier", rr->instance_id);
-	aws_param(&p, "DBSnapshotIdentifier", rr->snapshot_id);
-	aws_param(&p, "DBInstanceClass", rr->instance_class);
-	aws_param(&p, "DBSubnetGroupName", rr->subnet_group);
-	aws_param(&p, "DBParameterGroupName", rr->parameter_group);
-	for (i = 0; i < rr->nvpc_sg; i++)
-		aws_paramf(&p, rr->vpc_sg_ids[i], "VpcSecurityGroupIds.VpcSecurityGroupId.%zu", i + 1);
-	if (rr->multi_az >= 0)
-		aws_param(&p, "MultiAZ", rr->multi_az ? "true" : "false");
-	if (rr->publicly_accessible >= 0)
-		aws_param(&p, "PubliclyAccessible", rr->publicly_accessible ? "true" : "false");
-	for (i = 0; i < rr->ntags; i++) {
-		aws_paramf(&p, rr->tags[i].key, "Tags.Tag.%zu.Key", i + 1);
-		aws_paramf(&p, rr->tags[i].value, "Tags.Tag.%zu.Value", i + 1);
+	aws_params_init(&p, &aws_svc_rds, n->action);
+	aws_param(&p, "DBInstanceIdentifier", n->instance_id);
+	aws_param(&p, n->from_key, n->from_id);
+	aws_param(&p, "DBInstanceClass", n->instance_class);
+	aws_param(&p, "DBSubnetGroupName", n->subnet_group);
+	aws_param(&p, "DBParameterGroupName", n->parameter_group);
+	for (i = 0; i < n->nvpc_sg; i++)
+		aws_paramf(&p, n->vpc_sg_ids[i], "VpcSecurityGroupIds.VpcSecurityGroupId.%zu", i + 1);
+	if (n->multi_az >= 0)
+		aws_param(&p, "MultiAZ", n->multi_az ? "true" : "false");
+	if (n->publicly_accessible >= 0)
+		aws_param(&p, "PubliclyAccessible", n->publicly_accessible ? "true" : "false");
+	for (i = 0; i < n->ntags; i++) {
+		aws_paramf(&p, n->tags[i].key, "Tags.Tag.%zu.Key", i + 1);
+		aws_paramf(&p, n->tags[i].value, "Tags.Tag.%zu.Value", i + 1);
 	}
-	return one_instance(c, "RestoreDBInstanceFromDBSnapshot", &p, out, err);
+	return one_instance(c, n->action, &p, out, err);
+}
+
+int
+rds_restore_db_instance_from_db_snapshot(struct aws_client *c,
+    const struct rds_restore *rr, struct rds_instance *out, struct cut_err *err)
+{
+	const struct rds_new n = { "RestoreDBInstanceFromDBSnapshot", rr->instance_id,
+		"DBSnapshotIdentifier", rr->snapshot_id, rr->instance_class, rr->subnet_group,
+		rr->parameter_group, rr->vpc_sg_ids, rr->nvpc_sg, rr->multi_az,
+		rr->publicly_accessible, rr->tags, rr->ntags };
+
+	return new_instance(c, &n, out, err);
 }
 
 int
 rds_create_db_instance_read_replica(struct aws_client *c, const struct rds_replica *rr,
     struct rds_instance *out, struct cut_err *err)
 {
-	struct aws_params p;
-	size_t i;
+	const struct rds_new n = { "CreateDBInstanceReadReplica", rr->instance_id,
+		"SourceDBInstanceIdentifier", rr->source_id, rr->instance_class, rr->subnet_group,
+		rr->parameter_group, rr->vpc_sg_ids, rr->nvpc_sg, rr->multi_az,
+		rr->publicly_accessible, rr->tags, rr->ntags };
 
-	aws_params_init(&p, &aws_svc_rds, "CreateDBInstanceReadReplica");
-	aws_param(&p, "DBInstanceIdentifier", rr->instance_id);
-	aws_param(&p, "SourceDBInstanceIdentifier", rr->source_id);
-	aws_param(&p, "DBInstanceClass", rr->instance_class);
-	aws_param(&p, "DBSubnetGroupName", rr->subnet_group);
-	aws_param(&p, "DBParameterGroupName", rr->parameter_group);
-	for (i = 0; i < rr->nvpc_sg; i++)
-		aws_paramf(&p, rr->vpc_sg_ids[i], "VpcSecurityGroupIds.VpcSecurityGroupId.%zu", i + 1);
-	if (rr->multi_az >= 0)
-		aws_param(&p, "MultiAZ", rr->multi_az ? "true" : "false");
-	if (rr->publicly_accessible >= 0)
-		aws_param(&p, "PubliclyAccessible", rr->publicly_accessible ? "true" : "false");
-	for (i = 0; i < rr->ntags; i++) {
-		aws_paramf(&p, rr->tags[i].key, "Tags.Tag.%zu.Key", i + 1);
-		aws_paramf(&p, rr->tags[i].value, "Tags.Tag.%zu.Value", i + 1);
-	}
-	return one_instance(c, "CreateDBInstanceReadReplica", &p, out, err);
+	return new_instance(c, &n, out, err);
 }
 
 int

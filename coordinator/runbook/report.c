@@ -853,45 +853,6 @@ list_outro(const struct report_list *l, char *buf, size_t len)
 	return 0;
 }
 
-static void
-md_list(const struct report_summary *s, enum list_kind k, FILE *f)
-{
-	const struct report_list *l = list_get(s, k);
-	char line[10000];
-	size_t i, j;
-
-	if (!l->present)
-		return;
-	list_intro(s, l, k, line, sizeof(line));
-	fprintf(f, "\n## %s\n\n", list_title[k]);
-	md_escape(f, line);
-	fputs("\n", f);
-	if (l->rows.nrows > 0) {
-		fputs("\n|", f);
-		for (j = 0; j < LIST_NCOLS && list_cols[k][j].head; j++)
-			fprintf(f, " %s |", list_cols[k][j].head);
-		fputs("\n|", f);
-		for (j = 0; j < LIST_NCOLS && list_cols[k][j].head; j++)
-			fputs("---|", f);
-		fputs("\n", f);
-		for (i = 0; i < l->rows.nrows && i < REPORT_LIST_MAX; i++) {
-			fputs("|", f);
-			for (j = 0; j < LIST_NCOLS && list_cols[k][j].head; j++) {
-				fputs(" ", f);
-				if (list_cols[k][j].col < l->rows.ncols)
-					md_cell(f, rowlist_cell(&l->rows, i, list_cols[k][j].col));
-				fputs(" |", f);
-			}
-			fputs("\n", f);
-		}
-	}
-	if (list_outro(l, line, sizeof(line))) {
-		fputs("\n", f);
-		md_escape(f, line);
-		fputs("\n", f);
-	}
-}
-
 /* What parity found for one table of the freeze point: "equal", the
  * difference it listed, or why it was not compared. */
 static const char *
@@ -918,38 +879,6 @@ parity_result(const struct report_summary *s, const char *table, char *buf, size
 
 static const char *const frozen_heads[] = { "table", "rows at the freeze",
 	"highest id at the freeze", "parity" };
-
-static void
-md_frozen(const struct report_summary *s, FILE *f)
-{
-	const struct report_list *l = &s->frozen;
-	char res[512];
-
-	if (!l->present)
-		return;
-	fprintf(f, "\n## Parity per table\n\nEvery table of the live database at the freeze (%ld), "
-	    "and what the parity check before the DNS switch found for it.\n", l->count);
-	if (l->rows.nrows > 0 && l->rows.ncols >= 3) {
-		fprintf(f, "\n| %s | %s | %s | %s |\n|---|---|---|---|\n", frozen_heads[0],
-		    frozen_heads[1], frozen_heads[2], frozen_heads[3]);
-		for (size_t i = 0; i < l->rows.nrows; i++) {
-			const char *t = rowlist_cell(&l->rows, i, 0);
-			fputs("| ", f);
-			md_cell(f, t);
-			fputs(" | ", f);
-			md_cell(f, rowlist_cell(&l->rows, i, 1));
-			fputs(" | ", f);
-			md_cell(f, rowlist_cell(&l->rows, i, 2)[0] ? rowlist_cell(&l->rows, i, 2) : "-");
-			fputs(" | ", f);
-			md_cell(f, parity_result(s, t, res, sizeof(res)));
-			fputs(" |\n", f);
-		}
-	} else if (l->problem[0]) {
-		fputs("\nThe tables are not listed here: ", f);
-		md_cell(f, l->problem);
-		fputs("\n", f);
-	}
-}
 
 static void
 downtime_line(const struct report_summary *s, char *buf, size_t len)
@@ -1037,114 +966,6 @@ human_value(const struct report_value *v, char *buf, size_t len)
 }
 
 static void
-md_verdict(const struct report_summary *s, FILE *f)
-{
-	struct verdict *v = malloc(sizeof(*v));
-	size_t i;
-
-	if (v == NULL) {
-		fputs("## Verdict\n\n(left out: out of memory)\n\n", f);
-		return;
-	}
-	verdict_build(s, v);
-	fprintf(f, "## Verdict: %s\n\n", v->word);
-	md_prose(f, v->headline);
-	fputs("\n\n", f);
-	for (i = 0; i < v->nlines; i++) {
-		fprintf(f, "- **%s:** ", v->lines[i].label);
-		md_prose(f, v->lines[i].text);
-		fputs("\n", f);
-	}
-	fputs("\n**Next:**", f);
-	if (v->next_note[0]) {
-		fputs(" ", f);
-		md_prose(f, v->next_note);
-	}
-	fputs("\n", f);
-	for (i = 0; i < v->nnext; i++) {
-		fputs("\n", f);
-		md_prose(f, v->next[i].when);
-		fputs(":\n\n```\n", f);
-		/* A fenced block is shown as is: only a line break could end it. */
-		for (const char *c = v->next[i].cmd; *c; c++)
-			fputc(*c == '\n' ? ' ' : *c, f);
-		fputs("\n```\n", f);
-	}
-	fputs("\n", f);
-	free(v);
-}
-
-void
-report_write_markdown(const struct report_summary *s, FILE *f)
-{
-	char t0[32], dur[32], wd[32], line[1024], fz[1500];
-	size_t i;
-
-	fprintf(f, "# Cutover report %s\n\n", s->id);
-	md_verdict(s, f);
-	report_fmt_time(s->first_ms, t0, sizeof(t0));
-	report_fmt_dur(s->last_ms - s->first_ms, dur, sizeof(dur));
-	fprintf(f, "Started %s, %s in total over %d run(s).\n\n", t0, dur, s->runs);
-	downtime_line(s, line, sizeof(line));
-	fprintf(f, "## Downtime\n\n%s\n\n", line);
-	fprintf(f, "## Timeline\n\n| start | step | duration | of which AWS waiting | outcome |\n"
-	    "|---|---|---|---|---|\n");
-	for (i = 0; i < s->nspans; i++) {
-		const struct report_span *sp = &s->spans[i];
-		if (sp->wait)
-			continue;
-		report_fmt_time(sp->t0, t0, sizeof(t0));
-		report_fmt_dur(sp->t1 - sp->t0, dur, sizeof(dur));
-		report_fmt_dur(waits_in(s, sp), wd, sizeof(wd));
-		fprintf(f, "| %s | %s | %s | %s | ", t0, sp->step, dur, wd);
-		md_escape(f, sp->outcome);
-		fprintf(f, " |\n");
-	}
-	fprintf(f, "\n## Waits\n\n| start | step | waited for | duration | final status |\n"
-	    "|---|---|---|---|---|\n");
-	for (i = 0; i < s->nspans; i++) {
-		const struct report_span *sp = &s->spans[i];
-		if (!sp->wait)
-			continue;
-		report_fmt_time(sp->t0, t0, sizeof(t0));
-		report_fmt_dur(sp->t1 - sp->t0, dur, sizeof(dur));
-		fprintf(f, "| %s | %s | ", t0, sp->step);
-		md_escape(f, sp->what);
-		fprintf(f, " | %s | ", dur);
-		md_escape(f, sp->outcome);
-		fprintf(f, " |\n");
-	}
-	md_list(s, LIST_UNMAPPED, f);
-	md_list(s, LIST_LOST, f);
-	md_list(s, LIST_ACTIVITY, f);
-	if (freeze_line(s, fz, sizeof(fz))) {
-		fputs("\n## Write freeze\n\n", f);
-		md_escape(f, fz);
-		fputs("\n", f);
-	}
-	md_list(s, LIST_PARITY, f);
-	md_frozen(s, f);
-	{
-		char tl[1500];
-		if (tail_line(s, tl, sizeof(tl))) {
-			fputs("\n## DNS tail\n\n", f);
-			md_escape(f, tl);
-			fputs("\n", f);
-		}
-	}
-	fprintf(f, "\n## Recorded values\n\nWhat each step recorded (fail-back uses these).\n\n"
-	    "| step | key | value |\n|---|---|---|\n");
-	for (i = 0; i < s->nvalues; i++) {
-		char hv[40];
-		fprintf(f, "| %s | ", s->values[i].step);
-		md_escape(f, s->values[i].key);
-		fprintf(f, " | ");
-		md_escape(f, human_value(&s->values[i], hv, sizeof(hv)));
-		fprintf(f, " |\n");
-	}
-}
-
-static void
 html_escape(FILE *f, const char *s)
 {
 	for (; *s; s++) {
@@ -1199,79 +1020,6 @@ html_prose(FILE *f, const char *s)
 		}
 	}
 	free(t);
-}
-
-static void
-html_list(const struct report_summary *s, enum list_kind k, FILE *f)
-{
-	const struct report_list *l = list_get(s, k);
-	static const char *const id[] = { "unmapped", "lost-writes", "activity", "parity" };
-	char line[10000];
-	size_t i, j;
-
-	if (!l->present)
-		return;
-	list_intro(s, l, k, line, sizeof(line));
-	fprintf(f, "<h2 id=\"%s\">%s</h2>\n<p>", id[k], list_title[k]);
-	html_escape(f, line);
-	fputs("</p>\n", f);
-	if (l->rows.nrows > 0) {
-		fprintf(f, "<table class=\"%s\"><tr>", id[k]);
-		for (j = 0; j < LIST_NCOLS && list_cols[k][j].head; j++)
-			fprintf(f, "<th>%s</th>", list_cols[k][j].head);
-		fputs("</tr>\n", f);
-		for (i = 0; i < l->rows.nrows && i < REPORT_LIST_MAX; i++) {
-			fputs("<tr>", f);
-			for (j = 0; j < LIST_NCOLS && list_cols[k][j].head; j++) {
-				fputs("<td>", f);
-				if (list_cols[k][j].col < l->rows.ncols)
-					html_cell(f, rowlist_cell(&l->rows, i, list_cols[k][j].col));
-				fputs("</td>", f);
-			}
-			fputs("</tr>\n", f);
-		}
-		fputs("</table>\n", f);
-	}
-	if (list_outro(l, line, sizeof(line))) {
-		fputs("<p>", f);
-		html_escape(f, line);
-		fputs("</p>\n", f);
-	}
-}
-
-static void
-html_frozen(const struct report_summary *s, FILE *f)
-{
-	const struct report_list *l = &s->frozen;
-	char res[512];
-
-	if (!l->present)
-		return;
-	fprintf(f, "<h2 id=\"parity-tables\">Parity per table</h2>\n<p>Every table of the live "
-	    "database at the freeze (%ld), and what the parity check before the DNS switch found "
-	    "for it.</p>\n", l->count);
-	if (l->rows.nrows > 0 && l->rows.ncols >= 3) {
-		fprintf(f, "<table class=\"parity-tables\"><tr><th>%s</th><th>%s</th><th>%s</th>"
-		    "<th>%s</th></tr>\n", frozen_heads[0], frozen_heads[1], frozen_heads[2],
-		    frozen_heads[3]);
-		for (size_t i = 0; i < l->rows.nrows; i++) {
-			const char *t = rowlist_cell(&l->rows, i, 0);
-			fputs("<tr><td>", f);
-			html_cell(f, t);
-			fputs("</td><td>", f);
-			html_cell(f, rowlist_cell(&l->rows, i, 1));
-			fputs("</td><td>", f);
-			html_cell(f, rowlist_cell(&l->rows, i, 2)[0] ? rowlist_cell(&l->rows, i, 2) : "-");
-			fputs("</td><td>", f);
-			html_cell(f, parity_result(s, t, res, sizeof(res)));
-			fputs("</td></tr>\n", f);
-		}
-		fputs("</table>\n", f);
-	} else if (l->problem[0]) {
-		fputs("<p>The tables are not listed here: ", f);
-		html_cell(f, l->problem);
-		fputs("</p>\n", f);
-	}
 }
 
 static void
@@ -1344,49 +1092,6 @@ svg_timeline(const struct report_summary *s, FILE *f)
 	free(row);
 }
 
-static void
-html_verdict(const struct report_summary *s, FILE *f)
-{
-	static const char *const cls[] = {
-		[VERDICT_NONE] = "none", [VERDICT_SUCCEEDED] = "succeeded",
-		[VERDICT_TIDIED] = "succeeded", [VERDICT_STOPPED] = "stopped",
-		[VERDICT_FAILED_BACK] = "failed-back", [VERDICT_PREPARED] = "none",
-		[VERDICT_REHEARSED] = "succeeded",
-	};
-	struct verdict *v = malloc(sizeof(*v));
-	size_t i;
-
-	if (v == NULL) {
-		fputs("<p>(verdict left out: out of memory)</p>\n", f);
-		return;
-	}
-	verdict_build(s, v);
-	fprintf(f, "<section id=\"verdict\" class=\"verdict %s\">\n<h2>Verdict: %s</h2>\n"
-	    "<p class=\"headline\">", cls[v->kind], v->word);
-	html_prose(f, v->headline);
-	fputs("</p>\n<table class=\"facts\">\n", f);
-	for (i = 0; i < v->nlines; i++) {
-		fprintf(f, "<tr><th>%s</th><td>", v->lines[i].label);
-		html_prose(f, v->lines[i].text);
-		fputs("</td></tr>\n", f);
-	}
-	fputs("</table>\n<h3>Next</h3>\n", f);
-	if (v->next_note[0]) {
-		fputs("<p>", f);
-		html_prose(f, v->next_note);
-		fputs("</p>\n", f);
-	}
-	for (i = 0; i < v->nnext; i++) {
-		fputs("<p class=\"when\">", f);
-		html_prose(f, v->next[i].when);
-		fputs(":</p>\n<pre class=\"next\">", f);
-		html_cell(f, v->next[i].cmd);
-		fputs("</pre>\n", f);
-	}
-	fputs("</section>\n", f);
-	free(v);
-}
-
 /* The page stands alone: its style is inline and it names no URL, so
  * opening it from a laptop at 2 a.m. fetches nothing. */
 static const char html_style[] =
@@ -1412,91 +1117,439 @@ static const char html_style[] =
     "p.when{margin:.5em 0 0}"
     "code{font-family:'DejaVu Sans Mono',monospace;background:#eee;padding:0 .2em}";
 
-void
-report_write_html(const struct report_summary *s, FILE *f)
-{
-	char line[1024], t0[32], dur[32], wd[32], fz[1500];
-	size_t i;
+/* The report is one document written in two formats: report_write() walks
+ * its structure once and a format (struct doc_fmt) says how each block is
+ * spelled. How a text is escaped depends on where it came from: */
+enum esc {
+	ESC_TEXT,	/* our own sentences and names */
+	ESC_DB,		/* database or AWS text: every punctuation carried exactly */
+	ESC_PROSE,	/* a verdict sentence: `command` stays code */
+};
 
+struct doc_fmt {
+	void (*begin)(FILE *f, const char *id);
+	void (*end)(FILE *f);
+	/* id: the HTML anchor, NULL for none. */
+	void (*section)(FILE *f, const char *id, const char *title);
+	void (*para)(FILE *f, const char *cls, enum esc e, const char *text);
+	void (*table)(FILE *f, const char *cls, const char *const *heads, size_t n);
+	void (*row)(FILE *f, enum esc e, const char *const *cells, size_t n);
+	void (*table_end)(FILE *f);
+	/* The timeline drawn (HTML only; NULL in Markdown). */
+	void (*picture)(const struct report_summary *s, FILE *f);
+	/* The verdict: its heading and headline, then each fact, then what
+	 * to do next: a note and one command per case. */
+	void (*verdict)(FILE *f, const char *cls, const char *word, const char *headline);
+	void (*fact)(FILE *f, const char *label, const char *text);
+	void (*next)(FILE *f, const char *note);
+	void (*next_cmd)(FILE *f, const char *when, const char *cmd);
+	void (*verdict_end)(FILE *f);
+};
+
+/* Markdown: every block ends with a blank line. */
+static void
+md_text(FILE *f, enum esc e, const char *s)
+{
+	(e == ESC_DB ? md_cell : e == ESC_PROSE ? md_prose : md_escape)(f, s);
+}
+
+static void
+md_begin(FILE *f, const char *id)
+{
+	fputs("# Cutover report ", f);
+	md_escape(f, id);
+	fputs("\n\n", f);
+}
+
+static void
+md_end(FILE *f)
+{
+	(void)f;
+}
+
+static void
+md_section(FILE *f, const char *id, const char *title)
+{
+	(void)id;
+	fprintf(f, "## %s\n\n", title);
+}
+
+static void
+md_para(FILE *f, const char *cls, enum esc e, const char *text)
+{
+	(void)cls;
+	md_text(f, e, text);
+	fputs("\n\n", f);
+}
+
+static void
+md_table(FILE *f, const char *cls, const char *const *heads, size_t n)
+{
+	(void)cls;
+	fputs("|", f);
+	for (size_t j = 0; j < n; j++)
+		fprintf(f, " %s |", heads[j]);
+	fputs("\n|", f);
+	for (size_t j = 0; j < n; j++)
+		fputs("---|", f);
+	fputs("\n", f);
+}
+
+static void
+md_row(FILE *f, enum esc e, const char *const *cells, size_t n)
+{
+	fputs("|", f);
+	for (size_t j = 0; j < n; j++) {
+		fputs(" ", f);
+		md_text(f, e, cells[j]);
+		fputs(" |", f);
+	}
+	fputs("\n", f);
+}
+
+static void
+md_table_end(FILE *f)
+{
+	fputs("\n", f);
+}
+
+static void
+md_verdict(FILE *f, const char *cls, const char *word, const char *headline)
+{
+	(void)cls;
+	fprintf(f, "## Verdict: %s\n\n", word);
+	md_prose(f, headline);
+	fputs("\n\n", f);
+}
+
+static void
+md_fact(FILE *f, const char *label, const char *text)
+{
+	fprintf(f, "- **%s:** ", label);
+	md_prose(f, text);
+	fputs("\n", f);
+}
+
+static void
+md_next(FILE *f, const char *note)
+{
+	fputs("\n**Next:**", f);
+	if (note[0]) {
+		fputs(" ", f);
+		md_prose(f, note);
+	}
+	fputs("\n", f);
+}
+
+static void
+md_next_cmd(FILE *f, const char *when, const char *cmd)
+{
+	fputs("\n", f);
+	md_prose(f, when);
+	fputs(":\n\n```\n", f);
+	/* A fenced block is shown as is: only a line break could end it. */
+	for (const char *c = cmd; *c; c++)
+		fputc(*c == '\n' ? ' ' : *c, f);
+	fputs("\n```\n", f);
+}
+
+static void
+md_verdict_end(FILE *f)
+{
+	fputs("\n", f);
+}
+
+static const struct doc_fmt fmt_markdown = {
+	md_begin, md_end, md_section, md_para, md_table, md_row, md_table_end, NULL,
+	md_verdict, md_fact, md_next, md_next_cmd, md_verdict_end,
+};
+
+/* HTML: one page with its style inline. */
+static void
+html_text(FILE *f, enum esc e, const char *s)
+{
+	(e == ESC_DB ? html_cell : e == ESC_PROSE ? html_prose : html_escape)(f, s);
+}
+
+static void
+html_begin(FILE *f, const char *id)
+{
 	fprintf(f, "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
 	    "<title>Cutover report</title><style>%s</style></head><body>\n", html_style);
 	fprintf(f, "<h1>Cutover report ");
-	html_escape(f, s->id);
+	html_escape(f, id);
 	fputs("</h1>\n", f);
-	html_verdict(s, f);
-	report_fmt_time(s->first_ms, t0, sizeof(t0));
-	report_fmt_dur(s->last_ms - s->first_ms, dur, sizeof(dur));
-	fprintf(f, "<p>Started %s, %s in total over %d run(s).</p>\n", t0, dur, s->runs);
-	fputs("<h2>Downtime</h2>\n<p class=\"downtime\">", f);
-	downtime_line(s, line, sizeof(line));
-	html_escape(f, line);
-	fputs("</p>\n<h2>Timeline</h2>\n", f);
-	svg_timeline(s, f);
-	fputs("<table class=\"timeline\"><tr><th>start</th><th>step</th><th>duration</th>"
-	    "<th>of which AWS waiting</th><th>outcome</th></tr>\n", f);
-	for (i = 0; i < s->nspans; i++) {
+}
+
+static void
+html_end(FILE *f)
+{
+	fputs("</body></html>\n", f);
+}
+
+static void
+html_section(FILE *f, const char *id, const char *title)
+{
+	if (id)
+		fprintf(f, "<h2 id=\"%s\">%s</h2>\n", id, title);
+	else
+		fprintf(f, "<h2>%s</h2>\n", title);
+}
+
+static void
+html_para(FILE *f, const char *cls, enum esc e, const char *text)
+{
+	if (cls)
+		fprintf(f, "<p class=\"%s\">", cls);
+	else
+		fputs("<p>", f);
+	html_text(f, e, text);
+	fputs("</p>\n", f);
+}
+
+static void
+html_table(FILE *f, const char *cls, const char *const *heads, size_t n)
+{
+	fprintf(f, "<table class=\"%s\"><tr>", cls);
+	for (size_t j = 0; j < n; j++)
+		fprintf(f, "<th>%s</th>", heads[j]);
+	fputs("</tr>\n", f);
+}
+
+static void
+html_row(FILE *f, enum esc e, const char *const *cells, size_t n)
+{
+	fputs("<tr>", f);
+	for (size_t j = 0; j < n; j++) {
+		fputs("<td>", f);
+		html_text(f, e, cells[j]);
+		fputs("</td>", f);
+	}
+	fputs("</tr>\n", f);
+}
+
+static void
+html_table_end(FILE *f)
+{
+	fputs("</table>\n", f);
+}
+
+static void
+html_verdict(FILE *f, const char *cls, const char *word, const char *headline)
+{
+	fprintf(f, "<section id=\"verdict\" class=\"verdict %s\">\n<h2>Verdict: %s</h2>\n"
+	    "<p class=\"headline\">", cls, word);
+	html_prose(f, headline);
+	fputs("</p>\n<table class=\"facts\">\n", f);
+}
+
+static void
+html_fact(FILE *f, const char *label, const char *text)
+{
+	fprintf(f, "<tr><th>%s</th><td>", label);
+	html_prose(f, text);
+	fputs("</td></tr>\n", f);
+}
+
+static void
+html_next(FILE *f, const char *note)
+{
+	fputs("</table>\n<h3>Next</h3>\n", f);
+	if (note[0]) {
+		fputs("<p>", f);
+		html_prose(f, note);
+		fputs("</p>\n", f);
+	}
+}
+
+static void
+html_next_cmd(FILE *f, const char *when, const char *cmd)
+{
+	fputs("<p class=\"when\">", f);
+	html_prose(f, when);
+	fputs(":</p>\n<pre class=\"next\">", f);
+	html_cell(f, cmd);
+	fputs("</pre>\n", f);
+}
+
+static void
+html_verdict_end(FILE *f)
+{
+	fputs("</section>\n", f);
+}
+
+static const struct doc_fmt fmt_html = {
+	html_begin, html_end, html_section, html_para, html_table, html_row, html_table_end,
+	svg_timeline, html_verdict, html_fact, html_next, html_next_cmd, html_verdict_end,
+};
+
+static void
+write_verdict(const struct report_summary *s, const struct doc_fmt *d, FILE *f)
+{
+	static const char *const cls[] = {
+		[VERDICT_NONE] = "none", [VERDICT_SUCCEEDED] = "succeeded",
+		[VERDICT_TIDIED] = "succeeded", [VERDICT_STOPPED] = "stopped",
+		[VERDICT_FAILED_BACK] = "failed-back", [VERDICT_PREPARED] = "none",
+		[VERDICT_REHEARSED] = "succeeded",
+	};
+	struct verdict *v = malloc(sizeof(*v));
+	size_t i;
+
+	if (v == NULL) {
+		d->section(f, "verdict", "Verdict");
+		d->para(f, NULL, ESC_TEXT, "(left out: out of memory)");
+		return;
+	}
+	verdict_build(s, v);
+	d->verdict(f, cls[v->kind], v->word, v->headline);
+	for (i = 0; i < v->nlines; i++)
+		d->fact(f, v->lines[i].label, v->lines[i].text);
+	d->next(f, v->next_note);
+	for (i = 0; i < v->nnext; i++)
+		d->next_cmd(f, v->next[i].when, v->next[i].cmd);
+	d->verdict_end(f);
+	free(v);
+}
+
+static void
+write_list(const struct report_summary *s, enum list_kind k, const struct doc_fmt *d, FILE *f)
+{
+	static const char *const id[] = { "unmapped", "lost-writes", "activity", "parity" };
+	const struct report_list *l = list_get(s, k);
+	const char *heads[LIST_NCOLS], *cells[LIST_NCOLS];
+	char line[10000];
+	size_t i, j, n;
+
+	if (!l->present)
+		return;
+	for (n = 0; n < LIST_NCOLS && list_cols[k][n].head; n++)
+		heads[n] = list_cols[k][n].head;
+	list_intro(s, l, k, line, sizeof(line));
+	d->section(f, id[k], list_title[k]);
+	d->para(f, NULL, ESC_TEXT, line);
+	if (l->rows.nrows > 0) {
+		d->table(f, id[k], heads, n);
+		for (i = 0; i < l->rows.nrows && i < REPORT_LIST_MAX; i++) {
+			for (j = 0; j < n; j++)
+				cells[j] = list_cols[k][j].col < l->rows.ncols ?
+				    rowlist_cell(&l->rows, i, list_cols[k][j].col) : "";
+			d->row(f, ESC_DB, cells, n);
+		}
+		d->table_end(f);
+	}
+	if (list_outro(l, line, sizeof(line)))
+		d->para(f, NULL, ESC_TEXT, line);
+}
+
+static void
+write_frozen(const struct report_summary *s, const struct doc_fmt *d, FILE *f)
+{
+	const struct report_list *l = &s->frozen;
+	char res[512], line[sizeof(l->problem) + 64];
+
+	if (!l->present)
+		return;
+	d->section(f, "parity-tables", "Parity per table");
+	snprintf(line, sizeof(line), "Every table of the live database at the freeze (%ld), and what "
+	    "the parity check before the DNS switch found for it.", l->count);
+	d->para(f, NULL, ESC_TEXT, line);
+	if (l->rows.nrows > 0 && l->rows.ncols >= 3) {
+		d->table(f, "parity-tables", frozen_heads, 4);
+		for (size_t i = 0; i < l->rows.nrows; i++) {
+			const char *t = rowlist_cell(&l->rows, i, 0), *top = rowlist_cell(&l->rows, i, 2);
+			const char *cells[4] = { t, rowlist_cell(&l->rows, i, 1), top[0] ? top : "-",
+				parity_result(s, t, res, sizeof(res)) };
+			d->row(f, ESC_DB, cells, 4);
+		}
+		d->table_end(f);
+	} else if (l->problem[0]) {
+		snprintf(line, sizeof(line), "The tables are not listed here: %s", l->problem);
+		d->para(f, NULL, ESC_DB, line);
+	}
+}
+
+/* The steps, or the AWS waits, as a table. */
+static void
+write_spans(const struct report_summary *s, int waits, const struct doc_fmt *d, FILE *f)
+{
+	static const char *const step_heads[] = { "start", "step", "duration",
+		"of which AWS waiting", "outcome" };
+	static const char *const wait_heads[] = { "start", "step", "waited for", "duration",
+		"final status" };
+	char t0[32], dur[32], wd[32];
+
+	d->table(f, waits ? "waits" : "timeline", waits ? wait_heads : step_heads, 5);
+	for (size_t i = 0; i < s->nspans; i++) {
 		const struct report_span *sp = &s->spans[i];
-		if (sp->wait)
+		if (sp->wait != waits)
 			continue;
 		report_fmt_time(sp->t0, t0, sizeof(t0));
 		report_fmt_dur(sp->t1 - sp->t0, dur, sizeof(dur));
 		report_fmt_dur(waits_in(s, sp), wd, sizeof(wd));
-		fprintf(f, "<tr><td>%s</td><td>", t0);
-		html_escape(f, sp->step);
-		fprintf(f, "</td><td>%s</td><td>%s</td><td>", dur, wd);
-		html_escape(f, sp->outcome);
-		fputs("</td></tr>\n", f);
+		const char *step[] = { t0, sp->step, dur, wd, sp->outcome };
+		const char *wait[] = { t0, sp->step, sp->what, dur, sp->outcome };
+		d->row(f, ESC_TEXT, waits ? wait : step, 5);
 	}
-	fputs("</table>\n", f);
-	fputs("<h2 id=\"waits\">Waits</h2>\n<table class=\"waits\"><tr><th>start</th><th>step</th>"
-	    "<th>waited for</th><th>duration</th><th>final status</th></tr>\n", f);
-	for (i = 0; i < s->nspans; i++) {
-		const struct report_span *sp = &s->spans[i];
-		if (!sp->wait)
-			continue;
-		report_fmt_time(sp->t0, t0, sizeof(t0));
-		report_fmt_dur(sp->t1 - sp->t0, dur, sizeof(dur));
-		fprintf(f, "<tr><td>%s</td><td>", t0);
-		html_escape(f, sp->step);
-		fputs("</td><td>", f);
-		html_escape(f, sp->what);
-		fprintf(f, "</td><td>%s</td><td>", dur);
-		html_escape(f, sp->outcome);
-		fputs("</td></tr>\n", f);
+	d->table_end(f);
+}
+
+static void
+report_write(const struct report_summary *s, const struct doc_fmt *d, FILE *f)
+{
+	static const char *const value_heads[] = { "step", "key", "value" };
+	char line[1500], t0[32], dur[32];
+
+	d->begin(f, s->id);
+	write_verdict(s, d, f);
+	report_fmt_time(s->first_ms, t0, sizeof(t0));
+	report_fmt_dur(s->last_ms - s->first_ms, dur, sizeof(dur));
+	snprintf(line, sizeof(line), "Started %s, %s in total over %d run(s).", t0, dur, s->runs);
+	d->para(f, NULL, ESC_TEXT, line);
+	d->section(f, NULL, "Downtime");
+	downtime_line(s, line, sizeof(line));
+	d->para(f, "downtime", ESC_TEXT, line);
+	d->section(f, NULL, "Timeline");
+	if (d->picture)
+		d->picture(s, f);
+	write_spans(s, 0, d, f);
+	d->section(f, "waits", "Waits");
+	write_spans(s, 1, d, f);
+	write_list(s, LIST_UNMAPPED, d, f);
+	write_list(s, LIST_LOST, d, f);
+	write_list(s, LIST_ACTIVITY, d, f);
+	if (freeze_line(s, line, sizeof(line))) {
+		d->section(f, "freeze", "Write freeze");
+		d->para(f, NULL, ESC_TEXT, line);
 	}
-	fputs("</table>\n", f);
-	html_list(s, LIST_UNMAPPED, f);
-	html_list(s, LIST_LOST, f);
-	html_list(s, LIST_ACTIVITY, f);
-	if (freeze_line(s, fz, sizeof(fz))) {
-		fputs("<h2 id=\"freeze\">Write freeze</h2>\n<p>", f);
-		html_escape(f, fz);
-		fputs("</p>\n", f);
+	write_list(s, LIST_PARITY, d, f);
+	write_frozen(s, d, f);
+	if (tail_line(s, line, sizeof(line))) {
+		d->section(f, "dns-tail", "DNS tail");
+		d->para(f, NULL, ESC_TEXT, line);
 	}
-	html_list(s, LIST_PARITY, f);
-	html_frozen(s, f);
-	{
-		char tl[1500];
-		if (tail_line(s, tl, sizeof(tl))) {
-			fputs("<h2 id=\"dns-tail\">DNS tail</h2>\n<p>", f);
-			html_escape(f, tl);
-			fputs("</p>\n", f);
-		}
-	}
-	fputs("<h2 id=\"values\">Recorded values</h2>\n<p>What each step recorded (fail-back uses "
-	    "these).</p>\n<table class=\"values\"><tr><th>step</th><th>key</th>"
-	    "<th>value</th></tr>\n", f);
-	for (i = 0; i < s->nvalues; i++) {
+	d->section(f, "values", "Recorded values");
+	d->para(f, NULL, ESC_TEXT, "What each step recorded (fail-back uses these).");
+	d->table(f, "values", value_heads, 3);
+	for (size_t i = 0; i < s->nvalues; i++) {
 		char hv[40];
-		fputs("<tr><td>", f);
-		html_escape(f, s->values[i].step);
-		fputs("</td><td>", f);
-		html_escape(f, s->values[i].key);
-		fputs("</td><td>", f);
-		html_escape(f, human_value(&s->values[i], hv, sizeof(hv)));
-		fputs("</td></tr>\n", f);
+		const char *cells[] = { s->values[i].step, s->values[i].key,
+			human_value(&s->values[i], hv, sizeof(hv)) };
+		d->row(f, ESC_TEXT, cells, 3);
 	}
-	fputs("</table>\n</body></html>\n", f);
+	d->table_end(f);
+	d->end(f);
+}
+
+void
+report_write_markdown(const struct report_summary *s, FILE *f)
+{
+	report_write(s, &fmt_markdown, f);
+}
+
+void
+report_write_html(const struct report_summary *s, FILE *f)
+{
+	report_write(s, &fmt_html, f);
 }
 
 static int

@@ -6,10 +6,11 @@
 #   labelled as what run would refuse; every step line reads as English.
 # - status: the steps of the last command and the next command to run, not
 #   every step of every command.
-# - --json on plan, prep, run, report and failback: every line of a whole
+# - --json on plan, prep, rehearse, run, report and failback (tidy: in
+#   cutover_tidy.t, as it cannot follow a fail-back): every line of a whole
 #   run's standard output is a JSON object, its event one of
-#   doc/json-events.md's table, with the fields that table requires and none
-#   it does not list.
+#   doc/json-events.md's table (json_events.py), with the fields that table
+#   requires and none it does not list.
 . "$(dirname "$0")/sim-lib.sh"
 . "$(dirname "$0")/cutover-lib.sh"
 cutover_up
@@ -17,49 +18,7 @@ cutover_up
 # events FILE: checks FILE line by line against doc/json-events.md; prints
 # the problems, exits 1 when there are any; on success prints the event
 # counts (one "event N" a line) for the checks below.
-events() {
-	$PY - "$top/doc/json-events.md" "$1" <<'PY'
-import json, re, sys
-doc = open(sys.argv[1]).read()
-table = doc.split("<!-- events: begin")[1].split("<!-- events: end")[0]
-schema = {}
-for row in table.splitlines():
-    cells = [c.strip() for c in row.strip().strip("|").split("|")]
-    if len(cells) < 3 or not cells[0].startswith("`"):
-        continue
-    ticks = lambda c: re.findall(r"`([a-z_-]+)`", c)
-    schema[ticks(cells[0])[0]] = (set(ticks(cells[1])), set(ticks(cells[2])))
-bad, count = [], {}
-lines = open(sys.argv[2]).read().split("\n")
-if lines[-1] != "":
-    bad.append("the output does not end with a newline")
-for i, line in enumerate(lines[:-1], 1):
-    try:
-        o = json.loads(line)
-    except ValueError as e:
-        bad.append("line %d is not JSON (%s): %.120s" % (i, e, line)); continue
-    if not isinstance(o, dict):
-        bad.append("line %d is not an object" % i); continue
-    ev = o.get("event")
-    if ev not in schema:
-        bad.append("line %d: event %r is not in doc/json-events.md" % (i, ev)); continue
-    if not re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", str(o.get("t"))):
-        bad.append("line %d: t %r is not a UTC time" % (i, o.get("t")))
-    req, opt = schema[ev]
-    keys = set(o) - {"t", "event"}
-    if req - keys:
-        bad.append("line %d: %s lacks %s" % (i, ev, sorted(req - keys)))
-    if keys - req - opt:
-        bad.append("line %d: %s has fields the table does not list: %s" % (i, ev, sorted(keys - req - opt)))
-    count[ev] = count.get(ev, 0) + 1
-if not count:
-    bad.append("no event at all")
-if bad:
-    print("\n".join(bad[:10])); sys.exit(1)
-for k in sorted(count):
-    print(k, count[k])
-PY
-}
+events() { $PY "$top/tests/integration/json_events.py" "$top/doc/json-events.md" "$1"; }
 # json CMD...: one cutover command with --json; its stdout in $T/out, both in
 # $T/err, status in $rc, the check of every line in $T/ev.
 json() { cut "$@" --json; events "$T/out" >"$T/ev"; evrc=$?; }
@@ -93,6 +52,24 @@ json prep -c "$CFG" --state "$ST"
 check "prep --json succeeds" eq "$rc" 0
 check "prep --json: every line an event with its fields" eq "$evrc" 0
 check "prep --json: begin, wait, done" bash -c 'grep -q "^begin " "$1" && grep -q "^wait " "$1" && grep -q "^done " "$1"' _ "$T/ev"
+
+# ---- rehearse with --json, before the cutover (the runbook's Steps for Test) ---------
+RCFG="$T/rehearse.ini"
+cp "$CFG" "$RCFG"
+printf '\n[rehearse]\nenvironment = cobalt-test-black\ndatabase = cobalt-test-black-prod\nclass = db.t3.medium\n' >>"$RCFG"
+json rehearse --yes -c "$RCFG" --state "$T/rehearse-state"
+check "rehearse --json succeeds" eq "$rc" 0
+check "rehearse --json: every line of the whole rehearsal an event with its fields" eq "$evrc" 0
+check "rehearse --json: begin, wait, done, result, report, and no window (production never went into maintenance)" \
+	bash -c 'for e in begin wait done result report; do grep -q "^$e " "$1" || exit 1; done; ! grep -q "^window " "$1"' _ "$T/ev"
+check "rehearse --json: its steps by name, down to mpc_sync" \
+	bash -c 'grep -q "\"event\":\"done\",\"step\":\"rehearse-convert\"" "$1" && grep -q "\"event\":\"result\",\"step\":\"rehearse-mpc-sync\"" "$1"' _ "$T/out"
+check "rehearse --json: a done of the whole command (no step), then the report" \
+	$PY -c 'import json,sys
+ev = [json.loads(l) for l in open(sys.argv[1])]
+whole = [i for i, o in enumerate(ev) if o["event"] == "done" and "step" not in o]
+rep = [i for i, o in enumerate(ev) if o["event"] == "report"]
+assert len(whole) == 1 and len(rep) == 1 and whole[0] < rep[0], [(o["event"], o.get("step")) for o in ev[-5:]]' "$T/out"
 
 cut status -c "$CFG" --state "$ST"
 check "status after prep: prep's steps" has "$T/out" "status create-web: done"

@@ -59,11 +59,14 @@ check "  and changes nothing" eq "$(mutations)" 0
 
 # ---- tidy ---------------------------------------------------------------------------
 clear_calls
-cut tidy --yes -c "$CFG" --state "$ST"
-check "tidy --yes succeeds" eq "$rc" 0
-check "it reports each step" has "$T/out" "done tidy-dns"
-check "  and the environments" has "$T/out" "done tidy-envs"
-check "  and the database" has "$T/out" "done tidy-db"
+cut tidy --yes --json -c "$CFG" --state "$ST"
+check "tidy --yes --json succeeds" eq "$rc" 0
+check "every line of the whole tidy is an event of doc/json-events.md with its fields" \
+	$PY "$top/tests/integration/json_events.py" "$top/doc/json-events.md" "$T/out"
+check "it reports each step" has "$T/out" '"event":"done","step":"tidy-dns"'
+check "  and the environments" has "$T/out" '"event":"done","step":"tidy-envs"'
+check "  and the database" has "$T/out" '"event":"done","step":"tidy-db"'
+check "  and the window it measured" has "$T/out" '"event":"window",'
 dump
 check "the old web env is terminated" eq "$(env_status cobalt-production-blue)" Terminated
 check "the old SES env is terminated" eq "$(env_status cobalt-ses-production-green)" Terminated

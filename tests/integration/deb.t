@@ -19,7 +19,7 @@ trap 'exit 130' INT TERM
 n=0
 ok()  { n=$((n + 1)); echo "ok $n - $1"; }
 nok() { n=$((n + 1)); echo "not ok $n - $1"; shift; for l in "$@"; do printf '%s\n' "$l" | sed 's/^/# /'; done; }
-echo "1..7"
+echo "1..8"
 
 if [ "$(id -u)" -ne 0 ]; then
 	nok "the package test needs root (dpkg -i)"; exit 1
@@ -41,6 +41,24 @@ if lintian -I -E --pedantic --fail-on error,warning,info,pedantic "$deb" >"$T/li
 	ok "lintian -I -E --pedantic reports nothing"
 else
 	nok "lintian -I -E --pedantic reports nothing" "$(head -20 "$T/lintian")"
+fi
+
+# The package is the project's: its Maintainer is the identity the
+# repository's history is written under (its first commit's author), the
+# copyright file names it too, and claims no licence the repository does not
+# state (it has no LICENSE or COPYING at its top).
+who=$(git -C "$top" log --reverse --format='%an <%ae>' 2>/dev/null | head -1)
+maint=$(dpkg-deb -f "$deb" Maintainer)
+dpkg-deb --fsys-tarfile "$deb" | tar -xO ./usr/share/doc/cutover/copyright >"$T/copyright" 2>/dev/null
+lic=$(sed -n 's/^License: //p' "$T/copyright")
+licfile=$(cd "$top" && ls -d LICENSE* LICENCE* COPYING* 2>/dev/null | head -1)
+if [ -n "$who" ] && [ "$maint" = "$who" ] && grep -qxF "Upstream-Contact: $who" "$T/copyright" &&
+   grep -q "^Copyright: .*$who" "$T/copyright" &&
+   if [ -n "$licfile" ]; then [ "$lic" != not-yet-licensed ]; else [ "$lic" = not-yet-licensed ]; fi; then
+	ok "Maintainer and copyright name the project ($who); licence: ${licfile:-none stated, none claimed}"
+else
+	nok "Maintainer and copyright name the project" "git log's author: $who" "Maintainer: $maint" \
+		"$(cat "$T/copyright")" "licence file: ${licfile:-none}"
 fi
 
 depends=$(dpkg-deb -f "$deb" Depends)
