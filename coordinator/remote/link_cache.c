@@ -1,6 +1,7 @@
 /* remote/link_cache.c: see remote/link_cache.h. */
 #include "remote/link_cache.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -75,6 +76,14 @@ same_key(const struct lc_entry *e, const struct lcache_host *h)
 {
 	return strcmp(e->host, str(h->target.ssh.host)) == 0 && e->port == port_of(&h->target) &&
 	    strcmp(e->user, str(h->target.ssh.user)) == 0;
+}
+
+static int
+same_key_hosts(const struct lcache_host *a, const struct lcache_host *b)
+{
+	return strcmp(str(a->target.ssh.host), str(b->target.ssh.host)) == 0 &&
+	    port_of(&a->target) == port_of(&b->target) &&
+	    strcmp(str(a->target.ssh.user), str(b->target.ssh.user)) == 0;
 }
 
 static struct lc_entry *
@@ -189,6 +198,92 @@ ok:
 	*c = e->conn;
 	*l = &e->link;
 	return 0;
+}
+
+/* One connection opened on a thread of its own: rexec_connect only (its
+ * conn belongs to that thread until the join). */
+struct lc_open {
+	const struct lcache_host *h;
+	struct rexec_conn *conn;
+	int wanted, started, rc;
+	pthread_t t;
+	struct cut_err err;          /* dropped: the host's next use says it again */
+};
+
+static void *
+open_thread(void *arg)
+{
+	struct lc_open *o = arg;
+
+	if ((o->rc = rexec_connect(&o->conn, &o->h->target, &o->err)) != 0)
+		o->conn = NULL;
+	return NULL;
+}
+
+/* Whether hs[i] needs a connection: none open for its key and machine, and
+ * no earlier host of the list has the same key. */
+static int
+needs_open(struct lcache *lc, const struct lcache_host *hs, size_t i)
+{
+	struct lc_entry *e = find(lc, &hs[i]);
+
+	for (size_t k = 0; k < i; k++)
+		if (same_key_hosts(&hs[k], &hs[i]))
+			return 0;
+	if (e == NULL || e->conn == NULL)
+		return 1;
+	return 0;
+}
+
+size_t
+lcache_open_all(struct lcache *lc, const struct lcache_host *hs, size_t n)
+{
+	struct lc_open *v;
+	size_t opened = 0, i, k, want = 0;
+
+	if (!lc->reuse || n < 2 || (v = calloc(n, sizeof(*v))) == NULL)
+		return 0;
+	for (i = 0; i < n; i++) {
+		v[i].h = &hs[i];
+		v[i].wanted = needs_open(lc, hs, i);
+		want += (size_t)v[i].wanted;
+	}
+	if (want < 2) {
+		free(v);
+		return 0;   /* one handshake is no faster on a thread */
+	}
+	for (i = 0; i < n; i += LCACHE_OPEN_THREADS) {
+		size_t end = i + LCACHE_OPEN_THREADS < n ? i + LCACHE_OPEN_THREADS : n;
+		for (k = i; k < end; k++) {
+			struct cut_err e;
+			if (!v[k].wanted)
+				continue;
+			if (hs[k].prepare != NULL && hs[k].prepare(hs[k].prepare_arg, &e) != 0)
+				continue;
+			v[k].started = pthread_create(&v[k].t, NULL, open_thread, &v[k]) == 0;
+		}
+		for (k = i; k < end; k++)
+			if (v[k].started)
+				pthread_join(v[k].t, NULL);
+	}
+	for (i = 0; i < n; i++) {
+		struct lc_entry *e;
+		if (!v[i].started || v[i].rc != 0)
+			continue;
+		if ((e = find(lc, &hs[i])) == NULL && (e = add(lc, &hs[i])) == NULL) {
+			rexec_close(v[i].conn);
+			continue;
+		}
+		e->conn = v[i].conn;
+		rexec_alink(e->conn, &e->link, hs[i].target.label ? hs[i].target.label : e->host);
+		snprintf(e->group, sizeof(e->group), "%s", str(hs[i].group));
+		snprintf(e->tag, sizeof(e->tag), "%s", str(hs[i].tag));
+		lc->st.connects++;
+		lc->st.open++;
+		opened++;
+	}
+	free(v);
+	return opened;
 }
 
 /* The transport's sentence, then what the operator should know: it was

@@ -85,6 +85,17 @@ int lcache_run(struct lcache *lc, const struct lcache_host *h, lcache_fn fn, voi
 int lcache_get(struct lcache *lc, const struct lcache_host *h, struct rexec_conn **c, struct alink **l,
     struct cut_err *err);
 
+/* Opens side by side (one thread each, at most LCACHE_OPEN_THREADS at a
+ * time) the connections of hs[0..n) that are not open yet: a command that
+ * is about to use every instance of an environment pays one handshake's
+ * time instead of n. Each host's prepare runs first, one after another on
+ * the calling thread (it may call AWS, whose client is not shared between
+ * threads). A host that fails is left closed: its own lcache_run or
+ * lcache_get tries again and says why. Does nothing without reuse. Returns
+ * how many connections were opened. */
+#define LCACHE_OPEN_THREADS 8
+size_t lcache_open_all(struct lcache *lc, const struct lcache_host *hs, size_t n);
+
 /* Closes the connections of `group` whose host is not in keep[0..n) (by
  * key and tag). Returns how many were closed. */
 size_t lcache_prune(struct lcache *lc, const char *group, const struct lcache_host *keep, size_t n);

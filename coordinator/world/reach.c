@@ -285,6 +285,10 @@ reach_run(struct reach *r, const char *env, int all, reach_fn fn, void *arg, str
 		return cut_err_set(err, CUT_ENOMEM, "Out of memory.");
 	}
 	hosts_of(r, s, keys, hs);
+	/* Every instance: their handshakes side by side, then fn on each in
+	 * order over the connections opened. */
+	if (all)
+		lcache_open_all(r->lc, hs, f->n);
 	for (size_t i = 0; rc == 0 && i < (all ? f->n : 1); i++) {
 		struct reach_op o = { &f->hosts[i], fn, arg };
 		rc = lcache_run(r->lc, &hs[i], op_fn, &o, err);
@@ -320,6 +324,7 @@ reach_links(struct reach *r, const char *env, struct alink ***links, size_t *n, 
 		goto out;
 	}
 	hosts_of(r, s, keys, hs);
+	lcache_open_all(r->lc, hs, f->n);
 	for (size_t i = 0; rc == 0 && i < f->n; i++) {
 		struct rexec_conn *c;
 		rc = lcache_get(r->lc, &hs[i], &c, &v[i], err);

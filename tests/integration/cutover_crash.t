@@ -64,7 +64,16 @@ declare -A POINTS=(
 )
 # [database] method = replica (issue 13; cutover_crash_replica.t runs this
 # test so): prep makes the read replica; the run catches it up and promotes
-# it where the snapshot path snapshots and restores.
+# it where the snapshot path snapshots and restores. Every other step is the
+# snapshot run's own (checked below against the snapshot run's step list),
+# killed at every point by cutover_crash.t; the replica run kills only where
+# its code or its neighbours differ: the database steps, the steps right
+# before and after them, and METHOD_STEPS (steps whose code reads the
+# method). The steps between are run through with short transitions
+# (--until), not killed.
+DB_STEPS_SNAPSHOT="snapshot restore"
+DB_STEPS_REPLICA="replica-catchup promote"
+METHOD_STEPS="lost-writes"
 if [ "$CUT_METHOD" = replica ]; then
 	sed -i '/^\[database\]/a method = replica' "$CFG"
 	unset 'POINTS[snapshot]' 'POINTS[restore]'
@@ -136,9 +145,50 @@ extra=""
 for s in "${!POINTS[@]}"; do echo "$steps" | grep -qx -- "$s" || extra="$extra $s"; done
 check "and this test names no step plan does not list (extra:${extra:- none})" test -z "$extra"
 
+# The steps killed here: all of them, or on the replica path those of the
+# comment above, once its steps are shown to be the snapshot run's but for
+# the database steps.
+declare -A KILL=()
+if [ "$CUT_METHOD" = replica ]; then
+	sed '/^method = replica$/d' "$CFG" >"$T/snapshot.ini"
+	cut plan -c "$T/snapshot.ini" --state "$T/plan-snapshot" run
+	snap_steps=$(sed -n 's/^[^ ]* plan \([a-z0-9-]*\): .*/\1/p' "$T/out" | awk '!seen[$0]++')
+	check "the snapshot run's plan lists its database steps" \
+		test "$(echo "$snap_steps" | grep -cxE "${DB_STEPS_SNAPSHOT// /|}")" -eq 2
+	check "the replica run's steps are the snapshot run's but for the database steps" \
+		test "$(echo "$steps" | grep -vxE "${DB_STEPS_REPLICA// /|}")" = "$(echo "$snap_steps" | grep -vxE "${DB_STEPS_SNAPSHOT// /|}")"
+	prev=""
+	for s in $steps; do
+		if echo "$DB_STEPS_REPLICA" | grep -qw -- "$s"; then
+			KILL[$s]=1
+			[ -n "$prev" ] && KILL[$prev]=1
+			after=1
+		elif [ "${after:-0}" = 1 ]; then
+			KILL[$s]=1; after=0
+		fi
+		prev=$s
+	done
+	for s in $METHOD_STEPS; do KILL[$s]=1; done
+	check "the replica run kills at its database steps and their neighbours (${!KILL[*]})" \
+		test "${#KILL[@]}" -ge 5
+else
+	for s in $steps; do KILL[$s]=1; done
+fi
+# advance_to STEP: the run taken, without the hook and with short transitions,
+# through STEP (--until); the steps on the way are not killed here.
+advance_to() {
+	admin POST /time "{\"durations\": {\"env_update\": 2, \"snapshot\": 2, \"db_create\": 2, \"dns_change\": 1, \"replica_promote\": 2}}" >/dev/null
+	cut run --yes --until "$1" -c "$CFG" --state "$ST"
+	check "the run goes on without kills through $1" eq "$rc" 0
+	admin POST /time "{\"durations\": {\"env_update\": $LONG, \"snapshot\": $LONG, \"db_create\": $LONG, \"dns_change\": $LONG, \"replica_promote\": $LONG}}" >/dev/null
+	after_until=1
+}
+
 # ---- one cutover, killed at every point -------------------------------------------
-npoints=0; nkilled=0; nresumed=0; first=1
+npoints=0; nkilled=0; nresumed=0; nresumes=0; first=1; after_until=0; skipped=""
 for s in $steps; do
+	if [ -z "${KILL[$s]:-}" ]; then skipped=$s; continue; fi
+	if [ -n "$skipped" ]; then advance_to "$skipped"; skipped=""; fi
 	for p in ${POINTS[$s]:-}; do
 		npoints=$((npoints + 1))
 		# Before the run: a pair's second environment is held from `waited`
@@ -175,10 +225,14 @@ for s in $steps; do
 				"$(tail -n 4 "$T/out" | tr '\n' '|')" "$(grep -v '^20' "$T/err" | tail -n 3 | tr '\n' '|')"
 		fi
 		if [ "$first" = 1 ]; then
-			first=0
+			first=0; after_until=0
 			check "the first kill leaves the lock file naming the dead run" has "$ST/lock" "pid $runpid "
 			check "and that process is gone" test ! -e "/proc/$runpid"
+		elif [ "$after_until" = 1 ]; then
+			# after a run that stopped as asked (--until), not one that died
+			after_until=0
 		else
+			nresumes=$((nresumes + 1))
 			if grep -q 'resume Resuming `cutover run` of cutover .*: the last run (pid '"$dead"') died at step' "$T/out"; then
 				nresumed=$((nresumed + 1))
 			else
@@ -188,8 +242,13 @@ for s in $steps; do
 	done
 done
 check "every point was reached and killed there ($nkilled of $npoints points)" eq "$nkilled" "$npoints"
-check "every rerun took over the dead run's lock and said it resumes ($nresumed)" eq "$nresumed" $((npoints - 1))
-check "at least 80 crash points" test "$npoints" -ge 80
+check "every rerun took over the dead run's lock and said it resumes ($nresumed)" eq "$nresumed" "$nresumes"
+if [ "$CUT_METHOD" = replica ]; then
+	check "at least 20 crash points (the database steps, their neighbours and METHOD_STEPS)" test "$npoints" -ge 20
+else
+	check "every rerun after a kill was checked ($nresumes)" eq "$nresumes" $((npoints - 1))
+	check "at least 80 crash points" test "$npoints" -ge 80
+fi
 
 # ---- the last run, without the hook ---------------------------------------------
 admin POST /time "{\"durations\": {\"env_update\": 2, \"snapshot\": 2, \"db_create\": 2, \"dns_change\": 1, \"replica_promote\": 2}}" >/dev/null

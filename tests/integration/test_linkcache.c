@@ -17,10 +17,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <cmocka.h>
 
 #include "tsupport.h"
 
+#include "base/clock.h"
 #include "remote/link_cache.h"
 #include "world/ops.h"
 
@@ -402,6 +406,92 @@ test_world_one_connection_per_instance(void **state)
 	assert_int_equal(cached, n1);
 }
 
+/* A TCP port that accepts (the kernel's backlog) and never speaks: an SSH
+ * handshake there waits for its deadline. Returns the listening fd. */
+static int
+mute_port(int *port)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET };
+	socklen_t len = sizeof(a);
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+
+	assert_true(fd >= 0);
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	assert_int_equal(bind(fd, (struct sockaddr *)&a, sizeof(a)), 0);
+	assert_int_equal(listen(fd, 8), 0);
+	assert_int_equal(getsockname(fd, (struct sockaddr *)&a, &len), 0);
+	*port = ntohs(a.sin_port);
+	return fd;
+}
+
+/* lcache_open_all: every host's connection opened side by side, then used
+ * by the operations; open ones are not opened again; a host that does not
+ * answer costs its own deadline once, not one after another, and is left
+ * for its own operation to report. */
+static void
+test_open_all_side_by_side(void **state)
+{
+	struct lcache *lc;
+	struct lcache_host h[3], slow[3];
+	struct lcache_stats st;
+	struct cut_err err;
+	int prepared = 0, sprep = 0, p1, p2;
+	long pid[3];
+
+	(void)state;
+	for (int i = 0; i < 3; i++) {
+		host_for(&h[i], 9 + i, &prepared);
+		h[i].tag = i == 0 ? "i-1" : i == 1 ? "i-2" : "i-3";
+	}
+	assert_int_equal(lcache_new(&lc, 1, &err), 0);
+	assert_int_equal(lcache_open_all(lc, h, 3), 3);
+	assert_int_equal(prepared, 3);
+	for (int i = 0; i < 3; i++)
+		pid[i] = agent_pid(lc, &h[i]);
+	assert_true(pid[0] != pid[1] && pid[1] != pid[2] && pid[0] != pid[2]);
+	lcache_get_stats(lc, &st);
+	assert_int_equal(st.connects, 3);
+	assert_int_equal(st.reused, 3);
+	assert_int_equal(st.open, 3);
+	/* all open: nothing to do */
+	assert_int_equal(lcache_open_all(lc, h, 3), 0);
+	assert_int_equal(prepared, 3);
+	lcache_free(lc);
+
+	/* Two mute hosts, 1.5 s deadline each, and one that answers: one
+	 * deadline's time in all (one after another would take 3 s). */
+	int f1 = mute_port(&p1), f2 = mute_port(&p2);
+	host_for(&slow[0], 10, &sprep);
+	host_for(&slow[1], 10, &sprep);
+	host_for(&slow[2], 10, &sprep);
+	slow[0].target.ssh.port = p1;
+	slow[1].target.ssh.port = p2;
+	for (int i = 0; i < 2; i++)
+		slow[i].target.ssh.connect_timeout_ms = 1500;
+	assert_int_equal(lcache_new(&lc, 1, &err), 0);
+	int64_t t0 = cut_mono_ms();
+	assert_int_equal(lcache_open_all(lc, slow, 3), 1);
+	int64_t took = cut_mono_ms() - t0;
+	assert_true(took >= 1400);
+	if (took >= 2900)
+		fail_msg("two mute hosts took %lld ms: opened one after another", (long long)took);
+	assert_int_equal(sprep, 3);
+	lcache_get_stats(lc, &st);
+	assert_int_equal(st.open, 1);
+	assert_true(agent_pid(lc, &slow[2]) > 1);
+	lcache_get_stats(lc, &st);
+	assert_int_equal(st.connects, 1);
+	assert_int_equal(st.reused, 1);
+	lcache_free(lc);
+	close(f1);
+	close(f2);
+
+	/* Without reuse (a connection per operation) nothing is opened ahead. */
+	assert_int_equal(lcache_new(&lc, 0, &err), 0);
+	assert_int_equal(lcache_open_all(lc, h, 3), 0);
+	lcache_free(lc);
+}
+
 int
 main(void)
 {
@@ -412,6 +502,7 @@ main(void)
 		cmocka_unit_test(test_prune_and_other_instance),
 		cmocka_unit_test(test_reopen_failure_not_sent),
 		cmocka_unit_test(test_world_one_connection_per_instance),
+		cmocka_unit_test(test_open_all_side_by_side),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
