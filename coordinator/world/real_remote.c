@@ -139,6 +139,8 @@ wr_unreg_user_count(struct world_ops *w, const char *env, long *n, struct cut_er
 	return wr_with_hosts(impl(w), env, 0, count_fn, n, err);
 }
 
+#define WR_FOLLOW_INTERVAL_MS 200
+
 /* ---- data safety -------------------------------------------------------------------- */
 
 /* Starts following env's access logs: one logcount per instance, on its
@@ -162,7 +164,11 @@ follow_start(struct wr *x, const char *env, struct cut_err *err)
 	f->n = n;
 	x->log_paths[0] = x->access_log;
 	x->log_paths[1] = NULL;
-	x->log_opts = (struct aop_logcount_opts){ x->access_log[0] ? x->log_paths : NULL, NULL, 1000, 0, 0 };
+	/* Each follow ends at its next count (qrate_stop), so the interval is
+	 * what stopping costs the step after quiet, inside the window: 200 ms,
+	 * not a second (a count frame is a few bytes). */
+	x->log_opts = (struct aop_logcount_opts){ x->access_log[0] ? x->log_paths : NULL, NULL,
+	    WR_FOLLOW_INTERVAL_MS, 0, 0 };
 	if ((r = qrate_start(f->links, f->n, &x->log_opts, &f->q, err)) != 0)
 		goto out;
 	snprintf(f->env, sizeof(f->env), "%s", env);

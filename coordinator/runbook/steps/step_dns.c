@@ -26,28 +26,50 @@ target_of(const struct world_rrset *rr)
 	return rr->alias_dns[0] ? rr->alias_dns : rr->value;
 }
 
-/* The record set `name` as A (alias) or, failing that, CNAME. */
+/* The record set `name` as A (alias) or, failing that, CNAME. Read once
+ * per step (step_memo): dns-switch's check, record and apply all look at
+ * the same three records within a second, and nothing else changes them. */
 static int
 read_any(struct run_ctx *ctx, const char *name, struct world_rrset *rr, struct cut_err *err)
 {
-	int r = ctx->world->dns_read(ctx->world, ctx->names.zone, name, "A", rr, err);
+	const struct world_rrset *m;
+	char key[300];
+	int r;
 
+	snprintf(key, sizeof(key), "rrset %s %s", ctx->names.zone, name);
+	if ((m = step_memo_get(ctx, key, sizeof(*rr))) != NULL) {
+		*rr = *m;
+		return 0;
+	}
+	r = ctx->world->dns_read(ctx->world, ctx->names.zone, name, "A", rr, err);
 	if (r == CUT_ENOTFOUND)
 		r = ctx->world->dns_read(ctx->world, ctx->names.zone, name, "CNAME", rr, err);
 	if (r == CUT_ENOTFOUND)
 		return cut_err_set(err, CUT_ENOTFOUND, "There is no A or CNAME record %s in zone %s; "
 		    "check the DNS names in the configuration.", name, ctx->names.zone);
+	if (r == 0)
+		step_memo_put(ctx, key, rr, sizeof(*rr));
 	return r;
 }
 
+/* An environment's CNAME, once per step (step_memo) as read_any. */
 static int
 env_cname(struct run_ctx *ctx, const char *env, char *buf, size_t len, struct cut_err *err)
 {
 	struct world_env e;
+	char key[300], cn[256];
+	const char *m;
 	int r;
 
+	snprintf(key, sizeof(key), "cname %s", env);
+	if ((m = step_memo_get(ctx, key, sizeof(cn))) != NULL) {
+		snprintf(buf, len, "%s", m);
+		return 0;
+	}
 	if ((r = ctx->world->env_describe(ctx->world, env, &e, err)) != 0)
 		return r;
+	snprintf(cn, sizeof(cn), "%s", e.cname);
+	step_memo_put(ctx, key, cn, sizeof(cn));
 	snprintf(buf, len, "%s", e.cname);
 	return 0;
 }
