@@ -314,6 +314,14 @@ struct world_ops {
 	/* *paused = 1 when cron is paused (saved copy present) on env's instances. */
 	int (*cron_paused)(struct world_ops *w, const char *env, int *paused,
 	    struct cut_err *err);
+	/* Optional (NULL: the caller asks cron_paused, cron_pause or cron_resume
+	 * per environment): the same on envs[0..n) at once, every instance of
+	 * each side by side. paused[k] for envs[k]; pause 1 pauses, 0 puts the
+	 * saved crontabs back. At most 4 environments. */
+	int (*cron_paused_many)(struct world_ops *w, const char *const *envs, size_t n, int *paused,
+	    struct cut_err *err);
+	int (*cron_set_many)(struct world_ops *w, const char *const *envs, size_t n, int pause,
+	    struct cut_err *err);
 	/* Backs up notifications_unregisteredblockedemail of env's database as
 	 * (email, system_number) into the local file `path` (0600, fsync'd). */
 	int (*blocked_email_backup)(struct world_ops *w, const char *env, const char *path,

@@ -844,6 +844,8 @@ world_real_open(const struct cfg *cfg, struct run_names *names, struct world_ops
 	w->cron_pause = wr_cron_pause;
 	w->cron_resume = wr_cron_resume;
 	w->cron_paused = wr_cron_paused;
+	w->cron_paused_many = wr_cron_paused_many;
+	w->cron_set_many = wr_cron_set_many;
 	w->blocked_email_backup = wr_blocked_email_backup;
 	w->blocked_email_restore = wr_blocked_email_restore;
 	w->blocked_email_count = wr_blocked_email_count;

@@ -111,79 +111,7 @@ const struct step_entry step_quiet_entry = {
 	.wait = quiet_wait,
 };
 
-/* --- cron pause (before the snapshot) and its fail-back ----------------- */
-
-static int
-cron_state(struct run_ctx *ctx, int want_paused, struct cut_err *err)
-{
-	const char *envs[2] = { ctx->names.live_web, ctx->names.live_ses };
-	int k, r, paused;
-
-	for (k = 0; k < 2; k++) {
-		if ((r = ctx->world->cron_paused(ctx->world, envs[k], &paused, err)) != 0)
-			return r;
-		if (paused != want_paused)
-			return STEP_TODO;
-	}
-	return STEP_DONE;
-}
-
-static int
-cron_describe(struct run_ctx *ctx, char *buf, size_t len, struct cut_err *err)
-{
-	(void)err;
-	snprintf(buf, len, "save and empty the crontab on %s and %s (cron writes through "
-	    "maintenance mode)", ctx->names.live_web, ctx->names.live_ses);
-	return 0;
-}
-
-static int cron_check(struct run_ctx *ctx, struct cut_err *err) { return cron_state(ctx, 1, err); }
-
-static int
-cron_apply(struct run_ctx *ctx, struct cut_err *err)
-{
-	int r = ctx->world->cron_pause(ctx->world, ctx->names.live_web, err);
-
-	return r ? r : ctx->world->cron_pause(ctx->world, ctx->names.live_ses, err);
-}
-
-const struct step_entry step_cron_pause_entry = {
-	.name = "cron-pause",
-	.phase = STEP_PHASE_RUN,
-	.summary = "pause cron on the live environments",
-	.undone_by = "failback-cron",
-	.describe = cron_describe,
-	.check = cron_check,
-	.apply = cron_apply,
-};
-
-static int
-uncron_describe(struct run_ctx *ctx, char *buf, size_t len, struct cut_err *err)
-{
-	(void)err;
-	snprintf(buf, len, "put the saved crontab back on %s and %s", ctx->names.live_web,
-	    ctx->names.live_ses);
-	return 0;
-}
-
-static int uncron_check(struct run_ctx *ctx, struct cut_err *err) { return cron_state(ctx, 0, err); }
-
-static int
-uncron_apply(struct run_ctx *ctx, struct cut_err *err)
-{
-	int r = ctx->world->cron_resume(ctx->world, ctx->names.live_web, err);
-
-	return r ? r : ctx->world->cron_resume(ctx->world, ctx->names.live_ses, err);
-}
-
-const struct step_entry step_failback_cron_entry = {
-	.name = "failback-cron",
-	.phase = STEP_PHASE_FAILBACK,
-	.summary = "restore cron on the old live environments",
-	.describe = uncron_describe,
-	.check = uncron_check,
-	.apply = uncron_apply,
-};
+/* cron-pause and failback-cron: runbook/steps/step_cron.c */
 
 /* --- blocked emails: backup in prep, restore after the conversion -------- */
 
@@ -688,48 +616,7 @@ step_new_side_used(struct run_ctx *ctx)
 	    step_get(ctx, "point-new", "RDS_HOSTNAME") != NULL;
 }
 
-static int
-ncron_describe(struct run_ctx *ctx, char *buf, size_t len, struct cut_err *err)
-{
-	(void)err;
-	snprintf(buf, len, "save and empty the crontab on %s and %s (the new system stops "
-	    "writing; `cutover cron restore --env` puts it back)", ctx->names.new_web, ctx->names.new_ses);
-	return 0;
-}
-
-static int
-ncron_check(struct run_ctx *ctx, struct cut_err *err)
-{
-	const char *envs[2] = { ctx->names.new_web, ctx->names.new_ses };
-	int k, r, paused;
-
-	if (!step_new_side_used(ctx))
-		return STEP_DONE;   /* never pointed at the copy: it wrote nothing that matters */
-	for (k = 0; k < 2; k++) {
-		if ((r = ctx->world->cron_paused(ctx->world, envs[k], &paused, err)) != 0)
-			return r;
-		if (!paused)
-			return STEP_TODO;
-	}
-	return STEP_DONE;
-}
-
-static int
-ncron_apply(struct run_ctx *ctx, struct cut_err *err)
-{
-	int r = ctx->world->cron_pause(ctx->world, ctx->names.new_web, err);
-
-	return r ? r : ctx->world->cron_pause(ctx->world, ctx->names.new_ses, err);
-}
-
-const struct step_entry step_failback_new_cron_entry = {
-	.name = "failback-new-cron",
-	.phase = STEP_PHASE_FAILBACK,
-	.summary = "pause cron on the new environments",
-	.describe = ncron_describe,
-	.check = ncron_check,
-	.apply = ncron_apply,
-};
+/* failback-new-cron: runbook/steps/step_cron.c */
 
 /* --- fail-back: what happened on the new system since the cutover ------- */
 
