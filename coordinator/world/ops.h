@@ -184,6 +184,10 @@ struct world_freeze {
 	int64_t unix_s;      /* the same, Unix seconds */
 	char lsn[40];        /* pg_current_wal_lsn() then */
 	long ended;          /* sessions of other clients ended */
+	int value_read;      /* 1: value below was read back after the change, in the
+			      * same statement that ended the sessions; 0: not read
+			      * (ask db_read_only) */
+	char value[32];      /* the database-level setting then ("" when none) */
 };
 
 /* One table's size (parity before the DNS switch). */

@@ -707,20 +707,19 @@ struct tdb_arg {
 };
 
 static int
-tdb_fn(struct wr *x, const struct fleet_host *h, struct rexec_conn *c, struct alink *l, void *arg,
-    struct cut_err *err)
+tdb_link(struct wr *x, struct alink *l, void *arg, struct cut_err *err)
 {
 	struct tdb_arg *a = arg;
 	struct aop_dbenv target;
 	int r;
 
-	(void)h; (void)c;
 	if ((r = precond_target_db(l, &x->aconf, &a->live, &target, err)) != 0)
 		return r;
 	return precond_disk(l, x->cfg.app.dir, a->min_free, err);
 }
 
-/* Every instance: each one runs the app against its own env file. */
+/* Every instance, side by side: each one runs the app against its own env
+ * file. */
 int
 wr_target_db_check(struct world_ops *w, const char *env, const char *live_host, int live_port,
     uint64_t min_free_bytes, struct cut_err *err)
@@ -735,7 +734,8 @@ wr_target_db_check(struct world_ops *w, const char *env, const char *live_host, 
 	if (live_port > 0)
 		snprintf(a.live.port, sizeof(a.live.port), "%d", live_port);
 	a.min_free = min_free_bytes;
-	return wr_with_hosts(impl(w), env, 1, tdb_fn, &a, err);
+	void *args[1] = { &a };
+	return wr_side_by_side(impl(w), &env, 1, tdb_link, args, err);
 }
 
 struct chg_arg {
@@ -880,6 +880,8 @@ frz_set_fn(struct wr *x, const struct fleet_host *h, struct rexec_conn *c, struc
 	snprintf(a->fp->lsn, sizeof(a->fp->lsn), "%s", p.lsn);
 	a->fp->unix_s = p.unix_s;
 	a->fp->ended = p.ended;
+	snprintf(a->fp->value, sizeof(a->fp->value), "%s", p.value);
+	a->fp->value_read = 1;
 	return 0;
 }
 

@@ -197,6 +197,25 @@ bclear_of(struct run_ctx *ctx, int rehearse, struct bclear *b)
 	}
 }
 
+/* The rows left to clear, read once per step (step_memo): check and
+ * describe ask within the same second, before anything is deleted. */
+static int
+blocked_count(struct run_ctx *ctx, const char *env, long *n, struct cut_err *err)
+{
+	const long *m;
+	char key[300];
+	int r;
+
+	snprintf(key, sizeof(key), "blocked-count %s", env);
+	if ((m = step_memo_get(ctx, key, sizeof(*n))) != NULL) {
+		*n = *m;
+		return 0;
+	}
+	if ((r = ctx->world->blocked_email_count(ctx->world, env, n, err)) == 0)
+		step_memo_put(ctx, key, n, sizeof(*n));
+	return r;
+}
+
 static int
 bclear_describe_common(struct run_ctx *ctx, int rehearse, char *buf, size_t len)
 {
@@ -207,8 +226,7 @@ bclear_describe_common(struct run_ctx *ctx, int rehearse, char *buf, size_t len)
 
 	bclear_of(ctx, rehearse, &b);
 	/* Only a count from the database the step will clear means anything. */
-	if (step_env_uses_db(ctx, b.env, b.db, &e) == 0 &&
-	    ctx->world->blocked_email_count(ctx->world, b.env, &n, &e) == 0)
+	if (step_env_uses_db(ctx, b.env, b.db, &e) == 0 && blocked_count(ctx, b.env, &n, &e) == 0)
 		snprintf(count, sizeof(count), "%ld ", n);
 	snprintf(buf, len, "copy the %sblocked-email row(s) of %s to %s/%s%s, then delete them "
 	    "there before migrate (they hold accounts_unregistereduser ids that migration 0055 "
@@ -279,7 +297,7 @@ bclear_check_common(struct run_ctx *ctx, int rehearse, struct cut_err *err)
 		cut_err_clear(err);
 		return STEP_TODO;
 	}
-	if ((r = ctx->world->blocked_email_count(ctx->world, b.env, &n, err)) != 0)
+	if ((r = blocked_count(ctx, b.env, &n, err)) != 0)
 		return r;
 	/* Empty: nothing to clear, or a kill came after the delete committed
 	 * (the copy was journalled before it). */
