@@ -410,6 +410,12 @@ struct world_ops {
 	 * name. *out is malloc'd; the caller frees it with free(). Reads only. */
 	int (*db_table_stats)(struct world_ops *w, const char *env, struct world_table_stat **out,
 	    size_t *n, struct cut_err *err);
+	/* Optional (NULL: db_table_stats per environment): the same for envs[0..n)
+	 * at once, side by side (parity reads the live and the new database).
+	 * out[k], nout[k] for envs[k], each the caller's (free); on failure all
+	 * are NULL. At most 4 environments. */
+	int (*db_table_stats_many)(struct world_ops *w, const char *const *envs, size_t n,
+	    struct world_table_stat **out, size_t *nout, struct cut_err *err);
 
 	/* Releases the implementation (connections, temp files) and w itself
 	 * (world_ops_close calls it); may be NULL when there is nothing to free. */

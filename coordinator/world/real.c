@@ -859,6 +859,7 @@ world_real_open(const struct cfg *cfg, struct run_names *names, struct world_ops
 	w->db_read_only = wr_db_read_only;
 	w->db_read_only_set = wr_db_read_only_set;
 	w->db_table_stats = wr_db_table_stats;
+	w->db_table_stats_many = wr_db_table_stats_many;
 	w->close = wr_close;
 	if (names != NULL && (r = fill_names(x, names, err)) != 0) {
 		wr_close(w);

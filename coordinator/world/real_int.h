@@ -111,6 +111,8 @@ int wr_db_read_only_set(struct world_ops *w, const char *env, const char *value,
     struct cut_err *err);
 int wr_db_table_stats(struct world_ops *w, const char *env, struct world_table_stat **out, size_t *n,
     struct cut_err *err);
+int wr_db_table_stats_many(struct world_ops *w, const char *const *envs, size_t n,
+    struct world_table_stat **out, size_t *nout, struct cut_err *err);
 
 /* ---- real_manage.c ---- */
 int wr_manage_run(struct world_ops *w, const char *env, const char *const *argv, const char *token,

@@ -89,8 +89,9 @@ par_main(void *p)
 	return NULL;
 }
 
-/* fn on every instance of each of envs[0..nenv) with args[k] for envs[k],
- * one thread per instance, all at once: the operations are independent
+/* fn on every instance of each of envs[0..nenv) (all) or on the one with
+ * the lowest id of each, with args[k] for envs[k], one thread per instance,
+ * all at once: the operations are independent
  * (each its own instance, over its own cached agent connection), so the
  * environments' round trips overlap instead of adding up. The connections
  * are taken one environment after the other (world/reach.h: reach_links;
@@ -100,8 +101,8 @@ par_main(void *p)
  * failure in envs' order, after telling reach to look at a failed
  * environment's instances again. */
 static int
-wr_side_by_side(struct wr *x, const char *const *envs, size_t nenv, link_fn fn, void *const *args,
-    struct cut_err *err)
+wr_side_by_side(struct wr *x, const char *const *envs, size_t nenv, int all, link_fn fn,
+    void *const *args, struct cut_err *err)
 {
 	struct alink **links[WR_PAR_ENVS] = { 0 };
 	size_t nl[WR_PAR_ENVS] = { 0 }, njobs = 0, k, i, at;
@@ -112,8 +113,11 @@ wr_side_by_side(struct wr *x, const char *const *envs, size_t nenv, link_fn fn, 
 		return cut_err_set(err, CUT_EINVAL, "At most %d environments at once.", WR_PAR_ENVS);
 	wr_follow_stop(x);   /* the follow holds the connections on its threads */
 	for (k = 0; rc == 0 && k < nenv; k++)
-		if ((rc = reach_links(x->reach, envs[k], &links[k], &nl[k], err)) == 0)
+		if ((rc = reach_links(x->reach, envs[k], &links[k], &nl[k], err)) == 0) {
+			if (!all && nl[k] > 1)
+				nl[k] = 1;   /* reach_links lists them by id */
 			njobs += nl[k];
+		}
 	if (rc == 0 && (jobs = calloc(njobs ? njobs : 1, sizeof(*jobs))) == NULL)
 		rc = cut_err_set(err, CUT_ENOMEM, "Out of memory.");
 	for (k = 0, at = 0; rc == 0 && k < nenv; k++)
@@ -349,7 +353,7 @@ wr_cron_paused_many(struct world_ops *w, const char *const *envs, size_t n, int 
 		return cut_err_set(err, CUT_EINVAL, "At most %d environments at once.", WR_PAR_ENVS);
 	for (size_t k = 0; k < n; k++)
 		args[k] = &cnt[k];
-	r = wr_side_by_side(impl(w), envs, n, paused_link, args, err);
+	r = wr_side_by_side(impl(w), envs, n, 1, paused_link, args, err);
 	for (size_t k = 0; k < n; k++)
 		paused[k] = r == 0 && cnt[k] > 0;
 	return r;
@@ -382,7 +386,7 @@ wr_cron_set_many(struct world_ops *w, const char *const *envs, size_t n, int pau
 		return cut_err_set(err, CUT_EINVAL, "At most %d environments at once.", WR_PAR_ENVS);
 	for (size_t k = 0; k < n; k++)
 		args[k] = pause ? (void *)"pause" : NULL;
-	return wr_side_by_side(impl(w), envs, n, cron_link, args, err);
+	return wr_side_by_side(impl(w), envs, n, 1, cron_link, args, err);
 }
 
 int
@@ -735,7 +739,7 @@ wr_target_db_check(struct world_ops *w, const char *env, const char *live_host, 
 		snprintf(a.live.port, sizeof(a.live.port), "%d", live_port);
 	a.min_free = min_free_bytes;
 	void *args[1] = { &a };
-	return wr_side_by_side(impl(w), &env, 1, tdb_link, args, err);
+	return wr_side_by_side(impl(w), &env, 1, 1, tdb_link, args, err);
 }
 
 struct chg_arg {
@@ -932,6 +936,36 @@ wr_db_table_stats(struct world_ops *w, const char *env, struct world_table_stat 
 	*n = r == 0 ? a.n : 0;
 	if (r != 0)
 		free(a.stats);
+	return r;
+}
+
+/* On one instance of each environment: its database answers for all. */
+static int
+stats_link(struct wr *x, struct alink *l, void *arg, struct cut_err *err)
+{
+	return frz_stats_fn(x, NULL, NULL, l, arg, err);
+}
+
+int
+wr_db_table_stats_many(struct world_ops *w, const char *const *envs, size_t n,
+    struct world_table_stat **out, size_t *nout, struct cut_err *err)
+{
+	struct frz_arg a[WR_PAR_ENVS];
+	void *args[WR_PAR_ENVS] = { 0 };
+	int r;
+
+	if (n > WR_PAR_ENVS)
+		return cut_err_set(err, CUT_EINVAL, "At most %d environments at once.", WR_PAR_ENVS);
+	memset(a, 0, sizeof(a));
+	for (size_t k = 0; k < n; k++)
+		args[k] = &a[k];
+	r = wr_side_by_side(impl(w), envs, n, 0, stats_link, args, err);
+	for (size_t k = 0; k < n; k++) {
+		if (r != 0)
+			free(a[k].stats);
+		out[k] = r == 0 ? a[k].stats : NULL;
+		nout[k] = r == 0 ? a[k].n : 0;
+	}
 	return r;
 }
 

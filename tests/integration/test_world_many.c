@@ -1,10 +1,11 @@
-/* The world's cron operations on two environments at once (world_ops
- * cron_paused_many and cron_set_many, world/real_remote.c: every instance
- * of both environments on a thread of its own) against the simulated
- * production: they pause and give back the crontabs of both environments,
- * agree with the one-environment operations the fail-back commands use,
- * giving back twice is a no-op, and an environment that does not exist is
- * one clear error with nothing changed on the other. */
+/* The world's operations on two environments at once (world_ops
+ * cron_paused_many, cron_set_many and db_table_stats_many,
+ * world/real_remote.c: the instances of both environments each on a thread
+ * of its own) against the simulated production: they pause and give back
+ * the crontabs of both environments, agree with the one-environment
+ * operations the fail-back commands use, giving back twice is a no-op, an
+ * environment that does not exist is one clear error with nothing changed
+ * on the other, and the stats read side by side are those read one by one. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -107,12 +108,44 @@ test_unknown_environment(void **state)
 	world_ops_close(w);
 }
 
+static void
+test_stats_side_by_side(void **state)
+{
+	struct world_table_stat *st[2] = { NULL, NULL }, *one;
+	size_t n[2] = { 0, 0 }, none;
+	struct world_ops *w;
+	struct cut_err err;
+
+	(void)state;
+	sim_env();
+	if (world_ops_open(ts_env("SIMPROD_CONFIG"), NULL, &w, &err) != 0)
+		fail_msg("world_ops_open: %s", err.msg);
+	assert_non_null(w->db_table_stats_many);
+	if (w->db_table_stats_many(w, pair, 2, st, n, &err) != 0)
+		fail_msg("db_table_stats_many: %s", err.msg);
+	for (int k = 0; k < 2; k++) {
+		if (w->db_table_stats(w, pair[k], &one, &none, &err) != 0)
+			fail_msg("db_table_stats %s: %s", pair[k], err.msg);
+		assert_true(none > 0);
+		assert_int_equal(n[k], none);
+		for (size_t i = 0; i < none; i++) {
+			assert_string_equal(st[k][i].table, one[i].table);
+			assert_true(st[k][i].rows == one[i].rows);
+			assert_string_equal(st[k][i].max_id, one[i].max_id);
+		}
+		free(one);
+		free(st[k]);
+	}
+	world_ops_close(w);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_pause_and_give_back_both),
 		cmocka_unit_test(test_unknown_environment),
+		cmocka_unit_test(test_stats_side_by_side),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
