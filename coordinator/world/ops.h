@@ -208,6 +208,11 @@ struct world_ops {
 	 * CUT_ENOTFOUND if absent or Terminated. */
 	int (*env_describe)(struct world_ops *w, const char *env, struct world_env *out,
 	    struct cut_err *err);
+	/* Optional (NULL: env_describe per environment): the CNAMEs of envs[0..n)
+	 * in one call (dns-switch reads four). cnames[k] for envs[k];
+	 * CUT_ENOTFOUND naming the first that does not exist. */
+	int (*env_cnames)(struct world_ops *w, const char *const *envs, size_t n,
+	    char (*cnames)[256], struct cut_err *err);
 	/* Reads only the named variables; out[i].present = 0 for unset ones. */
 	int (*env_get_vars)(struct world_ops *w, const char *env, const char *const *names,
 	    size_t n, struct world_var *out, struct cut_err *err);

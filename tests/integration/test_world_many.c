@@ -5,7 +5,8 @@
  * the crontabs of both environments, agree with the one-environment
  * operations the fail-back commands use, giving back twice is a no-op, an
  * environment that does not exist is one clear error with nothing changed
- * on the other, and the stats read side by side are those read one by one. */
+ * on the other, the stats read side by side are those read one by one, and
+ * the CNAMEs read in one call are those env_describe gives. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -139,6 +140,33 @@ test_stats_side_by_side(void **state)
 	world_ops_close(w);
 }
 
+static void
+test_cnames_in_one_call(void **state)
+{
+	const char *const bad[2] = { pair[0], "cobalt-nowhere-blue" };
+	char cn[2][256];
+	struct world_ops *w;
+	struct world_env e;
+	struct cut_err err;
+
+	(void)state;
+	sim_env();
+	if (world_ops_open(ts_env("SIMPROD_CONFIG"), NULL, &w, &err) != 0)
+		fail_msg("world_ops_open: %s", err.msg);
+	assert_non_null(w->env_cnames);
+	if (w->env_cnames(w, pair, 2, cn, &err) != 0)
+		fail_msg("env_cnames: %s", err.msg);
+	for (int k = 0; k < 2; k++) {
+		if (w->env_describe(w, pair[k], &e, &err) != 0)
+			fail_msg("env_describe %s: %s", pair[k], err.msg);
+		assert_true(e.cname[0] != '\0');
+		assert_string_equal(cn[k], e.cname);
+	}
+	assert_int_equal(w->env_cnames(w, bad, 2, cn, &err), CUT_ENOTFOUND);
+	assert_non_null(strstr(err.msg, "cobalt-nowhere-blue"));
+	world_ops_close(w);
+}
+
 int
 main(void)
 {
@@ -146,6 +174,7 @@ main(void)
 		cmocka_unit_test(test_pause_and_give_back_both),
 		cmocka_unit_test(test_unknown_environment),
 		cmocka_unit_test(test_stats_side_by_side),
+		cmocka_unit_test(test_cnames_in_one_call),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
