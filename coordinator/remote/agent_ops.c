@@ -396,6 +396,36 @@ aop_df(struct alink *l, const char *path, uint64_t *avail, uint64_t *total, stru
 	return rc;
 }
 
+int
+aop_exists(struct alink *l, const char *path, int *exists, struct cut_err *err)
+{
+	msgpack_sbuffer sb;
+	msgpack_packer pk;
+	uint64_t id = alink_new_id(l);
+	struct rsp r = { 0 };
+	int rc;
+
+	*exists = 0;
+	pk_init(&sb, &pk);
+	alink_pack_head(&pk, "run", id, 4);
+	alink_pack_str(&pk, "argv");
+	msgpack_pack_array(&pk, 3);
+	alink_pack_str(&pk, "test");
+	alink_pack_str(&pk, "-e");
+	alink_pack_str(&pk, path);
+	alink_pack_str(&pk, "timeout_ms");
+	msgpack_pack_uint64(&pk, 10000);
+	rc = alink_request(l, &sb, id, rsp_cb, &r, 30000, err);
+	msgpack_sbuffer_destroy(&sb);
+	free(r.out);
+	if (rc == 0 && r.got_exit && r.has_status && r.status == 1 && !r.error[0] && !r.got_error)
+		return 0;   /* test's "no such file" */
+	if ((rc = rsp_check(l, rc, &r, "Looking for a file", err)) != 0)
+		return rc;
+	*exists = 1;
+	return 0;
+}
+
 static int
 cron_data(void *arg, const msgpack_object *f)
 {

@@ -73,6 +73,10 @@ int aop_reach(struct alink *l, const struct aop_conf *c, const char *key, const 
 int aop_df(struct alink *l, const char *path, uint64_t *avail, uint64_t *total,
     struct cut_err *err);
 
+/* *exists = 1 when path exists on the instance (`test -e`, run by the
+ * agent), 0 when it does not; any other outcome is an error. */
+int aop_exists(struct alink *l, const char *path, int *exists, struct cut_err *err);
+
 /* A crontab as saved or restored. content is owned by the struct: free
  * with aop_crontab_free(). */
 struct aop_crontab {

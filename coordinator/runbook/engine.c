@@ -451,6 +451,7 @@ run_step(struct run_ctx *ctx, const struct step_entry *st, struct cut_err *err)
 
 	ctx->applied_at = 0;
 	ctx->nwaits = 0;
+	step_memo_clear(ctx);
 	if ((r = jlog(ctx, "step-begin", st->name, NULL, 0, err)) != 0)
 		return r;
 	engine_crash_point(ctx, st->name, "before");
@@ -485,7 +486,9 @@ run_step(struct run_ctx *ctx, const struct step_entry *st, struct cut_err *err)
 		}
 		if (ctx->out)
 			progress_event(ctx->out, "begin", st->name, "%s", desc);
-		if ((r = st->apply(ctx, err)) != 0)
+		r = st->apply(ctx, err);
+		step_memo_clear(ctx);
+		if (r != 0)
 			return r;
 		ctx->applied_at = engine_now(ctx);
 		engine_crash_point(ctx, st->name, "apply");
@@ -506,6 +509,7 @@ run_step(struct run_ctx *ctx, const struct step_entry *st, struct cut_err *err)
 		}
 	}
 	downtime_records(ctx, st);
+	step_memo_clear(ctx);   /* a wait reads the world as it is now */
 	if (st->wait && (r = st->wait(ctx, err)) != 0)
 		return r;
 	if ((r = emit(ctx, "step-done", st->name, NULL, 1, "done", err, "%s", st->summary)) != 0)
@@ -542,6 +546,7 @@ dry_step(struct run_ctx *ctx, const struct step_entry *st, const char *event, st
 		return 0;
 	}
 	ctx->step = st;
+	step_memo_clear(ctx);
 	state = st->check(ctx, err);
 	if (state == STEP_DONE) {
 		if (ctx->out)
@@ -571,6 +576,7 @@ dry_step(struct run_ctx *ctx, const struct step_entry *st, const char *event, st
 			    (st->flags & STEP_F_IRREVERSIBLE) ? " [irreversible: asks first]" : "");
 	}
 	engine_clear_pending(ctx);
+	step_memo_clear(ctx);
 	ctx->step = NULL;
 	return 0;
 }
@@ -877,6 +883,7 @@ engine_run(struct run_ctx *ctx, const struct runbook *rb, struct cut_err *err)
 			}
 			ctx->step = NULL;
 			engine_clear_pending(ctx);
+			step_memo_clear(ctx);
 			if (r != 0)
 				break;
 		}

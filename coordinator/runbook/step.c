@@ -158,14 +158,70 @@ step_state_path(struct run_ctx *ctx, const char *file, char *buf, size_t len,
 	return 0;
 }
 
+struct step_memo {
+	struct step_memo *next;
+	size_t size;
+	char *key;
+	unsigned char data[];
+};
+
+const void *
+step_memo_get(struct run_ctx *ctx, const char *key, size_t size)
+{
+	for (struct step_memo *m = ctx->memo; m; m = m->next)
+		if (m->size == size && strcmp(m->key, key) == 0)
+			return m->data;
+	return NULL;
+}
+
+void
+step_memo_put(struct run_ctx *ctx, const char *key, const void *data, size_t size)
+{
+	struct step_memo *m;
+
+	for (m = ctx->memo; m; m = m->next)
+		if (m->size == size && strcmp(m->key, key) == 0) {
+			memcpy(m->data, data, size);
+			return;
+		}
+	if ((m = malloc(sizeof(*m) + size)) == NULL)
+		return;
+	if ((m->key = strdup(key)) == NULL) {
+		free(m);
+		return;
+	}
+	m->size = size;
+	memcpy(m->data, data, size);
+	m->next = ctx->memo;
+	ctx->memo = m;
+}
+
+void
+step_memo_clear(struct run_ctx *ctx)
+{
+	while (ctx->memo) {
+		struct step_memo *m = ctx->memo;
+		ctx->memo = m->next;
+		free(m->key);
+		free(m);
+	}
+}
+
+/* Once a step has seen env use db, its check, record and apply need not
+ * ask AWS again (step_memo). A mismatch is never kept: it is what the
+ * earlier steps are expected to change. */
 int
 step_env_uses_db(struct run_ctx *ctx, const char *env, const char *db, struct cut_err *err)
 {
 	const char *names[1] = { "RDS_HOSTNAME" };
 	struct world_var v;
 	struct world_db d;
+	char key[300];
 	int r;
 
+	snprintf(key, sizeof(key), "uses-db %s %s", env, db);
+	if (step_memo_get(ctx, key, 1) != NULL)
+		return 0;
 	if ((r = ctx->world->db_describe(ctx->world, db, &d, err)) != 0)
 		return r;
 	if ((r = ctx->world->env_get_vars(ctx->world, env, names, 1, &v, err)) != 0)
@@ -174,6 +230,7 @@ step_env_uses_db(struct run_ctx *ctx, const char *env, const char *db, struct cu
 		return cut_err_set(err, CUT_ESTATE, "Environment %s does not use database %s "
 		    "(RDS_HOSTNAME is '%s'); refusing to change data there, run the earlier steps "
 		    "first.", env, db, v.present ? v.value : "");
+	step_memo_put(ctx, key, "", 1);
 	return 0;
 }
 

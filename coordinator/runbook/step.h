@@ -121,6 +121,9 @@ struct run_ctx {
 				  * it was applied by an earlier run (engine-owned) */
 	char lease[WORLD_LEASE_MAX]; /* the lease string this run holds, "" when none
 				  * (runbook/lease.c) */
+	struct step_memo *memo;  /* what the current step read before changing anything
+				  * (step_memo_get); engine-owned, emptied when a step
+				  * begins, when its apply returns and before its wait */
 	const char *planning;    /* the command `cutover plan` is showing ("run"), so
 				  * preflight says what that command would refuse; NULL
 				  * otherwise (engine-owned) */
@@ -216,6 +219,19 @@ int step_env_uses_db(struct run_ctx *ctx, const char *env, const char *db, struc
  * restored copy: from then on they write real data, and fail-back closes
  * them before it counts their activity. */
 int step_new_side_used(struct run_ctx *ctx);
+
+/* The step's memo: a read from AWS (a DNS record, an environment's CNAME,
+ * a database's endpoint) that the step's check, describe, record and apply
+ * would otherwise each make again within the same second. A value put
+ * under key is found by step_memo_get (size bytes, copied) until the
+ * engine empties the memo: when a step begins, as soon as its apply
+ * returns and before its wait, so nothing read before a change is trusted
+ * after it, and a resumed run reads everything afresh. step_memo_get returns
+ * NULL when the key is not there; step_memo_put gives up quietly when out
+ * of memory (the value is then read again). */
+const void *step_memo_get(struct run_ctx *ctx, const char *key, size_t size);
+void step_memo_put(struct run_ctx *ctx, const char *key, const void *data, size_t size);
+void step_memo_clear(struct run_ctx *ctx);
 
 /* Writes "<state_dir>/<file>" into buf. */
 int step_state_path(struct run_ctx *ctx, const char *file, char *buf, size_t len,

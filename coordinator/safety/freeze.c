@@ -25,16 +25,17 @@ jstr(json_object *o, const char *key)
 	    json_object_get_string(v) : NULL;
 }
 
+/* pg_db_role_setting, not SHOW: this session's own value is set by the
+ * agent (PGOPTIONS) and says nothing of what the app's sessions get. */
+#define FRZ_VALUE_SQL "coalesce((SELECT substr(c, length("\
+	"'default_transaction_read_only=') + 1) FROM pg_db_role_setting s, unnest(s.setconfig) c"\
+	" WHERE s.setdatabase = (SELECT oid FROM pg_database WHERE datname = current_database())"\
+	" AND s.setrole = 0 AND c LIKE 'default\\_transaction\\_read\\_only=%' LIMIT 1), '')"
+
 int
 frz_read(struct alink *l, const struct aop_conf *c, char *value, size_t len, struct cut_err *err)
 {
-	/* pg_db_role_setting, not SHOW: this session's own value is set by the
-	 * agent (PGOPTIONS) and says nothing of what the app's sessions get. */
-	static const char sql[] =
-	    "SELECT jsonb_build_object('value', coalesce((SELECT substr(c, length("
-	    "'default_transaction_read_only=') + 1) FROM pg_db_role_setting s, unnest(s.setconfig) c"
-	    " WHERE s.setdatabase = (SELECT oid FROM pg_database WHERE datname = current_database())"
-	    " AND s.setrole = 0 AND c LIKE 'default\\_transaction\\_read\\_only=%' LIMIT 1), ''));\n";
+	static const char sql[] = "SELECT jsonb_build_object('value', " FRZ_VALUE_SQL ");\n";
 	json_object *j = NULL;
 	const char *v;
 	int r;
@@ -83,9 +84,12 @@ frz_set(struct alink *l, const struct aop_conf *c, const char *value, struct frz
 	/* Every session that began before that commit still has the old
 	 * default, so they all end (in flight: rolled back, the client gets an
 	 * error); the app reconnects with the new one. Ours is left, and so are
-	 * RDS's own (rdsadmin). */
+	 * RDS's own (rdsadmin). The setting is read back in the same statement
+	 * (a session begun after the commit), so the caller needs no second
+	 * round trip to see that it took. */
 	static const char end_sql[] =
-	    "SELECT jsonb_build_object('ended', (SELECT count(*) FILTER (WHERE t) FROM (SELECT "
+	    "SELECT jsonb_build_object('value', " FRZ_VALUE_SQL ","
+	    " 'ended', (SELECT count(*) FILTER (WHERE t) FROM (SELECT "
 	    "pg_terminate_backend(pid) AS t FROM pg_stat_activity WHERE datname = current_database()"
 	    " AND pid <> pg_backend_pid() AND backend_type = 'client backend'"
 	    " AND usename IS DISTINCT FROM 'rdsadmin') x),"
@@ -98,6 +102,12 @@ frz_set(struct alink *l, const struct aop_conf *c, const char *value, struct frz
 		snprintf(out->at, sizeof(out->at), "%s", s);
 	if ((s = jstr(j, "lsn")) != NULL)
 		snprintf(out->lsn, sizeof(out->lsn), "%s", s);
+	if ((s = jstr(j, "value")) == NULL || (size_t)snprintf(out->value, sizeof(out->value), "%s",
+	    s) >= sizeof(out->value)) {
+		json_object_put(j);
+		return cut_err_set(err, CUT_EPROTO, "The database behind %s gave an unexpected "
+		    "default_transaction_read_only setting; look at it with psql.", l->name);
+	}
 	if (json_object_object_get_ex(j, "ended", &v))
 		out->ended = (long)json_object_get_int64(v);
 	if (json_object_object_get_ex(j, "unix", &v))

@@ -29,6 +29,8 @@ struct frz_point {
 	int64_t unix_s;     /* the same, in Unix seconds */
 	char lsn[40];       /* pg_current_wal_lsn() then */
 	long ended;         /* sessions ended */
+	char value[32];     /* the database-level setting read back after the change,
+			     * in the statement that ended the sessions ("" when none) */
 };
 
 /* The database-level value of default_transaction_read_only of the database

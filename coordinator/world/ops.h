@@ -184,6 +184,10 @@ struct world_freeze {
 	int64_t unix_s;      /* the same, Unix seconds */
 	char lsn[40];        /* pg_current_wal_lsn() then */
 	long ended;          /* sessions of other clients ended */
+	int value_read;      /* 1: value below was read back after the change, in the
+			      * same statement that ended the sessions; 0: not read
+			      * (ask db_read_only) */
+	char value[32];      /* the database-level setting then ("" when none) */
 };
 
 /* One table's size (parity before the DNS switch). */
@@ -204,6 +208,11 @@ struct world_ops {
 	 * CUT_ENOTFOUND if absent or Terminated. */
 	int (*env_describe)(struct world_ops *w, const char *env, struct world_env *out,
 	    struct cut_err *err);
+	/* Optional (NULL: env_describe per environment): the CNAMEs of envs[0..n)
+	 * in one call (dns-switch reads four). cnames[k] for envs[k];
+	 * CUT_ENOTFOUND naming the first that does not exist. */
+	int (*env_cnames)(struct world_ops *w, const char *const *envs, size_t n,
+	    char (*cnames)[256], struct cut_err *err);
 	/* Reads only the named variables; out[i].present = 0 for unset ones. */
 	int (*env_get_vars)(struct world_ops *w, const char *env, const char *const *names,
 	    size_t n, struct world_var *out, struct cut_err *err);
@@ -314,6 +323,14 @@ struct world_ops {
 	/* *paused = 1 when cron is paused (saved copy present) on env's instances. */
 	int (*cron_paused)(struct world_ops *w, const char *env, int *paused,
 	    struct cut_err *err);
+	/* Optional (NULL: the caller asks cron_paused, cron_pause or cron_resume
+	 * per environment): the same on envs[0..n) at once, every instance of
+	 * each side by side. paused[k] for envs[k]; pause 1 pauses, 0 puts the
+	 * saved crontabs back. At most 4 environments. */
+	int (*cron_paused_many)(struct world_ops *w, const char *const *envs, size_t n, int *paused,
+	    struct cut_err *err);
+	int (*cron_set_many)(struct world_ops *w, const char *const *envs, size_t n, int pause,
+	    struct cut_err *err);
 	/* Backs up notifications_unregisteredblockedemail of env's database as
 	 * (email, system_number) into the local file `path` (0600, fsync'd). */
 	int (*blocked_email_backup)(struct world_ops *w, const char *env, const char *path,
@@ -398,6 +415,12 @@ struct world_ops {
 	 * name. *out is malloc'd; the caller frees it with free(). Reads only. */
 	int (*db_table_stats)(struct world_ops *w, const char *env, struct world_table_stat **out,
 	    size_t *n, struct cut_err *err);
+	/* Optional (NULL: db_table_stats per environment): the same for envs[0..n)
+	 * at once, side by side (parity reads the live and the new database).
+	 * out[k], nout[k] for envs[k], each the caller's (free); on failure all
+	 * are NULL. At most 4 environments. */
+	int (*db_table_stats_many)(struct world_ops *w, const char *const *envs, size_t n,
+	    struct world_table_stat **out, size_t *nout, struct cut_err *err);
 
 	/* Releases the implementation (connections, temp files) and w itself
 	 * (world_ops_close calls it); may be NULL when there is nothing to free. */

@@ -97,6 +97,31 @@ wr_env_describe(struct world_ops *w, const char *env, struct world_env *out, str
 }
 
 static int
+wr_env_cnames(struct world_ops *w, const char *const *envs, size_t n, char (*cnames)[256],
+    struct cut_err *err)
+{
+	struct wr *x = impl(w);
+	struct eb_env_list el;
+	size_t k, i;
+	int r;
+
+	if ((r = eb_describe_environments(x->aws, x->cfg.aws.application, envs, n, 0, &el, err)) != 0)
+		return r;
+	for (k = 0; r == 0 && k < n; k++) {
+		for (i = 0; i < el.n; i++)
+			if (strcmp(el.v[i].name, envs[k]) == 0 && strcmp(el.v[i].status, "Terminated") != 0)
+				break;
+		if (i == el.n)
+			r = cut_err_set(err, CUT_ENOTFOUND, "There is no environment %s in application %s; "
+			    "check the names in the configuration.", envs[k], x->cfg.aws.application);
+		else
+			r = copy(cnames[k], 256, el.v[i].cname, "CNAME", err);
+	}
+	eb_env_list_free(&el);
+	return r;
+}
+
+static int
 wr_env_list(struct world_ops *w, char (*names)[64], size_t max, size_t *n, struct cut_err *err)
 {
 	struct wr *x = impl(w);
@@ -815,6 +840,7 @@ world_real_open(const struct cfg *cfg, struct run_names *names, struct world_ops
 	w->impl = x;
 	w->identity = wr_identity;
 	w->env_describe = wr_env_describe;
+	w->env_cnames = wr_env_cnames;
 	w->env_get_vars = wr_env_get_vars;
 	w->env_update_vars = wr_env_update_vars;
 	w->env_scale = wr_env_scale;
@@ -844,6 +870,8 @@ world_real_open(const struct cfg *cfg, struct run_names *names, struct world_ops
 	w->cron_pause = wr_cron_pause;
 	w->cron_resume = wr_cron_resume;
 	w->cron_paused = wr_cron_paused;
+	w->cron_paused_many = wr_cron_paused_many;
+	w->cron_set_many = wr_cron_set_many;
 	w->blocked_email_backup = wr_blocked_email_backup;
 	w->blocked_email_restore = wr_blocked_email_restore;
 	w->blocked_email_count = wr_blocked_email_count;
@@ -857,6 +885,7 @@ world_real_open(const struct cfg *cfg, struct run_names *names, struct world_ops
 	w->db_read_only = wr_db_read_only;
 	w->db_read_only_set = wr_db_read_only_set;
 	w->db_table_stats = wr_db_table_stats;
+	w->db_table_stats_many = wr_db_table_stats_many;
 	w->close = wr_close;
 	if (names != NULL && (r = fill_names(x, names, err)) != 0) {
 		wr_close(w);

@@ -70,6 +70,8 @@ struct outbuf {
 void wr_follow_stop(struct wr *x);
 /* fn on each of env's instances (all) or on the one with the lowest id. */
 int wr_with_hosts(struct wr *x, const char *env, int all, host_fn fn, void *arg, struct cut_err *err);
+/* The most environments one side-by-side operation takes. */
+#define WR_PAR_ENVS 4
 int wr_env_ssh_check(struct world_ops *w, const char *env, struct cut_err *err);
 void wr_collect_out(void *ctx, int fd, const void *data, size_t len);
 /* Runs argv to its end on c, its output collected into o (wr_collect_out). */
@@ -80,6 +82,10 @@ int wr_db_replica_lsn(struct world_ops *w, const char *env, const char *host, in
     struct world_replica *out, struct cut_err *err);
 int wr_request_rate(struct world_ops *w, const char *env, struct world_rate *out, struct cut_err *err);
 int wr_cron_paused(struct world_ops *w, const char *env, int *paused, struct cut_err *err);
+int wr_cron_paused_many(struct world_ops *w, const char *const *envs, size_t n, int *paused,
+    struct cut_err *err);
+int wr_cron_set_many(struct world_ops *w, const char *const *envs, size_t n, int pause,
+    struct cut_err *err);
 int wr_cron_pause(struct world_ops *w, const char *env, struct cut_err *err);
 int wr_cron_resume(struct world_ops *w, const char *env, struct cut_err *err);
 int wr_blocked_email_backup(struct world_ops *w, const char *env, const char *path, struct world_backup_info *out,
@@ -105,6 +111,8 @@ int wr_db_read_only_set(struct world_ops *w, const char *env, const char *value,
     struct cut_err *err);
 int wr_db_table_stats(struct world_ops *w, const char *env, struct world_table_stat **out, size_t *n,
     struct cut_err *err);
+int wr_db_table_stats_many(struct world_ops *w, const char *const *envs, size_t n,
+    struct world_table_stat **out, size_t *nout, struct cut_err *err);
 
 /* ---- real_manage.c ---- */
 int wr_manage_run(struct world_ops *w, const char *env, const char *const *argv, const char *token,

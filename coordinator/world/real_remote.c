@@ -3,6 +3,7 @@
  * world/real_int.h. */
 #include "world/real_int.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -61,6 +62,91 @@ wr_with_hosts(struct wr *x, const char *env, int all, host_fn fn, void *arg, str
 	/* The follow holds the connections on its threads. */
 	wr_follow_stop(x);
 	return reach_run(x->reach, env, all, op_fn, &o, err);
+}
+
+/* ---- side by side ------------------------------------------------------------ */
+
+/* One agent operation on one instance, on a thread of its own. */
+typedef int (*link_fn)(struct wr *x, struct alink *l, void *arg, struct cut_err *err);
+
+struct par_job {
+	struct wr *x;
+	struct alink *l;
+	link_fn fn;
+	void *arg;
+	int rc;
+	struct cut_err err;
+	pthread_t th;
+	int started;
+};
+
+static void *
+par_main(void *p)
+{
+	struct par_job *j = p;
+
+	j->rc = j->fn(j->x, j->l, j->arg, &j->err);
+	return NULL;
+}
+
+/* fn on every instance of each of envs[0..nenv) (all) or on the one with
+ * the lowest id of each, with args[k] for envs[k], one thread per instance,
+ * all at once: the operations are independent
+ * (each its own instance, over its own cached agent connection), so the
+ * environments' round trips overlap instead of adding up. The connections
+ * are taken one environment after the other (world/reach.h: reach_links;
+ * each cached link is its own allocation and only an environment's own
+ * instances are ever dropped, so the first environment's stay valid while
+ * the second's are found). Waits for every thread; returns the first
+ * failure in envs' order, after telling reach to look at a failed
+ * environment's instances again. */
+static int
+wr_side_by_side(struct wr *x, const char *const *envs, size_t nenv, int all, link_fn fn,
+    void *const *args, struct cut_err *err)
+{
+	struct alink **links[WR_PAR_ENVS] = { 0 };
+	size_t nl[WR_PAR_ENVS] = { 0 }, njobs = 0, k, i, at;
+	struct par_job *jobs = NULL;
+	int rc = 0;
+
+	if (nenv > WR_PAR_ENVS)
+		return cut_err_set(err, CUT_EINVAL, "At most %d environments at once.", WR_PAR_ENVS);
+	wr_follow_stop(x);   /* the follow holds the connections on its threads */
+	for (k = 0; rc == 0 && k < nenv; k++)
+		if ((rc = reach_links(x->reach, envs[k], &links[k], &nl[k], err)) == 0) {
+			if (!all && nl[k] > 1)
+				nl[k] = 1;   /* reach_links lists them by id */
+			njobs += nl[k];
+		}
+	if (rc == 0 && (jobs = calloc(njobs ? njobs : 1, sizeof(*jobs))) == NULL)
+		rc = cut_err_set(err, CUT_ENOMEM, "Out of memory.");
+	for (k = 0, at = 0; rc == 0 && k < nenv; k++)
+		for (i = 0; i < nl[k]; i++, at++) {
+			jobs[at] = (struct par_job){ .x = x, .l = links[k][i], .fn = fn, .arg = args[k] };
+			if (pthread_create(&jobs[at].th, NULL, par_main, &jobs[at]) == 0) {
+				jobs[at].started = 1;
+				continue;
+			}
+			/* No thread: run it here, in turn. */
+			jobs[at].rc = fn(x, jobs[at].l, jobs[at].arg, &jobs[at].err);
+		}
+	for (k = 0, at = 0; rc == 0 && k < nenv; k++)
+		for (i = 0; i < nl[k]; i++, at++)
+			if (jobs[at].started)
+				pthread_join(jobs[at].th, NULL);
+	for (k = 0, at = 0; jobs != NULL && k < nenv; k++)
+		for (i = 0; i < nl[k]; i++, at++)
+			if (jobs[at].rc != 0) {
+				reach_forget(x->reach, envs[k]);
+				if (rc == 0) {
+					rc = jobs[at].rc;
+					*err = jobs[at].err;
+				}
+			}
+	for (k = 0; k < nenv; k++)
+		free(links[k]);
+	free(jobs);
+	return rc;
 }
 
 static int
@@ -139,6 +225,8 @@ wr_unreg_user_count(struct world_ops *w, const char *env, long *n, struct cut_er
 	return wr_with_hosts(impl(w), env, 0, count_fn, n, err);
 }
 
+#define WR_FOLLOW_INTERVAL_MS 200
+
 /* ---- data safety -------------------------------------------------------------------- */
 
 /* Starts following env's access logs: one logcount per instance, on its
@@ -162,7 +250,11 @@ follow_start(struct wr *x, const char *env, struct cut_err *err)
 	f->n = n;
 	x->log_paths[0] = x->access_log;
 	x->log_paths[1] = NULL;
-	x->log_opts = (struct aop_logcount_opts){ x->access_log[0] ? x->log_paths : NULL, NULL, 1000, 0, 0 };
+	/* Each follow ends at its next count (qrate_stop), so the interval is
+	 * what stopping costs the step after quiet, inside the window: 200 ms,
+	 * not a second (a count frame is a few bytes). */
+	x->log_opts = (struct aop_logcount_opts){ x->access_log[0] ? x->log_paths : NULL, NULL,
+	    WR_FOLLOW_INTERVAL_MS, 0, 0 };
 	if ((r = qrate_start(f->links, f->n, &x->log_opts, &f->q, err)) != 0)
 		goto out;
 	snprintf(f->env, sizeof(f->env), "%s", env);
@@ -231,6 +323,70 @@ paused_fn(struct wr *x, const struct fleet_host *h, struct rexec_conn *c, struct
 	if (res.status == 0)
 		(*(int *)arg)++;
 	return 0;
+}
+
+/* ---- cron on several environments at once --------------------------------------- */
+
+static int
+paused_link(struct wr *x, struct alink *l, void *arg, struct cut_err *err)
+{
+	char path[400];
+	int e, r;
+
+	snprintf(path, sizeof(path), "%s/crontab.self.saved", x->cron_dir[0] ? x->cron_dir : "/var/lib/cutover");
+	if ((r = aop_exists(l, path, &e, err)) != 0)
+		return r;
+	if (e)
+		__atomic_add_fetch((int *)arg, 1, __ATOMIC_RELAXED);
+	return 0;
+}
+
+int
+wr_cron_paused_many(struct world_ops *w, const char *const *envs, size_t n, int *paused,
+    struct cut_err *err)
+{
+	int cnt[WR_PAR_ENVS] = { 0 };
+	void *args[WR_PAR_ENVS] = { 0 };
+	int r;
+
+	if (n > WR_PAR_ENVS)
+		return cut_err_set(err, CUT_EINVAL, "At most %d environments at once.", WR_PAR_ENVS);
+	for (size_t k = 0; k < n; k++)
+		args[k] = &cnt[k];
+	r = wr_side_by_side(impl(w), envs, n, 1, paused_link, args, err);
+	for (size_t k = 0; k < n; k++)
+		paused[k] = r == 0 && cnt[k] > 0;
+	return r;
+}
+
+static int
+cron_link(struct wr *x, struct alink *l, void *arg, struct cut_err *err)
+{
+	struct aop_crontab t;
+	int paused = 0, r;
+
+	if (arg == NULL) {
+		/* Give back: only where a saved copy is (nothing to put back elsewhere). */
+		if ((r = paused_link(x, l, &paused, err)) != 0 || !paused)
+			return r;
+	}
+	r = aop_cron(l, &x->aconf, arg ? "pause" : "restore", NULL, 0, 0, &t, err);
+	if (r == 0)
+		aop_crontab_free(&t);
+	return r;
+}
+
+int
+wr_cron_set_many(struct world_ops *w, const char *const *envs, size_t n, int pause,
+    struct cut_err *err)
+{
+	void *args[WR_PAR_ENVS] = { 0 };
+
+	if (n > WR_PAR_ENVS)
+		return cut_err_set(err, CUT_EINVAL, "At most %d environments at once.", WR_PAR_ENVS);
+	for (size_t k = 0; k < n; k++)
+		args[k] = pause ? (void *)"pause" : NULL;
+	return wr_side_by_side(impl(w), envs, n, 1, cron_link, args, err);
 }
 
 int
@@ -555,20 +711,19 @@ struct tdb_arg {
 };
 
 static int
-tdb_fn(struct wr *x, const struct fleet_host *h, struct rexec_conn *c, struct alink *l, void *arg,
-    struct cut_err *err)
+tdb_link(struct wr *x, struct alink *l, void *arg, struct cut_err *err)
 {
 	struct tdb_arg *a = arg;
 	struct aop_dbenv target;
 	int r;
 
-	(void)h; (void)c;
 	if ((r = precond_target_db(l, &x->aconf, &a->live, &target, err)) != 0)
 		return r;
 	return precond_disk(l, x->cfg.app.dir, a->min_free, err);
 }
 
-/* Every instance: each one runs the app against its own env file. */
+/* Every instance, side by side: each one runs the app against its own env
+ * file. */
 int
 wr_target_db_check(struct world_ops *w, const char *env, const char *live_host, int live_port,
     uint64_t min_free_bytes, struct cut_err *err)
@@ -583,7 +738,8 @@ wr_target_db_check(struct world_ops *w, const char *env, const char *live_host, 
 	if (live_port > 0)
 		snprintf(a.live.port, sizeof(a.live.port), "%d", live_port);
 	a.min_free = min_free_bytes;
-	return wr_with_hosts(impl(w), env, 1, tdb_fn, &a, err);
+	void *args[1] = { &a };
+	return wr_side_by_side(impl(w), &env, 1, 1, tdb_link, args, err);
 }
 
 struct chg_arg {
@@ -728,6 +884,8 @@ frz_set_fn(struct wr *x, const struct fleet_host *h, struct rexec_conn *c, struc
 	snprintf(a->fp->lsn, sizeof(a->fp->lsn), "%s", p.lsn);
 	a->fp->unix_s = p.unix_s;
 	a->fp->ended = p.ended;
+	snprintf(a->fp->value, sizeof(a->fp->value), "%s", p.value);
+	a->fp->value_read = 1;
 	return 0;
 }
 
@@ -778,6 +936,36 @@ wr_db_table_stats(struct world_ops *w, const char *env, struct world_table_stat 
 	*n = r == 0 ? a.n : 0;
 	if (r != 0)
 		free(a.stats);
+	return r;
+}
+
+/* On one instance of each environment: its database answers for all. */
+static int
+stats_link(struct wr *x, struct alink *l, void *arg, struct cut_err *err)
+{
+	return frz_stats_fn(x, NULL, NULL, l, arg, err);
+}
+
+int
+wr_db_table_stats_many(struct world_ops *w, const char *const *envs, size_t n,
+    struct world_table_stat **out, size_t *nout, struct cut_err *err)
+{
+	struct frz_arg a[WR_PAR_ENVS];
+	void *args[WR_PAR_ENVS] = { 0 };
+	int r;
+
+	if (n > WR_PAR_ENVS)
+		return cut_err_set(err, CUT_EINVAL, "At most %d environments at once.", WR_PAR_ENVS);
+	memset(a, 0, sizeof(a));
+	for (size_t k = 0; k < n; k++)
+		args[k] = &a[k];
+	r = wr_side_by_side(impl(w), envs, n, 0, stats_link, args, err);
+	for (size_t k = 0; k < n; k++) {
+		if (r != 0)
+			free(a[k].stats);
+		out[k] = r == 0 ? a[k].stats : NULL;
+		nout[k] = r == 0 ? a[k].n : 0;
+	}
 	return r;
 }
 

@@ -111,79 +111,7 @@ const struct step_entry step_quiet_entry = {
 	.wait = quiet_wait,
 };
 
-/* --- cron pause (before the snapshot) and its fail-back ----------------- */
-
-static int
-cron_state(struct run_ctx *ctx, int want_paused, struct cut_err *err)
-{
-	const char *envs[2] = { ctx->names.live_web, ctx->names.live_ses };
-	int k, r, paused;
-
-	for (k = 0; k < 2; k++) {
-		if ((r = ctx->world->cron_paused(ctx->world, envs[k], &paused, err)) != 0)
-			return r;
-		if (paused != want_paused)
-			return STEP_TODO;
-	}
-	return STEP_DONE;
-}
-
-static int
-cron_describe(struct run_ctx *ctx, char *buf, size_t len, struct cut_err *err)
-{
-	(void)err;
-	snprintf(buf, len, "save and empty the crontab on %s and %s (cron writes through "
-	    "maintenance mode)", ctx->names.live_web, ctx->names.live_ses);
-	return 0;
-}
-
-static int cron_check(struct run_ctx *ctx, struct cut_err *err) { return cron_state(ctx, 1, err); }
-
-static int
-cron_apply(struct run_ctx *ctx, struct cut_err *err)
-{
-	int r = ctx->world->cron_pause(ctx->world, ctx->names.live_web, err);
-
-	return r ? r : ctx->world->cron_pause(ctx->world, ctx->names.live_ses, err);
-}
-
-const struct step_entry step_cron_pause_entry = {
-	.name = "cron-pause",
-	.phase = STEP_PHASE_RUN,
-	.summary = "pause cron on the live environments",
-	.undone_by = "failback-cron",
-	.describe = cron_describe,
-	.check = cron_check,
-	.apply = cron_apply,
-};
-
-static int
-uncron_describe(struct run_ctx *ctx, char *buf, size_t len, struct cut_err *err)
-{
-	(void)err;
-	snprintf(buf, len, "put the saved crontab back on %s and %s", ctx->names.live_web,
-	    ctx->names.live_ses);
-	return 0;
-}
-
-static int uncron_check(struct run_ctx *ctx, struct cut_err *err) { return cron_state(ctx, 0, err); }
-
-static int
-uncron_apply(struct run_ctx *ctx, struct cut_err *err)
-{
-	int r = ctx->world->cron_resume(ctx->world, ctx->names.live_web, err);
-
-	return r ? r : ctx->world->cron_resume(ctx->world, ctx->names.live_ses, err);
-}
-
-const struct step_entry step_failback_cron_entry = {
-	.name = "failback-cron",
-	.phase = STEP_PHASE_FAILBACK,
-	.summary = "restore cron on the old live environments",
-	.describe = uncron_describe,
-	.check = uncron_check,
-	.apply = uncron_apply,
-};
+/* cron-pause and failback-cron: runbook/steps/step_cron.c */
 
 /* --- blocked emails: backup in prep, restore after the conversion -------- */
 
@@ -269,6 +197,25 @@ bclear_of(struct run_ctx *ctx, int rehearse, struct bclear *b)
 	}
 }
 
+/* The rows left to clear, read once per step (step_memo): check and
+ * describe ask within the same second, before anything is deleted. */
+static int
+blocked_count(struct run_ctx *ctx, const char *env, long *n, struct cut_err *err)
+{
+	const long *m;
+	char key[300];
+	int r;
+
+	snprintf(key, sizeof(key), "blocked-count %s", env);
+	if ((m = step_memo_get(ctx, key, sizeof(*n))) != NULL) {
+		*n = *m;
+		return 0;
+	}
+	if ((r = ctx->world->blocked_email_count(ctx->world, env, n, err)) == 0)
+		step_memo_put(ctx, key, n, sizeof(*n));
+	return r;
+}
+
 static int
 bclear_describe_common(struct run_ctx *ctx, int rehearse, char *buf, size_t len)
 {
@@ -279,8 +226,7 @@ bclear_describe_common(struct run_ctx *ctx, int rehearse, char *buf, size_t len)
 
 	bclear_of(ctx, rehearse, &b);
 	/* Only a count from the database the step will clear means anything. */
-	if (step_env_uses_db(ctx, b.env, b.db, &e) == 0 &&
-	    ctx->world->blocked_email_count(ctx->world, b.env, &n, &e) == 0)
+	if (step_env_uses_db(ctx, b.env, b.db, &e) == 0 && blocked_count(ctx, b.env, &n, &e) == 0)
 		snprintf(count, sizeof(count), "%ld ", n);
 	snprintf(buf, len, "copy the %sblocked-email row(s) of %s to %s/%s%s, then delete them "
 	    "there before migrate (they hold accounts_unregistereduser ids that migration 0055 "
@@ -351,7 +297,7 @@ bclear_check_common(struct run_ctx *ctx, int rehearse, struct cut_err *err)
 		cut_err_clear(err);
 		return STEP_TODO;
 	}
-	if ((r = ctx->world->blocked_email_count(ctx->world, b.env, &n, err)) != 0)
+	if ((r = blocked_count(ctx, b.env, &n, err)) != 0)
 		return r;
 	/* Empty: nothing to clear, or a kill came after the delete committed
 	 * (the copy was journalled before it). */
@@ -688,48 +634,7 @@ step_new_side_used(struct run_ctx *ctx)
 	    step_get(ctx, "point-new", "RDS_HOSTNAME") != NULL;
 }
 
-static int
-ncron_describe(struct run_ctx *ctx, char *buf, size_t len, struct cut_err *err)
-{
-	(void)err;
-	snprintf(buf, len, "save and empty the crontab on %s and %s (the new system stops "
-	    "writing; `cutover cron restore --env` puts it back)", ctx->names.new_web, ctx->names.new_ses);
-	return 0;
-}
-
-static int
-ncron_check(struct run_ctx *ctx, struct cut_err *err)
-{
-	const char *envs[2] = { ctx->names.new_web, ctx->names.new_ses };
-	int k, r, paused;
-
-	if (!step_new_side_used(ctx))
-		return STEP_DONE;   /* never pointed at the copy: it wrote nothing that matters */
-	for (k = 0; k < 2; k++) {
-		if ((r = ctx->world->cron_paused(ctx->world, envs[k], &paused, err)) != 0)
-			return r;
-		if (!paused)
-			return STEP_TODO;
-	}
-	return STEP_DONE;
-}
-
-static int
-ncron_apply(struct run_ctx *ctx, struct cut_err *err)
-{
-	int r = ctx->world->cron_pause(ctx->world, ctx->names.new_web, err);
-
-	return r ? r : ctx->world->cron_pause(ctx->world, ctx->names.new_ses, err);
-}
-
-const struct step_entry step_failback_new_cron_entry = {
-	.name = "failback-new-cron",
-	.phase = STEP_PHASE_FAILBACK,
-	.summary = "pause cron on the new environments",
-	.describe = ncron_describe,
-	.check = ncron_check,
-	.apply = ncron_apply,
-};
+/* failback-new-cron: runbook/steps/step_cron.c */
 
 /* --- fail-back: what happened on the new system since the cutover ------- */
 

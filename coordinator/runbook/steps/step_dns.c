@@ -26,28 +26,50 @@ target_of(const struct world_rrset *rr)
 	return rr->alias_dns[0] ? rr->alias_dns : rr->value;
 }
 
-/* The record set `name` as A (alias) or, failing that, CNAME. */
+/* The record set `name` as A (alias) or, failing that, CNAME. Read once
+ * per step (step_memo): dns-switch's check, record and apply all look at
+ * the same three records within a second, and nothing else changes them. */
 static int
 read_any(struct run_ctx *ctx, const char *name, struct world_rrset *rr, struct cut_err *err)
 {
-	int r = ctx->world->dns_read(ctx->world, ctx->names.zone, name, "A", rr, err);
+	const struct world_rrset *m;
+	char key[300];
+	int r;
 
+	snprintf(key, sizeof(key), "rrset %s %s", ctx->names.zone, name);
+	if ((m = step_memo_get(ctx, key, sizeof(*rr))) != NULL) {
+		*rr = *m;
+		return 0;
+	}
+	r = ctx->world->dns_read(ctx->world, ctx->names.zone, name, "A", rr, err);
 	if (r == CUT_ENOTFOUND)
 		r = ctx->world->dns_read(ctx->world, ctx->names.zone, name, "CNAME", rr, err);
 	if (r == CUT_ENOTFOUND)
 		return cut_err_set(err, CUT_ENOTFOUND, "There is no A or CNAME record %s in zone %s; "
 		    "check the DNS names in the configuration.", name, ctx->names.zone);
+	if (r == 0)
+		step_memo_put(ctx, key, rr, sizeof(*rr));
 	return r;
 }
 
+/* An environment's CNAME, once per step (step_memo) as read_any. */
 static int
 env_cname(struct run_ctx *ctx, const char *env, char *buf, size_t len, struct cut_err *err)
 {
 	struct world_env e;
+	char key[300], cn[256];
+	const char *m;
 	int r;
 
+	snprintf(key, sizeof(key), "cname %s", env);
+	if ((m = step_memo_get(ctx, key, sizeof(cn))) != NULL) {
+		snprintf(buf, len, "%s", m);
+		return 0;
+	}
 	if ((r = ctx->world->env_describe(ctx->world, env, &e, err)) != 0)
 		return r;
+	snprintf(cn, sizeof(cn), "%s", e.cname);
+	step_memo_put(ctx, key, cn, sizeof(cn));
 	snprintf(buf, len, "%s", e.cname);
 	return 0;
 }
@@ -129,14 +151,50 @@ change_state(struct run_ctx *ctx, struct cut_err *err)
 /* --- dns-switch --------------------------------------------------------- */
 
 static int
-new_targets(struct run_ctx *ctx, char cn[3][256], struct cut_err *err)
+cname_known(struct run_ctx *ctx, const char *env)
 {
+	char key[300];
+
+	snprintf(key, sizeof(key), "cname %s", env);
+	return step_memo_get(ctx, key, 256) != NULL;
+}
+
+/* The CNAMEs of a pair of environments, in one call when the world can,
+ * kept in the step's memo for env_cname. */
+static int
+pair_cnames(struct run_ctx *ctx, const char *web, const char *ses, char cn[2][256],
+    struct cut_err *err)
+{
+	const char *envs[2] = { web, ses };
+	char key[300];
 	int r;
 
-	if ((r = env_cname(ctx, ctx->names.new_web, cn[0], sizeof(cn[0]), err)) != 0)
+	if (ctx->world->env_cnames == NULL || (cname_known(ctx, web) && cname_known(ctx, ses))) {
+		if ((r = env_cname(ctx, web, cn[0], 256, err)) != 0)
+			return r;
+		return env_cname(ctx, ses, cn[1], 256, err);
+	}
+	if ((r = ctx->world->env_cnames(ctx->world, envs, 2, cn, err)) != 0)
 		return r;
-	memcpy(cn[1], cn[0], sizeof(cn[1]));
-	return env_cname(ctx, ctx->names.new_ses, cn[2], sizeof(cn[2]), err);
+	for (int k = 0; k < 2; k++) {
+		snprintf(key, sizeof(key), "cname %s", envs[k]);
+		step_memo_put(ctx, key, cn[k], 256);
+	}
+	return 0;
+}
+
+static int
+new_targets(struct run_ctx *ctx, char cn[3][256], struct cut_err *err)
+{
+	char two[2][256];
+	int r;
+
+	if ((r = pair_cnames(ctx, ctx->names.new_web, ctx->names.new_ses, two, err)) != 0)
+		return r;
+	memcpy(cn[0], two[0], sizeof(cn[0]));
+	memcpy(cn[1], two[0], sizeof(cn[1]));
+	memcpy(cn[2], two[1], sizeof(cn[2]));
+	return 0;
 }
 
 static int
@@ -176,7 +234,7 @@ static int
 switch_record(struct run_ctx *ctx, struct cut_err *err)
 {
 	struct world_rrset rr;
-	char key[64], cn[256];
+	char key[64], cn[2][256];
 	int i, r;
 
 	for (i = 0; i < 3; i++) {
@@ -187,12 +245,10 @@ switch_record(struct run_ctx *ctx, struct cut_err *err)
 			return cut_err_set(err, r, "Cannot record DNS record %s.", rr.name);
 	}
 	/* tidy needs these after the old environments are gone */
-	if ((r = env_cname(ctx, ctx->names.live_web, cn, sizeof(cn), err)) != 0)
+	if ((r = pair_cnames(ctx, ctx->names.live_web, ctx->names.live_ses, cn, err)) != 0)
 		return r;
-	step_put(ctx, "old_web_cname", "%s", cn);
-	if ((r = env_cname(ctx, ctx->names.live_ses, cn, sizeof(cn), err)) != 0)
-		return r;
-	return step_put(ctx, "old_ses_cname", "%s", cn);
+	step_put(ctx, "old_web_cname", "%s", cn[0]);
+	return step_put(ctx, "old_ses_cname", "%s", cn[1]);
 }
 
 static int

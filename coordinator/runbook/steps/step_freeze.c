@@ -255,7 +255,10 @@ unfreeze(struct run_ctx *ctx, const char *step, const char *env, const char *db,
 
 	if ((r = ctx->world->db_read_only_set(ctx->world, env, target, &fp, err)) != 0)
 		return r;
-	if ((r = setting_is(ctx, env, target, err)) < 0)
+	/* Read back with the change when the world can (one round trip). */
+	if (fp.value_read)
+		r = strcmp(fp.value, target ? target : "") == 0;
+	else if ((r = setting_is(ctx, env, target, err)) < 0)
 		return r;
 	if (r == 0)
 		return cut_err_set(err, CUT_ESTATE, "%s still shows the wrong "
@@ -436,6 +439,31 @@ parity_compare(struct run_ctx *ctx, const struct rowlist *frozen, const struct w
 	return r;
 }
 
+/* The live and the new database's stats, read side by side when the world
+ * can (on a real database each count is a scan of every table). */
+static int
+both_stats(struct run_ctx *ctx, struct world_table_stat **live, size_t *nlive,
+    struct world_table_stat **nw, size_t *nnew, struct cut_err *err)
+{
+	const char *envs[2] = { ctx->names.live_web, ctx->names.new_web };
+	struct world_table_stat *st[2];
+	size_t n[2];
+	int r;
+
+	if (ctx->world->db_table_stats_many == NULL) {
+		if ((r = ctx->world->db_table_stats(ctx->world, envs[0], live, nlive, err)) != 0)
+			return r;
+		return ctx->world->db_table_stats(ctx->world, envs[1], nw, nnew, err);
+	}
+	if ((r = ctx->world->db_table_stats_many(ctx->world, envs, 2, st, n, err)) != 0)
+		return r;
+	*live = st[0];
+	*nlive = n[0];
+	*nw = st[1];
+	*nnew = n[1];
+	return 0;
+}
+
 static int
 parity_apply(struct run_ctx *ctx, struct cut_err *err)
 {
@@ -458,11 +486,9 @@ parity_apply(struct run_ctx *ctx, struct cut_err *err)
 	memset(&o, 0, sizeof(o));
 	if ((r = rowlist_init(&o.rl, 6, cols, err)) != 0)
 		goto out;
-	if ((r = ctx->world->db_table_stats(ctx->world, ctx->names.live_web, &live, &nlive, err)) != 0)
-		goto out;
 	if ((r = step_env_uses_db(ctx, ctx->names.new_web, ctx->names.new_db, err)) != 0)
 		goto out;
-	if ((r = ctx->world->db_table_stats(ctx->world, ctx->names.new_web, &nw, &nnew, err)) != 0)
+	if ((r = both_stats(ctx, &live, &nlive, &nw, &nnew, err)) != 0)
 		goto out;
 	if ((r = parity_compare(ctx, &frozen, live, nlive, nw, nnew, &o, err)) != 0)
 		goto out;
@@ -506,83 +532,7 @@ const struct step_entry step_parity_entry = {
 	.apply = parity_apply,
 };
 
-/* --- the new side's cron, held from point-new to parity ------------------
- *
- * Once point-new has pointed them at the copy, the new environments' cron
- * jobs write there (the auto top-up writes member transactions) while the
- * site is still closed: parity would find rows the frozen database never
- * had, and no table could be compared exactly. So their cron is paused
- * before point-new (they still use the prep database, nothing is lost) and
- * put back right after parity, before DNS moves. */
-
-static int
-ncron_state(struct run_ctx *ctx, int want_paused, struct cut_err *err)
-{
-	const char *envs[2] = { ctx->names.new_web, ctx->names.new_ses };
-	int r, paused;
-
-	for (int k = 0; k < 2; k++) {
-		if ((r = ctx->world->cron_paused(ctx->world, envs[k], &paused, err)) != 0)
-			return r;
-		if (paused != want_paused)
-			return STEP_TODO;
-	}
-	return STEP_DONE;
-}
-
-static int
-nhold_describe(struct run_ctx *ctx, char *buf, size_t len, struct cut_err *err)
-{
-	(void)err;
-	snprintf(buf, len, "save and empty the crontab on %s and %s until parity has compared the "
-	    "databases (pointed at the copy, their jobs would write there before it opens)",
-	    ctx->names.new_web, ctx->names.new_ses);
-	return 0;
-}
-
-static int nhold_check(struct run_ctx *ctx, struct cut_err *err) { return ncron_state(ctx, 1, err); }
-
-static int
-nhold_apply(struct run_ctx *ctx, struct cut_err *err)
-{
-	int r = ctx->world->cron_pause(ctx->world, ctx->names.new_web, err);
-
-	return r ? r : ctx->world->cron_pause(ctx->world, ctx->names.new_ses, err);
-}
-
-const struct step_entry step_new_cron_hold_entry = {
-	.name = "new-cron-hold",
-	.phase = STEP_PHASE_RUN,
-	.summary = "hold cron on the new environments until parity",
-	.describe = nhold_describe,
-	.check = nhold_check,
-	.apply = nhold_apply,
-};
-
-static int
-nback_describe(struct run_ctx *ctx, char *buf, size_t len, struct cut_err *err)
-{
-	(void)err;
-	snprintf(buf, len, "put the saved crontab back on %s and %s (parity is done)",
-	    ctx->names.new_web, ctx->names.new_ses);
-	return 0;
-}
-
-static int nback_check(struct run_ctx *ctx, struct cut_err *err) { return ncron_state(ctx, 0, err); }
-
-static int
-nback_apply(struct run_ctx *ctx, struct cut_err *err)
-{
-	int r = ctx->world->cron_resume(ctx->world, ctx->names.new_web, err);
-
-	return r ? r : ctx->world->cron_resume(ctx->world, ctx->names.new_ses, err);
-}
-
-const struct step_entry step_new_cron_back_entry = {
-	.name = "new-cron-back",
-	.phase = STEP_PHASE_RUN,
-	.summary = "give the new environments their cron back",
-	.describe = nback_describe,
-	.check = nback_check,
-	.apply = nback_apply,
-};
+/* The new side's cron is held from point-new to parity (new-cron-hold,
+ * new-cron-back: runbook/steps/step_cron.c): pointed at the copy, its jobs
+ * would write there while the site is still closed, and parity would find
+ * rows the frozen database never had. */

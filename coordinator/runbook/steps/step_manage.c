@@ -107,6 +107,7 @@ conv_check(struct run_ctx *ctx, struct cut_err *err)
 		return STEP_DONE;
 	if ((r = ctx->world->unreg_user_count(ctx->world, ctx->names.new_web, &n, err)) != 0)
 		return r;
+	step_memo_put(ctx, "unregistered", &n, sizeof(n));   /* apply's count before */
 	return n == 0 ? STEP_DONE : STEP_TODO;
 }
 
@@ -121,7 +122,11 @@ conv_apply(struct run_ctx *ctx, struct cut_err *err)
 	if ((r = step_env_uses_db(ctx, ctx->names.new_web, ctx->names.new_db, err)) != 0 ||
 	    (r = step_target_db_check(ctx, ctx->names.new_web, err)) != 0)
 		return r;
-	ctx->world->unreg_user_count(ctx->world, ctx->names.new_web, &before, NULL);
+	const long *m = step_memo_get(ctx, "unregistered", sizeof(before));
+	if (m != NULL)
+		before = *m;   /* the check counted them just now */
+	else
+		ctx->world->unreg_user_count(ctx->world, ctx->names.new_web, &before, NULL);
 	if ((r = run_manage(ctx, ctx->names.new_web, ctx->names.new_db, CONVERT, err)) != 0)
 		return r;
 	ctx->world->unreg_user_count(ctx->world, ctx->names.new_web, &after, NULL);
