@@ -67,15 +67,19 @@ declare -A POINTS=(
 # it where the snapshot path snapshots and restores.
 if [ "$CUT_METHOD" = replica ]; then
 	sed -i '/^\[database\]/a method = replica' "$CFG"
-	unset 'POINTS[snapshot]' 'POINTS[restore]'
+	unset 'POINTS[snapshot]' 'POINTS[restore]' 'POINTS[new-cron-hold]' 'POINTS[point-new]' 'POINTS[maint-off]'
+	POINTS[replica-pointed]="before done"
 	POINTS[replica-catchup]="before apply applied wait waited done"
+	POINTS[open-new]="before apply applied done"
 	POINTS[promote]="before apply applied wait waited done"
+	POINTS[open-new-ready]="before apply applied wait waited wait2 waited2 done"
 fi
 # The second environment a pair step waits for (held while the first is released).
 declare -A SECOND=(
 	[maint-on]=cobalt-ses-production-green
 	[point-new]=cobalt-ses-production-blue
 	[maint-off]=cobalt-ses-production-blue
+	[open-new-ready]=cobalt-ses-production-blue
 )
 
 # The journal's records count / its last one (runbook/journal.h: one JSON object a
