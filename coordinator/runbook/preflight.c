@@ -11,6 +11,7 @@
 #include "runbook/journal.h"
 #include "runbook/progress.h"
 #include "runbook/step.h"
+#include "runbook/tables.h"
 
 static int
 began(struct run_ctx *ctx, const char *step)
@@ -19,11 +20,14 @@ began(struct run_ctx *ctx, const char *step)
 }
 
 /* The cutover run has started changing the live and new environments, so
- * one of them may be Updating because of us. */
+ * one of them may be Updating because of us: its method's first step began
+ * (scale-live; the replica method's replica-pointed). */
 static int
 resuming(struct run_ctx *ctx)
 {
-	return began(ctx, "scale-live");
+	const struct runbook *rb = runbook_for("run", ctx->names.db_method);
+
+	return began(ctx, "scale-live") || (rb && rb->nsteps && began(ctx, rb->steps[0]->name));
 }
 
 static int
@@ -238,7 +242,16 @@ pf_new_names_free(struct run_ctx *ctx, struct cut_err *err)
 static int
 pf_cutover_done(struct run_ctx *ctx, struct cut_err *err)
 {
-	if (ctx->journal == NULL || !journal_step_state(ctx->journal, "maint-off").done)
+	const struct runbook *rb = runbook_for("run", ctx->names.db_method);
+	const char *end = "maint-off";
+	size_t i;
+
+	/* The step that ends the method's window (maint-off; the replica
+	 * method's dns-insync). */
+	for (i = 0; rb != NULL && i < rb->nsteps; i++)
+		if (rb->steps[i]->flags & STEP_F_DOWNTIME_END)
+			end = rb->steps[i]->name;
+	if (ctx->journal == NULL || !journal_step_state(ctx->journal, end).done)
 		return cut_err_set(err, CUT_ESTATE, "The cutover is not finished in this state "
 		    "folder's journal, so the old system may still be needed; finish `cutover run` "
 		    "first.");

@@ -19,11 +19,14 @@
 #include <sys/stat.h>
 
 /* Where a step waits for a change another step applied: dns-insync waits
- * for dns-switch's Route 53 change. */
+ * for dns-switch's Route 53 change, open-new-ready for open-new's
+ * configuration update (the replica method). */
 static const char *
 change_step(const char *step)
 {
-	return strcmp(step, "dns-insync") == 0 ? "dns-switch" : step;
+	if (strcmp(step, "dns-insync") == 0)
+		return "dns-switch";
+	return strcmp(step, "open-new-ready") == 0 ? "open-new" : step;
 }
 
 struct builder {

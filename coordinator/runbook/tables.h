@@ -26,6 +26,19 @@ const struct runbook *runbook_find(const char *cmd);
  * run lists; the other commands are the same for both. */
 const struct runbook *runbook_for(const char *cmd, const char *method);
 
+/* The rows prep's and run's tables for both methods are built from (one
+ * list per command, runbook/tables.c): the step and the methods that run it
+ * at that place. */
+enum { RUNBOOK_S = 1, RUNBOOK_R = 2 };   /* [database] method snapshot, replica */
+struct runbook_row {
+	const struct step_entry *step;
+	unsigned methods;                 /* RUNBOOK_S | RUNBOOK_R */
+};
+
+/* The rows of cmd ("prep", "run"; *n rows), NULL (*n 0) for the commands
+ * that are the same for both methods. */
+const struct runbook_row *runbook_rows(const char *cmd, size_t *n);
+
 /* Every runbook of the snapshot method, NULL-terminated (plan/status walk
  * them all; runbook_for gives a method's own). */
 extern const struct runbook *const runbook_all[];
@@ -55,7 +68,8 @@ extern const struct step_entry step_create_web_entry, step_create_ses_entry,
     step_rehearse_mpc_sync_entry,
     step_freeze_entry, step_unfreeze_new_entry, step_parity_entry, step_failback_unfreeze_entry,
     step_new_cron_hold_entry, step_new_cron_back_entry,
-    step_replica_create_entry, step_replica_catchup_entry, step_promote_entry;
+    step_replica_create_entry, step_replica_catchup_entry, step_promote_entry,
+    step_open_new_entry, step_open_new_ready_entry, step_replica_pointed_entry, step_dns_insync_open_entry;
 
 /* The tables the parity step (runbook/steps/step_freeze.c) leaves out, and
  * why; NULL-ended. */

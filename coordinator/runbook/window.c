@@ -44,15 +44,17 @@ static const struct link chain[] = {
 	{ "point-new", ENGINE_WAIT_ENV_UPDATE },
 	{ "maint-off", ENGINE_WAIT_ENV_UPDATE },
 };
-/* [database] method = replica: the replica was made by prep; the window
- * promotes it (its catch-up after the freeze is WAL already streamed:
- * seconds, counted with the tool's own work). */
+/* [database] method = replica: the replica was made, and the new
+ * environments pointed at it, by prep; the window promotes it (its catch-up
+ * after the freeze is WAL already streamed: seconds, counted with the
+ * tool's own work) while the new environments' MAINTENANCE_MODE=OFF update
+ * runs beside it (open-new, shorter than the promotion), and ends when
+ * Route 53 is INSYNC after the DNS switch, which comes last. */
 static const struct link replica_chain[] = {
 	{ "maint-on", ENGINE_WAIT_ENV_UPDATE },
 	{ "quiet", ENGINE_WAIT_QUIET },
 	{ "promote", ENGINE_WAIT_DB_PROMOTE },
-	{ "point-new", ENGINE_WAIT_ENV_UPDATE },
-	{ "maint-off", ENGINE_WAIT_ENV_UPDATE },
+	{ "dns-insync", ENGINE_WAIT_DNS },
 };
 
 /* The tool's own work in the window: the goal of issue 12 (its benchmark
@@ -146,6 +148,7 @@ window_predict(struct run_ctx *ctx, struct window_prediction *out)
 		}
 		out->total_s += p->seconds;
 	}
+	out->replica = replica;
 	out->work_s = WINDOW_WORK_S;
 	out->total_s += out->work_s;
 }
@@ -182,8 +185,11 @@ window_sentence(const struct window_prediction *p, char *buf, size_t len)
 		    p->part[i].kind, part, p->part[i].source);
 	}
 	if (n < len)
-		snprintf(buf + n, len - n, "the tool's own work about %.0fs. Route 53's INSYNC "
-		    "minute runs beside the conversion and the smoke test.", p->work_s);
+		snprintf(buf + n, len - n, "the tool's own work about %.0fs. %s", p->work_s,
+		    p->replica ? "The new environments' configuration update (open-new) runs beside "
+		    "the promotion; the window ends when Route 53 is INSYNC after the DNS switch, "
+		    "the last change." : "Route 53's INSYNC minute runs beside the conversion and the "
+		    "smoke test.");
 }
 
 struct json_object *

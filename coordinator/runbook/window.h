@@ -3,7 +3,9 @@
  *
  * The window is the chain of waits between maintenance on and off (runbook
  * order, tables.c): maint-on's configuration update, the quiet period, the
- * snapshot, the restore, point-new's configuration update, maint-off's;
+ * snapshot, the restore, point-new's configuration update, maint-off's (the
+ * replica method: maint-on, quiet, the promotion with open-new's update
+ * beside it, and Route 53's INSYNC after the DNS switch, the last change);
  * dns-insync's Route 53 minute mostly runs beside the conversion and the
  * smoke test, and a pair of environments updates side by side, so each of
  * those counts once. Each AWS wait takes what `cutover rehearse` measured on
@@ -36,6 +38,7 @@ struct window_prediction {
 	double total_s;         /* the parts plus the tool's own work */
 	double work_s;          /* the tool's own work (an estimate) */
 	int nmeasured;          /* parts that came from a rehearsal */
+	int replica;            /* [database] method = replica's chain */
 };
 
 /* Fills *out from ctx's journal (may be NULL: no rehearsal) and

@@ -76,9 +76,15 @@ DB_STEPS_REPLICA="replica-catchup promote"
 METHOD_STEPS="lost-writes"
 if [ "$CUT_METHOD" = replica ]; then
 	sed -i '/^\[database\]/a method = replica' "$CFG"
-	unset 'POINTS[snapshot]' 'POINTS[restore]'
+	unset 'POINTS[snapshot]' 'POINTS[restore]' 'POINTS[new-cron-hold]' 'POINTS[point-new]' 'POINTS[maint-off]'
+	POINTS[replica-pointed]="before done"
 	POINTS[replica-catchup]="before apply applied wait waited done"
+	POINTS[open-new]="before apply applied done"
 	POINTS[promote]="before apply applied wait waited done"
+	# the promotion's long wait outlasts open-new's updates (started just
+	# before it), so open-new-ready finds them done (its waits are killed in
+	# tests/unit/test_engine_replica.c)
+	POINTS[open-new-ready]="before done"
 fi
 # The second environment a pair step waits for (held while the first is released).
 declare -A SECOND=(

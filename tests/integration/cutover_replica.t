@@ -4,8 +4,11 @@
 # world before Prep), whose read replica is a real PostgreSQL standby of the
 # live cluster: prep refused while the live database keeps no automated
 # backups, then prep creating the replica (streaming, read-only), plan
-# showing it and the promotion in the window, run --yes killed right after
-# the catch-up, the promotion and the DNS change and rerun, the world checked
+# showing it and the promotion in the window, prep pointing the new
+# environments at the replica (closed), run --yes killed right after the
+# catch-up, the opening of the new side, the promotion and the DNS change and
+# rerun, the step order (the new side opens beside the promotion, DNS moves
+# last and ends the window), the world checked
 # afterwards (no snapshot, no restore, one promotion, the promoted database
 # out of recovery with production's data, migrated and converted, DNS, old
 # database untouched and frozen, no lost writes after the promotion point),
@@ -46,10 +49,14 @@ probe_replicated() { [ "$(psql_at "$REP" "SELECT i FROM replica_probe" 2>/dev/nu
 wait_for 20 probe_replicated
 check "a write to the live database reaches it" eq "$(psql_at "$REP" "SELECT i FROM replica_probe" 2>/dev/null)" 42
 psql_at "$LIVE_DB" "DROP TABLE replica_probe" >/dev/null
+check "prep points the new web env at the replica" eq "$(env_var cobalt-production-green RDS_HOSTNAME)" "$REP"
+check "and the new SES env" eq "$(env_var cobalt-ses-production-blue RDS_HOSTNAME)" "$REP"
+check "with MP_USE_DJANGO removed" eq "$(env_var cobalt-production-green MP_USE_DJANGO)" "<unset>"
+check "still in maintenance mode" eq "$(env_var cobalt-production-green MAINTENANCE_MODE)" ON
 
 # ---- run, killed after each change of the replica path, rerun ------------------------------
 clear_calls
-for point in replica-catchup:done promote:apply dns-switch:apply; do
+for point in replica-catchup:done open-new:apply promote:apply dns-switch:apply; do
 	CUTOVER_TEST_CRASH_AT=$point "$CUTOVER" run --yes -c "$CFG" --state "$ST" >"$T/out" 2>"$T/err" </dev/null
 	rc=$?
 	check "run killed right after $point" eq "$rc" 137
@@ -60,6 +67,14 @@ check "no snapshot taken" eq "$(calls rds CreateDBSnapshot)" 0
 check "no restore" eq "$(calls rds RestoreDBInstanceFromDBSnapshot)" 0
 check "exactly one promotion" eq "$(calls rds PromoteReadReplica)" 1
 check "exactly one DNS change" eq "$(calls route53 ChangeResourceRecordSets)" 1
+# the new side opens beside the promotion; DNS moves last, after the smoke test
+order=$($PY -c '
+import json, sys
+done = [r["step"] for r in map(json.loads, open(sys.argv[1])) if r.get("ev") in ("step-done", "step-skipped") and r.get("step")]
+first = lambda s: done.index(s) if s in done else -1
+print(0 <= first("open-new") < first("promote") < first("open-new-ready") < first("smoke-test") < first("dns-switch") < first("dns-insync"), "maint-off" in done, "point-new" in done[done.index("scale-live"):])' "$ST/journal.jsonl")
+check "open-new before the promotion's wait, DNS after the smoke test, no maint-off or point-new in the run" eq "$order" "True False False"
+check "the window ends at dns-insync" has "$ST/journal.jsonl" '"ev":"downtime-end","step":"dns-insync"'
 check "the journal has the catch-up's positions" has "$ST/journal.jsonl" '"step":"replica-catchup".*"replay_lsn"'
 check "lost writes are counted from the promotion point: none" has "$T/out" "0 row(s) were written to the old database after the promotion point"
 check "the report has the lost-writes section" has "$ST/report.md" "^## Lost writes"

@@ -79,8 +79,21 @@ test_replica_prep_and_run(void **state)
 	assert_int_equal(runbook_index(rb, "restore"), -1);
 	assert_true(runbook_index(rb, "freeze") < runbook_index(rb, "replica-catchup"));
 	assert_true(runbook_index(rb, "replica-catchup") < runbook_index(rb, "promote"));
-	assert_true(runbook_index(rb, "promote") < runbook_index(rb, "point-new"));
-	assert_true(runbook_index(runbook_for("prep", "replica"), "replica-create") >= 0);
+	/* the new side is pointed (by prep, checked before the window), opened
+	 * beside the promotion, and DNS moves after the smoke test, last */
+	assert_int_equal(runbook_index(rb, "point-new"), -1);
+	assert_int_equal(runbook_index(rb, "new-cron-hold"), -1);
+	assert_true(runbook_index(rb, "replica-pointed") < runbook_index(rb, "maint-on"));
+	assert_true(runbook_index(rb, "replica-catchup") < runbook_index(rb, "open-new"));
+	assert_true(runbook_index(rb, "open-new") + 1 == runbook_index(rb, "promote"));
+	assert_true(runbook_index(rb, "promote") + 1 == runbook_index(rb, "open-new-ready"));
+	assert_true(runbook_index(rb, "open-new-ready") < runbook_index(rb, "unfreeze-new"));
+	assert_true(runbook_index(rb, "smoke-test") < runbook_index(rb, "dns-switch"));
+	assert_true(runbook_index(rb, "dns-switch") + 1 == runbook_index(rb, "dns-insync"));
+	assert_int_equal(runbook_index(rb, "maint-off"), -1);
+	assert_true(rb->steps[runbook_index(rb, "dns-insync")]->flags & STEP_F_DOWNTIME_END);
+	assert_true(runbook_index(runbook_for("prep", "replica"), "replica-create") <
+	    runbook_index(runbook_for("prep", "replica"), "point-new"));
 	assert_ptr_equal(runbook_for("run", "snapshot"), runbook_find("run"));
 	assert_ptr_equal(runbook_for("tidy", "replica"), runbook_find("tidy"));
 
@@ -91,16 +104,35 @@ test_replica_prep_and_run(void **state)
 	assert_string_equal(fakeworld_db(h.fw, "cobalt-production-green")->replica_source,
 	    "production-blue");
 	assert_non_null(strstr(h.out, "read replica"));
+	/* prep pointed the new side at the replica, still closed, cron held */
+	assert_string_equal(fakeworld_var(h.fw, "cobalt-production-green", "RDS_HOSTNAME"),
+	    fakeworld_db(h.fw, "cobalt-production-green")->endpoint);
+	assert_string_equal(fakeworld_var(h.fw, "cobalt-ses-production-blue", "RDS_HOSTNAME"),
+	    fakeworld_db(h.fw, "cobalt-production-green")->endpoint);
+	assert_null(fakeworld_var(h.fw, "cobalt-production-green", "MP_USE_DJANGO"));
+	assert_string_equal(fakeworld_var(h.fw, "cobalt-production-green", "MAINTENANCE_MODE"), "ON");
 	/* a second prep changes nothing */
 	int m = h.fw->mutations;
 	assert_int_equal(enginerun_cmd(&h, "prep", &err), 0);
 	assert_int_equal(h.fw->mutations, m);
 	fakeworld_settle(h.fw);
+	/* since prep: MP_USE_DJANGO set by hand on one, and an instance of the
+	 * other replaced (the deploy hook put its crontab back) */
+	{
+		struct world_var v = { "MP_USE_DJANGO", "NO", 1 };
+		assert_int_equal(h.w->env_update_vars(h.w, "cobalt-production-green", &v, 1, NULL, 0,
+		    &err), 0);
+		assert_int_equal(h.w->cron_resume(h.w, "cobalt-ses-production-blue", &err), 0);
+		fakeworld_settle(h.fw);
+	}
 	fakeworld_reset_counters(h.fw);
 
 	assert_int_equal(enginerun_cmd(&h, "run", &err), 0);
 	assert_replica_end_state(&h);
+	assert_null(fakeworld_var(h.fw, "cobalt-production-green", "MP_USE_DJANGO"));
 	j = enginerun_journal(&h);
+	assert_non_null(strstr(j, "\"repointed\":\"cobalt-production-green\""));
+	assert_non_null(strstr(j, "\"cron_held_again\":\"cobalt-ses-production-blue\""));
 	p = j;
 	for (size_t i = 0; i < rb->nsteps; i++) {
 		char want[128];
@@ -138,7 +170,9 @@ test_replica_crash_at_every_point(void **state)
 {
 	static const char *const points[] = { "before", "recorded", "apply", "applied", "wait",
 	    "waited", "wait2", "waited2", "done" };
-	static const char *const two_waits[] = { "maint-on", "point-new", "maint-off" };
+	/* replica-pointed: the harness's prep leaves MP_USE_DJANGO=NO behind,
+	 * so it puts the settings back and waits */
+	static const char *const two_waits[] = { "maint-on", "replica-pointed", "open-new-ready" };
 	const struct runbook *rb = runbook_for("run", "replica");
 	size_t i, k;
 	int crashed = 0, want = 0;
@@ -311,10 +345,89 @@ test_replica_window(void **state)
 	snprintf(ctx.names.db_method, sizeof(ctx.names.db_method), "snapshot");
 	window_predict(&ctx, &snap);
 	assert_true(rep.total_s < snap.total_s);
-	/* 120 + 60 + 240 + 120 + 120 + 5 against 120 + 60 + 120 + 600 + 120 + 120 + 5 */
-	assert_int_equal((int)rep.total_s, 665);
+	assert_non_null(strstr(line, "dns-insync dns-change 1m00s"));
+	assert_null(strstr(line, "point-new"));
+	assert_null(strstr(line, "maint-off"));
+	/* 120 + 60 + 240 + 60 + 5 against 120 + 60 + 120 + 600 + 120 + 120 + 5 */
+	assert_int_equal((int)rep.total_s, 485);
 	assert_int_equal((int)snap.total_s, 1145);
 	enginerun_done(&h);
+}
+
+/* Fail-back after the new side opened but before DNS moved: DNS was never
+ * changed, the old side opens again and the new side is closed again. */
+static void
+test_replica_failback_before_dns(void **state)
+{
+	struct enginerun h;
+	struct cut_err err;
+
+	(void)state;
+	init_prepped(&h);
+	h.opts.until = "smoke-test";
+	assert_int_equal(enginerun_cmd(&h, "run", &err), 0);
+	h.opts.until = NULL;
+	fakeworld_settle(h.fw);
+	assert_string_equal(fakeworld_var(h.fw, "cobalt-production-green", "MAINTENANCE_MODE"), "OFF");
+	assert_int_equal(h.fw->dns_changes, 0);
+	assert_int_equal(enginerun_cmd(&h, "failback", &err), 0);
+	fakeworld_settle(h.fw);
+	assert_string_equal(fakeworld_rr(h.fw, "myabf.com.au.")->alias_dns, BLUE_CNAME ".");
+	assert_string_equal(fakeworld_var(h.fw, "cobalt-production-green", "MAINTENANCE_MODE"), "ON");
+	assert_string_equal(fakeworld_var(h.fw, "cobalt-ses-production-blue", "MAINTENANCE_MODE"), "ON");
+	assert_string_equal(fakeworld_var(h.fw, "cobalt-production-blue", "MAINTENANCE_MODE"), "OFF");
+	assert_string_equal(fakeworld_db(h.fw, "production-blue")->data.read_only, "");
+	enginerun_done(&h);
+}
+
+/* One list per command for both methods (runbook/tables.c): every step of
+ * one method's prep or run is in the other's too, unless a row declares it
+ * for that method only; and each method's table is exactly its rows, in
+ * order (a step added to a hand-written second list would fail here). */
+static void
+test_one_run_table(void **state)
+{
+	static const char *const cmds[] = { "prep", "run" };
+	static const char *const methods[] = { "snapshot", "replica" };
+
+	(void)state;
+	for (size_t c = 0; c < 2; c++) {
+		size_t nrows, i, k, m;
+		const struct runbook_row *rows = runbook_rows(cmds[c], &nrows);
+
+		assert_non_null(rows);
+		for (m = 0; m < 2; m++) {
+			const struct runbook *rb = runbook_for(cmds[c], methods[m]);
+			unsigned bit = m ? RUNBOOK_R : RUNBOOK_S;
+			for (i = k = 0; i < nrows; i++) {
+				if (!(rows[i].methods & bit))
+					continue;
+				if (k >= rb->nsteps || rb->steps[k] != rows[i].step)
+					fail_msg("%s %s: step %zu is not row %zu (%s)", methods[m], cmds[c],
+					    k, i, rows[i].step->name);
+				k++;
+			}
+			assert_int_equal(k, rb->nsteps);
+		}
+		/* in one method's table only: declared so by every row naming it */
+		for (m = 0; m < 2; m++) {
+			const struct runbook *a = runbook_for(cmds[c], methods[m]);
+			const struct runbook *b = runbook_for(cmds[c], methods[!m]);
+			unsigned bit = m ? RUNBOOK_R : RUNBOOK_S;
+			for (i = 0; i < a->nsteps; i++) {
+				if (runbook_index(b, a->steps[i]->name) >= 0)
+					continue;
+				for (k = 0; k < nrows; k++)
+					if (strcmp(rows[k].step->name, a->steps[i]->name) == 0 &&
+					    rows[k].methods != bit)
+						fail_msg("%s is in %s's %s only but a row gives it to both",
+						    a->steps[i]->name, methods[m], cmds[c]);
+			}
+		}
+	}
+	/* the other commands are one table for both */
+	assert_null(runbook_rows("failback", &(size_t){ 0 }));
+	assert_ptr_equal(runbook_for("failback", "replica"), runbook_find("failback"));
 }
 
 int
@@ -329,6 +442,8 @@ main(void)
 		cmocka_unit_test(test_replica_method_pinned),
 		cmocka_unit_test(test_replica_failback_and_tidy),
 		cmocka_unit_test(test_replica_window),
+		cmocka_unit_test(test_replica_failback_before_dns),
+		cmocka_unit_test(test_one_run_table),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -348,6 +348,20 @@ const struct step_entry step_dns_insync_entry = {
 	.wait = insync_wait,
 };
 
+/* [database] method = replica: the new site is open before DNS moves (the
+ * smoke test ran against it), so the window ends here, when every Route 53
+ * server sends users to it (runbook/steps/step_replica.c). */
+const struct step_entry step_dns_insync_open_entry = {
+	.name = "dns-insync",
+	.phase = STEP_PHASE_RUN,
+	.summary = "wait until the DNS change to the open new site is applied everywhere (INSYNC)",
+	.flags = STEP_F_DOWNTIME_END,
+	.describe = insync_describe,
+	.check = insync_check,
+	.apply = insync_apply,
+	.wait = insync_wait,
+};
+
 /* --- dns-tail ----------------------------------------------------------- *
  *
  * Route 53 INSYNC means its servers answer with the new records; resolvers

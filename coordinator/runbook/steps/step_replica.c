@@ -6,10 +6,24 @@
  * writes. The rest of the run (point, migrate, parity, DNS...) is the
  * snapshot path's.
  *
- * The replica stays read-only until the promotion, so the new environments
- * are pointed at it only after it (point-new, in the window as on the
- * snapshot path): Cobalt's deploy hook (migrate) and its cron would fail
- * against a standby, and the blocked-email clear must write before migrate.
+ * Out of the window (runbook/tables.c): prep holds the new environments'
+ * cron (new-cron-hold) and points them at the replica (point-new) while they
+ * are still in maintenance mode. Nothing on the new side writes there: the
+ * replica is read-only, cron is held, and an EB configuration update does
+ * not run Cobalt's postdeploy hook (migrate, crontab); in the window both
+ * steps only check that this still holds (an instance replaced since prep
+ * has its crontab back from the deploy hook: new-cron-hold empties it again).
+ *
+ * In the window the new environments open (open-new: MAINTENANCE_MODE off,
+ * applied without waiting) beside the promotion, and open-new-ready waits
+ * for that update after the promotion's wait: two AWS waits side by side
+ * (the dns-switch/dns-insync pattern). Before DNS moves only a request sent
+ * to the new environment's own CNAME with the production Host reaches it;
+ * the database is read-only (a replica, then frozen as the live one was)
+ * until unfreeze-new, and parity, just before DNS moves, catches any row
+ * written after that. The smoke test runs against the open site, and the
+ * window ends when Route 53 says INSYNC (dns-insync, the replica method's
+ * downtime end): from then every resolver gets the open new site.
  *
  * Lost writes on this path are the rows written to the live database after
  * the catch-up reading (the promotion point): the freeze makes them none. */
@@ -19,6 +33,7 @@
 #include "runbook/engine.h"
 #include "runbook/journal.h"
 #include "runbook/tables.h"
+#include "runbook/steps/env_wait.h"
 
 static int
 refuse_live(struct run_ctx *ctx, struct cut_err *err)
@@ -383,4 +398,282 @@ const struct step_entry step_promote_entry = {
 	.check = pr_check,
 	.apply = pr_apply,
 	.wait = pr_wait,
+};
+
+/* --- before the window: the new side still as prep left it --------------- *
+ *
+ * prep's new-cron-hold and point-new are done in the journal, so the run
+ * does not redo them; this step checks, cheaply (no configuration update
+ * when nothing changed), that both new environments still use the replica
+ * with MP_USE_DJANGO removed and that their cron is still held. An instance
+ * launched since prep ran the deploy hook, which installs the crontab: it
+ * is held again. Settings changed by hand are put back (one configuration
+ * update, before maintenance mode goes on). */
+
+#define NEW_ENV(ctx, i) ((i) == 0 ? (ctx)->names.new_web : (ctx)->names.new_ses)
+
+static int
+rp_describe(struct run_ctx *ctx, char *buf, size_t len, struct cut_err *err)
+{
+	(void)err;
+	snprintf(buf, len, "check that %s and %s still use read replica %s (RDS_HOSTNAME, "
+	    "RDS_DB_NAME=%s, no MP_USE_DJANGO) with their cron held, as prep left them, and put "
+	    "back what changed", ctx->names.new_web, ctx->names.new_ses, ctx->names.new_db,
+	    ctx->names.db_name);
+	return 0;
+}
+
+/* The settings point-new gives, for the replica's endpoint (never the
+ * live database's). */
+static int
+rp_vars(struct run_ctx *ctx, struct world_var set[2], struct cut_err *err)
+{
+	struct world_db d, live;
+	int r;
+
+	if ((r = describe_new(ctx, &d, err)) != 0 ||
+	    (r = ctx->world->db_describe(ctx->world, ctx->names.live_db, &live, err)) != 0)
+		return r;
+	if (d.endpoint[0] == '\0' || strcmp(d.endpoint, live.endpoint) == 0)
+		return cut_err_set(err, CUT_ESTATE, "Database %s has no endpoint of its own (it is "
+		    "%s); look at it in the RDS console before running again.", d.id, d.status);
+	memset(set, 0, 2 * sizeof(*set));
+	snprintf(set[0].name, sizeof(set[0].name), "RDS_HOSTNAME");
+	snprintf(set[0].value, sizeof(set[0].value), "%s", d.endpoint);
+	snprintf(set[1].name, sizeof(set[1].name), "RDS_DB_NAME");
+	snprintf(set[1].value, sizeof(set[1].value), "%s", ctx->names.db_name);
+	set[0].present = set[1].present = 1;
+	return 0;
+}
+
+/* 1 when env has set[] and no MP_USE_DJANGO. */
+static int
+rp_env_ok(struct run_ctx *ctx, const char *env, const struct world_var set[2], struct cut_err *err)
+{
+	const char *names[3] = { set[0].name, set[1].name, "MP_USE_DJANGO" };
+	const char *vals[3] = { set[0].value, set[1].value, NULL };
+
+	return step_env_vars_are(ctx, env, names, vals, 3, err);
+}
+
+static int
+rp_check(struct run_ctx *ctx, struct cut_err *err)
+{
+	struct world_var set[2];
+	int i, r, paused;
+
+	if ((r = refuse_live(ctx, err)) != 0 || (r = rp_vars(ctx, set, err)) != 0)
+		return r;
+	for (i = 0; i < 2; i++) {
+		if ((r = rp_env_ok(ctx, NEW_ENV(ctx, i), set, err)) <= 0)
+			return r < 0 ? r : STEP_TODO;
+		if ((r = ctx->world->cron_paused(ctx->world, NEW_ENV(ctx, i), &paused, err)) != 0)
+			return r;
+		if (!paused)
+			return STEP_TODO;
+	}
+	for (i = 0; i < 2; i++) {
+		if ((r = step_env_ready(ctx, NEW_ENV(ctx, i), err)) < 0)
+			return r;
+		if (r == 0)
+			return STEP_PENDING;
+	}
+	return STEP_DONE;
+}
+
+static int
+rp_apply(struct run_ctx *ctx, struct cut_err *err)
+{
+	const char *remove[1] = { "MP_USE_DJANGO" };
+	struct world_var set[2];
+	int i, r, paused;
+
+	if ((r = rp_vars(ctx, set, err)) != 0)
+		return r;
+	for (i = 0; i < 2; i++) {
+		if ((r = ctx->world->cron_paused(ctx->world, NEW_ENV(ctx, i), &paused, err)) != 0)
+			return r;
+		if (!paused && (r = ctx->world->cron_pause(ctx->world, NEW_ENV(ctx, i), err)) != 0)
+			return r;
+		if (!paused)
+			step_put(ctx, "cron_held_again", "%s", NEW_ENV(ctx, i));
+	}
+	for (i = 0; i < 2; i++) {
+		if ((r = rp_env_ok(ctx, NEW_ENV(ctx, i), set, err)) < 0)
+			return r;
+		if (r == 1)
+			continue;
+		if ((r = ctx->world->env_update_vars(ctx->world, NEW_ENV(ctx, i), set, 2, remove, 1,
+		    err)) != 0)
+			return r;
+		step_put(ctx, "repointed", "%s", NEW_ENV(ctx, i));
+	}
+	return 0;
+}
+
+static int
+rp_wait(struct run_ctx *ctx, struct cut_err *err)
+{
+	int r = step_wait_env_ready(ctx, ctx->names.new_web, err);
+
+	return r ? r : step_wait_env_ready(ctx, ctx->names.new_ses, err);
+}
+
+const struct step_entry step_replica_pointed_entry = {
+	.name = "replica-pointed",
+	.phase = STEP_PHASE_RUN,
+	.summary = "the new environments still use the read replica, cron held, as prep left them",
+	.describe = rp_describe,
+	.check = rp_check,
+	.apply = rp_apply,
+	.wait = rp_wait,
+};
+
+/* --- the window: open the new side beside the promotion -------------------- */
+
+#define MAINT "MAINTENANCE_MODE"
+#define NEW_ENV(ctx, i) ((i) == 0 ? (ctx)->names.new_web : (ctx)->names.new_ses)
+
+/* 1 when both new environments have MAINTENANCE_MODE=OFF. */
+static int
+new_open(struct run_ctx *ctx, struct cut_err *err)
+{
+	const char *names[1] = { MAINT }, *vals[1] = { "OFF" }, *env;
+	int i, r;
+
+	for (i = 0; i < 2; i++) {
+		env = NEW_ENV(ctx, i);
+		if ((r = step_env_vars_are(ctx, env, names, vals, 1, err)) <= 0)
+			return r;
+	}
+	return 1;
+}
+
+/* 1 when both new environments are Ready. */
+static int
+new_ready(struct run_ctx *ctx, struct cut_err *err)
+{
+	const char *env;
+	int i, r;
+
+	for (i = 0; i < 2; i++) {
+		env = NEW_ENV(ctx, i);
+		if ((r = step_env_ready(ctx, env, err)) <= 0)
+			return r;
+	}
+	return 1;
+}
+
+static int
+on_describe(struct run_ctx *ctx, char *buf, size_t len, struct cut_err *err)
+{
+	(void)err;
+	snprintf(buf, len, "set MAINTENANCE_MODE=OFF on %s and %s without waiting (the update runs "
+	    "beside the promotion; DNS still sends users to the maintenance page of %s)",
+	    ctx->names.new_web, ctx->names.new_ses, ctx->names.live_web);
+	return 0;
+}
+
+static int
+on_check(struct run_ctx *ctx, struct cut_err *err)
+{
+	int r;
+
+	if ((r = new_open(ctx, err)) <= 0)
+		return r < 0 ? r : STEP_TODO;
+	if ((r = new_ready(ctx, err)) < 0)
+		return r;
+	return r ? STEP_DONE : STEP_PENDING;
+}
+
+/* Only environments that use the new database open: never one still on
+ * the prep database (or, by a mistake in the configuration, the live one). */
+static int
+on_apply(struct run_ctx *ctx, struct cut_err *err)
+{
+	const char *names[1] = { MAINT }, *vals[1] = { "OFF" }, *env;
+	struct world_var v;
+	int i, r;
+
+	for (i = 0; i < 2; i++) {
+		env = NEW_ENV(ctx, i);
+		if ((r = step_env_uses_db(ctx, env, ctx->names.new_db, err)) != 0)
+			return r;
+	}
+	memset(&v, 0, sizeof(v));
+	snprintf(v.name, sizeof(v.name), "%s", MAINT);
+	snprintf(v.value, sizeof(v.value), "OFF");
+	v.present = 1;
+	for (i = 0; i < 2; i++) {
+		env = NEW_ENV(ctx, i);
+		if ((r = step_env_vars_are(ctx, env, names, vals, 1, err)) < 0)
+			return r;
+		if (r == 1)
+			continue;
+		if ((r = ctx->world->env_update_vars(ctx->world, env, &v, 1, NULL, 0, err)) != 0)
+			return r;
+	}
+	return 0;
+}
+
+const struct step_entry step_open_new_entry = {
+	.name = "open-new",
+	.phase = STEP_PHASE_RUN,
+	.summary = "start taking the new environments out of maintenance mode (waited for after "
+	    "the promotion)",
+	.undone_by = "failback-new-maint",
+	.describe = on_describe,
+	.check = on_check,
+	.apply = on_apply,
+};
+
+static int
+ready_describe(struct run_ctx *ctx, char *buf, size_t len, struct cut_err *err)
+{
+	(void)err;
+	snprintf(buf, len, "wait until %s and %s have applied open-new's MAINTENANCE_MODE=OFF",
+	    ctx->names.new_web, ctx->names.new_ses);
+	return 0;
+}
+
+static int
+ready_check(struct run_ctx *ctx, struct cut_err *err)
+{
+	int r;
+
+	if ((r = new_open(ctx, err)) < 0)
+		return r;
+	if (r == 0)
+		return cut_err_set(err, CUT_ESTATE, "%s or %s is still in maintenance mode, so there "
+		    "is nothing to wait for; open-new must be done first: run again.",
+		    ctx->names.new_web, ctx->names.new_ses);
+	if ((r = new_ready(ctx, err)) < 0)
+		return r;
+	return r ? STEP_DONE : STEP_TODO;
+}
+
+static int
+ready_apply(struct run_ctx *ctx, struct cut_err *err)
+{
+	(void)ctx;
+	(void)err;
+	return 0;
+}
+
+static int
+ready_wait(struct run_ctx *ctx, struct cut_err *err)
+{
+	int r = step_wait_env_ready(ctx, ctx->names.new_web, err);
+
+	return r ? r : step_wait_env_ready(ctx, ctx->names.new_ses, err);
+}
+
+const struct step_entry step_open_new_ready_entry = {
+	.name = "open-new-ready",
+	.phase = STEP_PHASE_RUN,
+	.summary = "wait until the new environments are out of maintenance mode",
+	.describe = ready_describe,
+	.check = ready_check,
+	.apply = ready_apply,
+	.wait = ready_wait,
 };
