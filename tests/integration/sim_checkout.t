@@ -29,5 +29,5 @@ check "two closed folders are named together, with one command for both" "grep -
 rm -rf "$outer"
 chmod o+x "$home"
 "$home/cutover/tests/sim/up" --help >"$home/out2" 2>&1
-check "after chmod o+x the checkout is accepted (usage, not the refusal)" "grep -q 'usage: tests/sim/up DIR' '$home/out2' && ! grep -q 'cannot enter' '$home/out2'"
+check "after chmod o+x the checkout is accepted (usage, not the refusal)" "grep -q 'usage: tests/sim/up ' '$home/out2' && ! grep -q 'cannot enter' '$home/out2'"
 echo "1..$n"
